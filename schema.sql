@@ -1,0 +1,118 @@
+-- chatvault database schema: the one source of truth, embedded in the binary at build time.
+--
+-- The file is a list of forward migrations. Each starts with a line `-- version: N`; at
+-- start the server applies, in one transaction, every section whose N is above the file's
+-- `PRAGMA user_version`, then sets user_version to the last N. Never edit a released
+-- section: append a new one.
+--
+-- Conventions: timestamps are TEXT in ISO 8601 UTC with milliseconds and `Z`
+-- (`2026-11-21T10:00:00.123Z`), so they sort as text; token times are unix milliseconds.
+-- Message arrays are JSON arrays changed in SQL with JSON1 (json_insert(... '$[#]' ...)),
+-- each with a `message_count` column kept beside it so lists never read `messages`.
+
+-- version: 1
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  password_hash TEXT,                       -- Argon2id (libsodium crypto_pwhash_str); NULL: no password yet
+  display_name  TEXT,
+  created_at    TEXT NOT NULL
+);
+
+CREATE TABLE tokens (
+  id            INTEGER PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hash          BLOB NOT NULL UNIQUE,        -- BLAKE2b-256 of the token; the token itself is never stored
+  created_ms    INTEGER NOT NULL,
+  expires_ms    INTEGER NOT NULL,
+  last_used_ms  INTEGER NOT NULL
+);
+CREATE INDEX tokens_user ON tokens(user_id);
+
+CREATE TABLE chat_threads (
+  id            INTEGER PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id     TEXT,                        -- import idempotency key (browser localStorage id)
+  title         TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 255),
+  messages      TEXT NOT NULL DEFAULT '[]'
+                CHECK (json_valid(messages) AND json_type(messages) = 'array'),
+  message_count INTEGER NOT NULL DEFAULT 0,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+CREATE INDEX chat_threads_user_updated ON chat_threads(user_id, updated_at DESC, id DESC);
+CREATE UNIQUE INDEX chat_threads_user_client ON chat_threads(user_id, client_id)
+  WHERE client_id IS NOT NULL;
+
+CREATE TABLE settings (
+  key           TEXT PRIMARY KEY,
+  value         TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO settings(key, value) VALUES ('history_limit', '30');
+
+CREATE TABLE characters (
+  id            INTEGER PRIMARY KEY,
+  creator_id    INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  picture       TEXT NOT NULL DEFAULT '',
+  description   TEXT NOT NULL DEFAULT '',
+  greeting      TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL
+);
+
+CREATE TABLE scenes (
+  id            INTEGER PRIMARY KEY,
+  creator_id    INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  picture       TEXT NOT NULL DEFAULT '',
+  description   TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL
+);
+
+CREATE TABLE personas (
+  id            INTEGER PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  description   TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX personas_user ON personas(user_id);
+
+CREATE TABLE chat_histories (
+  id                INTEGER PRIMARY KEY,
+  chat_id           TEXT NOT NULL UNIQUE,    -- UUID
+  user_id           INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  character_id      INTEGER REFERENCES characters(id) ON DELETE SET NULL,
+  scene_id          INTEGER REFERENCES scenes(id) ON DELETE SET NULL,
+  persona_id        INTEGER REFERENCES personas(id) ON DELETE SET NULL,
+  character_name    TEXT,
+  character_picture TEXT,
+  scene_name        TEXT,
+  scene_picture     TEXT,
+  title             TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 255),
+  messages          TEXT NOT NULL DEFAULT '[]'
+                    CHECK (json_valid(messages) AND json_type(messages) = 'array'),
+  message_count     INTEGER NOT NULL DEFAULT 0,
+  last_updated      TEXT NOT NULL,
+  created_at        TEXT NOT NULL
+);
+CREATE INDEX chat_histories_user_updated ON chat_histories(user_id, last_updated DESC);
+CREATE INDEX chat_histories_character ON chat_histories(character_id);
+CREATE INDEX chat_histories_scene ON chat_histories(scene_id);
+CREATE INDEX chat_histories_persona ON chat_histories(persona_id);
+CREATE INDEX characters_creator ON characters(creator_id);
+CREATE INDEX scenes_creator ON scenes(creator_id);
+
+-- Retention: each user keeps only the newest N chats by last_updated (N from settings,
+-- set by `serve --history-limit`). A trigger, so it holds for every writer of the file.
+CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END;

@@ -1,0 +1,17 @@
+/*
+** app.h — the running service's shared state, handed to every handler through its
+** request: the configuration and the database. Declarations only.
+*/
+#ifndef CV_APP_H
+#define CV_APP_H
+
+#include "config.h"
+
+struct cv_store;
+
+struct cv_app {
+  const struct cv_config *pCfg;   /* flags and environment, read-only after start */
+  struct cv_store *pStore;        /* the database */
+};
+
+#endif

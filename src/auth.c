@@ -1,0 +1,143 @@
+/*
+** auth.c — see auth.h. Argon2id costs 64 MiB and ~60 ms per hash here (facts.md): at most
+** two run at once (a semaphore), so a burst of logins queues instead of exhausting memory.
+** The token hash lookup is an indexed equality on BLAKE2b(token): timing reveals nothing
+** about the token itself. Login failures are throttled per email and per client address.
+*/
+#include "auth.h"
+#include "ratelimit.h"
+#include "store_tokens.h"
+#include "store_users.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define AUTH_MAX_HASHERS 2
+#define LOGIN_WINDOW_MS (15*60*1000)
+#define LOGIN_MAX_PER_EMAIL 10
+#define LOGIN_MAX_PER_CLIENT 100
+#define TOUCH_EVERY_MS 60000
+
+static sem_t hashers;
+static char zDummyHash[crypto_pwhash_STRBYTES];
+
+cv_rc auth_init(void){
+  char zPw[32];
+  if( sodium_init()<0 ) return CV_DB;
+  if( sem_init(&hashers, 0, AUTH_MAX_HASHERS)!=0 ) return CV_NOMEM;
+  /* a hash nobody knows the password of, with the same cost as real ones */
+  randombytes_buf(zPw, sizeof zPw - 1);
+  zPw[sizeof zPw - 1] = 0;
+  if( crypto_pwhash_str(zDummyHash, zPw, sizeof zPw - 1, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE)!=0 ) return CV_NOMEM;
+  return CV_OK;
+}
+
+static void hasher_enter(void){ while( sem_wait(&hashers)!=0 ){} }
+static void hasher_leave(void){ sem_post(&hashers); }
+
+cv_rc auth_hash_password(const char *zPassword, char *zOut){
+  int rc;
+  hasher_enter();
+  rc = crypto_pwhash_str(zOut, zPassword, strlen(zPassword), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                         crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  hasher_leave();
+  return rc==0 ? CV_OK : CV_NOMEM;
+}
+
+/* 1 when zPassword matches zHash (an Argon2id string). Constant-time inside libsodium. */
+static int verify(const char *zHash, const char *zPassword){
+  int rc;
+  hasher_enter();
+  rc = crypto_pwhash_str_verify(zHash, zPassword, strlen(zPassword));
+  hasher_leave();
+  return rc==0;
+}
+
+/* The throttling key of an email: lower-cased, so case variants share one budget. */
+static void email_key(const char *zEmail, char *zKey, size_t n){
+  size_t i = 0;
+  zKey[i++] = 'e'; zKey[i++] = ':';
+  for(; *zEmail && i+1<n; zEmail++) zKey[i++] = (char)tolower((unsigned char)*zEmail);
+  zKey[i] = 0;
+}
+
+cv_rc auth_login(struct cv_store *pS, const char *zEmail, const char *zPassword,
+                 const char *zClient, struct cv_user *pUser, int *pRetryS){
+  char zEKey[300], zCKey[80];
+  int64_t now = util_now_ms();
+  int wait, ok;
+  cv_rc rc;
+  *pRetryS = 0;
+  memset(pUser, 0, sizeof *pUser);
+  email_key(zEmail, zEKey, sizeof zEKey);
+  snprintf(zCKey, sizeof zCKey, "c:%s", zClient ? zClient : "");
+  wait = ratelimit_wait_s(zEKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_MS, now);
+  if( !wait ) wait = ratelimit_wait_s(zCKey, LOGIN_MAX_PER_CLIENT, LOGIN_WINDOW_MS, now);
+  if( wait ){
+    *pRetryS = wait;
+    return CV_RATELIMITED;
+  }
+  rc = store_users_by_email(pS, zEmail, pUser);
+  if( rc && rc!=CV_NOTFOUND ) return rc;
+  /* unknown email or no password: verify against the dummy so it costs the same */
+  ok = verify(rc==CV_OK && pUser->zPasswordHash ? pUser->zPasswordHash : zDummyHash, zPassword);
+  if( rc==CV_OK && pUser->zPasswordHash && ok ){
+    ratelimit_clear(zEKey);
+    return CV_OK;
+  }
+  store_user_clear(pUser);
+  ratelimit_fail(zEKey, LOGIN_WINDOW_MS, now);
+  ratelimit_fail(zCKey, LOGIN_WINDOW_MS, now);
+  return CV_UNAUTHORIZED;
+}
+
+cv_rc auth_issue_token(struct cv_store *pS, int64_t userId, int64_t ttlMs, char *zToken){
+  unsigned char aRaw[32], aHash[32];
+  int64_t now = util_now_ms();
+  cv_rc rc;
+  randombytes_buf(aRaw, sizeof aRaw);
+  util_base64url(aRaw, sizeof aRaw, zToken);
+  crypto_generichash(aHash, sizeof aHash, (const unsigned char*)zToken, CV_TOKEN_CHARS, NULL, 0);
+  rc = store_tokens_insert(pS, userId, aHash, now, now + ttlMs);
+  sodium_memzero(aRaw, sizeof aRaw);
+  return rc;
+}
+
+cv_rc auth_check_bearer(struct cv_store *pS, const char *zHeader, int64_t *pUserId,
+                        unsigned char aHash[32]){
+  const char *zTok;
+  int64_t now, lastUsed = 0;
+  size_t n;
+  cv_rc rc;
+  *pUserId = 0;
+  if( !zHeader ) return CV_UNAUTHORIZED;
+  while( *zHeader==' ' ) zHeader++;
+  if( strncasecmp(zHeader, "bearer ", 7)!=0 ) return CV_UNAUTHORIZED;
+  zTok = zHeader + 7;
+  while( *zTok==' ' ) zTok++;
+  n = strlen(zTok);
+  while( n>0 && zTok[n-1]==' ' ) n--;
+  if( n!=CV_TOKEN_CHARS ) return CV_UNAUTHORIZED;
+  for(size_t i=0; i<n; i++){
+    char c = zTok[i];
+    if( !isalnum((unsigned char)c) && c!='-' && c!='_' ) return CV_UNAUTHORIZED;
+  }
+  crypto_generichash(aHash, 32, (const unsigned char*)zTok, n, NULL, 0);
+  now = util_now_ms();
+  rc = store_tokens_lookup(pS, aHash, now, pUserId, &lastUsed);
+  if( rc==CV_NOTFOUND ) return CV_UNAUTHORIZED;
+  if( rc ) return rc;
+  if( now - lastUsed > TOUCH_EVERY_MS ){
+    /* best effort: a failed touch does not fail the request */
+    if( store_tokens_touch(pS, aHash, now)!=CV_OK ){
+      fprintf(stderr, "chatvault: could not record a token's last use\n");
+    }
+  }
+  return CV_OK;
+}

@@ -1,0 +1,40 @@
+/*
+** auth.h — passwords (Argon2id through libsodium, with a bounded number of hashes at
+** once), bearer tokens (32 random bytes, base64url, stored only as a BLAKE2b-256 hash),
+** request authentication and login throttling. May call libsodium, ratelimit and the
+** user and token stores.
+*/
+#ifndef CV_AUTH_H
+#define CV_AUTH_H
+
+#include "cv.h"
+#include <stdint.h>
+
+struct cv_store;
+struct cv_user;
+
+#define CV_TOKEN_CHARS 43          /* base64url of 32 bytes, no padding */
+#define CV_PWHASH_MAX 128          /* >= crypto_pwhash_STRBYTES */
+
+/* Initialise libsodium and the dummy hash that unknown emails are checked against. */
+cv_rc auth_init(void);
+
+/* Argon2id hash of zPassword into zOut (CV_PWHASH_MAX bytes). */
+cv_rc auth_hash_password(const char *zPassword, char *zOut);
+
+/* Check credentials: CV_OK with *pUser filled (clear with store_user_clear), or
+** CV_UNAUTHORIZED for an unknown email, a user without password or a wrong password, all
+** taking the same time (one Argon2id verification each); CV_RATELIMITED with *pRetryS when
+** this email or client address failed too often. zClient may be NULL. */
+cv_rc auth_login(struct cv_store *pS, const char *zEmail, const char *zPassword,
+                 const char *zClient, struct cv_user *pUser, int *pRetryS);
+
+/* Create a token for userId living ttlMs; zToken receives CV_TOKEN_CHARS+1 bytes. */
+cv_rc auth_issue_token(struct cv_store *pS, int64_t userId, int64_t ttlMs, char *zToken);
+
+/* Authenticate an Authorization header value ("Bearer <token>"): CV_OK with *pUserId and
+** aHash (the token's hash) set, CV_UNAUTHORIZED when missing/malformed/unknown/expired. */
+cv_rc auth_check_bearer(struct cv_store *pS, const char *zHeader, int64_t *pUserId,
+                        unsigned char aHash[32]);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+** cli.c — see cli.h. Subcommands that write go through the same stores and the same
+** writer thread as the server, so they are safe to run while it serves.
+*/
+#include "cli.h"
+#include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "demo.h"
+#include "server.h"
+#include "store_users.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char zUsage[] =
+  "usage: chatvault [serve] [--db PATH] [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
+  "                 [--token-ttl DUR] [--no-signup] [--sync full|normal] [--history-limit N]\n"
+  "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS] [--demo]\n"
+  "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
+  "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin)\n"
+  "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
+  "       chatvault import-legacy FILE [--db PATH]\n"
+  "       chatvault backup OUT [--db PATH]\n"
+  "       chatvault check [--db PATH]\n"
+  "       chatvault version\n"
+  "Every flag has an environment twin: CHATVAULT_DB, CHATVAULT_LISTEN, ...\n";
+
+static int usage(const char *zMsg){
+  if( zMsg ) fprintf(stderr, "chatvault: %s\n", zMsg);
+  fputs(zUsage, stderr);
+  return 2;
+}
+
+/* Open the configured database for a subcommand; prints the error. */
+static struct cv_store *open_store(const struct cv_config *c){
+  struct cv_store_opts o;
+  struct cv_store *pS = NULL;
+  char *zErr = NULL;
+  cv_rc rc;
+  memset(&o, 0, sizeof o);
+  o.zPath = c->zDb;
+  o.bSyncFull = c->bSyncFull;
+  o.nReaders = c->nReaders;
+  o.busyMs = 5000;
+  o.historyLimit = c->historyLimit;
+  rc = db_open(&o, &pS, &zErr);
+  if( rc ){
+    fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
+    free(zErr);
+    return NULL;
+  }
+  return pS;
+}
+
+static int cmd_serve(const struct cv_config *c){
+  struct cv_app app;
+  struct cv_store_opts o;
+  char *zErr = NULL;
+  cv_rc rc;
+  memset(&app, 0, sizeof app);
+  memset(&o, 0, sizeof o);
+  app.pCfg = c;
+  o.zPath = c->zDb;
+  o.bSyncFull = c->bSyncFull;
+  o.nReaders = c->nReaders;
+  o.busyMs = 5000;
+  o.historyLimit = c->historyLimit;
+  rc = db_open(&o, &app.pStore, &zErr);
+  if( rc ){
+    fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
+    free(zErr);
+    return 1;
+  }
+  if( c->bDemo && (rc = demo_seed(app.pStore))!=CV_OK ){
+    fprintf(stderr, "chatvault: demo data: %s\n", cv_rc_str(rc));
+    db_close(app.pStore);
+    return 1;
+  }
+  fprintf(stderr, "chatvault %s: database %s (synchronous=%s), %d threads\n", CV_VERSION,
+          c->zDb, c->bSyncFull ? "FULL" : "NORMAL", c->nThreads);
+  rc = server_run(&app);
+  db_close(app.pStore);
+  return rc ? 1 : 0;
+}
+
+/* Read one line (the password) from stdin into z (size n), without the newline. */
+static int read_password(char *z, size_t n){
+  size_t len;
+  if( !fgets(z, (int)n, stdin) ) return 0;
+  len = strlen(z);
+  if( len && z[len-1]=='\n' ) z[--len] = 0;
+  else if( len==n-1 ) return 0;     /* longer than the buffer */
+  if( len && z[len-1]=='\r' ) z[--len] = 0;
+  return 1;
+}
+
+static int cmd_user(const struct cv_config *c, const char *zVerb, const char *zEmail){
+  char zPw[CV_PASSWORD_MAX_CHARS*4+8], zHash[CV_PWHASH_MAX];
+  struct cv_store *pS;
+  struct cv_user u;
+  size_t nChars;
+  cv_rc rc;
+  int bAdd = strcmp(zVerb, "add")==0;
+  if( !bAdd && strcmp(zVerb, "passwd")!=0 ) return usage("user: add or passwd");
+  if( !strchr(zEmail, '@') || util_utf8_chars(zEmail)>CV_EMAIL_MAX_CHARS ){
+    fprintf(stderr, "chatvault: not a valid email: %s\n", zEmail);
+    return 1;
+  }
+  if( !read_password(zPw, sizeof zPw) ){
+    fprintf(stderr, "chatvault: give the password on standard input (one line)\n");
+    return 1;
+  }
+  nChars = util_utf8_valid(zPw, strlen(zPw)) ? util_utf8_chars(zPw) : 0;
+  if( nChars<CV_PASSWORD_MIN_CHARS || nChars>CV_PASSWORD_MAX_CHARS ){
+    fprintf(stderr, "chatvault: the password must be %d to %d characters of UTF-8\n",
+            CV_PASSWORD_MIN_CHARS, CV_PASSWORD_MAX_CHARS);
+    sodium_memzero(zPw, sizeof zPw);
+    return 1;
+  }
+  rc = auth_hash_password(zPw, zHash);
+  sodium_memzero(zPw, sizeof zPw);
+  if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
+  pS = open_store(c);
+  if( !pS ) return 1;
+  if( bAdd ){
+    rc = store_users_create(pS, zEmail, zHash, NULL, &u);
+    if( rc==CV_OK ) printf("created user %lld (%s)\n", (long long)u.id, u.zEmail);
+    store_user_clear(&u);
+  }else{
+    rc = store_users_set_password(pS, zEmail, zHash);
+    if( rc==CV_OK ) printf("password changed for %s\n", zEmail);
+  }
+  db_close(pS);
+  if( rc==CV_CONFLICT ){ fprintf(stderr, "chatvault: %s is already registered\n", zEmail); return 1; }
+  if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
+  if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
+  return 0;
+}
+
+static int cmd_token(const struct cv_config *c, const char *zEmail){
+  struct cv_store *pS = open_store(c);
+  struct cv_user u;
+  char zToken[CV_TOKEN_CHARS+1];
+  cv_rc rc;
+  if( !pS ) return 1;
+  rc = store_users_by_email(pS, zEmail, &u);
+  if( rc==CV_OK ) rc = auth_issue_token(pS, u.id, c->tokenTtlMs, zToken);
+  store_user_clear(&u);
+  db_close(pS);
+  if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
+  if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
+  printf("%s\n", zToken);
+  return 0;
+}
+
+static int cmd_check(const struct cv_config *c){
+  char *zReport = NULL;
+  cv_rc rc = db_check(c->zDb, &zReport);
+  if( zReport ) fputs(zReport, rc ? stderr : stdout);
+  free(zReport);
+  if( rc==CV_OK ){ printf("%s: ok\n", c->zDb); return 0; }
+  fprintf(stderr, "chatvault: check of %s failed (%s)\n", c->zDb, cv_rc_str(rc));
+  return 1;
+}
+
+static int cmd_backup(const struct cv_config *c, const char *zOut){
+  char *zErr = NULL;
+  cv_rc rc = db_backup(c->zDb, zOut, &zErr);
+  if( rc ){
+    fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
+    free(zErr);
+    return 1;
+  }
+  printf("backup of %s written to %s\n", c->zDb, zOut);
+  return 0;
+}
+
+int cli_main(int argc, char **argv){
+  struct cv_config cfg;
+  const char *azArg[4];
+  const char *zCmd = "serve";
+  char zErr[256];
+  int nArg = 0, iFirst = 1;
+  if( argc>1 && argv[1][0]!='-' ){ zCmd = argv[1]; iFirst = 2; }
+  if( strcmp(zCmd, "version")==0 || strcmp(zCmd, "--version")==0 ){
+    printf("chatvault %s (SQLite %s)\n", CV_VERSION, db_sqlite_version());
+    return 0;
+  }
+  if( strcmp(zCmd, "help")==0 || (argc>1 && (strcmp(argv[1], "--help")==0 || strcmp(argv[1], "-h")==0)) ){
+    fputs(zUsage, stdout);
+    return 0;
+  }
+  if( config_load(&cfg, argc, argv, iFirst, azArg, 3, &nArg, zErr, sizeof zErr) ){
+    return usage(zErr);
+  }
+  if( auth_init() ){
+    fprintf(stderr, "chatvault: libsodium failed to initialise\n");
+    return 1;
+  }
+  if( strcmp(zCmd, "serve")==0 ){
+    if( nArg ) return usage("serve takes no arguments");
+    return cmd_serve(&cfg);
+  }
+  if( strcmp(zCmd, "user")==0 ){
+    if( nArg!=2 ) return usage("user add|passwd EMAIL");
+    return cmd_user(&cfg, azArg[0], azArg[1]);
+  }
+  if( strcmp(zCmd, "token")==0 ){
+    if( nArg!=1 ) return usage("token EMAIL");
+    return cmd_token(&cfg, azArg[0]);
+  }
+  if( strcmp(zCmd, "check")==0 ){
+    if( nArg ) return usage("check takes no arguments");
+    return cmd_check(&cfg);
+  }
+  if( strcmp(zCmd, "backup")==0 ){
+    if( nArg!=1 ) return usage("backup OUT");
+    return cmd_backup(&cfg, azArg[0]);
+  }
+  return usage("unknown command");
+}

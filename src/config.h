@@ -1,0 +1,42 @@
+/*
+** config.h — command-line flags and their CHATVAULT_* environment twins, turned into one
+** struct cv_config. Implemented in config.c, which calls nothing but libc.
+*/
+#ifndef CV_CONFIG_H
+#define CV_CONFIG_H
+
+#include "cv.h"
+#include <stdint.h>
+
+struct cv_config {
+  const char *zDb;            /* --db, CHATVAULT_DB (default ./chatvault.db) */
+  const char *zListen;        /* --listen HOST:PORT (default 127.0.0.1:8080) */
+  int nThreads;               /* --threads: HTTP worker threads (default 128) */
+  int64_t maxBody;            /* --max-body bytes (default 1 MiB) */
+  int64_t tokenTtlMs;         /* --token-ttl (default 30 days) */
+  int bNoSignup;              /* --no-signup */
+  int bSyncFull;              /* --sync full|normal (default full) */
+  int historyLimit;           /* --history-limit (default 30) */
+  const char *zLlmUrl;        /* --llm-url: OpenAI-compatible server; NULL = offline */
+  const char *zLlmModel;      /* --llm-model */
+  const char *zLlmKey;        /* --llm-key, CHATVAULT_LLM_KEY */
+  int llmTimeoutS;            /* --llm-timeout seconds (default 120) */
+  int bDemo;                  /* --demo: seed demo data and print its credentials */
+  const char *zAccessLog;     /* --access-log PATH | - (stderr, default) | off */
+  const char *zTlsCert;       /* --tls-cert */
+  const char *zTlsKey;        /* --tls-key */
+  int nReaders;               /* --readers: read connections (default 8) */
+  int requestTimeoutMs;       /* --request-timeout ms per read (default 10000) */
+  int bodyTimeoutMs;          /* --body-timeout ms for a whole body (default 30000) */
+};
+
+/* Fill *pCfg with defaults, then the environment, then argv[iFirst..argc) flags.
+** Arguments that are not flags are collected in azArg (at most nArgMax; *pnArg set).
+** Returns CV_OK, or CV_INVALID with a message in zErr. */
+cv_rc config_load(struct cv_config *pCfg, int argc, char **argv, int iFirst,
+                  const char **azArg, int nArgMax, int *pnArg, char *zErr, size_t nErr);
+
+/* Parse a duration: seconds, or a number with s/m/h/d. -1 when malformed. */
+int64_t config_duration_ms(const char *z);
+
+#endif

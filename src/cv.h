@@ -1,0 +1,50 @@
+/*
+** cv.h — what every layer of chatvault shares: the result code enum, its names, and the
+** limits of the contract. Plain declarations; calls nothing.
+**
+** Style: fallible functions return `cv_rc` and hand results back through OUT parameters
+** (SQLite, curl). Codes are only ever appended, never renumbered or removed.
+*/
+#ifndef CV_H
+#define CV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cv_rc {
+  CV_OK = 0,          /*  0: success */
+  CV_NOMEM,           /*  1: out of memory */
+  CV_NOTFOUND,        /*  2: no such resource */
+  CV_FORBIDDEN,       /*  3: exists, belongs to another user */
+  CV_CONFLICT,        /*  4: unique key taken (email, chat_id) */
+  CV_INVALID,         /*  5: input failed validation */
+  CV_TOOLARGE,        /*  6: over a size limit */
+  CV_BUSY,            /*  7: database locked longer than the busy timeout */
+  CV_DB,              /*  8: any other database error */
+  CV_UPSTREAM,        /*  9: the LLM server failed */
+  CV_TIMEOUT,         /* 10: a deadline passed */
+  CV_FULL,            /* 11: disk full */
+  CV_UNAUTHORIZED,    /* 12: missing/bad/expired credentials */
+  CV_IO,              /* 13: file or socket I/O error */
+  CV_RATELIMITED,     /* 14: too many attempts */
+  CV_CLOSED           /* 15: the peer went away */
+};
+typedef enum cv_rc cv_rc;
+
+/* Name of a result code, for logs and messages. Never NULL. */
+const char *cv_rc_str(cv_rc rc);
+
+/* Contract limits (lengths in Unicode characters). */
+#define CV_TITLE_MAX_CHARS      255
+#define CV_EMAIL_MAX_CHARS      254
+#define CV_PASSWORD_MIN_CHARS   8
+#define CV_PASSWORD_MAX_CHARS   1024
+#define CV_NAME_MAX_CHARS       100
+#define CV_DISPLAY_NAME_MAX_CHARS 100
+#define CV_DEFAULT_TITLE        "New chat"
+#define CV_AUTO_TITLE_CHARS     60
+#define CV_LIST_MAX             200
+#define CV_JSON_MAX_DEPTH       64
+#define CV_TS_LEN               24  /* strlen("2026-11-21T10:00:00.123Z") */
+
+#endif /* CV_H */

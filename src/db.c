@@ -1,0 +1,525 @@
+/*
+** db.c — the only code that opens SQLite connections. It owns:
+**   - opening the file (WAL, foreign_keys=ON, busy timeout, synchronous FULL or NORMAL),
+**   - migrations: the sections of the embedded schema.sql above PRAGMA user_version,
+**     applied in one transaction at start,
+**   - a pool of query_only read connections (WAL: reads never wait behind writes),
+**   - one writer connection driven by one writer thread. Writers queue a job and wait;
+**     the writer runs every queued job in one transaction, each in a SAVEPOINT, and
+**     answers them all after the one COMMIT (group commit: with synchronous=FULL one
+**     fsync serves a whole batch, so durability does not cost throughput),
+**   - a per-connection cache of prepared statements keyed by the SQL's address,
+**   - the mapping from SQLite result codes to cv_rc.
+** Rejected: a connection per civetweb thread (128 threads x page cache blows the memory
+** budget) and writers taking the lock themselves (SQLITE_BUSY storms, one fsync each).
+** May call SQLite, pthreads and assets (schema.sql).
+*/
+#include "db.h"
+#include "assets.h"
+#include "util.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_STMT_CACHE 64
+
+struct cv_db {
+  sqlite3 *h;                          /* the connection */
+  int nStmt;                           /* statements in the cache */
+  const char *azSql[DB_STMT_CACHE];    /* cache keys: addresses of static SQL */
+  sqlite3_stmt *apStmt[DB_STMT_CACHE]; /* prepared statements */
+};
+
+struct cv_job {
+  cv_write_fn fn;                      /* the work */
+  void *pArg;                          /* its argument */
+  cv_rc rc;                            /* its result, valid once bDone */
+  int bDone;                           /* set by the writer after COMMIT */
+  struct cv_job *pNext;                /* queue link */
+};
+
+struct cv_store {
+  struct cv_db *pWriter;               /* the writer connection (NULL when read-only) */
+  pthread_t writer;                    /* the writer thread */
+  int bWriterRunning;                  /* writer thread started */
+  int bStop;                           /* ask the writer to exit once the queue is empty */
+  pthread_mutex_t mu;                  /* guards the queue, bStop, bDone flags */
+  pthread_cond_t cvWork;               /* queue became non-empty, or bStop */
+  pthread_cond_t cvDone;               /* a batch finished */
+  struct cv_job *pHead, *pTail;        /* queued jobs */
+
+  pthread_mutex_t muR;                 /* guards the reader pool */
+  pthread_cond_t cvR;                  /* a reader was returned */
+  int nReader;                         /* readers opened */
+  int nFree;                           /* readers available in apFree */
+  struct cv_db **apReader;             /* all readers (for close) */
+  struct cv_db **apFree;               /* stack of available readers */
+};
+
+static pthread_once_t sqliteOnce = PTHREAD_ONCE_INIT;
+
+/* Global SQLite settings, before any connection: no memory statistics (a global mutex
+** on every malloc otherwise). */
+static void sqlite_global_init(void){
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  sqlite3_initialize();
+}
+
+cv_rc db_rc(struct cv_db *pDb, int rc){
+  switch( rc & 0xff ){
+    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return CV_OK;
+    case SQLITE_NOMEM:    return CV_NOMEM;
+    case SQLITE_BUSY: case SQLITE_LOCKED: return CV_BUSY;
+    case SQLITE_FULL:     return CV_FULL;
+    case SQLITE_CONSTRAINT:
+      if( rc==SQLITE_CONSTRAINT_UNIQUE || rc==SQLITE_CONSTRAINT_PRIMARYKEY ) return CV_CONFLICT;
+      if( rc==SQLITE_CONSTRAINT_FOREIGNKEY ) return CV_NOTFOUND;
+      return CV_INVALID;
+    case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PERM:
+      fprintf(stderr, "chatvault: database I/O error %d: %s\n", rc,
+              pDb ? sqlite3_errmsg(pDb->h) : "");
+      return (rc==SQLITE_IOERR_WRITE || rc==SQLITE_IOERR_FSYNC) ? CV_IO : CV_IO;
+    default:
+      fprintf(stderr, "chatvault: database error %d: %s\n", rc,
+              pDb ? sqlite3_errmsg(pDb->h) : "");
+      return CV_DB;
+  }
+}
+
+cv_rc db_exec(struct cv_db *pDb, const char *zSql){
+  return db_rc(pDb, sqlite3_exec(pDb->h, zSql, NULL, NULL, NULL));
+}
+
+int db_changes(struct cv_db *pDb){
+  return sqlite3_changes(pDb->h);
+}
+
+cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){
+  int i, rc;
+  for(i=0; i<pDb->nStmt; i++){
+    if( pDb->azSql[i]==zSql ){
+      *ppStmt = pDb->apStmt[i];
+      return CV_OK;
+    }
+  }
+  *ppStmt = NULL;
+  if( pDb->nStmt>=DB_STMT_CACHE ){
+    fprintf(stderr, "chatvault: statement cache full\n");
+    return CV_DB;
+  }
+  rc = sqlite3_prepare_v3(pDb->h, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pDb->apStmt[i], NULL);
+  if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
+  pDb->azSql[i] = zSql;
+  pDb->nStmt++;
+  *ppStmt = pDb->apStmt[i];
+  return CV_OK;
+}
+
+void db_reset(sqlite3_stmt *pStmt){
+  if( pStmt ){
+    sqlite3_reset(pStmt);
+    sqlite3_clear_bindings(pStmt);
+  }
+}
+
+static void conn_close(struct cv_db *pDb){
+  int i;
+  if( !pDb ) return;
+  for(i=0; i<pDb->nStmt; i++) sqlite3_finalize(pDb->apStmt[i]);
+  if( sqlite3_close(pDb->h)!=SQLITE_OK ){
+    fprintf(stderr, "chatvault: close: %s\n", sqlite3_errmsg(pDb->h));
+  }
+  free(pDb);
+}
+
+/* Open one connection with the per-connection settings. bWriter selects the writer's
+** pragmas; zSync is "FULL" or "NORMAL". */
+static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPragmas,
+                       struct cv_db **ppDb, char **pzErr){
+  struct cv_db *pDb = calloc(1, sizeof *pDb);
+  int rc;
+  char zBusy[64];
+  *ppDb = NULL;
+  if( !pDb ) return CV_NOMEM;
+  rc = sqlite3_open_v2(zPath, &pDb->h, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if( rc!=SQLITE_OK ){
+    if( pzErr ){
+      const char *zMsg = pDb->h ? sqlite3_errmsg(pDb->h) : sqlite3_errstr(rc);
+      size_t n = strlen(zPath) + strlen(zMsg) + 32;
+      *pzErr = malloc(n);
+      if( *pzErr ) snprintf(*pzErr, n, "cannot open %s: %s", zPath, zMsg);
+    }
+    sqlite3_close(pDb->h);
+    free(pDb);
+    return rc==SQLITE_CANTOPEN ? CV_IO : CV_DB;
+  }
+  sqlite3_extended_result_codes(pDb->h, 1);
+  snprintf(zBusy, sizeof zBusy, "PRAGMA busy_timeout=%d;", busyMs);
+  rc = sqlite3_exec(pDb->h, zBusy, NULL, NULL, NULL);
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(pDb->h, zPragmas, NULL, NULL, NULL);
+  if( rc!=SQLITE_OK ){
+    if( pzErr ){
+      const char *zMsg = sqlite3_errmsg(pDb->h);
+      size_t n = strlen(zPath) + strlen(zMsg) + 32;
+      *pzErr = malloc(n);
+      if( *pzErr ) snprintf(*pzErr, n, "cannot set up %s: %s", zPath, zMsg);
+    }
+    conn_close(pDb);
+    return CV_DB;
+  }
+  *ppDb = pDb;
+  return CV_OK;
+}
+
+const char *db_sqlite_version(void){
+  return sqlite3_libversion();
+}
+
+int db_schema_version(void){
+  const struct cv_asset *p = assets_find("schema.sql");
+  const char *z;
+  int v = 0;
+  if( !p ) return 0;
+  for(z=strstr(p->a, "-- version: "); z; z=strstr(z+1, "-- version: ")){
+    v = atoi(z + 12);
+  }
+  return v;
+}
+
+/* Apply every schema.sql section above the file's user_version, in one transaction. */
+static cv_rc migrate(struct cv_db *pDb, char **pzErr){
+  const struct cv_asset *p = assets_find("schema.sql");
+  const char *z;
+  int have = 0, want = db_schema_version(), rc;
+  sqlite3_stmt *pSt = NULL;
+  char *zErr = NULL;
+  cv_rc crc;
+  if( !p || want<=0 ) return CV_DB;
+  crc = db_exec(pDb, "BEGIN IMMEDIATE");
+  if( crc ) return crc;
+  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
+  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) have = sqlite3_column_int(pSt, 0);
+  sqlite3_finalize(pSt);
+  if( have>want ){
+    if( pzErr && (*pzErr = malloc(128))!=NULL ){
+      snprintf(*pzErr, 128, "database schema version %d is newer than this chatvault (%d)",
+               have, want);
+    }
+    db_exec(pDb, "ROLLBACK");
+    return CV_INVALID;
+  }
+  for(z=strstr(p->a, "-- version: "); z && have<want; z=strstr(z+1, "-- version: ")){
+    int v = atoi(z + 12);
+    const char *zNext = strstr(z+1, "-- version: ");
+    char *zSection;
+    size_t n;
+    if( v<=have ) continue;
+    n = zNext ? (size_t)(zNext - z) : strlen(z);
+    zSection = malloc(n+1);
+    if( !zSection ){ db_exec(pDb, "ROLLBACK"); return CV_NOMEM; }
+    memcpy(zSection, z, n);
+    zSection[n] = 0;
+    rc = sqlite3_exec(pDb->h, zSection, NULL, NULL, &zErr);
+    free(zSection);
+    if( rc!=SQLITE_OK ){
+      if( pzErr && (*pzErr = malloc(256))!=NULL ){
+        snprintf(*pzErr, 256, "migration to version %d failed: %s", v, zErr ? zErr : "");
+      }
+      sqlite3_free(zErr);
+      db_exec(pDb, "ROLLBACK");
+      return CV_DB;
+    }
+  }
+  if( have<want ){
+    char zSql[64];
+    snprintf(zSql, sizeof zSql, "PRAGMA user_version=%d", want);
+    crc = db_exec(pDb, zSql);
+    if( crc ){ db_exec(pDb, "ROLLBACK"); return crc; }
+  }
+  return db_exec(pDb, "COMMIT");
+}
+
+/* Run one batch of jobs in one transaction (see the file header). */
+static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
+  struct cv_db *pDb = pS->pWriter;
+  struct cv_job *pJ;
+  cv_rc rc = db_exec(pDb, "BEGIN IMMEDIATE");
+  cv_rc lost = CV_OK;        /* set when the transaction died under a job */
+  if( rc ){
+    for(pJ=pBatch; pJ; pJ=pJ->pNext) pJ->rc = rc;
+    return;
+  }
+  for(pJ=pBatch; pJ; pJ=pJ->pNext){
+    if( lost ){ pJ->rc = lost; continue; }
+    rc = db_exec(pDb, "SAVEPOINT job");
+    if( rc ){ pJ->rc = rc; lost = rc; continue; }
+    pJ->rc = pJ->fn(pDb, pJ->pArg);
+    if( sqlite3_get_autocommit(pDb->h) ){
+      /* SQLite rolled the whole transaction back (disk full, I/O error): every job of
+      ** this batch so far is undone, so none of them may be acknowledged. */
+      lost = pJ->rc ? pJ->rc : CV_DB;
+      pJ->rc = lost;
+      continue;
+    }
+    if( pJ->rc ) db_exec(pDb, "ROLLBACK TO job");
+    rc = db_exec(pDb, "RELEASE job");
+    if( rc && !lost ) lost = rc;
+  }
+  if( lost ){
+    struct cv_job *pK;
+    if( !sqlite3_get_autocommit(pDb->h) ) db_exec(pDb, "ROLLBACK");
+    for(pK=pBatch; pK; pK=pK->pNext) if( pK->rc==CV_OK ) pK->rc = lost;
+    return;
+  }
+  rc = db_exec(pDb, "COMMIT");
+  if( rc ){
+    if( !sqlite3_get_autocommit(pDb->h) ) db_exec(pDb, "ROLLBACK");
+    for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;
+  }
+}
+
+static void *writer_main(void *pArg){
+  struct cv_store *pS = pArg;
+  pthread_mutex_lock(&pS->mu);
+  for(;;){
+    struct cv_job *pBatch, *pJ;
+    while( !pS->pHead && !pS->bStop ) pthread_cond_wait(&pS->cvWork, &pS->mu);
+    if( !pS->pHead ) break;
+    pBatch = pS->pHead;
+    pS->pHead = pS->pTail = NULL;
+    pthread_mutex_unlock(&pS->mu);
+    run_batch(pS, pBatch);
+    pthread_mutex_lock(&pS->mu);
+    for(pJ=pBatch; pJ; ){
+      struct cv_job *pNext = pJ->pNext;   /* read before bDone: the job lives on a caller's stack */
+      pJ->bDone = 1;
+      pJ = pNext;
+    }
+    pthread_cond_broadcast(&pS->cvDone);
+  }
+  pthread_mutex_unlock(&pS->mu);
+  return NULL;
+}
+
+cv_rc db_write(struct cv_store *pS, cv_write_fn fn, void *pArg){
+  struct cv_job job;
+  assert( pS && fn );
+  if( !pS->pWriter ) return CV_DB;
+  job.fn = fn;
+  job.pArg = pArg;
+  job.rc = CV_OK;
+  job.bDone = 0;
+  job.pNext = NULL;
+  pthread_mutex_lock(&pS->mu);
+  if( pS->pTail ) pS->pTail->pNext = &job; else pS->pHead = &job;
+  pS->pTail = &job;
+  pthread_cond_signal(&pS->cvWork);
+  while( !job.bDone ) pthread_cond_wait(&pS->cvDone, &pS->mu);
+  pthread_mutex_unlock(&pS->mu);
+  return job.rc;
+}
+
+struct cv_db *db_reader(struct cv_store *pS){
+  struct cv_db *pDb;
+  pthread_mutex_lock(&pS->muR);
+  while( pS->nFree==0 ) pthread_cond_wait(&pS->cvR, &pS->muR);
+  pDb = pS->apFree[--pS->nFree];
+  pthread_mutex_unlock(&pS->muR);
+  return pDb;
+}
+
+void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
+  assert( pDb && sqlite3_get_autocommit(pDb->h) );
+  pthread_mutex_lock(&pS->muR);
+  pS->apFree[pS->nFree++] = pDb;
+  pthread_cond_signal(&pS->cvR);
+  pthread_mutex_unlock(&pS->muR);
+}
+
+cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **pzErr){
+  struct cv_store *pS;
+  cv_rc rc;
+  int i, nReader = pO->nReaders>0 ? pO->nReaders : 1;
+  char zWriterPragmas[512];
+  static const char zReaderPragmas[] =
+    "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA cache_size=-1024;"
+    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
+
+  *ppStore = NULL;
+  if( pzErr ) *pzErr = NULL;
+  pthread_once(&sqliteOnce, sqlite_global_init);
+  pS = calloc(1, sizeof *pS);
+  if( !pS ) return CV_NOMEM;
+  pthread_mutex_init(&pS->mu, NULL);
+  pthread_cond_init(&pS->cvWork, NULL);
+  pthread_cond_init(&pS->cvDone, NULL);
+  pthread_mutex_init(&pS->muR, NULL);
+  pthread_cond_init(&pS->cvR, NULL);
+
+  if( !pO->bReadOnly ){
+    snprintf(zWriterPragmas, sizeof zWriterPragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             "PRAGMA secure_delete=FAST; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;"
+             "PRAGMA mmap_size=268435456;",
+             pO->bSyncFull ? "FULL" : "NORMAL");
+    rc = conn_open(pO->zPath, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, pO->busyMs,
+                   zWriterPragmas, &pS->pWriter, pzErr);
+    if( rc ) goto fail;
+    rc = migrate(pS->pWriter, pzErr);
+    if( rc ) goto fail;
+    if( pO->historyLimit>0 ){
+      sqlite3_stmt *pSt;
+      rc = db_stmt(pS->pWriter,
+                   "INSERT INTO settings(key,value) VALUES('history_limit',?1)"
+                   " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
+      if( rc ) goto fail;
+      sqlite3_bind_int(pSt, 1, pO->historyLimit);
+      rc = db_rc(pS->pWriter, sqlite3_step(pSt));
+      db_reset(pSt);
+      if( rc ) goto fail;
+    }
+  }
+  pS->apReader = calloc((size_t)nReader, sizeof *pS->apReader);
+  pS->apFree = calloc((size_t)nReader, sizeof *pS->apFree);
+  if( !pS->apReader || !pS->apFree ){ rc = CV_NOMEM; goto fail; }
+  for(i=0; i<nReader; i++){
+    rc = conn_open(pO->zPath, pO->bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                   pO->busyMs, zReaderPragmas, &pS->apReader[i], pzErr);
+    if( rc ) goto fail;
+    pS->nReader++;
+    pS->apFree[pS->nFree++] = pS->apReader[i];
+  }
+  if( pS->pWriter ){
+    if( pthread_create(&pS->writer, NULL, writer_main, pS)!=0 ){ rc = CV_NOMEM; goto fail; }
+    pS->bWriterRunning = 1;
+  }
+  *ppStore = pS;
+  return CV_OK;
+
+fail:
+  db_close(pS);
+  return rc;
+}
+
+void db_close(struct cv_store *pS){
+  int i;
+  if( !pS ) return;
+  if( pS->bWriterRunning ){
+    pthread_mutex_lock(&pS->mu);
+    pS->bStop = 1;
+    pthread_cond_signal(&pS->cvWork);
+    pthread_mutex_unlock(&pS->mu);
+    pthread_join(pS->writer, NULL);
+  }
+  for(i=0; i<pS->nReader; i++) conn_close(pS->apReader[i]);
+  if( pS->pWriter ){
+    /* leave a compact WAL behind: checkpoint now that every reader is gone */
+    sqlite3_wal_checkpoint_v2(pS->pWriter->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    conn_close(pS->pWriter);
+  }
+  free(pS->apReader);
+  free(pS->apFree);
+  pthread_mutex_destroy(&pS->mu);
+  pthread_cond_destroy(&pS->cvWork);
+  pthread_cond_destroy(&pS->cvDone);
+  pthread_mutex_destroy(&pS->muR);
+  pthread_cond_destroy(&pS->cvR);
+  free(pS);
+}
+
+cv_rc db_check(const char *zPath, char **pzReport){
+  struct cv_db *pDb = NULL;
+  struct cv_buf r;
+  sqlite3_stmt *pSt = NULL;
+  int bad = 0, ver = -1, rc;
+  cv_rc crc;
+  *pzReport = NULL;
+  buf_init(&r, 1<<20);
+  pthread_once(&sqliteOnce, sqlite_global_init);
+  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 5000, "PRAGMA query_only=1;", &pDb, pzReport);
+  if( crc ) return crc;
+  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA integrity_check", -1, &pSt, NULL);
+  if( rc!=SQLITE_OK ){
+    crc = db_rc(pDb, rc);
+    buf_appendf(&r, "integrity_check: %s\n", sqlite3_errmsg(pDb->h));
+    goto out;
+  }
+  while( (rc = sqlite3_step(pSt))==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pSt, 0);
+    if( z && strcmp(z, "ok")!=0 ){ bad = 1; buf_appendf(&r, "integrity: %s\n", z); }
+  }
+  if( rc!=SQLITE_DONE ){
+    bad = 1;
+    buf_appendf(&r, "integrity_check failed: %s\n", sqlite3_errmsg(pDb->h));
+  }
+  sqlite3_finalize(pSt);
+  pSt = NULL;
+  if( !bad ) buf_appendf(&r, "integrity: ok\n");
+  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA foreign_key_check", -1, &pSt, NULL);
+  if( rc==SQLITE_OK ){
+    int nFk = 0;
+    while( sqlite3_step(pSt)==SQLITE_ROW ){
+      nFk++;
+      if( nFk<=20 ){
+        buf_appendf(&r, "foreign key: table %s row %lld refers to missing %s\n",
+                    (const char*)sqlite3_column_text(pSt, 0),
+                    (long long)sqlite3_column_int64(pSt, 1),
+                    (const char*)sqlite3_column_text(pSt, 2));
+      }
+    }
+    if( nFk ){ bad = 1; buf_appendf(&r, "foreign keys: %d violations\n", nFk); }
+    else buf_appendf(&r, "foreign keys: ok\n");
+    sqlite3_finalize(pSt);
+    pSt = NULL;
+  }else{
+    bad = 1;
+    buf_appendf(&r, "foreign_key_check: %s\n", sqlite3_errmsg(pDb->h));
+  }
+  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
+  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) ver = sqlite3_column_int(pSt, 0);
+  sqlite3_finalize(pSt);
+  pSt = NULL;
+  if( ver!=db_schema_version() ){
+    bad = 1;
+    buf_appendf(&r, "schema version: %d, expected %d\n", ver, db_schema_version());
+  }else{
+    buf_appendf(&r, "schema version: %d ok\n", ver);
+  }
+  crc = bad ? CV_INVALID : CV_OK;
+out:
+  sqlite3_finalize(pSt);
+  conn_close(pDb);
+  *pzReport = r.a;
+  return crc;
+}
+
+cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
+  struct cv_db *pDb = NULL;
+  sqlite3_stmt *pSt = NULL;
+  int rc;
+  cv_rc crc;
+  pthread_once(&sqliteOnce, sqlite_global_init);
+  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 10000, "PRAGMA query_only=1;", &pDb, pzErr);
+  if( crc ) return crc;
+  /* VACUUM INTO reads in one read transaction: a consistent copy while others write. */
+  rc = sqlite3_prepare_v2(pDb->h, "VACUUM INTO ?1", -1, &pSt, NULL);
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(pSt, 1, zOut, -1, SQLITE_STATIC);
+    rc = sqlite3_step(pSt);
+  }
+  if( rc!=SQLITE_DONE ){
+    if( pzErr ){
+      const char *zMsg = sqlite3_errmsg(pDb->h);
+      size_t n = strlen(zMsg) + strlen(zOut) + 32;
+      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "backup to %s failed: %s", zOut, zMsg);
+    }
+    crc = db_rc(pDb, rc);
+    if( crc==CV_OK ) crc = CV_DB;
+  }
+  sqlite3_finalize(pSt);
+  conn_close(pDb);
+  return crc;
+}

@@ -1,0 +1,77 @@
+/*
+** db.h — the database layer: one SQLite file in WAL mode, a pool of read connections and
+** one writer thread that commits concurrent writes together (group commit).
+**
+** Stores (store_*.c) are the only callers besides cli.c/server.c start-up; handlers never
+** see this header. Only db.c and store_*.c include sqlite3.h.
+*/
+#ifndef CV_DB_H
+#define CV_DB_H
+
+#include "cv.h"
+#include <sqlite3.h>
+
+struct cv_store;   /* the process's handle on the database file (opaque) */
+struct cv_db;      /* one connection and its prepared-statement cache (opaque) */
+
+struct cv_store_opts {
+  const char *zPath;      /* database file */
+  int bSyncFull;          /* 1: synchronous=FULL (survives power loss); 0: NORMAL */
+  int nReaders;           /* read connections in the pool (>=1) */
+  int busyMs;             /* busy timeout for every connection */
+  int historyLimit;       /* >0: write settings.history_limit at open; 0: leave it */
+  int bReadOnly;          /* 1: no writer thread, no migration (check, backup source) */
+};
+
+/* Open (creating when missing) and migrate the database, start the writer thread and
+** the reader pool. On failure returns the error and, when pzErr is not NULL, a message
+** in *pzErr (free with free()). *ppStore is set only on CV_OK. */
+cv_rc db_open(const struct cv_store_opts *pOpts, struct cv_store **ppStore, char **pzErr);
+
+/* Stop the writer (after it finished queued jobs), close every connection. NULL is ok. */
+void db_close(struct cv_store *pStore);
+
+/* Borrow a read connection (blocks while all are in use); give it back with
+** db_reader_done. Read connections are query_only. Never NULL. */
+struct cv_db *db_reader(struct cv_store *pStore);
+void db_reader_done(struct cv_store *pStore, struct cv_db *pDb);
+
+/* Run fn(pDb, pArg) on the writer connection inside a transaction and wait until that
+** transaction committed. Jobs queued meanwhile by other threads share the transaction
+** and its one fsync (group commit); each job runs inside its own SAVEPOINT, so a job that
+** returns an error undoes only its own changes. Returns fn's result, or the commit's
+** error (then nothing of the job is kept). */
+typedef cv_rc (*cv_write_fn)(struct cv_db *pDb, void *pArg);
+cv_rc db_write(struct cv_store *pStore, cv_write_fn fn, void *pArg);
+
+/* The cached prepared statement for zSql on pDb (prepared on first use; zSql must be a
+** string with static storage: the cache is keyed by its address). The statement is reset
+** and its bindings cleared. It stays owned by pDb: call db_reset() when done with it. */
+cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt);
+void db_reset(sqlite3_stmt *pStmt);
+
+/* Translate an SQLite result code to a cv_rc, logging unexpected ones with the
+** connection's message. SQLITE_OK/ROW/DONE give CV_OK. */
+cv_rc db_rc(struct cv_db *pDb, int sqliteRc);
+
+/* Run SQL with no result rows (BEGIN, COMMIT, pragmas). */
+cv_rc db_exec(struct cv_db *pDb, const char *zSql);
+
+/* Number of rows changed by the last statement on pDb. */
+int db_changes(struct cv_db *pDb);
+
+/* The linked SQLite library version. */
+const char *db_sqlite_version(void);
+
+/* The schema version this binary writes (the last `-- version: N` of schema.sql). */
+int db_schema_version(void);
+
+/* `chatvault check`: integrity_check, foreign_key_check and schema version of zPath.
+** Writes a report to *pzReport (free with free()). CV_OK when clean, CV_INVALID when
+** not, another code when the file cannot be read. */
+cv_rc db_check(const char *zPath, char **pzReport);
+
+/* `chatvault backup`: an online, consistent copy of the database into zOut. */
+cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr);
+
+#endif /* CV_DB_H */

@@ -1,0 +1,291 @@
+/*
+** h_threads.c — /api/v1/chat-threads: create, list, get, update, delete, append, import.
+** May call http, validate, render, util and store_threads.
+*/
+#include "app.h"
+#include "handlers.h"
+#include "http.h"
+#include "render.h"
+#include "store_threads.h"
+#include "util.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse the {id} path parameter; on failure the 422 is sent and 0 returned. */
+static int path_id(struct cv_req *r, int64_t *pId){
+  struct cv_verr e;
+  int ok;
+  verr_init(&e);
+  ok = val_path_id(&e, r->azParam[0], "id", pId)==1;
+  if( !ok ) http_reply_422(r, &e);
+  verr_free(&e);
+  return ok;
+}
+
+/* Send a thread as ChatThreadOut. */
+static void reply_thread(struct cv_req *r, int status, const struct cv_thread *t){
+  cJSON *p = render_thread(t);
+  http_reply_json(r, status, p, NULL);
+  cJSON_Delete(p);
+}
+
+/* ROUTE: POST /api/v1/chat-threads (auth) {title?, messages?}
+** 201 ChatThreadOut; without a title the thread is named from its first user message. */
+int h_threads_create(struct cv_req *r){
+  struct cv_verr e;
+  const char *zTitle = NULL;
+  char *zMessages = NULL;
+  int64_t nMessages = 0;
+  struct cv_thread t;
+  int ok;
+  cv_rc rc;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    ok = val_string(&e, r->pBody, "body", "title", 1, CV_TITLE_MAX_CHARS, 0, &zTitle)>=0;
+    ok &= val_messages(&e, r->pBody, "body", "messages", 0, &zMessages, &nMessages)>=0;
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_create(r->pApp->pStore, r->userId, zTitle, zMessages, nMessages, &t);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  reply_thread(r, 201, &t);
+  store_thread_clear(&t);
+out:
+  cJSON_free(zMessages);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: GET /api/v1/chat-threads?limit=50&offset=0 (auth)
+** 200 [ChatThreadSummaryOut], newest updated_at first; X-Total-Count header. */
+int h_threads_list(struct cv_req *r){
+  struct cv_verr e;
+  int64_t limit, offset, total = 0;
+  struct cv_thread *a = NULL;
+  int n = 0, i, ok;
+  cJSON *pArr = NULL;
+  char zHdr[64];
+  cv_rc rc;
+  verr_init(&e);
+  ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
+  ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_list(r->pApp->pStore, r->userId, (int)limit, offset, &a, &n, &total);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  pArr = cJSON_CreateArray();
+  for(i=0; pArr && i<n; i++){
+    cJSON *p = render_thread_summary(&a[i]);
+    if( !p ){ cJSON_Delete(pArr); pArr = NULL; break; }
+    cJSON_AddItemToArray(pArr, p);
+  }
+  snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  http_reply_json(r, 200, pArr, zHdr);
+out:
+  cJSON_Delete(pArr);
+  store_threads_free_list(a, n);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: GET /api/v1/chat-threads/{id} (auth) — 200 ChatThreadOut; 403; 404. */
+int h_threads_get(struct cv_req *r){
+  struct cv_thread t;
+  int64_t id;
+  cv_rc rc;
+  if( !path_id(r, &id) ) return r->status;
+  rc = store_threads_get(r->pApp->pStore, r->userId, id, &t);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
+  reply_thread(r, 200, &t);
+  store_thread_clear(&t);
+  return r->status;
+}
+
+/* ROUTE: PUT /api/v1/chat-threads/{id} (auth) {title?, messages?} (at least one)
+** 200 ChatThreadOut; `messages` replaces the array; 403; 404; 422. */
+int h_threads_update(struct cv_req *r){
+  struct cv_verr e;
+  const char *zTitle = NULL;
+  char *zMessages = NULL;
+  int64_t nMessages = 0, id;
+  struct cv_thread t;
+  int ok, hasTitle = 0, hasMessages = 0;
+  cv_rc rc;
+  if( !path_id(r, &id) ) return r->status;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    hasTitle = val_string(&e, r->pBody, "body", "title", 1, CV_TITLE_MAX_CHARS, 0, &zTitle);
+    hasMessages = val_messages(&e, r->pBody, "body", "messages", 0, &zMessages, &nMessages);
+    ok = hasTitle>=0 && hasMessages>=0;
+    if( ok && !hasTitle && !hasMessages ){
+      verr_add(&e, "body", "value_error", "Value error, at least one of title or messages is required");
+      ok = 0;
+    }
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_update(r->pApp->pStore, r->userId, id, zTitle, zMessages, nMessages, &t);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  reply_thread(r, 200, &t);
+  store_thread_clear(&t);
+out:
+  cJSON_free(zMessages);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: DELETE /api/v1/chat-threads/{id} (auth) — 204; 403; 404. */
+int h_threads_delete(struct cv_req *r){
+  int64_t id;
+  cv_rc rc;
+  if( !path_id(r, &id) ) return r->status;
+  rc = store_threads_delete(r->pApp->pStore, r->userId, id);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
+  http_reply_empty(r);
+  return r->status;
+}
+
+/* ROUTE: POST /api/v1/chat-threads/{id}/messages (auth) {role, content}
+** 201 {thread_id, index, message, title, updated_at}; atomic under concurrency. */
+int h_threads_append(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_append a;
+  cJSON *pMsg = NULL, *pOut;
+  char *zMsg = NULL;
+  int64_t id;
+  cv_rc rc;
+  if( !path_id(r, &id) ) return r->status;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  if( val_message(&e, r->pBody, "body", &pMsg)!=1 ){ http_reply_422(r, &e); goto out; }
+  zMsg = cJSON_PrintUnformatted(pMsg);
+  if( !zMsg ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
+  rc = store_threads_append(r->pApp->pStore, r->userId, id, zMsg, &a);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  pOut = render_append((long long)id, &a, zMsg);
+  http_reply_json(r, 201, pOut, NULL);
+  cJSON_Delete(pOut);
+  store_append_clear(&a);
+out:
+  cJSON_free(zMsg);
+  cJSON_Delete(pMsg);
+  verr_free(&e);
+  return r->status;
+}
+
+/* Validate an optional ISO time field and rewrite it in the contract's format into zOut.
+** 1 present, 0 absent, -1 invalid. */
+static int import_time(struct cv_verr *pErr, const cJSON *pItem, const char *zLoc,
+                       const char *zKey, char *zOut){
+  const char *z;
+  int64_t ms;
+  int rc = val_string(pErr, pItem, zLoc, zKey, 1, 64, 0, &z);
+  if( rc<=0 ) return rc;
+  if( util_iso_parse(z, &ms) ){
+    char zFull[160];
+    snprintf(zFull, sizeof zFull, "%s.%s", zLoc, zKey);
+    verr_add(pErr, zFull, "datetime_from_date_parsing", "Input should be a valid ISO 8601 datetime");
+    return -1;
+  }
+  util_iso_format(ms, zOut);
+  return 1;
+}
+
+/* ROUTE: POST /api/v1/chat-threads/import (auth) [{client_id, title?, messages?,
+** created_at?, updated_at?}] — 200 {imported, skipped, threads:[{client_id,id}]};
+** idempotent per (user, client_id); given times are kept. */
+int h_threads_import(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_import_item *aItem = NULL;
+  char (*aTimes)[2][CV_TS_LEN+1] = NULL;
+  char **azMessages = NULL;
+  char (*aClientNum)[32] = NULL;
+  cJSON *pItem, *pOut = NULL, *pList;
+  int n, i = 0, ok = 1, nImported = 0;
+  cv_rc rc;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  if( !cJSON_IsArray(r->pBody) ){
+    verr_add(&e, "body", "list_type", "Input should be a valid list");
+    http_reply_422(r, &e);
+    goto out;
+  }
+  n = cJSON_GetArraySize(r->pBody);
+  aItem = calloc((size_t)n + 1, sizeof *aItem);
+  aTimes = calloc((size_t)n + 1, sizeof *aTimes);
+  azMessages = calloc((size_t)n + 1, sizeof *azMessages);
+  aClientNum = calloc((size_t)n + 1, sizeof *aClientNum);
+  if( !aItem || !aTimes || !azMessages || !aClientNum ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
+  cJSON_ArrayForEach(pItem, r->pBody){
+    char zLoc[48];
+    struct cv_import_item *p = &aItem[i];
+    const cJSON *pCid;
+    snprintf(zLoc, sizeof zLoc, "body.%d", i);
+    if( !cJSON_IsObject(pItem) ){
+      verr_add(&e, zLoc, "model_attributes_type", "Input should be a valid dictionary or object");
+      ok = 0; i++; continue;
+    }
+    pCid = cJSON_GetObjectItemCaseSensitive(pItem, "client_id");
+    if( cJSON_IsNumber(pCid) ){
+      int64_t v;
+      if( val_int(&e, pItem, zLoc, "client_id", INT64_MIN/2, INT64_MAX/2, 1, &v)==1 ){
+        snprintf(aClientNum[i], sizeof aClientNum[i], "%lld", (long long)v);
+        p->zClientId = aClientNum[i];
+      }else ok = 0;
+    }else if( val_string(&e, pItem, zLoc, "client_id", 1, 255, 1, &p->zClientId)!=1 ){
+      ok = 0;
+    }
+    if( val_string(&e, pItem, zLoc, "title", 1, CV_TITLE_MAX_CHARS, 0, &p->zTitle)<0 ) ok = 0;
+    if( val_messages(&e, pItem, zLoc, "messages", 0, &azMessages[i], &p->nMessages)<0 ) ok = 0;
+    p->zMessages = azMessages[i];
+    switch( import_time(&e, pItem, zLoc, "created_at", aTimes[i][0]) ){
+      case 1: p->zCreatedAt = aTimes[i][0]; break;
+      case -1: ok = 0; break;
+    }
+    switch( import_time(&e, pItem, zLoc, "updated_at", aTimes[i][1]) ){
+      case 1: p->zUpdatedAt = aTimes[i][1]; break;
+      case -1: ok = 0; break;
+    }
+    i++;
+    if( e.n>=20 ) break;   /* the 422 list is bounded */
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_import(r->pApp->pStore, r->userId, aItem, n);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  pOut = cJSON_CreateObject();
+  pList = cJSON_CreateArray();
+  if( !pOut || !pList ){ cJSON_Delete(pList); http_reply_rc(r, CV_NOMEM, NULL); goto out; }
+  cJSON_AddItemToObject(pOut, "threads", pList);
+  i = 0;
+  cJSON_ArrayForEach(pItem, r->pBody){
+    cJSON *pT = cJSON_CreateObject();
+    cJSON *pCid = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(pItem, "client_id"), 1);
+    if( !pT || !pCid ){ cJSON_Delete(pT); cJSON_Delete(pCid); ok = 0; break; }
+    cJSON_AddItemToObject(pT, "client_id", pCid);
+    cJSON_AddNumberToObject(pT, "id", (double)aItem[i].id);
+    cJSON_AddItemToArray(pList, pT);
+    nImported += aItem[i].bImported;
+    i++;
+  }
+  if( !ok || !cJSON_AddNumberToObject(pOut, "imported", nImported)
+   || !cJSON_AddNumberToObject(pOut, "skipped", n - nImported) ){
+    http_reply_rc(r, CV_NOMEM, NULL);
+    goto out;
+  }
+  http_reply_json(r, 200, pOut, NULL);
+out:
+  if( azMessages ){
+    for(i=0; aItem && i<n; i++) cJSON_free(azMessages[i]);
+  }
+  free(azMessages);
+  free(aItem);
+  free(aTimes);
+  free(aClientNum);
+  cJSON_Delete(pOut);
+  verr_free(&e);
+  return r->status;
+}

@@ -1,0 +1,340 @@
+/*
+** http.c — reading request bodies under limits and writing every response. One writer:
+** status line, fixed security headers, optional extra headers, body, in as few socket
+** writes as possible. May call civetweb, cJSON, validate and util.
+**
+** Body rules (facts.md): civetweb bounds only the header, so the body limit is ours:
+** Content-Length over the limit is refused before reading (413, connection closed so
+** civetweb does not drain it); chunked bodies are counted as they arrive; Content-Length
+** together with Transfer-Encoding is refused (400: request smuggling); the whole body
+** must arrive within the body deadline (408), not merely each read.
+*/
+#include "http.h"
+#include "app.h"
+#include "util.h"
+#include "validate.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char zSecurityHeaders[] =
+  "X-Content-Type-Options: nosniff\r\n"
+  "Referrer-Policy: no-referrer\r\n"
+  "X-Frame-Options: DENY\r\n"
+  "Content-Security-Policy: default-src 'self'; img-src 'self' data: https: http:;"
+  " frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n";
+
+const char *http_header(struct cv_req *r, const char *zName){
+  return mg_get_header(r->conn, zName);
+}
+
+static const char *reason(int status){
+  switch( status ){
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
+  }
+  return "Status";
+}
+
+/* The Connection header to send, deciding keep-alive like civetweb does. */
+static const char *connection_header(struct cv_req *r){
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  const char *zConn = mg_get_header(r->conn, "Connection");
+  if( r->bClose ){
+    mg_disable_keep_alive(r->conn);  /* a body we did not read must not be drained */
+    return "Connection: close\r\n";
+  }
+  if( ri && ri->http_version && strcmp(ri->http_version, "1.0")==0 ){
+    if( zConn && strcasestr(zConn, "keep-alive") ) return "Connection: keep-alive\r\n";
+    return "Connection: close\r\n";
+  }
+  if( zConn && strcasecmp(zConn, "close")==0 ) return "Connection: close\r\n";
+  return "";
+}
+
+void http_reply_raw(struct cv_req *r, int status, const char *zType, const char *a, size_t n,
+                    const char *zExtraHeaders){
+  char zHead[2048];
+  int nHead;
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  int bHead = ri && ri->request_method && strcmp(ri->request_method, "HEAD")==0;
+  r->status = status;
+  char zLen[40] = "";
+  if( status!=204 && status!=304 ) snprintf(zLen, sizeof zLen, "Content-Length: %zu\r\n", n);
+  nHead = snprintf(zHead, sizeof zHead,
+                   "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s%s\r\n",
+                   status, reason(status),
+                   zType ? "Content-Type: " : "", zType ? zType : "", zType ? "\r\n" : "",
+                   zSecurityHeaders,
+                   (zType && strncmp(zType, "application/json", 16)==0) ? "Cache-Control: no-store\r\n" : "",
+                   zLen, zExtraHeaders ? zExtraHeaders : "", connection_header(r));
+  if( nHead<0 || (size_t)nHead>=sizeof zHead ){
+    /* extra headers too long: never happens with our own headers */
+    nHead = snprintf(zHead, sizeof zHead, "HTTP/1.1 500 %s\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n", reason(500));
+    r->status = 500;
+    mg_disable_keep_alive(r->conn);
+    mg_write(r->conn, zHead, (size_t)nHead);
+    return;
+  }
+  if( bHead || n==0 ){
+    mg_write(r->conn, zHead, (size_t)nHead);
+  }else if( n <= 16384 ){
+    char *zAll = malloc((size_t)nHead + n);
+    if( zAll ){
+      memcpy(zAll, zHead, (size_t)nHead);
+      memcpy(zAll + nHead, a, n);
+      mg_write(r->conn, zAll, (size_t)nHead + n);
+      free(zAll);
+    }else{
+      mg_write(r->conn, zHead, (size_t)nHead);
+      mg_write(r->conn, a, n);
+    }
+  }else{
+    mg_write(r->conn, zHead, (size_t)nHead);
+    mg_write(r->conn, a, n);
+  }
+}
+
+void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const char *zExtra){
+  char *z = pRoot ? cJSON_PrintUnformatted(pRoot) : NULL;
+  if( !z ){
+    static const char zErr[] = "{\"detail\":\"Internal server error (out of memory)\"}";
+    fprintf(stderr, "chatvault: out of memory rendering a response\n");
+    r->bClose = 1;
+    http_reply_raw(r, 500, "application/json", zErr, sizeof zErr - 1, NULL);
+    return;
+  }
+  http_reply_raw(r, status, "application/json", z, strlen(z), zExtra);
+  cJSON_free(z);
+}
+
+void http_reply_detail(struct cv_req *r, int status, const char *zDetail){
+  cJSON *p = cJSON_CreateObject();
+  if( p && !cJSON_AddStringToObject(p, "detail", zDetail) ){ cJSON_Delete(p); p = NULL; }
+  http_reply_json(r, status, p, NULL);
+  cJSON_Delete(p);
+}
+
+void http_reply_empty(struct cv_req *r){
+  http_reply_raw(r, 204, NULL, NULL, 0, NULL);
+}
+
+void http_reply_401(struct cv_req *r, const char *zDetail){
+  cJSON *p = cJSON_CreateObject();
+  if( p && !cJSON_AddStringToObject(p, "detail", zDetail) ){ cJSON_Delete(p); p = NULL; }
+  http_reply_json(r, 401, p, "WWW-Authenticate: Bearer\r\n");
+  cJSON_Delete(p);
+}
+
+void http_reply_422(struct cv_req *r, struct cv_verr *pErr){
+  cJSON *p;
+  if( pErr->bNoMem || !pErr->pList ){
+    http_reply_rc(r, pErr->bNoMem ? CV_NOMEM : CV_INVALID, NULL);
+    return;
+  }
+  p = cJSON_CreateObject();
+  if( !p ){ http_reply_json(r, 500, NULL, NULL); return; }
+  cJSON_AddItemToObject(p, "detail", pErr->pList);
+  pErr->pList = NULL;   /* now owned by p */
+  http_reply_json(r, 422, p, NULL);
+  cJSON_Delete(p);
+}
+
+void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat){
+  char zMsg[160];
+  const char *zW = zWhat ? zWhat : "Resource";
+  switch( rc ){
+    case CV_NOTFOUND:
+      snprintf(zMsg, sizeof zMsg, "%s not found", zW);
+      http_reply_detail(r, 404, zMsg);
+      return;
+    case CV_FORBIDDEN:
+      snprintf(zMsg, sizeof zMsg, "%s belongs to another user", zW);
+      http_reply_detail(r, 403, zMsg);
+      return;
+    case CV_CONFLICT:
+      snprintf(zMsg, sizeof zMsg, "%s already exists", zW);
+      http_reply_detail(r, 409, zMsg);
+      return;
+    case CV_INVALID:
+      {
+        struct cv_verr e;
+        verr_init(&e);
+        verr_add(&e, "body", "value_error", "Invalid input");
+        http_reply_422(r, &e);
+        verr_free(&e);
+      }
+      return;
+    case CV_TOOLARGE:
+      r->bClose = 1;
+      http_reply_detail(r, 413, "Request body too large");
+      return;
+    case CV_UNAUTHORIZED:
+      http_reply_401(r, "Not authenticated");
+      return;
+    case CV_BUSY:
+      {
+        cJSON *p = cJSON_CreateObject();
+        if( p && !cJSON_AddStringToObject(p, "detail", "Database is busy, try again shortly") ){
+          cJSON_Delete(p); p = NULL;
+        }
+        http_reply_json(r, 503, p, "Retry-After: 1\r\n");
+        cJSON_Delete(p);
+      }
+      return;
+    case CV_FULL:
+      http_reply_detail(r, 507, "Insufficient storage: the disk is full; nothing was saved");
+      return;
+    case CV_UPSTREAM:
+      http_reply_detail(r, 502, "The language model server failed");
+      return;
+    case CV_TIMEOUT:
+      http_reply_detail(r, 504, "The language model server timed out");
+      return;
+    case CV_RATELIMITED:
+      http_reply_detail(r, 429, "Too many attempts");
+      return;
+    case CV_OK: case CV_NOMEM: case CV_DB: case CV_IO: case CV_CLOSED:
+      break;
+  }
+  fprintf(stderr, "chatvault: %s %s failed: %s\n", r->zMethod, r->zPath, cv_rc_str(rc));
+  http_reply_detail(r, 500, "Internal server error");
+}
+
+int http_read_json(struct cv_req *r){
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  const struct cv_config *pCfg = r->pApp->pCfg;
+  const char *zTe = mg_get_header(r->conn, "Transfer-Encoding");
+  const char *zCl = mg_get_header(r->conn, "Content-Length");
+  struct cv_buf b;
+  struct cv_verr e;
+  int64_t t0 = util_mono_us();
+  int64_t want = ri->content_length;
+  cv_rc rc;
+  int ok = 0;
+
+  buf_init(&b, (size_t)pCfg->maxBody);
+  verr_init(&e);
+  if( zTe && zCl ){
+    r->bClose = 1;
+    http_reply_detail(r, 400, "Content-Length together with Transfer-Encoding is not allowed");
+    return 0;
+  }
+  if( zTe && strcasecmp(zTe, "chunked")!=0 ){
+    r->bClose = 1;
+    http_reply_detail(r, 400, "Unsupported Transfer-Encoding");
+    return 0;
+  }
+  if( want > pCfg->maxBody ){
+    r->bClose = 1;
+    http_reply_detail(r, 413, "Request body too large");
+    return 0;
+  }
+  for(;;){
+    char aChunk[16384];
+    int got;
+    size_t nAsk = sizeof aChunk;
+    if( want>=0 && (int64_t)b.n>=want ) break;
+    if( want>=0 && (int64_t)(want - (int64_t)b.n) < (int64_t)nAsk ) nAsk = (size_t)(want - (int64_t)b.n);
+    got = mg_read(r->conn, aChunk, nAsk);
+    if( got<0 ){
+      r->bClose = 1;
+      http_reply_detail(r, 400, "Error reading the request body");
+      goto out;
+    }
+    if( got==0 ){
+      if( want>=0 && (int64_t)b.n<want ){
+        r->bClose = 1;
+        http_reply_detail(r, 400, "Request body shorter than its Content-Length");
+        goto out;
+      }
+      break;
+    }
+    rc = buf_append(&b, aChunk, (size_t)got);
+    if( rc==CV_TOOLARGE ){
+      r->bClose = 1;
+      http_reply_detail(r, 413, "Request body too large");
+      goto out;
+    }
+    if( rc ){ r->bClose = 1; http_reply_rc(r, rc, NULL); goto out; }
+    if( util_mono_us() - t0 > (int64_t)pCfg->bodyTimeoutMs*1000 ){
+      r->bClose = 1;
+      http_reply_detail(r, 408, "Request body took too long to arrive");
+      goto out;
+    }
+  }
+  if( b.n==0 ){
+    verr_add(&e, "body", "missing", "Field required");
+    http_reply_422(r, &e);
+    goto out;
+  }
+  rc = val_parse_json(b.a, b.n, &e, &r->pBody);
+  if( rc==CV_INVALID ){ http_reply_422(r, &e); goto out; }
+  if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
+  ok = 1;
+out:
+  verr_free(&e);
+  buf_free(&b);
+  return ok;
+}
+
+cv_rc http_sse_start(struct cv_req *r){
+  char zHead[1024];
+  int n;
+  r->bClose = 1;
+  r->bSse = 1;
+  r->status = 200;
+  mg_disable_keep_alive(r->conn);
+  n = snprintf(zHead, sizeof zHead,
+               "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+               "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n%s"
+               "Connection: close\r\n\r\n", zSecurityHeaders);
+  if( mg_write(r->conn, zHead, (size_t)n)<=0 ) return CV_CLOSED;
+  return CV_OK;
+}
+
+cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData){
+  struct cv_buf b;
+  const char *z = zData;
+  cv_rc rc = CV_OK;
+  buf_init(&b, (size_t)1<<30);
+  if( zEvent ) rc = buf_appendf(&b, "event: %s\n", zEvent);
+  /* a data line per line of the payload (JSON has none, but be exact) */
+  while( rc==CV_OK ){
+    const char *zNl = strchr(z, '\n');
+    size_t n = zNl ? (size_t)(zNl - z) : strlen(z);
+    rc = buf_append(&b, "data: ", 6);
+    if( rc==CV_OK ) rc = buf_append(&b, z, n);
+    if( rc==CV_OK ) rc = buf_append(&b, "\n", 1);
+    if( !zNl ) break;
+    z = zNl + 1;
+  }
+  if( rc==CV_OK ) rc = buf_append(&b, "\n", 1);
+  if( rc==CV_OK && mg_write(r->conn, b.a, b.n)<=0 ) rc = CV_CLOSED;
+  buf_free(&b);
+  return rc;
+}

@@ -1,0 +1,75 @@
+/*
+** http.h — the request as handlers see it (struct cv_req) and the one way out: every
+** response is written by a function here (JSON, errors, 422 lists, files, SSE).
+** Handlers never touch civetweb; only http.c, server.c and router.c include civetweb.h.
+*/
+#ifndef CV_HTTP_H
+#define CV_HTTP_H
+
+#include "cv.h"
+#include <cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mg_connection;
+struct cv_app;
+struct cv_verr;
+
+#define CV_MAX_PARAMS 4
+
+struct cv_req {
+  struct mg_connection *conn;     /* civetweb's connection: for http.c/server.c only */
+  struct cv_app *pApp;            /* configuration and database */
+  const char *zMethod;            /* "GET", ... (borrowed from civetweb) */
+  const char *zPath;              /* decoded path, no query (borrowed) */
+  const char *zQuery;             /* raw query string or NULL (borrowed) */
+  const char *zRemote;            /* client address (borrowed) */
+  const char *azParam[CV_MAX_PARAMS]; /* path parameters, in pattern order */
+  char *zParamBuf;                /* storage of azParam (owned, freed by the dispatcher) */
+  cJSON *pBody;                   /* parsed JSON body after http_read_json (owned) */
+  int64_t userId;                 /* authenticated user, 0 when none */
+  unsigned char aTokenHash[32];   /* hash of the presented token (when userId) */
+  int status;                     /* status sent, 0 before */
+  int bClose;                     /* close the connection after this response */
+  int bSse;                       /* the response is an event stream in progress */
+};
+
+/* A header of the request, or NULL. Borrowed until the handler returns. */
+const char *http_header(struct cv_req *r, const char *zName);
+
+/* Read the body (at most cfg maxBody bytes, within the body deadline) and parse it as
+** JSON into r->pBody. Returns 1 on success; otherwise the error response (400, 408, 413,
+** 422) has been sent and it returns 0: the handler just returns r->status. */
+int http_read_json(struct cv_req *r);
+
+/* Send a JSON response with the tree pRoot (not consumed; NULL sends a 500).
+** zExtraHeaders: NULL or "Name: value\r\n" lines. */
+void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const char *zExtraHeaders);
+
+/* Send raw bytes with a type. */
+void http_reply_raw(struct cv_req *r, int status, const char *zType, const char *a, size_t n,
+                    const char *zExtraHeaders);
+
+/* Send {"detail": zDetail} with status. */
+void http_reply_detail(struct cv_req *r, int status, const char *zDetail);
+
+/* Send 204 No Content. */
+void http_reply_empty(struct cv_req *r);
+
+/* Send the 422 list of pErr (or a 500 when it ran out of memory). */
+void http_reply_422(struct cv_req *r, struct cv_verr *pErr);
+
+/* The single map from cv_rc to a response: 404/403/409/422/413/503/502/504/507/500.
+** zWhat names the resource in 404/403 details ("Thread"). */
+void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat);
+
+/* 401 with WWW-Authenticate: Bearer. */
+void http_reply_401(struct cv_req *r, const char *zDetail);
+
+/* Server-sent events: start the stream (200, text/event-stream, connection closes at the
+** end), then send events. http_sse_send returns CV_OK or CV_CLOSED when the client left
+** (callers carry on with their work and stop sending). zEvent NULL: a data-only event. */
+cv_rc http_sse_start(struct cv_req *r);
+cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData);
+
+#endif

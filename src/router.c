@@ -1,0 +1,139 @@
+/*
+** router.c — the route table and dispatch. Patterns are literal segments and `{name}`
+** segments (one path segment each). A path that matches some route but not with this
+** method is a 405 with Allow; no match at all is a 404 (JSON), except that GET/HEAD
+** outside /api/ falls through to the embedded web page. Literal routes are listed
+** before parameter routes so `/chat-threads/import` wins over `/chat-threads/{id}`.
+*/
+#include "router.h"
+#include "app.h"
+#include "auth.h"
+#include "handlers.h"
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cv_route {
+  const char *zMethod;   /* "GET", "POST", ... */
+  const char *zPattern;  /* "/api/v1/chat-threads/{id}" */
+  int (*xHandler)(struct cv_req*);
+  int bAuth;             /* needs a valid bearer token */
+};
+
+static const struct cv_route aRoute[] = {
+  { "GET",    "/healthz",                              h_healthz,        0 },
+  { "POST",   "/api/v1/auth/register",                 h_auth_register,  0 },
+  { "POST",   "/api/v1/auth/login",                    h_auth_login,     0 },
+  { "POST",   "/api/v1/auth/logout",                   h_auth_logout,    1 },
+  { "GET",    "/api/v1/auth/me",                       h_auth_me,        1 },
+  { "POST",   "/api/v1/chat-threads/import",           h_threads_import, 1 },
+  { "POST",   "/api/v1/chat-threads",                  h_threads_create, 1 },
+  { "GET",    "/api/v1/chat-threads",                  h_threads_list,   1 },
+  { "GET",    "/api/v1/chat-threads/{id}",             h_threads_get,    1 },
+  { "PUT",    "/api/v1/chat-threads/{id}",             h_threads_update, 1 },
+  { "DELETE", "/api/v1/chat-threads/{id}",             h_threads_delete, 1 },
+  { "POST",   "/api/v1/chat-threads/{id}/messages",    h_threads_append, 1 },
+};
+
+/* Match zPath against zPattern. On a match return 1 and, when zBuf is not NULL, copy
+** parameter values into zBuf (size nBuf) with pointers in azParam. */
+static int match(const char *zPattern, const char *zPath, char *zBuf, size_t nBuf,
+                 const char **azParam){
+  const char *p = zPattern, *s = zPath;
+  size_t used = 0;
+  int nParam = 0;
+  while( *p && *s ){
+    if( *p!='/' || *s!='/' ) return 0;
+    p++; s++;
+    if( *p=='{' ){
+      const char *zEnd = strchr(p, '}');
+      size_t n = strcspn(s, "/");
+      if( !zEnd || n==0 ) return 0;
+      if( zBuf ){
+        if( used + n + 1 > nBuf || nParam>=CV_MAX_PARAMS ) return 0;
+        memcpy(zBuf + used, s, n);
+        zBuf[used + n] = 0;
+        azParam[nParam++] = zBuf + used;
+        used += n + 1;
+      }
+      p = zEnd + 1;
+      s += n;
+    }else{
+      size_t n = strcspn(p, "/");
+      if( strncmp(p, s, n)!=0 || (s[n]!='/' && s[n]!=0) ) return 0;
+      p += n;
+      s += n;
+    }
+  }
+  return *p==0 && *s==0;
+}
+
+int router_dispatch(struct cv_req *r){
+  size_t i, nPath = strlen(r->zPath);
+  char zAllow[64] = "";
+  char *zPath;
+  int bPathMatched = 0, status;
+  const struct cv_route *pRoute = NULL;
+
+  /* one trailing slash is ignored: /api/v1/chat-threads/ is /api/v1/chat-threads */
+  zPath = malloc(nPath + 1);
+  r->zParamBuf = malloc(nPath + 1);
+  if( !zPath || !r->zParamBuf ){
+    free(zPath);
+    http_reply_rc(r, CV_NOMEM, NULL);
+    return r->status;
+  }
+  memcpy(zPath, r->zPath, nPath + 1);
+  if( nPath>1 && zPath[nPath-1]=='/' ) zPath[nPath-1] = 0;
+
+  for(i=0; i<sizeof aRoute/sizeof aRoute[0]; i++){
+    if( !match(aRoute[i].zPattern, zPath, NULL, 0, NULL) ) continue;
+    bPathMatched = 1;
+    if( strcmp(aRoute[i].zMethod, r->zMethod)==0
+     || (strcmp(r->zMethod, "HEAD")==0 && strcmp(aRoute[i].zMethod, "GET")==0) ){
+      pRoute = &aRoute[i];
+      match(pRoute->zPattern, zPath, r->zParamBuf, nPath + 1, r->azParam);
+      break;
+    }
+    if( !strstr(zAllow, aRoute[i].zMethod) && strlen(zAllow) + strlen(aRoute[i].zMethod) + 3 < sizeof zAllow ){
+      if( zAllow[0] ) strcat(zAllow, ", ");
+      strcat(zAllow, aRoute[i].zMethod);
+    }
+  }
+  if( !pRoute ){
+    if( bPathMatched ){
+      char zHdr[96];
+      snprintf(zHdr, sizeof zHdr, "Allow: %s\r\n", zAllow);
+      {
+        cJSON *p = cJSON_CreateObject();
+        if( p && !cJSON_AddStringToObject(p, "detail", "Method Not Allowed") ){ cJSON_Delete(p); p = NULL; }
+        http_reply_json(r, 405, p, zHdr);
+        cJSON_Delete(p);
+      }
+    }else if( (strcmp(r->zMethod, "GET")==0 || strcmp(r->zMethod, "HEAD")==0)
+           && strncmp(zPath, "/api/", 5)!=0 && strcmp(zPath, "/api")!=0 ){
+      h_static(r);
+    }else{
+      http_reply_detail(r, 404, "Not Found");
+    }
+    free(zPath);
+    return r->status;
+  }
+  free(zPath);
+  if( pRoute->bAuth ){
+    cv_rc rc = auth_check_bearer(r->pApp->pStore, http_header(r, "Authorization"),
+                                 &r->userId, r->aTokenHash);
+    if( rc==CV_UNAUTHORIZED ){
+      http_reply_401(r, "Not authenticated");
+      return r->status;
+    }
+    if( rc ){
+      http_reply_rc(r, rc, NULL);
+      return r->status;
+    }
+  }
+  status = pRoute->xHandler(r);
+  return status;
+}

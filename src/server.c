@@ -1,0 +1,167 @@
+/*
+** server.c — see server.h. civetweb options are chosen against its defaults (facts.md):
+** loopback only unless told, no document_root (no file serving of its own), no CORS
+** answers, keep-alive on, a header-size bound, a per-read timeout, and enough worker
+** threads for open keep-alive connections plus streams. Every request goes through
+** handle_request → router_dispatch → one access-log line.
+*/
+#include "server.h"
+#include "app.h"
+#include "http.h"
+#include "router.h"
+#include "util.h"
+
+#include <civetweb.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static FILE *pAccessLog;    /* NULL: off */
+
+/* The catch-all civetweb handler: one request in, one response out. */
+static int handle_request(struct mg_connection *conn, void *pData){
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  struct cv_req r;
+  int64_t t0 = util_mono_us();
+  memset(&r, 0, sizeof r);
+  r.conn = conn;
+  r.pApp = pData;
+  r.zMethod = ri->request_method ? ri->request_method : "";
+  r.zPath = ri->local_uri ? ri->local_uri : "/";
+  r.zQuery = ri->query_string;
+  r.zRemote = ri->remote_addr;
+  router_dispatch(&r);
+  if( r.status==0 ){
+    /* a handler returned without answering: a bug, but never a hung client */
+    fprintf(stderr, "chatvault: %s %s sent no response\n", r.zMethod, r.zPath);
+    http_reply_detail(&r, 500, "Internal server error");
+  }
+  if( pAccessLog ){
+    char zNow[CV_TS_LEN+1];
+    util_iso_format(util_now_ms(), zNow);
+    fprintf(pAccessLog, "%s %s %s %s %d %.2fms\n", zNow, r.zRemote ? r.zRemote : "-",
+            r.zMethod, r.zPath, r.status, (double)(util_mono_us() - t0)/1000.0);
+  }
+  cJSON_Delete(r.pBody);
+  free(r.zParamBuf);
+  return r.status ? r.status : 500;
+}
+
+static int log_message(const struct mg_connection *conn, const char *zMsg){
+  (void)conn;
+  fprintf(stderr, "chatvault: civetweb: %s\n", zMsg);
+  return 1;
+}
+
+/* TLS: load the certificate chain and the key from their own files. */
+static int init_ssl(void *pSslCtx, void *pData){
+  struct cv_app *pApp = pData;
+  SSL_CTX *ctx = pSslCtx;
+  if( SSL_CTX_use_certificate_chain_file(ctx, pApp->pCfg->zTlsCert)!=1 ){
+    fprintf(stderr, "chatvault: cannot load TLS certificate %s\n", pApp->pCfg->zTlsCert);
+    return -1;
+  }
+  if( SSL_CTX_use_PrivateKey_file(ctx, pApp->pCfg->zTlsKey, SSL_FILETYPE_PEM)!=1
+   || SSL_CTX_check_private_key(ctx)!=1 ){
+    fprintf(stderr, "chatvault: cannot load TLS key %s\n", pApp->pCfg->zTlsKey);
+    return -1;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  return 1;
+}
+
+cv_rc server_run(struct cv_app *pApp){
+  const struct cv_config *c = pApp->pCfg;
+  struct mg_callbacks cb;
+  struct mg_init_data init;
+  struct mg_error_data err;
+  struct mg_server_port aPort[4];
+  struct mg_context *ctx;
+  char zPorts[300], zThreads[16], zReqTimeout[16], zErr[256];
+  unsigned errCode = 0;
+  sigset_t set;
+  int sig, nPort, bTls = c->zTlsCert!=NULL;
+  const char *azOpt[40];
+  int k = 0;
+
+  if( strcmp(c->zAccessLog, "off")==0 ) pAccessLog = NULL;
+  else if( strcmp(c->zAccessLog, "-")==0 ) pAccessLog = stderr;
+  else{
+    pAccessLog = fopen(c->zAccessLog, "a");
+    if( !pAccessLog ){ perror(c->zAccessLog); return CV_IO; }
+    setvbuf(pAccessLog, NULL, _IOLBF, 0);
+  }
+
+  snprintf(zPorts, sizeof zPorts, "%s%s", c->zListen, bTls ? "s" : "");
+  snprintf(zThreads, sizeof zThreads, "%d", c->nThreads);
+  snprintf(zReqTimeout, sizeof zReqTimeout, "%d", c->requestTimeoutMs);
+  azOpt[k++] = "listening_ports";             azOpt[k++] = zPorts;
+  azOpt[k++] = "num_threads";                 azOpt[k++] = zThreads;
+  azOpt[k++] = "request_timeout_ms";          azOpt[k++] = zReqTimeout;
+  azOpt[k++] = "keep_alive_timeout_ms";       azOpt[k++] = "10000";
+  azOpt[k++] = "enable_keep_alive";           azOpt[k++] = "yes";
+  azOpt[k++] = "access_control_allow_origin"; azOpt[k++] = "";
+  azOpt[k++] = "max_request_size";            azOpt[k++] = "16384";
+  azOpt[k++] = "connection_queue";            azOpt[k++] = "1024";
+  azOpt[k++] = "listen_backlog";              azOpt[k++] = "1024";
+  azOpt[k++] = "enable_auth_domain_check";    azOpt[k++] = "no";
+  azOpt[k++] = "tcp_nodelay";                 azOpt[k++] = "1";
+  azOpt[k] = NULL;
+
+  /* SIGINT/SIGTERM are taken by sigwait below: block them in every thread */
+  signal(SIGPIPE, SIG_IGN);
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+  mg_init_library(bTls ? MG_FEATURES_TLS : 0);
+  memset(&cb, 0, sizeof cb);
+  cb.log_message = log_message;
+  if( bTls ) cb.init_ssl = init_ssl;
+  init.callbacks = &cb;
+  init.user_data = pApp;
+  init.configuration_options = azOpt;
+  zErr[0] = 0;
+  err.code = &errCode;
+  err.text = zErr;
+  err.text_buffer_size = sizeof zErr;
+  ctx = mg_start2(&init, &err);
+  if( !ctx ){
+    fprintf(stderr, "chatvault: cannot listen on %s: %s\n", c->zListen, zErr[0] ? zErr : "unknown error");
+    mg_exit_library();
+    return CV_IO;
+  }
+  mg_set_request_handler(ctx, "/", handle_request, pApp);
+  nPort = mg_get_server_ports(ctx, 4, aPort);
+  if( nPort<1 ){
+    fprintf(stderr, "chatvault: no listening port\n");
+    mg_stop(ctx);
+    mg_exit_library();
+    return CV_IO;
+  }
+  {
+    /* print the address as given, with the real port (--listen HOST:0 picks one) */
+    char zHost[256];
+    const char *zColon = strrchr(c->zListen, ':');
+    size_t n = zColon ? (size_t)(zColon - c->zListen) : 0;
+    if( n>=sizeof zHost ) n = sizeof zHost - 1;
+    memcpy(zHost, c->zListen, n);
+    zHost[n] = 0;
+    if( n==0 ) snprintf(zHost, sizeof zHost, "0.0.0.0");
+    printf("listening on %s://%s:%d\n", bTls ? "https" : "http", zHost, aPort[0].port);
+    fflush(stdout);
+  }
+  do{
+    if( sigwait(&set, &sig)!=0 ) sig = 0;
+  }while( sig!=SIGINT && sig!=SIGTERM );
+  fprintf(stderr, "chatvault: stopping (signal %d): finishing in-flight requests\n", sig);
+  mg_stop(ctx);
+  mg_exit_library();
+  if( pAccessLog && pAccessLog!=stderr ) fclose(pAccessLog);
+  pAccessLog = NULL;
+  return CV_OK;
+}

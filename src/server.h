@@ -1,0 +1,18 @@
+/*
+** server.h — the listener: civetweb started with our options, one catch-all handler that
+** turns a connection into a struct cv_req and hands it to the router, the access log, and
+** a clean stop on SIGINT/SIGTERM. May call civetweb, router and http.
+*/
+#ifndef CV_SERVER_H
+#define CV_SERVER_H
+
+#include "cv.h"
+
+struct cv_app;
+
+/* Serve until SIGINT or SIGTERM; in-flight requests finish before it returns. Prints
+** "listening on http://HOST:PORT" on stdout once the port is open. Returns CV_OK after a
+** clean stop, CV_IO when the port could not be opened (message on stderr). */
+cv_rc server_run(struct cv_app *pApp);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+** store_threads.h — assistant threads (chat_threads). Message arrays pass through as JSON
+** text that the caller has validated and normalized; the store changes them in SQL with
+** JSON1, never by rewriting them from C. Implemented in store_threads.c.
+*/
+#ifndef CV_STORE_THREADS_H
+#define CV_STORE_THREADS_H
+
+#include "cv.h"
+#include <stdint.h>
+
+struct cv_store;
+
+struct cv_thread {
+  int64_t id;                    /* chat_threads.id */
+  int64_t userId;                /* owner */
+  char *zTitle;                  /* title */
+  char *zMessages;               /* JSON array text; NULL in summaries */
+  int64_t nMessages;             /* message_count */
+  char zCreatedAt[CV_TS_LEN+1];
+  char zUpdatedAt[CV_TS_LEN+1];
+};
+
+/* Free the strings of *p and zero it. NULL is ok. */
+void store_thread_clear(struct cv_thread *p);
+/* Clear and free an array from store_threads_list. */
+void store_threads_free_list(struct cv_thread *a, int n);
+
+/* Create a thread. zTitle NULL: the default title, which is then replaced by the automatic
+** title of the first user message in zMessages, if any. zMessages NULL means "[]".
+** nMessages is the array's length. Fills *pOut (with messages). */
+cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
+                           const char *zMessages, int64_t nMessages, struct cv_thread *pOut);
+
+/* One thread with its messages. CV_NOTFOUND: no such id; CV_FORBIDDEN: another user's. */
+cv_rc store_threads_get(struct cv_store *pS, int64_t userId, int64_t id, struct cv_thread *pOut);
+
+/* Summaries (no messages), newest updated_at first, ties higher id first.
+** *paOut is malloc'd (free with store_threads_free_list); *pnTotal = the user's threads. */
+cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+                         struct cv_thread **paOut, int *pnOut, int64_t *pnTotal);
+
+/* Replace the title and/or the messages (NULL: keep). Errors as store_threads_get. */
+cv_rc store_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
+                           const char *zTitle, const char *zMessages, int64_t nMessages,
+                           struct cv_thread *pOut);
+
+/* Delete. Errors as store_threads_get. */
+cv_rc store_threads_delete(struct cv_store *pS, int64_t userId, int64_t id);
+
+/* The result of an append. */
+struct cv_append {
+  int64_t index;                 /* 0-based position of the new message */
+  char *zTitle;                  /* the thread's title after the append (malloc'd) */
+  char zUpdatedAt[CV_TS_LEN+1];
+};
+void store_append_clear(struct cv_append *p);
+
+/* Append one message (zMessage: the JSON text of a validated message object) in one
+** statement: concurrent appends never lose a message. Names the thread when it still has
+** the default title. Errors as store_threads_get. */
+cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
+                           const char *zMessage, struct cv_append *pOut);
+
+/* One thread of an import. In: every field but the outputs (zTitle, zMessages, times may be
+** NULL; times already in the contract's format). Out: id and bImported (0: it existed). */
+struct cv_import_item {
+  const char *zClientId;
+  const char *zTitle;
+  const char *zMessages;
+  int64_t nMessages;
+  const char *zCreatedAt;
+  const char *zUpdatedAt;
+  int64_t id;                    /* OUT */
+  int bImported;                 /* OUT */
+};
+
+/* Import threads, idempotent per (user, client_id), all in one transaction. */
+cv_rc store_threads_import(struct cv_store *pS, int64_t userId,
+                           struct cv_import_item *aItem, int nItem);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+** store_users.c — SQL for the users table. Reads use a pooled read connection, writes go
+** through db_write (group commit). May call db and SQLite.
+*/
+#include "store_users.h"
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+void store_user_clear(struct cv_user *p){
+  if( !p ) return;
+  free(p->zEmail);
+  free(p->zDisplayName);
+  free(p->zPasswordHash);
+  memset(p, 0, sizeof *p);
+}
+
+/* malloc'd copy of column i, or NULL for SQL NULL. *pRc set to CV_NOMEM on failure. */
+static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
+  const unsigned char *z = sqlite3_column_text(pSt, i);
+  char *zOut;
+  size_t n;
+  if( !z ) return NULL;
+  n = (size_t)sqlite3_column_bytes(pSt, i);
+  zOut = malloc(n+1);
+  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
+  memcpy(zOut, z, n+1);
+  return zOut;
+}
+
+/* Fill *pOut from a row of (id, email, display_name, password_hash, created_at). */
+static cv_rc row_to_user(sqlite3_stmt *pSt, struct cv_user *pOut){
+  cv_rc rc = CV_OK;
+  const char *zTs;
+  memset(pOut, 0, sizeof *pOut);
+  pOut->id = sqlite3_column_int64(pSt, 0);
+  pOut->zEmail = col_dup(pSt, 1, &rc);
+  pOut->zDisplayName = col_dup(pSt, 2, &rc);
+  pOut->zPasswordHash = col_dup(pSt, 3, &rc);
+  zTs = (const char*)sqlite3_column_text(pSt, 4);
+  if( zTs ){
+    strncpy(pOut->zCreatedAt, zTs, CV_TS_LEN);
+    pOut->zCreatedAt[CV_TS_LEN] = 0;
+  }
+  if( rc ) store_user_clear(pOut);
+  return rc;
+}
+
+#define USER_COLS "id, email, display_name, password_hash, created_at"
+
+struct create_args {
+  const char *zEmail, *zHash, *zDisplayName;
+  struct cv_user *pOut;
+};
+
+static cv_rc create_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] =
+    "INSERT INTO users(email, password_hash, display_name, created_at) VALUES(?1,?2,?3,?4)"
+    " RETURNING " USER_COLS;
+  struct create_args *a = pArg;
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  util_iso_format(util_now_ms(), zNow);
+  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  if( a->zHash ) sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
+  if( a->zDisplayName ) sqlite3_bind_text(pSt, 3, a->zDisplayName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    rc = row_to_user(pSt, a->pOut);
+    sqlite3_step(pSt);
+  }else{
+    rc = db_rc(pDb, src);
+    if( rc==CV_OK ) rc = CV_DB;
+  }
+  db_reset(pSt);
+  return rc;
+}
+
+cv_rc store_users_create(struct cv_store *pS, const char *zEmail, const char *zHash,
+                         const char *zDisplayName, struct cv_user *pOut){
+  struct create_args a = { zEmail, zHash, zDisplayName, pOut };
+  cv_rc rc;
+  memset(pOut, 0, sizeof *pOut);
+  rc = db_write(pS, create_job, &a);
+  if( rc ) store_user_clear(pOut);
+  return rc;
+}
+
+/* One-row read by a text or integer key. */
+static cv_rc read_one(struct cv_store *pS, const char *zSql, const char *zKey, int64_t iKey,
+                      struct cv_user *pOut){
+  struct cv_db *pDb = db_reader(pS);
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  memset(pOut, 0, sizeof *pOut);
+  if( rc ) goto out;
+  if( zKey ) sqlite3_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
+  else sqlite3_bind_int64(pSt, 1, iKey);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) rc = row_to_user(pSt, pOut);
+  else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+out:
+  db_reader_done(pS, pDb);
+  return rc;
+}
+
+cv_rc store_users_by_email(struct cv_store *pS, const char *zEmail, struct cv_user *pOut){
+  static const char zSql[] = "SELECT " USER_COLS " FROM users WHERE email=?1";
+  return read_one(pS, zSql, zEmail, 0, pOut);
+}
+
+cv_rc store_users_by_id(struct cv_store *pS, int64_t id, struct cv_user *pOut){
+  static const char zSql[] = "SELECT " USER_COLS " FROM users WHERE id=?1";
+  return read_one(pS, zSql, NULL, id, pOut);
+}
+
+struct passwd_args { const char *zEmail, *zHash; };
+
+static cv_rc passwd_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "UPDATE users SET password_hash=?2 WHERE email=?1";
+  struct passwd_args *a = pArg;
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_reset(pSt);
+  if( rc==CV_OK && db_changes(pDb)==0 ) rc = CV_NOTFOUND;
+  return rc;
+}
+
+cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash){
+  struct passwd_args a = { zEmail, zHash };
+  return db_write(pS, passwd_job, &a);
+}
+
+static cv_rc delete_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "DELETE FROM users WHERE id=?1";
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, *(int64_t*)pArg);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_reset(pSt);
+  if( rc==CV_OK && db_changes(pDb)==0 ) rc = CV_NOTFOUND;
+  return rc;
+}
+
+cv_rc store_users_delete(struct cv_store *pS, int64_t id){
+  return db_write(pS, delete_job, &id);
+}

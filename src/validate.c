@@ -1,0 +1,456 @@
+/*
+** validate.c — everything that decides whether a request's input is acceptable, and the
+** 422 entries saying why not. Pure functions over memory: may call cJSON and util.
+**
+** Why a pre-scan before cJSON: cJSON accepts invalid UTF-8 and raw control bytes, turns
+** \u0000 into a C string terminator (silently truncating the text) and recurses once per
+** nesting level. The scan rejects all of these in one linear pass first.
+*/
+#include "validate.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void verr_init(struct cv_verr *p){
+  p->pList = NULL;
+  p->n = 0;
+  p->bNoMem = 0;
+}
+
+void verr_free(struct cv_verr *p){
+  cJSON_Delete(p->pList);
+  verr_init(p);
+}
+
+void verr_add(struct cv_verr *p, const char *zLoc, const char *zType, const char *zMsg){
+  cJSON *pE, *pLoc;
+  const char *z = zLoc;
+  if( !p->pList && !(p->pList = cJSON_CreateArray()) ){ p->bNoMem = 1; return; }
+  pE = cJSON_CreateObject();
+  pLoc = cJSON_CreateArray();
+  if( !pE || !pLoc ){ cJSON_Delete(pE); cJSON_Delete(pLoc); p->bNoMem = 1; return; }
+  while( *z ){
+    const char *zDot = strchr(z, '.');
+    size_t n = zDot ? (size_t)(zDot - z) : strlen(z);
+    char zPart[128];
+    size_t i;
+    int bNum = n>0 && n<10;
+    cJSON *pPart;
+    if( n>=sizeof zPart ) n = sizeof zPart - 1;
+    memcpy(zPart, z, n);
+    zPart[n] = 0;
+    for(i=0; i<n && bNum; i++) if( !isdigit((unsigned char)zPart[i]) ) bNum = 0;
+    pPart = bNum ? cJSON_CreateNumber(atoi(zPart)) : cJSON_CreateString(zPart);
+    if( !pPart || !cJSON_AddItemToArray(pLoc, pPart) ){ cJSON_Delete(pPart); p->bNoMem = 1; }
+    z += n;
+    if( *z=='.' ) z++;
+  }
+  cJSON_AddItemToObject(pE, "loc", pLoc);
+  if( !cJSON_AddStringToObject(pE, "msg", zMsg) || !cJSON_AddStringToObject(pE, "type", zType) ){
+    p->bNoMem = 1;
+  }
+  cJSON_AddItemToArray(p->pList, pE);
+  p->n++;
+}
+
+/* Linear pre-scan of JSON text (see the file header). Returns NULL when fine, or the
+** message of the first problem (with *pType its 422 type). */
+static const char *prescan(const char *a, size_t n, const char **pType){
+  size_t i = 0;
+  int depth = 0, inStr = 0;
+  *pType = "json_invalid";
+  if( !util_utf8_valid(a, n) ) return "body is not valid UTF-8 (or holds a NUL byte)";
+  while( i<n ){
+    unsigned char c = (unsigned char)a[i];
+    if( inStr ){
+      if( c=='"' ){ inStr = 0; }
+      else if( c=='\\' ){
+        if( i+1<n && a[i+1]=='u' ){
+          if( i+5<n && a[i+2]=='0' && a[i+3]=='0' && a[i+4]=='0' && a[i+5]=='0' ){
+            *pType = "string_nul";
+            return "strings may not contain U+0000";
+          }
+        }
+        i++;   /* skip the escaped character */
+      }else if( c<0x20 ){
+        return "control character in a JSON string";
+      }
+    }else if( c=='"' ){
+      inStr = 1;
+    }else if( c=='[' || c=='{' ){
+      if( ++depth>CV_JSON_MAX_DEPTH ){
+        *pType = "json_depth";
+        return "JSON nested too deeply";
+      }
+    }else if( c==']' || c=='}' ){
+      depth--;
+    }
+    i++;
+  }
+  return NULL;
+}
+
+static int cmp_str(const void *a, const void *b){
+  return strcmp(*(const char *const*)a, *(const char *const*)b);
+}
+
+/* 1 when object p has two members with the same name: pairwise for small objects,
+** sorted for large ones (bounded time whatever the body holds). -1 out of memory. */
+static int object_has_duplicates(const cJSON *p){
+  const cJSON *c, *d;
+  size_t n = 0, i;
+  const char **az;
+  int bDup = 0;
+  for(c=p->child; c; c=c->next) n++;
+  if( n<=32 ){
+    for(c=p->child; c; c=c->next){
+      for(d=c->next; d; d=d->next){
+        if( c->string && d->string && strcmp(c->string, d->string)==0 ) return 1;
+      }
+    }
+    return 0;
+  }
+  az = malloc(n * sizeof *az);
+  if( !az ) return -1;
+  for(i=0, c=p->child; c; c=c->next) az[i++] = c->string ? c->string : "";
+  qsort(az, n, sizeof *az, cmp_str);
+  for(i=1; i<n && !bDup; i++) bDup = strcmp(az[i-1], az[i])==0;
+  free(az);
+  return bDup;
+}
+
+/* 1 when an object anywhere in the tree has a duplicate member name (or -1 on OOM). */
+static int has_duplicate_keys(const cJSON *p){
+  const cJSON *c;
+  if( cJSON_IsObject(p) ){
+    int r = object_has_duplicates(p);
+    if( r ) return r;
+  }
+  for(c=p->child; c; c=c->next){
+    if( cJSON_IsObject(c) || cJSON_IsArray(c) ){
+      int r = has_duplicate_keys(c);
+      if( r ) return r;
+    }
+  }
+  return 0;
+}
+
+cv_rc val_parse_json(const char *a, size_t n, struct cv_verr *pErr, cJSON **ppRoot){
+  const char *zType, *zMsg, *zEnd = NULL;
+  cJSON *pRoot;
+  *ppRoot = NULL;
+  zMsg = prescan(a, n, &zType);
+  if( zMsg ){
+    verr_add(pErr, "body", zType, zMsg);
+    return CV_INVALID;
+  }
+  pRoot = cJSON_ParseWithLengthOpts(a, n, &zEnd, 0);
+  if( !pRoot ){
+    char zLoc[48];
+    const char *zErr = cJSON_GetErrorPtr();
+    size_t off = (zErr && zErr>=a && zErr<=a+n) ? (size_t)(zErr - a) : 0;
+    snprintf(zLoc, sizeof zLoc, "body.%zu", off);
+    verr_add(pErr, zLoc, "json_invalid", "JSON decode error");
+    return CV_INVALID;
+  }
+  if( zEnd ){
+    while( zEnd<a+n && isspace((unsigned char)*zEnd) ) zEnd++;
+    if( zEnd<a+n ){
+      char zLoc[48];
+      snprintf(zLoc, sizeof zLoc, "body.%zu", (size_t)(zEnd - a));
+      verr_add(pErr, zLoc, "json_invalid", "JSON decode error: extra data after the value");
+      cJSON_Delete(pRoot);
+      return CV_INVALID;
+    }
+  }
+  switch( has_duplicate_keys(pRoot) ){
+    case 0: break;
+    case 1:
+      verr_add(pErr, "body", "json_invalid", "JSON object has a duplicate key");
+      cJSON_Delete(pRoot);
+      return CV_INVALID;
+    default:
+      cJSON_Delete(pRoot);
+      return CV_NOMEM;
+  }
+  *ppRoot = pRoot;
+  return CV_OK;
+}
+
+int val_body_object(struct cv_verr *pErr, const cJSON *pRoot){
+  if( cJSON_IsObject(pRoot) ) return 1;
+  verr_add(pErr, "body", "model_attributes_type", "Input should be a valid dictionary or object");
+  return 0;
+}
+
+static void join_loc(char *zOut, size_t n, const char *zLoc, const char *zKey){
+  snprintf(zOut, n, "%s.%s", zLoc, zKey);
+}
+
+/* Common start of every getter: 0 absent/null, -1 missing-required, 1 present. */
+static int field(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+                 int bRequired, const cJSON **ppItem){
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(pObj, zKey);
+  *ppItem = p;
+  if( !p || cJSON_IsNull(p) ){
+    if( bRequired ){
+      char zFull[160];
+      join_loc(zFull, sizeof zFull, zLoc, zKey);
+      verr_add(pErr, zFull, "missing", "Field required");
+      return -1;
+    }
+    return 0;
+  }
+  return 1;
+}
+
+int val_string(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+               size_t minChars, size_t maxChars, int bRequired, const char **pzOut){
+  const cJSON *p;
+  char zFull[160], zMsg[96];
+  size_t nChars;
+  int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
+  if( rc<=0 ) return rc;
+  join_loc(zFull, sizeof zFull, zLoc, zKey);
+  if( !cJSON_IsString(p) || !p->valuestring ){
+    verr_add(pErr, zFull, "string_type", "Input should be a valid string");
+    return -1;
+  }
+  nChars = util_utf8_chars(p->valuestring);
+  if( nChars<minChars ){
+    snprintf(zMsg, sizeof zMsg, "String should have at least %zu character%s",
+             minChars, minChars==1 ? "" : "s");
+    verr_add(pErr, zFull, "string_too_short", zMsg);
+    return -1;
+  }
+  if( nChars>maxChars ){
+    snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters", maxChars);
+    verr_add(pErr, zFull, "string_too_long", zMsg);
+    return -1;
+  }
+  *pzOut = p->valuestring;
+  return 1;
+}
+
+/* A JSON number as an exact integer. 1 ok, 0 not an integer. */
+static int as_int(const cJSON *p, int64_t *pi){
+  double d;
+  if( !cJSON_IsNumber(p) ) return 0;
+  d = p->valuedouble;
+  if( !isfinite(d) || d!=floor(d) || d<-9007199254740991.0 || d>9007199254740991.0 ) return 0;
+  *pi = (int64_t)d;
+  return 1;
+}
+
+int val_int(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+            int64_t iMin, int64_t iMax, int bRequired, int64_t *piOut){
+  const cJSON *p;
+  char zFull[160], zMsg[96];
+  int64_t v;
+  int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
+  if( rc<=0 ) return rc;
+  join_loc(zFull, sizeof zFull, zLoc, zKey);
+  if( !as_int(p, &v) ){
+    verr_add(pErr, zFull, "int_type", "Input should be a valid integer");
+    return -1;
+  }
+  if( v<iMin ){
+    snprintf(zMsg, sizeof zMsg, "Input should be greater than or equal to %lld", (long long)iMin);
+    verr_add(pErr, zFull, "greater_than_equal", zMsg);
+    return -1;
+  }
+  if( v>iMax ){
+    snprintf(zMsg, sizeof zMsg, "Input should be less than or equal to %lld", (long long)iMax);
+    verr_add(pErr, zFull, "less_than_equal", zMsg);
+    return -1;
+  }
+  *piOut = v;
+  return 1;
+}
+
+int val_bool(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+             int bRequired, int *pbOut){
+  const cJSON *p;
+  char zFull[160];
+  int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
+  if( rc<=0 ) return rc;
+  if( !cJSON_IsBool(p) ){
+    join_loc(zFull, sizeof zFull, zLoc, zKey);
+    verr_add(pErr, zFull, "bool_type", "Input should be a valid boolean");
+    return -1;
+  }
+  *pbOut = cJSON_IsTrue(p);
+  return 1;
+}
+
+int val_email(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+              const char **pzOut){
+  const char *z, *zAt;
+  char zFull[160];
+  int rc = val_string(pErr, pObj, zLoc, zKey, 3, CV_EMAIL_MAX_CHARS, 1, &z);
+  if( rc<=0 ) return rc;
+  zAt = strchr(z, '@');
+  if( !zAt || zAt==z || zAt[1]==0 || strpbrk(z, " \t\r\n")!=NULL ){
+    join_loc(zFull, sizeof zFull, zLoc, zKey);
+    verr_add(pErr, zFull, "value_error", "value is not a valid email address: it must contain @");
+    return -1;
+  }
+  *pzOut = z;
+  return 1;
+}
+
+int val_message(struct cv_verr *pErr, const cJSON *pItem, const char *zLoc, cJSON **ppNorm){
+  const char *zRole = NULL, *zContent = NULL;
+  int r1, r2;
+  cJSON *pNorm;
+  char zRoleLoc[160];
+  *ppNorm = NULL;
+  if( !cJSON_IsObject(pItem) ){
+    verr_add(pErr, zLoc, "model_attributes_type", "Input should be a valid dictionary or object");
+    return -1;
+  }
+  r1 = val_string(pErr, pItem, zLoc, "role", 0, 64, 1, &zRole);
+  r2 = val_string(pErr, pItem, zLoc, "content", 0, (size_t)-1, 1, &zContent);
+  if( r1==1 && strcmp(zRole, "user")!=0 && strcmp(zRole, "assistant")!=0 ){
+    join_loc(zRoleLoc, sizeof zRoleLoc, zLoc, "role");
+    verr_add(pErr, zRoleLoc, "literal_error", "Input should be 'user' or 'assistant'");
+    r1 = -1;
+  }
+  if( r1!=1 || r2!=1 ) return -1;
+  pNorm = cJSON_CreateObject();
+  if( !pNorm || !cJSON_AddStringToObject(pNorm, "role", zRole)
+   || !cJSON_AddStringToObject(pNorm, "content", zContent) ){
+    cJSON_Delete(pNorm);
+    pErr->bNoMem = 1;
+    return -1;
+  }
+  *ppNorm = pNorm;
+  return 1;
+}
+
+int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+                 int bRequired, char **pzJson, int64_t *pnOut){
+  const cJSON *p, *pItem;
+  cJSON *pArr;
+  char zFull[160];
+  int64_t i = 0;
+  int bad = 0;
+  int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
+  if( rc<=0 ) return rc;
+  join_loc(zFull, sizeof zFull, zLoc, zKey);
+  if( !cJSON_IsArray(p) ){
+    verr_add(pErr, zFull, "list_type", "Input should be a valid list");
+    return -1;
+  }
+  pArr = cJSON_CreateArray();
+  if( !pArr ){ pErr->bNoMem = 1; return -1; }
+  cJSON_ArrayForEach(pItem, p){
+    char zItemLoc[192];
+    cJSON *pNorm = NULL;
+    snprintf(zItemLoc, sizeof zItemLoc, "%s.%lld", zFull, (long long)i);
+    if( val_message(pErr, pItem, zItemLoc, &pNorm)==1 ){
+      cJSON_AddItemToArray(pArr, pNorm);
+    }else if( ++bad>=20 ){
+      break;   /* the 422 list is bounded */
+    }
+    i++;
+  }
+  if( bad ){ cJSON_Delete(pArr); return -1; }
+  *pzJson = cJSON_PrintUnformatted(pArr);
+  cJSON_Delete(pArr);
+  if( !*pzJson ){ pErr->bNoMem = 1; return -1; }
+  *pnOut = i;
+  return 1;
+}
+
+/* URL-decode z[0..n) into zOut (size nOut). 0 when it does not fit or is malformed. */
+static int url_decode(const char *z, size_t n, char *zOut, size_t nOut){
+  size_t i, j = 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( c=='%' ){
+      int hi, lo;
+      if( i+2>=n ) return 0;
+      hi = isxdigit((unsigned char)z[i+1]) ? (isdigit((unsigned char)z[i+1]) ? z[i+1]-'0' : (tolower((unsigned char)z[i+1])-'a'+10)) : -1;
+      lo = isxdigit((unsigned char)z[i+2]) ? (isdigit((unsigned char)z[i+2]) ? z[i+2]-'0' : (tolower((unsigned char)z[i+2])-'a'+10)) : -1;
+      if( hi<0 || lo<0 ) return 0;
+      c = (char)(hi*16 + lo);
+      i += 2;
+    }else if( c=='+' ){
+      c = ' ';
+    }
+    if( j+1>=nOut ) return 0;
+    zOut[j++] = c;
+  }
+  zOut[j] = 0;
+  return 1;
+}
+
+int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
+                  int64_t iDefault, int64_t iMin, int64_t iMax, int64_t *piOut){
+  size_t nName = strlen(zName);
+  const char *z = zQuery;
+  char zLoc[96], zVal[32], zMsg[96];
+  *piOut = iDefault;
+  snprintf(zLoc, sizeof zLoc, "query.%s", zName);
+  while( z && *z ){
+    const char *zAmp = strchr(z, '&');
+    size_t n = zAmp ? (size_t)(zAmp - z) : strlen(z);
+    if( n>nName && strncmp(z, zName, nName)==0 && z[nName]=='=' ){
+      const char *zV = z + nName + 1;
+      size_t nV = n - nName - 1, k;
+      char *zEnd;
+      long long v;
+      int ok = url_decode(zV, nV, zVal, sizeof zVal) && zVal[0];
+      for(k=0; ok && zVal[k]; k++){
+        if( !isdigit((unsigned char)zVal[k]) && !(k==0 && zVal[k]=='-') ) ok = 0;
+      }
+      if( ok ){
+        v = strtoll(zVal, &zEnd, 10);
+        if( *zEnd ) ok = 0;
+        else{
+          if( v<iMin ){
+            snprintf(zMsg, sizeof zMsg, "Input should be greater than or equal to %lld", (long long)iMin);
+            verr_add(pErr, zLoc, "greater_than_equal", zMsg);
+            return -1;
+          }
+          if( v>iMax ){
+            snprintf(zMsg, sizeof zMsg, "Input should be less than or equal to %lld", (long long)iMax);
+            verr_add(pErr, zLoc, "less_than_equal", zMsg);
+            return -1;
+          }
+          *piOut = v;
+        }
+      }
+      if( !ok ){
+        verr_add(pErr, zLoc, "int_parsing",
+                 "Input should be a valid integer, unable to parse string as an integer");
+        return -1;
+      }
+    }
+    z = zAmp ? zAmp+1 : NULL;
+  }
+  return 1;
+}
+
+int val_path_id(struct cv_verr *pErr, const char *zSeg, const char *zName, int64_t *piOut){
+  char zLoc[96];
+  int64_t v = 0;
+  const char *z = zSeg;
+  snprintf(zLoc, sizeof zLoc, "path.%s", zName);
+  if( !*z || strlen(z)>18 ) goto bad;
+  for(; *z; z++){
+    if( !isdigit((unsigned char)*z) ) goto bad;
+    v = v*10 + (*z - '0');
+  }
+  *piOut = v;
+  return 1;
+bad:
+  verr_add(pErr, zLoc, "int_parsing",
+           "Input should be a valid integer, unable to parse string as an integer");
+  return -1;
+}

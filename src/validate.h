@@ -1,0 +1,67 @@
+/*
+** validate.h — request validation: the body's JSON (UTF-8, depth, NUL escapes, duplicate
+** keys), typed getters over cJSON, query and path parameters, and the FastAPI-shaped 422
+** list `[{"loc":[...],"msg":"...","type":"..."}]` they fill. May call cJSON and util.
+*/
+#ifndef CV_VALIDATE_H
+#define CV_VALIDATE_H
+
+#include "cv.h"
+#include <cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The 422 entries collected while validating one request. */
+struct cv_verr {
+  cJSON *pList;    /* array of {loc,msg,type}; NULL until the first error */
+  int n;           /* entries */
+  int bNoMem;      /* an entry could not be allocated */
+};
+void verr_init(struct cv_verr *p);
+void verr_free(struct cv_verr *p);
+
+/* Add an entry. zLoc is dotted ("body.messages.2.role"): all-digit parts become numbers.
+** zType and zMsg are copied. */
+void verr_add(struct cv_verr *p, const char *zLoc, const char *zType, const char *zMsg);
+
+/* Parse a request body a[0..n) as JSON. Rejects (adding a 422 entry, returning
+** CV_INVALID): invalid UTF-8, a raw control byte or a \u0000 escape in a string, nesting
+** deeper than CV_JSON_MAX_DEPTH, syntax errors, trailing bytes, duplicate keys in an
+** object. On CV_OK *ppRoot is the tree (free with cJSON_Delete). CV_NOMEM possible. */
+cv_rc val_parse_json(const char *a, size_t n, struct cv_verr *pErr, cJSON **ppRoot);
+
+/* The body must be a JSON object: adds an error and returns 0 when not. */
+int val_body_object(struct cv_verr *pErr, const cJSON *pRoot);
+
+/* Getters over field zKey of object pObj, reporting at loc "<zLoc>.<zKey>".
+** Return 1: present and valid (*pOut set); 0: absent or null and not required;
+** -1: invalid or required-but-missing (entry added). Strings are borrowed from pObj. */
+int val_string(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+               size_t minChars, size_t maxChars, int bRequired, const char **pzOut);
+int val_int(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+            int64_t iMin, int64_t iMax, int bRequired, int64_t *piOut);
+int val_bool(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+             int bRequired, int *pbOut);
+
+/* An email: contains '@' with text on both sides, at most CV_EMAIL_MAX_CHARS, no spaces. */
+int val_email(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+              const char **pzOut);
+
+/* A message object {"role":"user"|"assistant","content":string}; other keys dropped.
+** On 1, *ppNorm is a new object holding only role and content (free with cJSON_Delete). */
+int val_message(struct cv_verr *pErr, const cJSON *pItem, const char *zLoc, cJSON **ppNorm);
+
+/* Field zKey as an array of messages. On 1, *pzJson is the normalized array as compact
+** JSON text (free with cJSON_free) and *pnOut its length. */
+int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
+                 int bRequired, char **pzJson, int64_t *pnOut);
+
+/* Query parameter zName of the raw query string (URL-decoded), as an integer in
+** [iMin,iMax], or iDefault when absent. 1 ok, -1 invalid (entry at "query.<zName>"). */
+int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
+                  int64_t iDefault, int64_t iMin, int64_t iMax, int64_t *piOut);
+
+/* A path segment as a positive integer id. 1 ok, -1 invalid (entry at "path.<zName>"). */
+int val_path_id(struct cv_verr *pErr, const char *zSeg, const char *zName, int64_t *piOut);
+
+#endif

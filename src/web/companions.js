@@ -1,0 +1,469 @@
+// The Companions view: characters (recommended, all, create), starting a chat
+// with a character and optional scene and persona, the sidebar of the user's
+// chats (the 30 newest are kept), rename, delete and streamed replies.
+import { api, stream } from './http.js';
+import { h, icon, replace, timeAgo, nextId } from './dom.js';
+import { confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, avatar } from './ui.js';
+
+const HISTORY_LIMIT = 30;
+
+export const BUILTIN_AVATARS = [
+  { file: 'avatars/fox.svg', label: 'Fox' },
+  { file: 'avatars/owl.svg', label: 'Owl' },
+  { file: 'avatars/robot.svg', label: 'Robot' },
+  { file: 'avatars/cat.svg', label: 'Cat' },
+  { file: 'avatars/wizard.svg', label: 'Wizard' },
+  { file: 'avatars/astronaut.svg', label: 'Astronaut' },
+];
+
+function listOf(data) {
+  if (Array.isArray(data)) return data;
+  if (data && Array.isArray(data.items)) return data.items;
+  return [];
+}
+
+function entryOf(result) {
+  if (!result || typeof result !== 'object') return null;
+  if (result.chat_id && Array.isArray(result.messages)) return result;
+  if (result.chat && Array.isArray(result.chat.messages)) return result.chat;
+  if (result.entry && Array.isArray(result.entry.messages)) return result.entry;
+  return null;
+}
+
+function field(label, control, hint) {
+  const id = control.id || nextId('field');
+  control.id = id;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('p', { class: 'field-hint' }, hint) : null);
+}
+
+export class CompanionsView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.chats = [];
+    this.chatsTotal = 0;
+    this.current = null; // the open chat entry (or a pending one)
+    this.mode = 'home';
+    this.streaming = false;
+    this.seq = 0;
+    this.buildSidebar();
+    this.body = h('div', { class: 'companions-main' });
+    replace(this.ctx.main, this.body);
+    this.chatsLoaded = this.loadChats();
+  }
+
+  destroy() {
+    this.destroyed = true;
+  }
+
+  route(param) {
+    if (param) {
+      if (this.mode === 'chat' && this.current && this.current.chat_id === param) return;
+      this.openChat(param);
+    } else {
+      this.showHome();
+    }
+  }
+
+  // ------------------------------------------------------------ sidebar
+  buildSidebar() {
+    const home = h('a', { href: '#/companions', class: 'btn btn-primary btn-block', testid: 'companions-home' }, icon('plus'), 'New companion chat');
+    home.addEventListener('click', () => {
+      this.ctx.closeSidebar();
+      if (window.location.hash === '#/companions') this.showHome();
+    });
+    this.list = h('ul', { class: 'item-list', testid: 'chat-list' });
+    this.listStatus = h('p', { class: 'list-status', role: 'status', testid: 'chat-list-status' });
+    replace(this.ctx.sidebar,
+      h('div', { class: 'sidebar-head' }, home),
+      h('nav', { class: 'sidebar-scroll', 'aria-label': 'Your companion chats' },
+        h('h2', { class: 'sidebar-title' }, 'Your chats'),
+        h('p', { class: 'sidebar-note' }, `Newest first. Only your ${HISTORY_LIMIT} most recent chats are kept.`),
+        this.list, this.listStatus));
+  }
+
+  async loadChats() {
+    replace(this.listStatus, h('span', { class: 'spinner' }), 'Loading chats…');
+    this.listStatus.classList.remove('is-error');
+    try {
+      const data = await api('GET', `/api/chat-history?page=1&limit=${HISTORY_LIMIT}`);
+      this.chats = listOf(data);
+      this.chatsTotal = data && Number.isFinite(data.total) ? data.total : this.chats.length;
+      this.renderChats();
+    } catch (err) {
+      this.listStatus.classList.add('is-error');
+      const retry = h('button', { type: 'button', class: 'btn btn-small' }, 'Retry');
+      retry.addEventListener('click', () => { this.chatsLoaded = this.loadChats(); });
+      replace(this.listStatus, `Could not load your chats: ${err.message} `, retry);
+    }
+  }
+
+  renderChats() {
+    const items = this.chats.map((c) => {
+      const btn = h('button', { type: 'button', class: 'item item-chat', testid: 'chat-item', dataset: { chatId: c.chat_id } },
+        avatar(c.character_picture, c.character_name, 'sm'),
+        h('span', { class: 'item-text' },
+          h('span', { class: 'item-title', testid: 'chat-item-name' }, c.character_name || 'Companion'),
+          h('span', { class: 'item-sub', testid: 'chat-item-title' }, c.title || 'New chat'),
+          h('span', { class: 'item-meta' }, timeAgo(c.last_updated))));
+      if (this.current && this.current.chat_id === c.chat_id && this.mode === 'chat') btn.setAttribute('aria-current', 'true');
+      btn.addEventListener('click', () => {
+        this.ctx.closeSidebar();
+        window.location.hash = `#/companions/${encodeURIComponent(c.chat_id)}`;
+      });
+      return h('li', null, btn);
+    });
+    replace(this.list, items);
+    replace(this.listStatus, this.chats.length ? `${this.chats.length} of ${HISTORY_LIMIT} kept` : 'No chats yet. Pick a character to start one.');
+  }
+
+  // ------------------------------------------------------------ home
+  showHome() {
+    this.seq += 1;
+    this.mode = 'home';
+    this.current = null;
+    this.renderChats();
+    document.title = 'Companions · chatvault';
+    this.banner = errorBanner();
+    const recommended = h('div', { class: 'grid', testid: 'recommended', 'aria-busy': 'true' }, h('p', { class: 'loading' }, h('span', { class: 'spinner' }), 'Loading…'));
+    const all = h('div', { class: 'grid', testid: 'all-characters', 'aria-busy': 'true' }, h('p', { class: 'loading' }, h('span', { class: 'spinner' }), 'Loading…'));
+    replace(this.body, h('div', { class: 'home', testid: 'companions-home-view' },
+      this.banner.el,
+      h('section', { class: 'home-section', 'aria-labelledby': 'rec-h' }, h('h1', { id: 'rec-h', class: 'section-title' }, 'Recommended for you'),
+        h('p', { class: 'section-sub' }, 'Characters you have not chatted with yet.'), recommended),
+      h('section', { class: 'home-section', 'aria-labelledby': 'all-h' }, h('h2', { id: 'all-h', class: 'section-title' }, 'All characters'), all),
+      this.createForm()));
+    this.body.scrollTop = 0;
+    const fill = async (el, path, emptyText) => {
+      try {
+        const chars = listOf(await api('GET', path));
+        if (!chars.length) replace(el, h('p', { class: 'muted' }, emptyText));
+        else replace(el, chars.map((c) => this.characterCard(c)));
+      } catch (err) {
+        replace(el, h('p', { class: 'notice notice-error', role: 'alert' }, `Could not load characters: ${err.message}`));
+      } finally {
+        el.setAttribute('aria-busy', 'false');
+      }
+    };
+    fill(recommended, '/api/characters/recommended?limit=10', 'You have chatted with every character. Create a new one below.');
+    fill(all, '/api/characters', 'No characters yet. Create the first one below.');
+  }
+
+  characterCard(c) {
+    const start = h('button', { type: 'button', class: 'btn btn-primary btn-small', testid: 'start-chat' }, 'Chat');
+    start.addEventListener('click', () => this.showStart(c));
+    return h('article', { class: 'char-card card', testid: 'character-card', dataset: { id: String(c.id) } },
+      avatar(c.picture, c.name, 'lg'),
+      h('div', { class: 'char-text' },
+        h('h3', { class: 'char-name', testid: 'character-name' }, c.name),
+        c.description ? h('p', { class: 'char-desc' }, c.description) : null),
+      start);
+  }
+
+  createForm() {
+    const name = h('input', { type: 'text', required: true, maxlength: 100, testid: 'character-name-input', autocomplete: 'off' });
+    const desc = h('textarea', { rows: 2, testid: 'character-description-input' });
+    const greeting = h('textarea', { rows: 2, testid: 'character-greeting-input' });
+    const url = h('input', { type: 'text', testid: 'character-picture-input', placeholder: 'avatars/fox.svg or /pictures/me.png', autocomplete: 'off' });
+    const group = nextId('pic');
+    const choices = [{ file: '', label: 'Initials' }, ...BUILTIN_AVATARS].map((a, i) => {
+      const id = `${group}-${i}`;
+      const radio = h('input', { type: 'radio', name: group, id, value: a.file, class: 'pic-radio', checked: i === 0 });
+      return h('div', { class: 'pic-choice' }, radio,
+        h('label', { for: id, class: 'pic-label' },
+          a.file ? h('img', { src: a.file, alt: '' }) : h('span', { class: 'avatar avatar-sm avatar-initials hue-215' }, h('span', null, 'Aa')),
+          h('span', { class: 'pic-name' }, a.label)));
+    });
+    const status = h('p', { class: 'notice', role: 'status', hidden: true, testid: 'create-character-status' });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'create-character-submit' }, 'Create character');
+    const form = h('form', { class: 'card create-form', testid: 'create-character-form', 'aria-labelledby': 'create-h' },
+      h('h2', { id: 'create-h', class: 'section-title' }, 'Create a character'),
+      field('Name', name),
+      field('Description', desc, 'Who they are; it becomes part of the model\'s instructions.'),
+      field('Greeting', greeting, 'What they say when a chat starts (optional).'),
+      h('fieldset', { class: 'pic-fieldset' }, h('legend', null, 'Picture'), h('div', { class: 'pic-choices' }, choices)),
+      field('Or a picture address on this server', url),
+      status, submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      status.hidden = true;
+      const body = { name: name.value.trim() };
+      if (!body.name) { status.className = 'notice notice-error'; status.textContent = 'A name is required.'; status.hidden = false; return; }
+      const chosen = form.querySelector('.pic-radio:checked');
+      const picture = url.value.trim() || (chosen && chosen.value) || '';
+      if (picture) body.picture = picture;
+      if (desc.value.trim()) body.description = desc.value.trim();
+      if (greeting.value.trim()) body.greeting = greeting.value.trim();
+      submit.disabled = true;
+      submit.textContent = 'Creating…';
+      try {
+        const created = await api('POST', '/api/characters', body);
+        this.showStart(created);
+      } catch (err) {
+        status.className = 'notice notice-error';
+        status.textContent = `Could not create the character: ${err.message}`;
+        status.hidden = false;
+        submit.disabled = false;
+        submit.textContent = 'Create character';
+      }
+    });
+    return form;
+  }
+
+  // ------------------------------------------------------------ start a chat
+  showStart(c) {
+    this.seq += 1;
+    this.mode = 'start';
+    this.current = null;
+    this.renderChats();
+    const banner = errorBanner();
+    const back = h('a', { href: '#/companions', class: 'btn btn-ghost btn-small', testid: 'back-home' }, icon('back'), 'All characters');
+    back.addEventListener('click', (e) => { e.preventDefault(); this.showHome(); history.replaceState(null, '', '#/companions'); });
+    const scene = h('select', { testid: 'scene-select' }, h('option', { value: '' }, 'No scene'));
+    const persona = h('select', { testid: 'persona-select' }, h('option', { value: '' }, 'Myself (no persona)'));
+    const message = h('textarea', { rows: 3, required: true, testid: 'first-message', placeholder: `Say hello to ${c.name}…` });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'start-chat-submit' }, icon('send'), 'Start chat');
+
+    // New persona (inline)
+    const pName = h('input', { type: 'text', maxlength: 100, testid: 'persona-name-input' });
+    const pDesc = h('textarea', { rows: 2, testid: 'persona-description-input' });
+    const pSave = h('button', { type: 'button', class: 'btn btn-small', testid: 'persona-create' }, 'Save persona');
+    const pStatus = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
+    const personaBox = h('details', { class: 'persona-new', testid: 'persona-new' },
+      h('summary', null, 'New persona'),
+      field('Persona name', pName), field('Persona description', pDesc), pStatus, pSave);
+    pSave.addEventListener('click', async () => {
+      pStatus.hidden = true;
+      if (!pName.value.trim()) { pStatus.textContent = 'A persona needs a name.'; pStatus.hidden = false; return; }
+      pSave.disabled = true;
+      try {
+        const body = { name: pName.value.trim() };
+        if (pDesc.value.trim()) body.description = pDesc.value.trim();
+        const p = await api('POST', '/api/personas', body);
+        persona.append(h('option', { value: String(p.id) }, p.name));
+        persona.value = String(p.id);
+        pName.value = '';
+        pDesc.value = '';
+        personaBox.open = false;
+      } catch (err) {
+        pStatus.textContent = `Could not save the persona: ${err.message}`;
+        pStatus.hidden = false;
+      } finally {
+        pSave.disabled = false;
+      }
+    });
+
+    const form = h('form', { class: 'card start-form', testid: 'start-chat-form' },
+      h('div', { class: 'field-row' }, field('Scene (optional)', scene), field('Persona (optional)', persona)),
+      personaBox,
+      field('Your first message', message),
+      submit);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = message.value;
+      if (!text.trim()) { message.focus(); return; }
+      const extra = { character_id: c.id };
+      if (scene.value) extra.scene_id = Number(scene.value);
+      if (persona.value) extra.persona_id = Number(persona.value);
+      const sceneName = scene.value ? scene.selectedOptions[0].textContent : null;
+      this.showChat({
+        chat_id: null, character_id: c.id, character_name: c.name, character_picture: c.picture,
+        scene_id: extra.scene_id ?? null, scene_name: sceneName, title: 'New chat', messages: [],
+      });
+      this.send(text, extra);
+    });
+    message.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    });
+
+    const greeting = c.greeting ? messageBubble('assistant', c.greeting, { name: c.name }).el : null;
+    if (greeting) greeting.classList.add('msg-greeting');
+    replace(this.body, h('div', { class: 'start', testid: 'start-view' },
+      back, banner.el,
+      h('header', { class: 'start-head' }, avatar(c.picture, c.name, 'xl'),
+        h('div', null, h('h1', { class: 'chat-title', testid: 'start-character-name' }, c.name), c.description ? h('p', { class: 'muted' }, c.description) : null)),
+      greeting, form));
+    message.focus();
+
+    (async () => {
+      try {
+        const [scenes, personas] = await Promise.all([api('GET', '/api/scenes'), api('GET', '/api/personas')]);
+        for (const s of listOf(scenes)) scene.append(h('option', { value: String(s.id) }, s.name));
+        for (const p of listOf(personas)) persona.append(h('option', { value: String(p.id) }, p.name));
+      } catch (err) {
+        banner.show(`Could not load scenes and personas: ${err.message}`);
+      }
+    })();
+  }
+
+  // ------------------------------------------------------------ a chat
+  async openChat(chatId) {
+    const seq = ++this.seq;
+    replace(this.body, h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner' }), 'Loading chat…'));
+    await this.chatsLoaded;
+    if (seq !== this.seq) return;
+    let entry = this.chats.find((c) => c.chat_id === chatId);
+    if (!entry) {
+      await this.loadChats();
+      if (seq !== this.seq) return;
+      entry = this.chats.find((c) => c.chat_id === chatId);
+    }
+    if (!entry) {
+      this.showHome();
+      history.replaceState(null, '', '#/companions');
+      this.banner.show('That chat no longer exists: it was deleted, or it fell out of your 30 most recent chats.');
+      return;
+    }
+    this.showChat(entry);
+  }
+
+  showChat(entry) {
+    this.seq += 1;
+    this.mode = 'chat';
+    this.current = entry;
+    this.renderChats();
+    this.banner = errorBanner();
+    this.titleEl = h('h1', { class: 'chat-title', testid: 'chat-title' }, entry.title || 'New chat');
+    this.subEl = h('p', { class: 'chat-sub', testid: 'chat-character' });
+    this.stored = storedMarker();
+    this.headAvatar = h('span', { class: 'head-avatar' });
+    this.renameBtn = h('button', { type: 'button', class: 'icon-btn', testid: 'rename-chat', 'aria-label': 'Rename this chat', title: 'Rename' }, icon('pencil'));
+    this.deleteBtn = h('button', { type: 'button', class: 'icon-btn icon-btn-danger', testid: 'delete-chat', 'aria-label': 'Delete this chat', title: 'Delete' }, icon('trash'));
+    this.renameBtn.addEventListener('click', () => this.rename());
+    this.titleEl.addEventListener('dblclick', () => this.rename());
+    this.deleteBtn.addEventListener('click', () => this.deleteCurrent());
+    this.msgs = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+    this.composer = composer({ onSend: (text) => this.send(text), placeholder: `Message ${entry.character_name || 'your companion'}…` });
+    replace(this.body, h('div', { class: 'chat', testid: 'companion-chat' },
+      h('div', { class: 'chat-head' },
+        this.headAvatar,
+        h('div', { class: 'chat-head-text' }, this.titleEl, h('div', { class: 'chat-head-sub' }, this.subEl, this.stored.el)),
+        h('div', { class: 'chat-head-actions' }, this.renameBtn, this.deleteBtn)),
+      this.banner.el, this.msgs, this.composer.el));
+    this.paintHeader();
+    const bubbles = (entry.messages || []).map((m) => messageBubble(m.role, m.content, { name: entry.character_name }).el);
+    replace(this.msgs, bubbles);
+    this.msgs.scrollTop = this.msgs.scrollHeight;
+    document.title = `${entry.character_name || 'Chat'} · chatvault`;
+    this.composer.focus();
+  }
+
+  paintHeader() {
+    const e = this.current;
+    replace(this.headAvatar, avatar(e.character_picture, e.character_name, 'md'));
+    this.titleEl.textContent = e.title || 'New chat';
+    const sub = [e.character_name || 'Companion'];
+    if (e.scene_name) sub.push(`in ${e.scene_name}`);
+    this.subEl.textContent = sub.join(' · ');
+    const saved = Boolean(e.chat_id);
+    this.renameBtn.hidden = !saved;
+    this.deleteBtn.hidden = !saved;
+    this.stored.set(saved ? 'stored' : 'hidden');
+  }
+
+  async send(text, extra = {}) {
+    if (this.streaming || !this.current) return false;
+    const entry = this.current;
+    const seq = this.seq;
+    this.banner.hide();
+    const mine = messageBubble('user', text);
+    const reply = messageBubble('assistant', '', { name: entry.character_name });
+    reply.setState('streaming');
+    reply.el.dataset.deltas = '0';
+    this.msgs.append(mine.el, reply.el);
+    this.msgs.scrollTop = this.msgs.scrollHeight;
+    this.stored.set('saving');
+    this.streaming = true;
+    const body = { ...extra, message: text, stream: true };
+    if (entry.chat_id) body.chat_id = entry.chat_id;
+    let acc = '';
+    let deltas = 0;
+    let scheduled = false;
+    const paint = () => {
+      scheduled = false;
+      reply.setContent(acc);
+      const m = this.msgs;
+      if (m.scrollHeight - m.scrollTop - m.clientHeight < 160) m.scrollTop = m.scrollHeight;
+    };
+    try {
+      const result = await stream('/api/chat', body, (delta) => {
+        acc += delta;
+        deltas += 1;
+        reply.el.dataset.deltas = String(deltas);
+        if (!scheduled) { scheduled = true; requestAnimationFrame(paint); }
+      });
+      const saved = entryOf(result);
+      reply.setState('done');
+      if (saved) {
+        const last = saved.messages[saved.messages.length - 1];
+        reply.setContent(last && last.role === 'assistant' ? last.content : acc);
+        if (seq === this.seq) {
+          this.current = saved;
+          history.replaceState(null, '', `#/companions/${encodeURIComponent(saved.chat_id)}`);
+          this.paintHeader();
+        }
+      } else {
+        reply.setContent(acc);
+      }
+      await this.loadChats();
+      return true;
+    } catch (err) {
+      reply.setContent(acc);
+      reply.setState('failed');
+      if (seq === this.seq) {
+        this.banner.show(err.message);
+        this.stored.set(entry.chat_id ? 'stored' : 'hidden');
+      }
+      await this.loadChats();
+      // A new chat's first message is saved even when the reply fails: pick it up.
+      if (!entry.chat_id && seq === this.seq) {
+        const found = this.chats.find((c) => c.character_id === entry.character_id && c.messages && c.messages.some((m) => m.role === 'user' && m.content === text));
+        if (found) {
+          this.current = found;
+          history.replaceState(null, '', `#/companions/${encodeURIComponent(found.chat_id)}`);
+          this.paintHeader();
+          this.renderChats();
+        }
+      }
+      return true;
+    } finally {
+      this.streaming = false;
+    }
+  }
+
+  rename() {
+    const e = this.current;
+    if (!e || !e.chat_id) return;
+    startInlineRename(this.titleEl, e.title || '', async (title) => {
+      try {
+        const out = await api('POST', '/api/chat/rename', { chat_id: e.chat_id, title });
+        const saved = entryOf(out) || { ...e, title };
+        if (this.current && this.current.chat_id === e.chat_id) {
+          this.current = saved;
+          this.paintHeader();
+        }
+        await this.loadChats();
+      } catch (err) {
+        this.banner.show(`Could not rename: ${err.message}`);
+        throw err;
+      }
+    }, { testid: 'rename-chat-input' });
+  }
+
+  async deleteCurrent() {
+    const e = this.current;
+    if (!e || !e.chat_id) return;
+    const ok = await confirmDialog(`Delete your chat “${e.title || 'New chat'}” with ${e.character_name || 'this companion'}? This cannot be undone.`);
+    if (!ok) return;
+    try {
+      await api('POST', '/api/chat/delete', { chat_id: e.chat_id });
+    } catch (err) {
+      if (err.status !== 404) {
+        this.banner.show(`Could not delete: ${err.message}`);
+        return;
+      }
+    }
+    await this.loadChats();
+    history.replaceState(null, '', '#/companions');
+    this.showHome();
+  }
+}

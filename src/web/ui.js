@@ -1,0 +1,228 @@
+// Shared widgets: confirmation dialog, error banners, avatars, message bubbles,
+// the composer and inline rename.
+import { h, icon, replace, clear } from './dom.js';
+import { renderMarkdown } from './markdown.js';
+
+export const OFFLINE_PREFIX = '[offline responder]';
+
+/** A modal confirmation built on <dialog>. Resolves true/false. */
+export function confirmDialog(message, { confirmLabel = 'Delete', danger = true } = {}) {
+  return new Promise((resolve) => {
+    const ok = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn btn-primary', testid: 'confirm-ok' }, confirmLabel);
+    const cancel = h('button', { type: 'button', class: 'btn', testid: 'confirm-cancel' }, 'Cancel');
+    const text = h('p', { class: 'dialog-text', id: 'confirm-text' }, message);
+    const dialog = h('dialog', { class: 'dialog', testid: 'confirm-dialog', 'aria-labelledby': 'confirm-text' },
+      text, h('div', { class: 'dialog-actions' }, cancel, ok));
+    let answered = false;
+    const done = (value) => {
+      if (answered) return;
+      answered = true;
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    ok.addEventListener('click', () => done(true));
+    cancel.addEventListener('click', () => done(false));
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(false); });
+    dialog.addEventListener('close', () => done(false));
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+/** An error banner element with show(message) / hide(). */
+export function errorBanner(testid = 'error-banner') {
+  const text = h('span', { class: 'banner-text' });
+  const close = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss error' }, icon('x'));
+  const el = h('div', { class: 'banner banner-error', role: 'alert', testid, hidden: true }, icon('bolt'), text, close);
+  close.addEventListener('click', () => { el.hidden = true; });
+  return {
+    el,
+    show(message) {
+      text.textContent = message instanceof Error ? message.message : String(message);
+      el.hidden = false;
+    },
+    hide() { el.hidden = true; },
+  };
+}
+
+/** Same-origin check: the page's CSP only allows pictures from 'self'. */
+export function sameOriginPicture(picture) {
+  if (!picture || typeof picture !== 'string') return null;
+  try {
+    const url = new URL(picture, window.location.href);
+    if (url.origin !== window.location.origin) return null;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    return url.href;
+  } catch {
+    return null;
+  }
+}
+
+const AVATAR_HUES = [12, 35, 150, 190, 215, 265, 300, 335];
+
+/** A round avatar: the picture when it can be shown, else initials. */
+export function avatar(picture, name, size = 'md') {
+  const label = name || 'Character';
+  const src = sameOriginPicture(picture);
+  const wrap = h('span', { class: `avatar avatar-${size}`, testid: 'avatar' });
+  const initials = () => {
+    const letters = String(label).trim().split(/\s+/).slice(0, 2).map((w) => Array.from(w)[0] || '').join('').toUpperCase();
+    let hash = 0;
+    for (const ch of String(label)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+    wrap.classList.add('avatar-initials', `hue-${AVATAR_HUES[hash % AVATAR_HUES.length]}`);
+    replace(wrap, h('span', { 'aria-hidden': 'true' }, letters || '?'));
+  };
+  if (src) {
+    const img = h('img', { src, alt: '', loading: 'lazy', decoding: 'async' });
+    img.addEventListener('error', initials, { once: true });
+    wrap.append(img);
+  } else {
+    initials();
+  }
+  return wrap;
+}
+
+/** Split the offline responder marker off a reply. */
+export function splitOffline(content) {
+  const text = String(content ?? '');
+  if (text.startsWith(OFFLINE_PREFIX)) {
+    return { offline: true, text: text.slice(OFFLINE_PREFIX.length).replace(/^\s+/, '') };
+  }
+  return { offline: false, text };
+}
+
+/**
+ * A message bubble. Returns {el, setContent(text), setState(state)} where
+ * state is one of 'done' | 'streaming' | 'failed'.
+ */
+export function messageBubble(role, content = '', { name } = {}) {
+  const body = h('div', { class: 'msg-body', testid: 'message-body' });
+  const who = h('span', { class: 'msg-who' }, role === 'user' ? 'You' : (name || 'Assistant'));
+  const offline = h('span', { class: 'pill pill-offline', testid: 'offline-label', hidden: true, title: 'This reply came from the built-in offline responder, not a language model' }, 'offline responder');
+  const status = h('span', { class: 'msg-status', testid: 'message-status' });
+  const head = h('div', { class: 'msg-head' }, who, offline, status);
+  const el = h('article', { class: `msg msg-${role === 'user' ? 'user' : 'assistant'}`, testid: 'message', dataset: { role } }, head, body);
+  let raw = '';
+  const api = {
+    el,
+    get text() { return raw; },
+    setContent(text) {
+      raw = String(text ?? '');
+      if (role === 'assistant') {
+        const split = splitOffline(raw);
+        offline.hidden = !split.offline;
+        el.dataset.offline = split.offline ? 'true' : 'false';
+        replace(body, renderMarkdown(split.text));
+      } else {
+        replace(body, renderMarkdown(raw));
+      }
+    },
+    setState(state) {
+      el.dataset.state = state;
+      el.setAttribute('aria-busy', state === 'streaming' ? 'true' : 'false');
+      if (state === 'streaming') {
+        replace(status, h('span', { class: 'typing', 'aria-label': 'Replying' }, h('i'), h('i'), h('i')));
+      } else if (state === 'failed') {
+        replace(status, 'not finished');
+      } else {
+        clear(status);
+      }
+    },
+  };
+  api.setContent(content);
+  api.setState('done');
+  return api;
+}
+
+/**
+ * The message composer. Enter sends, Shift+Enter inserts a newline.
+ * onSend(text) may return a promise; the composer is busy until it settles.
+ */
+export function composer({ onSend, placeholder = 'Write a message…', label = 'Message' }) {
+  const id = `composer-${Math.random().toString(36).slice(2, 8)}`;
+  const area = h('textarea', { id, rows: 1, placeholder, testid: 'composer', maxlength: 100000, 'aria-describedby': `${id}-hint` });
+  const btn = h('button', { type: 'submit', class: 'btn btn-primary btn-send', testid: 'send' }, icon('send'), h('span', { class: 'send-label' }, 'Send'));
+  const hint = h('p', { class: 'composer-hint', id: `${id}-hint` }, 'Enter to send · Shift+Enter for a new line');
+  const form = h('form', { class: 'composer', testid: 'composer-form' },
+    h('label', { for: id, class: 'sr-only' }, label),
+    h('div', { class: 'composer-row' }, area, btn), hint);
+  let busy = false;
+  const grow = () => {
+    area.style.height = 'auto';
+    area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+  };
+  const submit = async () => {
+    const text = area.value;
+    if (busy || !text.trim()) return;
+    busy = true;
+    btn.disabled = true;
+    form.classList.add('is-busy');
+    area.value = '';
+    grow();
+    try {
+      const ok = await onSend(text);
+      if (ok === false && !area.value) area.value = text;
+    } finally {
+      busy = false;
+      btn.disabled = false;
+      form.classList.remove('is-busy');
+      grow();
+    }
+  };
+  area.addEventListener('input', grow);
+  area.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+  return { el: form, focus: () => area.focus(), textarea: area, get busy() { return busy; } };
+}
+
+/**
+ * Inline rename: replaces `titleEl` with an input while editing.
+ * onSave(newTitle) returns a promise; on failure the old title stays.
+ */
+export function startInlineRename(titleEl, current, onSave, { maxLength = 255, testid = 'rename-input' } = {}) {
+  const input = h('input', { type: 'text', class: 'rename-input', value: current, maxlength: maxLength, testid, 'aria-label': 'New title' });
+  titleEl.hidden = true;
+  titleEl.after(input);
+  input.focus();
+  input.select();
+  let settled = false;
+  const finish = async (save) => {
+    if (settled) return;
+    settled = true;
+    const value = input.value.trim();
+    if (save && value && value !== current) {
+      input.disabled = true;
+      try {
+        await onSave(value);
+      } catch { /* caller reports the error */ }
+    }
+    input.remove();
+    titleEl.hidden = false;
+  };
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); finish(true); }
+    if (e.key === 'Escape') { e.preventDefault(); finish(false); }
+  });
+  input.addEventListener('blur', () => finish(true));
+}
+
+/** A small "Stored in database" marker. */
+export function storedMarker() {
+  const label = h('span', { class: 'stored-label' }, 'Stored in database');
+  const el = h('span', { class: 'pill pill-stored', testid: 'stored-marker', title: 'Every message is saved in the server\'s SQLite database', hidden: true }, icon('db'), label);
+  return {
+    el,
+    set(state) {
+      el.hidden = state === 'hidden';
+      el.dataset.state = state;
+      label.textContent = state === 'saving' ? 'Saving…' : 'Stored in database';
+    },
+  };
+}

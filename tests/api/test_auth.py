@@ -1,0 +1,309 @@
+"""Accounts: /api/v1/auth/{register,login,logout,me} (contract: "Accounts")."""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import cv  # noqa: E402
+from cv import expect, expect_401, expect_422, expect_error, expect_ts, unique_email  # noqa: E402
+
+SRV = None
+USER_KEYS = {"id", "email", "display_name", "created_at"}
+THIRTY_DAYS = 30 * 24 * 3600
+
+
+def setup_module():
+    global SRV
+    SRV = cv.Server()
+
+
+def teardown_module():
+    if SRV:
+        SRV.close()
+
+
+def post(path, body, **kw):
+    return SRV.req("POST", path, json=body, **kw)
+
+
+def reg(body):
+    return post("/api/v1/auth/register", body)
+
+
+# --- register -------------------------------------------------------------------------------
+
+def test_register_returns_user():
+    email = unique_email("reg")
+    r = expect(reg({"email": email, "password": "password123", "display_name": "Ann"}), 201)
+    u = r.json
+    assert isinstance(u, dict) and set(u) == USER_KEYS, "user keys: %r" % (u,)
+    assert isinstance(u["id"], int) and not isinstance(u["id"], bool) and u["id"] > 0, u
+    assert u["email"] == email, u
+    assert u["display_name"] == "Ann", u
+    expect_ts(u["created_at"], "created_at")
+    assert b"password123" not in r.body, "the password is echoed back"
+    assert (r.header("Content-Type") or "").startswith("application/json"), r.header("Content-Type")
+
+
+def test_register_without_display_name_gives_null():
+    # Contract silent: FastAPI's `display_name: str | None = None` renders as null.
+    r = expect(reg({"email": unique_email("nodn"), "password": "password123"}), 201)
+    assert r.json["display_name"] is None, r.json
+
+
+def test_register_display_name_unicode_round_trips():
+    name = "Zoë 👩‍💻 مرحبا e\u0301 <b>\"'\\"
+    r = expect(reg({"email": unique_email("dn"), "password": "password123", "display_name": name}), 201)
+    assert r.json["display_name"] == name, r.json
+
+
+def test_register_extra_keys_are_ignored():
+    # FastAPI/pydantic ignores unknown keys by default.
+    r = expect(reg({"email": unique_email("extra"), "password": "password123", "is_admin": True,
+                    "id": 1}), 201)
+    assert set(r.json) == USER_KEYS, r.json
+
+
+def test_register_missing_fields_422():
+    expect_422(reg({"password": "password123"}), loc=["body", "email"])
+    expect_422(reg({"email": unique_email("miss")}), loc=["body", "password"])
+    d = expect_422(reg({}))
+    locs = [e["loc"] for e in d]
+    assert ["body", "email"] in locs and ["body", "password"] in locs, \
+        "both missing fields should be reported: %r" % locs
+
+
+def test_register_wrong_types_422():
+    expect_422(reg({"email": 12345, "password": "password123"}), loc=["body", "email"])
+    expect_422(reg({"email": unique_email("t"), "password": 12345678}), loc=["body", "password"])
+    expect_422(reg({"email": unique_email("t"), "password": "password123", "display_name": 5}),
+               loc=["body", "display_name"])
+    expect_422(reg({"email": [unique_email("t")], "password": "password123"}), loc=["body", "email"])
+    expect_422(reg(["email", "password"]))
+    expect_422(reg("just a string"))
+
+
+def test_register_email_rules():
+    expect_422(reg({"email": "no-at-sign.example.test", "password": "password123"}),
+               loc=["body", "email"])
+    expect_422(reg({"email": "", "password": "password123"}), loc=["body", "email"])
+    local = "m%s" % os.urandom(4).hex()
+    domain = "@example.test"
+    e254 = local + "x" * (254 - len(local) - len(domain)) + domain
+    assert len(e254) == 254
+    expect(reg({"email": e254, "password": "password123"}), 201, "254-char email")
+    local2 = "n%s" % os.urandom(4).hex()
+    e255 = local2 + "x" * (255 - len(local2) - len(domain)) + domain
+    expect_422(reg({"email": e255, "password": "password123"}), loc=["body", "email"],
+               what="255-char email")
+
+
+def test_register_email_length_counts_characters():
+    # 254 characters of which many are 2-byte: fine; 255 characters: 422.
+    domain = "@example.test"
+    tag = os.urandom(3).hex()
+    e254 = tag + "é" * (254 - len(tag) - len(domain)) + domain
+    assert len(e254) == 254 and len(e254.encode()) > 254
+    expect(reg({"email": e254, "password": "password123"}), 201, "254-char non-ASCII email")
+    e255 = tag + "ü" * (255 - len(tag) - len(domain)) + domain
+    expect_422(reg({"email": e255, "password": "password123"}), loc=["body", "email"])
+
+
+def test_register_password_length_bounds():
+    expect_422(reg({"email": unique_email("p7"), "password": "x" * 7}), loc=["body", "password"])
+    expect_422(reg({"email": unique_email("p0"), "password": ""}), loc=["body", "password"])
+    expect(reg({"email": unique_email("p8"), "password": "x" * 8}), 201, "8-char password")
+    expect_422(reg({"email": unique_email("p1025"), "password": "y" * 1025}),
+               loc=["body", "password"])
+    e = unique_email("p1024")
+    pw = "".join(chr(ord("a") + i % 26) for i in range(1024))
+    expect(reg({"email": e, "password": pw}), 201, "1024-char password")
+    # The whole password counts, not a prefix.
+    cv.login(SRV, e, pw)
+    expect_error(cv.login(SRV, e, pw[:-1] + "#", expect_status=None), 401, "last char changed")
+
+
+def test_register_password_length_counts_characters():
+    # 7 emoji = 28 bytes but 7 characters: too short. 8 emoji: fine.
+    expect_422(reg({"email": unique_email("pe7"), "password": "😀" * 7}), loc=["body", "password"])
+    e = unique_email("pe8")
+    expect(reg({"email": e, "password": "😀" * 8}), 201)
+    cv.login(SRV, e, "😀" * 8)
+
+
+def test_register_duplicate_email_409_case_insensitive():
+    e = unique_email("dup")
+    expect(reg({"email": e, "password": "password123"}), 201)
+    expect_error(reg({"email": e, "password": "password123"}), 409, "same email")
+    expect_error(reg({"email": e.upper(), "password": "other-password"}), 409, "upper-cased email")
+    local, domain = e.split("@")
+    expect_error(reg({"email": local.capitalize() + "@" + domain.upper(), "password": "xpassword"}),
+                 409, "mixed-case email")
+
+
+# --- login ----------------------------------------------------------------------------------
+
+def test_login_returns_token_and_user():
+    e = unique_email("login")
+    u = cv.register(SRV, e, "password123", display_name="Lo").json
+    r = expect(post("/api/v1/auth/login", {"email": e, "password": "password123"}), 200)
+    js = r.json
+    assert set(js) == {"access_token", "token_type", "expires_in", "user"}, js
+    assert js["token_type"] == "bearer", js
+    assert isinstance(js["expires_in"], int) and abs(js["expires_in"] - THIRTY_DAYS) <= 5, \
+        "expires_in should be the default TTL of 30 days in seconds: %r" % js["expires_in"]
+    assert js["user"] == u, "login user %r != registered %r" % (js["user"], u)
+    tok = js["access_token"]
+    # 32 random bytes in base64url: at least 43 characters of the url-safe alphabet.
+    assert isinstance(tok, str) and len(tok) >= 43 and re.match(r"^[A-Za-z0-9_\-]+=*$", tok), tok
+
+
+def test_login_tokens_are_distinct_and_all_work():
+    e = unique_email("two")
+    cv.register(SRV, e)
+    t1 = cv.login(SRV, e).json["access_token"]
+    t2 = cv.login(SRV, e).json["access_token"]
+    assert t1 != t2
+    for t in (t1, t2):
+        expect(SRV.req("GET", "/api/v1/auth/me", token=t), 200)
+
+
+def test_login_email_is_case_insensitive():
+    # Contract: emails are unique case-insensitively, so they identify a user the same way.
+    e = unique_email("case")
+    cv.register(SRV, e)
+    r = cv.login(SRV, e.upper())
+    assert r.json["user"]["email"] == e, r.json
+
+
+def test_login_validation_422():
+    expect_422(post("/api/v1/auth/login", {"email": unique_email("lv")}), loc=["body", "password"])
+    expect_422(post("/api/v1/auth/login", {"password": "password123"}), loc=["body", "email"])
+    expect_422(post("/api/v1/auth/login", {"email": unique_email("lv"), "password": 12345678}),
+               loc=["body", "password"])
+    expect_422(SRV.req("POST", "/api/v1/auth/login", body=b'{"email": "a@b", "password": '))
+
+
+def test_wrong_email_and_wrong_password_same_401():
+    e = unique_email("same")
+    cv.register(SRV, e, "password123")
+    r1 = post("/api/v1/auth/login", {"email": e, "password": "password124"})
+    r2 = post("/api/v1/auth/login", {"email": unique_email("nobody"), "password": "password123"})
+    expect_error(r1, 401, "wrong password")
+    expect_error(r2, 401, "unknown email")
+    assert r1.body == r2.body, "bodies differ: %r vs %r" % (r1.body, r2.body)
+    assert r1.header("WWW-Authenticate") == r2.header("WWW-Authenticate"), \
+        (r1.header("WWW-Authenticate"), r2.header("WWW-Authenticate"))
+
+
+# --- me / logout / bad tokens ---------------------------------------------------------------
+
+def test_me_returns_user():
+    e, tok, u = cv.new_user(SRV, "me")
+    r = expect(SRV.req("GET", "/api/v1/auth/me", token=tok), 200)
+    assert r.json == u, "%r != %r" % (r.json, u)
+
+
+def test_me_without_or_with_bad_token_401():
+    _, tok, _ = cv.new_user(SRV, "bad")
+    cases = [
+        ("no header", {}),
+        ("empty", {"Authorization": ""}),
+        ("scheme only", {"Authorization": "Bearer"}),
+        ("scheme and space", {"Authorization": "Bearer "}),
+        ("garbage", {"Authorization": "Bearer not-a-real-token"}),
+        ("basic", {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}),
+        ("no scheme", {"Authorization": tok}),
+        ("token altered", {"Authorization": "Bearer " + tok[:-1] + ("A" if tok[-1] != "A" else "B")}),
+        ("token prefix", {"Authorization": "Bearer " + tok[:20]}),
+        ("token + suffix", {"Authorization": "Bearer " + tok + "x"}),
+        ("very long", {"Authorization": "Bearer " + "a" * 8000}),
+    ]
+    for what, h in cases:
+        expect_401(SRV.req("GET", "/api/v1/auth/me", headers=h), what)
+    expect(SRV.req("GET", "/api/v1/auth/me", token=tok), 200, "the real token still works")
+
+
+def test_logout_revokes_only_that_token():
+    e = unique_email("out")
+    cv.register(SRV, e)
+    t1 = cv.login(SRV, e).json["access_token"]
+    t2 = cv.login(SRV, e).json["access_token"]
+    r = expect(SRV.req("POST", "/api/v1/auth/logout", token=t1), 204)
+    assert r.body == b"", "204 must have no body: %r" % r.body
+    expect_401(SRV.req("GET", "/api/v1/auth/me", token=t1), "after logout")
+    expect_401(SRV.req("POST", "/api/v1/auth/logout", token=t1), "logout twice")
+    expect_401(SRV.req("GET", "/api/v1/chat-threads", token=t1), "threads after logout")
+    expect(SRV.req("GET", "/api/v1/auth/me", token=t2), 200, "the other token")
+
+
+def test_logout_without_token_401():
+    expect_401(SRV.req("POST", "/api/v1/auth/logout"))
+
+
+# --- server flags ---------------------------------------------------------------------------
+
+def test_no_signup_flag_makes_register_403():
+    with cv.Server(args=["--no-signup"]) as s:
+        r = s.req("POST", "/api/v1/auth/register", json={"email": unique_email("ns"),
+                                                         "password": "password123"})
+        expect_error(r, 403, "register with --no-signup")
+        # Accounts made by the operator still work.
+        e = unique_email("ns-cli")
+        c = cv.run_cli(["user", "add", e], stdin="password123\n", db=s.db)
+        assert c.returncode == 0, c
+        cv.login(s, e, "password123")
+
+
+def test_no_signup_env_makes_register_403():
+    with cv.Server(env={"CHATVAULT_NO_SIGNUP": "1"}) as s:
+        r = s.req("POST", "/api/v1/auth/register", json={"email": unique_email("nse"),
+                                                         "password": "password123"})
+        expect_error(r, 403, "register with CHATVAULT_NO_SIGNUP=1")
+
+
+def test_token_expires_after_ttl():
+    with cv.Server(args=["--token-ttl", "2s"]) as s:
+        e = unique_email("ttl")
+        cv.register(s, e)
+        t0 = time.monotonic()
+        r = cv.login(s, e)
+        assert r.json["expires_in"] == 2, r.json
+        tok = r.json["access_token"]
+        expect(s.req("GET", "/api/v1/auth/me", token=tok), 200, "fresh token")
+        time.sleep(max(0.0, 3.2 - (time.monotonic() - t0)))
+        expect_401(s.req("GET", "/api/v1/auth/me", token=tok), "token past its TTL")
+        expect_401(s.req("GET", "/api/v1/chat-threads", token=tok), "token past its TTL")
+
+
+def test_token_ttl_units():
+    for arg, secs in (("90", 90), ("2m", 120), ("3h", 3 * 3600), ("2d", 2 * 86400)):
+        with cv.Server(args=["--token-ttl", arg]) as s:
+            e = unique_email("ttlu")
+            cv.register(s, e)
+            got = cv.login(s, e).json["expires_in"]
+            assert got == secs, "--token-ttl %s: expires_in %r, expected %d" % (arg, got, secs)
+
+
+def test_login_rate_limited_per_email():
+    with cv.Server() as s:
+        e = unique_email("rl")
+        cv.register(s, e, "password123")
+        statuses = []
+        r = None
+        for i in range(40):
+            r = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "wrong-%d" % i})
+            statuses.append(r.status)
+            if r.status != 401:
+                break
+        assert statuses[0] == 401, statuses
+        assert r.status == 429, "no 429 after %d wrong passwords: %r" % (len(statuses), statuses)
+        expect_error(r, 429)
+        ra = r.header("Retry-After")
+        assert ra is not None and ra.strip().isdigit() and int(ra) >= 1, "Retry-After: %r" % ra
+        # While limited, even the right password is refused: otherwise the limit would let a
+        # guesser tell a right guess (200) from wrong ones (429).
+        r2 = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "password123"})
+        expect_error(r2, 429, "right password while rate-limited")

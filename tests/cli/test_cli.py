@@ -1,0 +1,285 @@
+"""The subcommands: user add|passwd, token, backup, check, version, usage errors, env twins.
+
+Exit codes (docs/conventions.md): 0 success, 1 error (message on stderr), 2 usage error.
+"""
+
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import cv  # noqa: E402
+from cv import expect, expect_401, expect_error, run_cli, unique_email  # noqa: E402
+
+T = "/api/v1/chat-threads"
+SRV = None
+TMP = None
+
+
+def setup_module():
+    global SRV, TMP
+    SRV = cv.Server()
+    TMP = tempfile.mkdtemp(prefix="cv-cli-")
+
+
+def teardown_module():
+    try:
+        if SRV:
+            SRV.close()
+    finally:
+        if TMP:
+            shutil.rmtree(TMP, ignore_errors=True)
+
+
+def ok(res, what=""):
+    assert res.returncode == 0, "%sexpected exit 0: %r" % (what + ": " if what else "", res)
+    return res
+
+
+def fails(res, code, what=""):
+    w = what + ": " if what else ""
+    assert res.returncode == code, "%sexpected exit %d: %r" % (w, code, res)
+    assert res.stderr.strip(), "%sexit %d without a message on stderr: %r" % (w, code, res)
+    return res
+
+
+def me(srv, token):
+    return srv.req("GET", "/api/v1/auth/me", token=token)
+
+
+# --- user add / passwd ----------------------------------------------------------------------
+
+def test_user_add_then_login_over_http():
+    e = unique_email("cli")
+    ok(run_cli(["user", "add", e], stdin="cli-password-1\n", db=SRV.db), "user add")
+    r = cv.login(SRV, e, "cli-password-1")
+    assert r.json["user"]["email"] == e, r.json
+    expect_error(cv.login(SRV, e, "cli-password-1\n", expect_status=None), 401,
+                 "the newline ends the password, it is not part of it")
+
+
+def test_user_add_password_without_trailing_newline():
+    e = unique_email("cli-nonl")
+    ok(run_cli(["user", "add", e], stdin="no-newline-pw", db=SRV.db))
+    cv.login(SRV, e, "no-newline-pw")
+
+
+def test_user_add_on_a_new_database_file():
+    # Like serve, the CLI creates and migrates a database that does not exist yet.
+    db = os.path.join(TMP, "fresh-%s.db" % os.urandom(4).hex())
+    e = unique_email("cli-new")
+    ok(run_cli(["user", "add", e], stdin="password123\n", db=db))
+    with cv.Server(db=db) as s:
+        cv.login(s, e, "password123")
+
+
+def test_user_add_duplicate_exits_1():
+    e = unique_email("cli-dup")
+    ok(run_cli(["user", "add", e], stdin="password123\n", db=SRV.db))
+    fails(run_cli(["user", "add", e.upper()], stdin="password456\n", db=SRV.db), 1, "duplicate")
+    cv.login(SRV, e, "password123")
+
+
+def test_user_add_validates_like_the_api():
+    fails(run_cli(["user", "add", unique_email("cli-short")], stdin="short\n", db=SRV.db), 1,
+          "7-char password")
+    fails(run_cli(["user", "add", "not-an-email"], stdin="password123\n", db=SRV.db), 1,
+          "email without @")
+    fails(run_cli(["user", "add", unique_email("cli-empty")], stdin="", db=SRV.db), 1,
+          "no password on stdin")
+
+
+def test_user_passwd_changes_password():
+    e = unique_email("cli-pw")
+    ok(run_cli(["user", "add", e], stdin="first-password\n", db=SRV.db))
+    cv.login(SRV, e, "first-password")
+    ok(run_cli(["user", "passwd", e], stdin="second-password\n", db=SRV.db), "user passwd")
+    expect_error(cv.login(SRV, e, "first-password", expect_status=None), 401, "old password")
+    cv.login(SRV, e, "second-password")
+    fails(run_cli(["user", "passwd", e], stdin="short\n", db=SRV.db), 1, "too short")
+    cv.login(SRV, e, "second-password")
+
+
+def test_user_passwd_unknown_email_exits_1():
+    fails(run_cli(["user", "passwd", unique_email("cli-ghost")], stdin="password123\n",
+                  db=SRV.db), 1)
+
+
+# --- token ----------------------------------------------------------------------------------
+
+def test_token_prints_a_working_bearer_token():
+    e = unique_email("cli-tok")
+    ok(run_cli(["user", "add", e], stdin="password123\n", db=SRV.db))
+    res = ok(run_cli(["token", e], db=SRV.db), "token")
+    lines = [l for l in res.stdout.splitlines() if l.strip()]
+    assert len(lines) == 1, "token should print exactly one line: %r" % res.stdout
+    tok = lines[0].strip()
+    assert re.match(r"^[A-Za-z0-9_\-]{43,}=*$", tok), "not a base64url token of 32+ bytes: %r" % tok
+    r = expect(me(SRV, tok), 200, "GET /me with the CLI token")
+    assert r.json["email"] == e, r.json
+    expect(SRV.req("POST", T, json={"title": "via cli token"}, token=tok), 201)
+    # Each call makes a new token; logging one out leaves the other.
+    tok2 = ok(run_cli(["token", e], db=SRV.db)).stdout.strip()
+    assert tok2 != tok
+    expect(SRV.req("POST", "/api/v1/auth/logout", token=tok), 204)
+    expect_401(me(SRV, tok))
+    expect(me(SRV, tok2), 200)
+
+
+def test_token_unknown_email_exits_1():
+    fails(run_cli(["token", unique_email("cli-nobody")], db=SRV.db), 1)
+
+
+# --- backup / check -------------------------------------------------------------------------
+
+def test_backup_while_serving_is_complete_and_checks_clean():
+    e = unique_email("cli-bk")
+    cv.register(SRV, e, "password123")
+    tok = cv.login(SRV, e, "password123").json["access_token"]
+    c = cv.Client(SRV, tok)
+    made = {}
+    for i in range(20):
+        r = expect(c.post(T, json={"title": "backup %d \U0001F600" % i, "messages": [
+            {"role": "user", "content": "q%d" % i}, {"role": "assistant", "content": "a%d" % i}]}),
+            201)
+        made[r.json["id"]] = r.json
+    # Keep writing while the backup runs.
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        w = cv.Client(SRV, tok)
+        tid = next(iter(made))
+        while not stop.is_set():
+            r = w.post("%s/%d/messages" % (T, tid), json={"role": "user", "content": "during"})
+            if r.status != 201:
+                errors.append(r)
+                return
+        w.close()
+    th = threading.Thread(target=writer, daemon=True)
+    th.start()
+    out = os.path.join(TMP, "backup-%s.db" % os.urandom(4).hex())
+    try:
+        res = run_cli(["backup", out], db=SRV.db, timeout=120)
+    finally:
+        stop.set()
+        th.join(30)
+    ok(res, "backup while serving")
+    assert not errors, "writes failed during the backup: %r" % errors[:3]
+    assert os.path.isfile(out) and os.path.getsize(out) > 0, "no backup file"
+    ok(run_cli(["check"], db=out), "check on the backup")
+    SRV.assert_alive()
+    with cv.Server(db=out) as s:
+        tok2 = cv.login(s, e, "password123").json["access_token"]
+        for tid, t in made.items():
+            r = expect(s.req("GET", "%s/%d" % (T, tid), token=tok2), 200, "thread %d in backup" % tid)
+            assert r.json["title"] == t["title"], (r.json, t)
+            assert r.json["messages"][:2] == t["messages"], (r.json, t)
+        # The old server's tokens are in the copy too (it is the same data).
+        expect(s.req("GET", "/api/v1/auth/me", token=tok), 200)
+
+
+def test_backup_to_unwritable_path_exits_1():
+    fails(run_cli(["backup", "/nonexistent-dir-%s/x.db" % os.urandom(3).hex()], db=SRV.db), 1)
+
+
+def test_check_good_database_exits_0():
+    ok(run_cli(["check"], db=SRV.db), "check while serving")
+
+
+def test_check_missing_file_exits_1_and_creates_nothing():
+    path = os.path.join(TMP, "missing-%s.db" % os.urandom(4).hex())
+    fails(run_cli(["check"], db=path), 1)
+    assert not os.path.exists(path), "check created the database it was asked to check"
+
+
+def test_check_garbage_file_exits_1():
+    path = os.path.join(TMP, "garbage-%s.db" % os.urandom(4).hex())
+    with open(path, "wb") as f:
+        f.write(b"this is not a database\n" * 2000)
+    fails(run_cli(["check"], db=path), 1)
+
+
+def test_check_corrupted_database_exits_1():
+    with cv.Server() as s:
+        _, tok, _ = cv.new_user(s, "cli-corrupt")
+        for i in range(100):
+            expect(s.req("POST", T, token=tok, json={"title": "t%d" % i, "messages": [
+                {"role": "user", "content": "z" * 2000}]}), 201)
+        s.stop()
+        ok(run_cli(["check"], db=s.db), "check before corrupting")
+        size = os.path.getsize(s.db)
+        assert size > 64 * 1024, size
+        with open(s.db, "r+b") as f:             # scribble over the second half of the file
+            f.seek(size // 2)
+            f.write(b"\xa5" * (size - size // 2))
+        fails(run_cli(["check"], db=s.db), 1, "check on a corrupted file")
+
+
+# --- version / usage ------------------------------------------------------------------------
+
+def test_version_prints_a_version():
+    res = ok(run_cli(["version"]))
+    assert re.search(r"\d+\.\d+\.\d+", res.stdout), "no version number: %r" % res.stdout
+
+
+def test_unknown_subcommand_exits_2():
+    fails(run_cli(["frobnicate"]), 2)
+    fails(run_cli(["user", "frobnicate", "a@b.c"]), 2, "unknown user subcommand")
+
+
+def test_missing_arguments_exit_2():
+    fails(run_cli(["user", "add"], db=SRV.db), 2, "user add without EMAIL")
+    fails(run_cli(["user"], db=SRV.db), 2, "user without subcommand")
+    fails(run_cli(["token"], db=SRV.db), 2, "token without EMAIL")
+    fails(run_cli(["backup"], db=SRV.db), 2, "backup without OUT")
+
+
+def test_bad_serve_flags_exit_2():
+    fails(run_cli(["serve", "--no-such-flag"], timeout=20), 2, "unknown flag")
+    fails(run_cli(["serve", "--listen"], timeout=20), 2, "flag without its value")
+    res = run_cli(["serve", "--token-ttl", "soon", "--listen", "127.0.0.1:0"], timeout=20)
+    assert res.returncode in (1, 2) and res.stderr.strip(), "bad --token-ttl value: %r" % res
+
+
+# --- environment twins ----------------------------------------------------------------------
+
+def test_chatvault_db_env():
+    db = os.path.join(TMP, "env-%s.db" % os.urandom(4).hex())
+    e = unique_email("cli-env")
+    ok(run_cli(["user", "add", e], stdin="password123\n", env={"CHATVAULT_DB": db}))
+    assert os.path.isfile(db), "CHATVAULT_DB was not used"
+    ok(run_cli(["check"], env={"CHATVAULT_DB": db}))
+    with cv.Server(db=db) as s:
+        cv.login(s, e, "password123")
+
+
+def test_env_twin_and_flag_wins():
+    # CHATVAULT_LISTEN is overridden by the --listen the harness passes (flags win over env).
+    with cv.Server(env={"CHATVAULT_TOKEN_TTL": "5s", "CHATVAULT_LISTEN": "127.0.0.1:1"}) as s:
+        e = unique_email("cli-ttl")
+        cv.register(s, e)
+        assert cv.login(s, e).json["expires_in"] == 5
+    with cv.Server(args=["--token-ttl", "7s"], env={"CHATVAULT_TOKEN_TTL": "5s"}) as s:
+        e = unique_email("cli-ttl2")
+        cv.register(s, e)
+        assert cv.login(s, e).json["expires_in"] == 7
+
+
+def test_serve_stops_cleanly_on_sigint_and_keeps_data():
+    s = cv.Server()
+    try:
+        _, tok, _ = cv.new_user(s, "cli-int")
+        expect(s.req("POST", T, token=tok, json={"title": "kept"}), 201)
+        s.stop(sig=signal.SIGINT)
+        s.start()
+        items = expect(s.req("GET", T, token=tok), 200).json
+        assert [x["title"] for x in items] == ["kept"], items
+        s.stop()
+        ok(run_cli(["check"], db=s.db))
+    finally:
+        s.close(check=False)

@@ -1,0 +1,70 @@
+#!/bin/bash
+# vendor/fetch.sh — fetch the pinned civetweb and cJSON sources with `apt-get source`,
+# verify every file against vendor/versions, apply Debian's patches (dpkg-source -x; they
+# carry cJSON's CVE fixes) and unpack into vendor/src/{civetweb,cjson} (git-ignored).
+#
+# The system's apt configuration is never changed: a private sources list (deb-src lines
+# derived from the machine's configured Debian mirrors) and a private lists/state directory
+# live under vendor/.apt/. Idempotent: does nothing when vendor/src/.stamp matches versions.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+SRC="$HERE/src"; APTDIR="$HERE/.apt"; DL="$HERE/.dl"
+STAMP="$SRC/.stamp"
+want="$(sha256sum "$HERE/versions" | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
+   [ -f "$SRC/civetweb/src/civetweb.c" ] && [ -f "$SRC/cjson/cJSON.c" ]; then
+  exit 0
+fi
+for tool in apt-get dpkg-source sha256sum; do
+  command -v "$tool" >/dev/null || { echo "vendor/fetch.sh: $tool missing (apt-get install dpkg-dev)" >&2; exit 1; }
+done
+
+# 1. a private sources list: the deb-src twin of every configured Debian mirror
+mkdir -p "$APTDIR/lists/partial" "$DL"
+mirrors=$( { cat /etc/apt/sources.list 2>/dev/null; cat /etc/apt/sources.list.d/*.list 2>/dev/null; } |
+             awk '$1=="deb" {u=$2; if (u ~ /^\[/) u=$3; print u}';
+           cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+             awk -F': *' '$1=="URIs" {print $2}' ) || true
+list="$APTDIR/sources.list"; : >"$list"
+for u in $(printf '%s\n' $mirrors | sort -u); do
+  case "$u" in
+    *debian-security*) echo "deb-src $u bookworm-security main" >>"$list" ;;
+    *debian*)          echo "deb-src $u bookworm main" >>"$list"
+                       echo "deb-src $u bookworm-updates main" >>"$list" ;;
+  esac
+done
+[ -s "$list" ] || { echo "deb-src http://deb.debian.org/debian bookworm main" >>"$list"
+                    echo "deb-src http://deb.debian.org/debian-security bookworm-security main" >>"$list"; }
+APT=(apt-get -q -o Dir::Etc::SourceList="$list" -o Dir::Etc::SourceParts=/dev/null
+     -o Dir::State::Lists="$APTDIR/lists" -o Dir::Cache="$APTDIR/cache"
+     -o APT::Sandbox::User=root)
+mkdir -p "$APTDIR/cache/archives/partial"
+
+# 2. download (skipped when every pinned file is already present and verified)
+verify() {  # verify: exit 0 when every file in versions is in $DL with its sha256
+  local ok=0
+  while read -r pkg ver file sum; do
+    case "$pkg" in ''|\#*) continue ;; esac
+    if [ ! -f "$DL/$file" ] || [ "$(sha256sum "$DL/$file" | cut -d' ' -f1)" != "$sum" ]; then ok=1; fi
+  done <"$HERE/versions"
+  return $ok
+}
+if ! verify; then
+  "${APT[@]}" update >/dev/null
+  pkgs=$(awk '!/^#/ && NF==4 {print $1"="$2}' "$HERE/versions" | sort -u)
+  (cd "$DL" && "${APT[@]}" source --download-only $pkgs >/dev/null)
+fi
+while read -r pkg ver file sum; do
+  case "$pkg" in ''|\#*) continue ;; esac
+  got="$(sha256sum "$DL/$file" | cut -d' ' -f1)"
+  [ "$got" = "$sum" ] || { echo "vendor/fetch.sh: checksum mismatch for $file: $got != $sum" >&2; exit 1; }
+done <"$HERE/versions"
+
+# 3. unpack with Debian's patches applied
+rm -rf "$SRC"; mkdir -p "$SRC"
+for dsc in $(awk '!/^#/ && $3 ~ /\.dsc$/ {print $1":"$3}' "$HERE/versions"); do
+  name=${dsc%%:*}; file=${dsc#*:}
+  dpkg-source --no-check -x "$DL/$file" "$SRC/$name" >/dev/null
+done
+echo "$want" >"$STAMP"
+echo "vendor: civetweb and cJSON unpacked in vendor/src" >&2
