@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "demo.h"
+#include "import.h"
 #include "server.h"
 #include "store_users.h"
 #include "util.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char zUsage[] =
   "usage: chatvault [serve] [--db PATH] [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
@@ -47,7 +49,7 @@ static struct cv_store *open_store(const struct cv_config *c){
   o.bSyncFull = c->bSyncFull;
   o.nReaders = c->nReaders;
   o.busyMs = 5000;
-  o.historyLimit = c->historyLimit;
+  o.historyLimit = 0;   /* only serve sets the retention limit; subcommands keep the file's */
   rc = db_open(&o, &pS, &zErr);
   if( rc ){
     fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
@@ -158,6 +160,32 @@ static int cmd_token(const struct cv_config *c, const char *zEmail){
   return 0;
 }
 
+static int cmd_import(const struct cv_config *c, const char *zFile){
+  struct cv_import_stats st;
+  struct cv_store *pS;
+  cv_rc rc;
+  if( strcmp(zFile, "-")!=0 && access(zFile, R_OK)!=0 ){
+    fprintf(stderr, "chatvault: import-legacy: cannot read %s\n", zFile);
+    return 1;
+  }
+  pS = open_store(c);
+  if( !pS ) return 1;
+  rc = import_legacy(pS, zFile, stderr, &st);
+  db_close(pS);
+  printf("import-legacy: %lld rows, %lld users (%lld created), %lld chats imported, "
+         "%lld skipped, %lld dropped by retention, %lld errors\n",
+         st.nRows, st.nRows, st.nUsersCreated, st.nChats, st.nSkipped, st.nRetained,
+         st.nErrors);
+  if( st.nUsersCreated ){
+    printf("imported users have no password yet: set one with `chatvault user passwd EMAIL`\n");
+  }
+  if( rc ){
+    fprintf(stderr, "chatvault: import-legacy stopped: %s\n", cv_rc_str(rc));
+    return 1;
+  }
+  return st.nErrors ? 1 : 0;
+}
+
 static int cmd_check(const struct cv_config *c){
   char *zReport = NULL;
   cv_rc rc = db_check(c->zDb, &zReport);
@@ -213,6 +241,10 @@ int cli_main(int argc, char **argv){
   if( strcmp(zCmd, "token")==0 ){
     if( nArg!=1 ) return usage("token EMAIL");
     return cmd_token(&cfg, azArg[0]);
+  }
+  if( strcmp(zCmd, "import-legacy")==0 ){
+    if( nArg!=1 ) return usage("import-legacy FILE");
+    return cmd_import(&cfg, azArg[0]);
   }
   if( strcmp(zCmd, "check")==0 ){
     if( nArg ) return usage("check takes no arguments");

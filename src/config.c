@@ -50,7 +50,7 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
   }else if( strcmp(zName, "readers")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 1, 256))<0 ) BAD; c->nReaders = (int)v;
   }else if( strcmp(zName, "max-body")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<31))<0 ) BAD; c->maxBody = v;
+    NEED_VAL if( (v = parse_int(zVal, 64, (int64_t)1<<31))<0 ) BAD; c->maxBody = v;
   }else if( strcmp(zName, "token-ttl")==0 ){
     NEED_VAL if( (v = config_duration_ms(zVal))<=0 ) BAD; c->tokenTtlMs = v;
   }else if( strcmp(zName, "no-signup")==0 ){
@@ -67,6 +67,8 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
   else if( strcmp(zName, "llm-key")==0 ){ NEED_VAL c->zLlmKey = *zVal ? zVal : NULL; }
   else if( strcmp(zName, "llm-timeout")==0 ){
     NEED_VAL if( (v = config_duration_ms(zVal))<=0 ) BAD; c->llmTimeoutS = (int)((v+999)/1000);
+  }else if( strcmp(zName, "llm-history-chars")==0 ){
+    NEED_VAL if( (v = parse_int(zVal, 0, 100000000))<0 ) BAD; c->llmHistoryChars = (int)v;
   }else if( strcmp(zName, "demo")==0 ){
     c->bDemo = !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0);
   }else if( strcmp(zName, "access-log")==0 ){ NEED_VAL c->zAccessLog = zVal; }
@@ -98,7 +100,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
     {"CHATVAULT_NO_SIGNUP", "no-signup"}, {"CHATVAULT_SYNC", "sync"},
     {"CHATVAULT_HISTORY_LIMIT", "history-limit"}, {"CHATVAULT_LLM_URL", "llm-url"},
     {"CHATVAULT_LLM_MODEL", "llm-model"}, {"CHATVAULT_LLM_KEY", "llm-key"},
-    {"CHATVAULT_LLM_TIMEOUT", "llm-timeout"}, {"CHATVAULT_ACCESS_LOG", "access-log"},
+    {"CHATVAULT_LLM_TIMEOUT", "llm-timeout"}, {"CHATVAULT_LLM_HISTORY_CHARS", "llm-history-chars"}, {"CHATVAULT_ACCESS_LOG", "access-log"},
     {"CHATVAULT_TLS_CERT", "tls-cert"}, {"CHATVAULT_TLS_KEY", "tls-key"},
   };
   size_t k;
@@ -114,6 +116,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   c->historyLimit = 30;
   c->zLlmModel = "gpt-4o-mini";
   c->llmTimeoutS = 120;
+  c->llmHistoryChars = 24000;
   c->zAccessLog = "-";
   c->requestTimeoutMs = 10000;
   c->bodyTimeoutMs = 30000;

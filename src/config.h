@@ -21,6 +21,8 @@ struct cv_config {
   const char *zLlmModel;      /* --llm-model */
   const char *zLlmKey;        /* --llm-key, CHATVAULT_LLM_KEY */
   int llmTimeoutS;            /* --llm-timeout seconds (default 120) */
+  int llmHistoryChars;        /* --llm-history-chars: earlier messages sent upstream, at most
+                              ** this many characters of content, newest kept (default 24000) */
   int bDemo;                  /* --demo: seed demo data and print its credentials */
   const char *zAccessLog;     /* --access-log PATH | - (stderr, default) | off */
   const char *zTlsCert;       /* --tls-cert */

@@ -46,5 +46,12 @@ const char *cv_rc_str(cv_rc rc);
 #define CV_LIST_MAX             200
 #define CV_JSON_MAX_DEPTH       64
 #define CV_TS_LEN               24  /* strlen("2026-11-21T10:00:00.123Z") */
+#define CV_UUID_LEN             36  /* strlen("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") */
+#define CV_DESCRIPTION_MAX_CHARS 20000
+#define CV_GREETING_MAX_CHARS   10000
+#define CV_PICTURE_MAX_CHARS    262144  /* a URL or a small inline data: URL */
+#define CV_MESSAGE_MAX_CHARS    100000  /* one /api/chat or /complete message */
+#define CV_HISTORY_PAGE_MAX     100     /* GET /api/chat-history?limit= */
+#define CV_RECOMMENDED_MAX      50      /* GET /api/characters/recommended?limit= */
 
 #endif /* CV_H */

@@ -23,8 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define DB_STMT_CACHE 64
+#define DB_STMT_CACHE 128   /* every static SQL string of the stores fits */
 
 struct cv_db {
   sqlite3 *h;                          /* the connection */
@@ -497,29 +498,44 @@ out:
 }
 
 cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
-  struct cv_db *pDb = NULL;
-  sqlite3_stmt *pSt = NULL;
+  struct cv_db *pSrc = NULL, *pDst = NULL;
+  sqlite3_backup *pB;
   int rc;
   cv_rc crc;
+  if( pzErr ) *pzErr = NULL;
   pthread_once(&sqliteOnce, sqlite_global_init);
-  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 10000, "PRAGMA query_only=1;", &pDb, pzErr);
-  if( crc ) return crc;
-  /* VACUUM INTO reads in one read transaction: a consistent copy while others write. */
-  rc = sqlite3_prepare_v2(pDb->h, "VACUUM INTO ?1", -1, &pSt, NULL);
-  if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pSt, 1, zOut, -1, SQLITE_STATIC);
-    rc = sqlite3_step(pSt);
-  }
-  if( rc!=SQLITE_DONE ){
+  if( access(zOut, F_OK)==0 ){
     if( pzErr ){
-      const char *zMsg = sqlite3_errmsg(pDb->h);
+      size_t n = strlen(zOut) + 64;
+      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "%s already exists: not overwriting it", zOut);
+    }
+    return CV_CONFLICT;
+  }
+  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 10000, "PRAGMA query_only=1;", &pSrc, pzErr);
+  if( crc ) return crc;
+  crc = conn_open(zOut, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, 10000, "", &pDst, pzErr);
+  if( crc ){ conn_close(pSrc); return crc; }
+  /* one step copies every page inside one read transaction of the source: a consistent
+  ** snapshot, while the server's writer goes on appending to the WAL */
+  pB = sqlite3_backup_init(pDst->h, "main", pSrc->h, "main");
+  if( !pB ){
+    rc = sqlite3_errcode(pDst->h);
+  }else{
+    rc = sqlite3_backup_step(pB, -1);
+    if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+    if( sqlite3_backup_finish(pB)!=SQLITE_OK && rc==SQLITE_OK ) rc = sqlite3_errcode(pDst->h);
+  }
+  if( rc!=SQLITE_OK ){
+    if( pzErr ){
+      const char *zMsg = sqlite3_errstr(rc);
       size_t n = strlen(zMsg) + strlen(zOut) + 32;
       if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "backup to %s failed: %s", zOut, zMsg);
     }
-    crc = db_rc(pDb, rc);
+    crc = db_rc(pDst, rc);
     if( crc==CV_OK ) crc = CV_DB;
   }
-  sqlite3_finalize(pSt);
-  conn_close(pDb);
+  conn_close(pSrc);
+  conn_close(pDst);
+  if( crc ) unlink(zOut);
   return crc;
 }

@@ -1,5 +1,7 @@
 /*
-** h_auth.c — /api/v1/auth: register, login, logout, me. May call http, validate, render,
+** h_auth.c — /api/v1/auth: register, login, logout, me; and the two steps that the older
+** client's POST /api/users and POST /api/login share with them (h_auth_create_user,
+** h_auth_check_login), so the rules live in one place. May call http, validate, render,
 ** auth and the user/token stores.
 */
 #include "app.h"
@@ -36,29 +38,62 @@ static int read_credentials(struct cv_req *r, int bRegister, const char **pzEmai
   return ok;
 }
 
-/* ROUTE: POST /api/v1/auth/register {email, password, display_name?}
-** 201 user; 403 with --no-signup; 409 email taken; 422 invalid. */
-int h_auth_register(struct cv_req *r){
+int h_auth_create_user(struct cv_req *r, struct cv_user *pOut){
   const char *zEmail, *zPassword, *zDisplayName;
   char zHash[CV_PWHASH_MAX];
-  struct cv_user u;
-  cJSON *pOut;
   cv_rc rc;
   if( r->pApp->pCfg->bNoSignup ){
     http_reply_detail(r, 403, "Sign-up is disabled on this server");
-    return r->status;
+    return 0;
   }
-  if( !http_read_json(r) ) return r->status;
-  if( !read_credentials(r, 1, &zEmail, &zPassword, &zDisplayName) ) return r->status;
+  if( !http_read_json(r) ) return 0;
+  if( !read_credentials(r, 1, &zEmail, &zPassword, &zDisplayName) ) return 0;
   rc = auth_hash_password(zPassword, zHash);
-  if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = store_users_create(r->pApp->pStore, zEmail, zHash, zDisplayName, &u);
+  if( rc ){ http_reply_rc(r, rc, NULL); return 0; }
+  rc = store_users_create(r->pApp->pStore, zEmail, zHash, zDisplayName, pOut);
   sodium_memzero(zHash, sizeof zHash);
   if( rc==CV_CONFLICT ){
     http_reply_detail(r, 409, "Email already registered");
-    return r->status;
+    return 0;
   }
-  if( rc ){ http_reply_rc(r, rc, "User"); return r->status; }
+  if( rc ){ http_reply_rc(r, rc, "User"); return 0; }
+  return 1;
+}
+
+int h_auth_check_login(struct cv_req *r, struct cv_user *pOut, char *zToken){
+  const char *zEmail, *zPassword, *zUnused;
+  int retry = 0;
+  cv_rc rc;
+  if( !http_read_json(r) ) return 0;
+  if( !read_credentials(r, 0, &zEmail, &zPassword, &zUnused) ) return 0;
+  rc = auth_login(r->pApp->pStore, zEmail, zPassword, r->zRemote, pOut, &retry);
+  if( rc==CV_RATELIMITED ){
+    char zHdr[48];
+    cJSON *p = cJSON_CreateObject();
+    snprintf(zHdr, sizeof zHdr, "Retry-After: %d\r\n", retry);
+    if( p && !cJSON_AddStringToObject(p, "detail", "Too many failed login attempts; try again later") ){
+      cJSON_Delete(p); p = NULL;
+    }
+    http_reply_json(r, 429, p, zHdr);
+    cJSON_Delete(p);
+    return 0;
+  }
+  if( rc==CV_UNAUTHORIZED ){
+    http_reply_401(r, "Incorrect email or password");
+    return 0;
+  }
+  if( rc ){ http_reply_rc(r, rc, NULL); return 0; }
+  rc = auth_issue_token(r->pApp->pStore, pOut->id, r->pApp->pCfg->tokenTtlMs, zToken);
+  if( rc ){ store_user_clear(pOut); http_reply_rc(r, rc, NULL); return 0; }
+  return 1;
+}
+
+/* ROUTE: POST /api/v1/auth/register {email, password, display_name?}
+** 201 user; 403 with --no-signup; 409 email taken; 422 invalid. */
+int h_auth_register(struct cv_req *r){
+  struct cv_user u;
+  cJSON *pOut;
+  if( !h_auth_create_user(r, &u) ) return r->status;
   pOut = render_user(&u);
   http_reply_json(r, 201, pOut, NULL);
   cJSON_Delete(pOut);
@@ -70,33 +105,10 @@ int h_auth_register(struct cv_req *r){
 ** 200 {access_token, token_type, expires_in, user}; 401 wrong email or password (same
 ** answer, same time); 429 with Retry-After when throttled; 422 invalid. */
 int h_auth_login(struct cv_req *r){
-  const char *zEmail, *zPassword, *zUnused;
   char zToken[CV_TOKEN_CHARS+1];
   struct cv_user u;
   cJSON *pOut = NULL, *pUser = NULL;
-  int retry = 0;
-  cv_rc rc;
-  if( !http_read_json(r) ) return r->status;
-  if( !read_credentials(r, 0, &zEmail, &zPassword, &zUnused) ) return r->status;
-  rc = auth_login(r->pApp->pStore, zEmail, zPassword, r->zRemote, &u, &retry);
-  if( rc==CV_RATELIMITED ){
-    char zHdr[48];
-    cJSON *p = cJSON_CreateObject();
-    snprintf(zHdr, sizeof zHdr, "Retry-After: %d\r\n", retry);
-    if( p && !cJSON_AddStringToObject(p, "detail", "Too many failed login attempts; try again later") ){
-      cJSON_Delete(p); p = NULL;
-    }
-    http_reply_json(r, 429, p, zHdr);
-    cJSON_Delete(p);
-    return r->status;
-  }
-  if( rc==CV_UNAUTHORIZED ){
-    http_reply_401(r, "Incorrect email or password");
-    return r->status;
-  }
-  if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = auth_issue_token(r->pApp->pStore, u.id, r->pApp->pCfg->tokenTtlMs, zToken);
-  if( rc ){ store_user_clear(&u); http_reply_rc(r, rc, NULL); return r->status; }
+  if( !h_auth_check_login(r, &u, zToken) ) return r->status;
   pOut = cJSON_CreateObject();
   pUser = render_user(&u);
   if( pOut && pUser

@@ -18,6 +18,16 @@ int h_auth_login(struct cv_req *r);
 int h_auth_logout(struct cv_req *r);
 int h_auth_me(struct cv_req *r);
 
+/* h_auth.c, shared with h_users.c (not routes). Each returns 1 when it succeeded and sent
+** nothing, or 0 when it has sent the error response (the caller returns r->status).
+** h_auth_create_user: reads and validates {email, password, display_name?} and creates
+**   the user (403 with --no-signup, 409, 422); *pOut filled on 1 (store_user_clear).
+** h_auth_check_login: reads {email, password}, checks them (401, 429, 422) and issues a
+**   token into zToken (CV_TOKEN_CHARS+1 bytes); *pOut filled on 1 (store_user_clear). */
+struct cv_user;
+int h_auth_create_user(struct cv_req *r, struct cv_user *pOut);
+int h_auth_check_login(struct cv_req *r, struct cv_user *pOut, char *zToken);
+
 /* h_threads.c */
 int h_threads_create(struct cv_req *r);
 int h_threads_list(struct cv_req *r);
@@ -26,5 +36,32 @@ int h_threads_update(struct cv_req *r);
 int h_threads_delete(struct cv_req *r);
 int h_threads_append(struct cv_req *r);
 int h_threads_import(struct cv_req *r);
+
+/* h_catalog.c */
+int h_characters_list(struct cv_req *r);
+int h_characters_create(struct cv_req *r);
+int h_characters_get(struct cv_req *r);
+int h_characters_update(struct cv_req *r);
+int h_characters_delete(struct cv_req *r);
+int h_characters_recommended(struct cv_req *r);
+int h_scenes_list(struct cv_req *r);
+int h_scenes_create(struct cv_req *r);
+int h_scenes_get(struct cv_req *r);
+int h_personas_list(struct cv_req *r);
+int h_personas_create(struct cv_req *r);
+
+/* h_users.c */
+int h_users_create(struct cv_req *r);
+int h_users_login(struct cv_req *r);
+int h_users_me(struct cv_req *r);
+int h_users_get(struct cv_req *r);
+int h_users_delete_me(struct cv_req *r);
+
+/* h_chats.c */
+int h_chat_send(struct cv_req *r);
+int h_chat_rename(struct cv_req *r);
+int h_chat_delete(struct cv_req *r);
+int h_chat_history(struct cv_req *r);
+int h_threads_complete(struct cv_req *r);   /* answers like POST /api/chat */
 
 #endif

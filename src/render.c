@@ -3,6 +3,8 @@
 ** written in exactly one place.
 */
 #include "render.h"
+#include "store_catalog.h"
+#include "store_chats.h"
 #include "store_threads.h"
 #include "store_users.h"
 
@@ -68,6 +70,78 @@ cJSON *render_append(long long threadId, const struct cv_append *a, const char *
    || !render_add_raw(p, "message", zMessage)
    || !render_add_str(p, "title", a->zTitle)
    || !render_add_str(p, "updated_at", a->zUpdatedAt) ){
+    cJSON_Delete(p);
+    return NULL;
+  }
+  return p;
+}
+
+cJSON *render_item(const struct cv_item *it){
+  cJSON *p = cJSON_CreateObject();
+  int ok;
+  if( !p ) return NULL;
+  ok = cJSON_AddNumberToObject(p, "id", (double)it->id)!=NULL
+    && render_add_str(p, "name", it->zName);
+  if( ok && it->eKind!=CV_KIND_PERSONA ){
+    ok = render_add_str(p, "picture", it->zPicture ? it->zPicture : "");
+  }
+  if( ok ) ok = render_add_str(p, "description", it->zDescription ? it->zDescription : "");
+  if( ok && it->eKind==CV_KIND_CHARACTER ){
+    ok = render_add_str(p, "greeting", it->zGreeting ? it->zGreeting : "");
+  }
+  if( ok ) ok = render_add_str(p, "created_at", it->zCreatedAt);
+  if( !ok ){ cJSON_Delete(p); return NULL; }
+  return p;
+}
+
+/* Add an id, or null when 0. 0 on OOM. */
+static int add_id(cJSON *pObj, const char *zKey, long long id){
+  return id ? cJSON_AddNumberToObject(pObj, zKey, (double)id)!=NULL
+            : cJSON_AddNullToObject(pObj, zKey)!=NULL;
+}
+
+cJSON *render_chat_entry(const struct cv_chat *c){
+  cJSON *p = cJSON_CreateObject();
+  if( !p ) return NULL;
+  if( !render_add_str(p, "chat_id", c->zChatId)
+   || !add_id(p, "character_id", (long long)c->characterId)
+   || !render_add_str(p, "character_name", c->zCharacterName)
+   || !render_add_str(p, "character_picture", c->zCharacterPicture)
+   || !add_id(p, "scene_id", (long long)c->sceneId)
+   || !render_add_str(p, "scene_name", c->zSceneName)
+   || !render_add_str(p, "scene_picture", c->zScenePicture)
+   || !add_id(p, "persona_id", (long long)c->personaId)
+   || !render_add_str(p, "title", c->zTitle ? c->zTitle : "")
+   || !render_add_raw(p, "messages", c->zMessages ? c->zMessages : "[]")
+   || !render_add_str(p, "last_updated", c->zLastUpdated)
+   || !render_add_str(p, "created_at", c->zCreatedAt) ){
+    cJSON_Delete(p);
+    return NULL;
+  }
+  return p;
+}
+
+cJSON *render_chat_entries(const struct cv_chat *a, int n){
+  cJSON *pArr = cJSON_CreateArray();
+  int i;
+  for(i=0; pArr && i<n; i++){
+    cJSON *p = render_chat_entry(&a[i]);
+    if( !p || !cJSON_AddItemToArray(pArr, p) ){
+      cJSON_Delete(p);
+      cJSON_Delete(pArr);
+      return NULL;
+    }
+  }
+  return pArr;
+}
+
+cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a, int n){
+  cJSON *p = render_user(u);
+  cJSON *pArr;
+  if( !p ) return NULL;
+  pArr = render_chat_entries(a, n);
+  if( !pArr || !cJSON_AddItemToObject(p, "chat_history", pArr) ){
+    cJSON_Delete(pArr);
     cJSON_Delete(p);
     return NULL;
   }

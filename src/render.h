@@ -11,6 +11,8 @@
 struct cv_user;
 struct cv_thread;
 struct cv_append;
+struct cv_item;
+struct cv_chat;
 
 /* {id, email, display_name, created_at} */
 cJSON *render_user(const struct cv_user *p);
@@ -23,6 +25,23 @@ cJSON *render_thread_summary(const struct cv_thread *p);
 
 /* Append answer {thread_id, index, message, title, updated_at}; zMessage is JSON text. */
 cJSON *render_append(long long threadId, const struct cv_append *p, const char *zMessage);
+
+/* A catalog item by its kind: character {id, name, picture, description, greeting,
+** created_at}; scene {id, name, picture, description, created_at}; persona {id, name,
+** description, created_at}. */
+cJSON *render_item(const struct cv_item *p);
+
+/* A chat history entry, exactly {chat_id, character_id, character_name, character_picture,
+** scene_id, scene_name, scene_picture, persona_id, title, messages, last_updated,
+** created_at}; ids 0 become null. */
+cJSON *render_chat_entry(const struct cv_chat *p);
+
+/* An array of entries (n may be 0; a NULL). */
+cJSON *render_chat_entries(const struct cv_chat *a, int n);
+
+/* The older client's user response, exactly {id, email, display_name, created_at,
+** chat_history:[entry...]} with the chats a[0..n) in the given order. */
+cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a, int n);
 
 /* Add the JSON text zJson (trusted, valid) to pObj under zKey. 0 on OOM. */
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson);

@@ -35,6 +35,29 @@ static const struct cv_route aRoute[] = {
   { "PUT",    "/api/v1/chat-threads/{id}",             h_threads_update, 1 },
   { "DELETE", "/api/v1/chat-threads/{id}",             h_threads_delete, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/messages",    h_threads_append, 1 },
+  { "POST",   "/api/v1/chat-threads/{id}/complete",    h_threads_complete, 1 },
+
+  /* character chats: the older client's routes */
+  { "POST",   "/api/users",                            h_users_create,   0 },
+  { "POST",   "/api/login",                            h_users_login,    0 },
+  { "GET",    "/api/users/me",                         h_users_me,       1 },
+  { "DELETE", "/api/users/me",                         h_users_delete_me, 1 },
+  { "GET",    "/api/user/{user_id}",                   h_users_get,      1 },
+  { "GET",    "/api/characters/recommended",           h_characters_recommended, 1 },
+  { "GET",    "/api/characters",                       h_characters_list, 1 },
+  { "POST",   "/api/characters",                       h_characters_create, 1 },
+  { "GET",    "/api/characters/{id}",                  h_characters_get, 1 },
+  { "PUT",    "/api/characters/{id}",                  h_characters_update, 1 },
+  { "DELETE", "/api/characters/{id}",                  h_characters_delete, 1 },
+  { "GET",    "/api/scenes",                           h_scenes_list,    1 },
+  { "POST",   "/api/scenes",                           h_scenes_create,  1 },
+  { "GET",    "/api/scenes/{id}",                      h_scenes_get,     1 },
+  { "GET",    "/api/personas",                         h_personas_list,  1 },
+  { "POST",   "/api/personas",                         h_personas_create, 1 },
+  { "POST",   "/api/chat",                             h_chat_send,      1 },
+  { "POST",   "/api/chat/rename",                      h_chat_rename,    1 },
+  { "POST",   "/api/chat/delete",                      h_chat_delete,    1 },
+  { "GET",    "/api/chat-history",                     h_chat_history,   1 },
 };
 
 /* Match zPath against zPattern. On a match return 1 and, when zBuf is not NULL, copy

@@ -21,19 +21,56 @@
 
 static FILE *pAccessLog;    /* NULL: off */
 
+static int hexval(char c){
+  if( c>='0' && c<='9' ) return c - '0';
+  if( c>='a' && c<='f' ) return c - 'a' + 10;
+  if( c>='A' && c<='F' ) return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decode the raw path z into a new buffer. NULL when it holds an encoded NUL or
+** a malformed escape (civetweb's own decoding would silently cut the path at %00). */
+static char *decode_path(const char *z){
+  size_t n = strlen(z), i, j = 0;
+  char *zOut = malloc(n + 1);
+  if( !zOut ) return NULL;
+  for(i=0; i<n; i++){
+    if( z[i]=='%' ){
+      int hi, lo;
+      if( i+2>=n ){ free(zOut); return NULL; }
+      hi = hexval(z[i+1]);
+      lo = hexval(z[i+2]);
+      if( hi<0 || lo<0 || (hi==0 && lo==0) ){ free(zOut); return NULL; }
+      zOut[j++] = (char)(hi*16 + lo);
+      i += 2;
+    }else{
+      zOut[j++] = z[i];
+    }
+  }
+  zOut[j] = 0;
+  return zOut;
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
   struct cv_req r;
+  char *zPath;
   int64_t t0 = util_mono_us();
   memset(&r, 0, sizeof r);
   r.conn = conn;
   r.pApp = pData;
   r.zMethod = ri->request_method ? ri->request_method : "";
-  r.zPath = ri->local_uri ? ri->local_uri : "/";
   r.zQuery = ri->query_string;
   r.zRemote = ri->remote_addr;
-  router_dispatch(&r);
+  zPath = decode_path(ri->local_uri ? ri->local_uri : "/");
+  r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
+  if( !zPath ){
+    r.bClose = 1;
+    http_reply_detail(&r, 400, "Malformed path");
+  }else{
+    router_dispatch(&r);
+  }
   if( r.status==0 ){
     /* a handler returned without answering: a bug, but never a hung client */
     fprintf(stderr, "chatvault: %s %s sent no response\n", r.zMethod, r.zPath);
@@ -47,6 +84,7 @@ static int handle_request(struct mg_connection *conn, void *pData){
   }
   cJSON_Delete(r.pBody);
   free(r.zParamBuf);
+  free(zPath);
   return r.status ? r.status : 500;
 }
 
@@ -109,6 +147,7 @@ cv_rc server_run(struct cv_app *pApp){
   azOpt[k++] = "listen_backlog";              azOpt[k++] = "1024";
   azOpt[k++] = "enable_auth_domain_check";    azOpt[k++] = "no";
   azOpt[k++] = "tcp_nodelay";                 azOpt[k++] = "1";
+  azOpt[k++] = "decode_url";                  azOpt[k++] = "no";   /* we decode: see decode_path */
   azOpt[k] = NULL;
 
   /* SIGINT/SIGTERM are taken by sigwait below: block them in every thread */

@@ -57,37 +57,82 @@ void verr_add(struct cv_verr *p, const char *zLoc, const char *zType, const char
   p->n++;
 }
 
+/* One level of nesting seen by the pre-scan: enough to name where a problem is. */
+struct scan_frame {
+  int bObject;          /* object (1) or array (0) */
+  int bExpectKey;       /* object: the next string is a key */
+  long iIndex;          /* array: index of the current element */
+  const char *zKey;     /* object: raw text of the current key (between its quotes) */
+  size_t nKey;
+};
+
+/* Write the dotted location of the value being scanned ("body.messages.0.content"). Keys
+** holding escapes or dots are named as they are written; good enough for a message. */
+static void scan_loc(const struct scan_frame *a, int depth, char *zOut, size_t nOut){
+  size_t n = (size_t)snprintf(zOut, nOut, "body");
+  int i;
+  for(i=0; i<depth && n<nOut; i++){
+    if( a[i].bObject ){
+      n += (size_t)snprintf(zOut+n, nOut-n, ".%.*s", (int)(a[i].nKey<64 ? a[i].nKey : 64), a[i].zKey);
+    }else{
+      n += (size_t)snprintf(zOut+n, nOut-n, ".%ld", a[i].iIndex);
+    }
+  }
+}
+
 /* Linear pre-scan of JSON text (see the file header). Returns NULL when fine, or the
-** message of the first problem (with *pType its 422 type). */
-static const char *prescan(const char *a, size_t n, const char **pType){
-  size_t i = 0;
-  int depth = 0, inStr = 0;
+** message of the first problem, with *pType its 422 type and zLoc (size nLoc) where. */
+static const char *prescan(const char *a, size_t n, const char **pType, char *zLoc, size_t nLoc){
+  struct scan_frame aF[CV_JSON_MAX_DEPTH];
+  size_t i = 0, iStr = 0;
+  int depth = 0, inStr = 0, bKey = 0;
   *pType = "json_invalid";
+  snprintf(zLoc, nLoc, "body");
   if( !util_utf8_valid(a, n) ) return "body is not valid UTF-8 (or holds a NUL byte)";
   while( i<n ){
     unsigned char c = (unsigned char)a[i];
     if( inStr ){
-      if( c=='"' ){ inStr = 0; }
-      else if( c=='\\' ){
-        if( i+1<n && a[i+1]=='u' ){
-          if( i+5<n && a[i+2]=='0' && a[i+3]=='0' && a[i+4]=='0' && a[i+5]=='0' ){
-            *pType = "string_nul";
-            return "strings may not contain U+0000";
-          }
+      if( c=='"' ){
+        inStr = 0;
+        if( bKey ){
+          aF[depth-1].zKey = a + iStr;
+          aF[depth-1].nKey = i - iStr;
+        }
+      }else if( c=='\\' ){
+        if( i+5<n && a[i+1]=='u' && a[i+2]=='0' && a[i+3]=='0' && a[i+4]=='0' && a[i+5]=='0' ){
+          *pType = "string_nul";
+          if( !bKey ) scan_loc(aF, depth, zLoc, nLoc);
+          return "String should not contain the NUL character (U+0000)";
         }
         i++;   /* skip the escaped character */
       }else if( c<0x20 ){
-        return "control character in a JSON string";
+        if( !bKey ) scan_loc(aF, depth, zLoc, nLoc);
+        return "JSON decode error: invalid control character in a string";
       }
     }else if( c=='"' ){
       inStr = 1;
+      iStr = i + 1;
+      bKey = depth>0 && aF[depth-1].bObject && aF[depth-1].bExpectKey;
     }else if( c=='[' || c=='{' ){
-      if( ++depth>CV_JSON_MAX_DEPTH ){
+      if( depth>=CV_JSON_MAX_DEPTH ){
         *pType = "json_depth";
         return "JSON nested too deeply";
       }
+      aF[depth].bObject = c=='{';
+      aF[depth].bExpectKey = c=='{';
+      aF[depth].iIndex = 0;
+      aF[depth].zKey = "";
+      aF[depth].nKey = 0;
+      depth++;
     }else if( c==']' || c=='}' ){
-      depth--;
+      if( depth>0 ) depth--;
+    }else if( c==':' ){
+      if( depth>0 ) aF[depth-1].bExpectKey = 0;
+    }else if( c==',' ){
+      if( depth>0 ){
+        if( aF[depth-1].bObject ) aF[depth-1].bExpectKey = 1;
+        else aF[depth-1].iIndex++;
+      }
     }
     i++;
   }
@@ -141,16 +186,18 @@ static int has_duplicate_keys(const cJSON *p){
 
 cv_rc val_parse_json(const char *a, size_t n, struct cv_verr *pErr, cJSON **ppRoot){
   const char *zType, *zMsg, *zEnd = NULL;
+  char zLoc[256];
   cJSON *pRoot;
   *ppRoot = NULL;
-  zMsg = prescan(a, n, &zType);
+  zMsg = prescan(a, n, &zType, zLoc, sizeof zLoc);
   if( zMsg ){
-    verr_add(pErr, "body", zType, zMsg);
+    verr_add(pErr, zLoc, zType, zMsg);
     return CV_INVALID;
   }
   pRoot = cJSON_ParseWithLengthOpts(a, n, &zEnd, 0);
   if( !pRoot ){
-    char zLoc[48];
+    /* cJSON's error pointer is a process global: bounds-checked, it may be another
+    ** thread's, which only makes the offset in the message approximate */
     const char *zErr = cJSON_GetErrorPtr();
     size_t off = (zErr && zErr>=a && zErr<=a+n) ? (size_t)(zErr - a) : 0;
     snprintf(zLoc, sizeof zLoc, "body.%zu", off);
@@ -160,7 +207,6 @@ cv_rc val_parse_json(const char *a, size_t n, struct cv_verr *pErr, cJSON **ppRo
   if( zEnd ){
     while( zEnd<a+n && isspace((unsigned char)*zEnd) ) zEnd++;
     if( zEnd<a+n ){
-      char zLoc[48];
       snprintf(zLoc, sizeof zLoc, "body.%zu", (size_t)(zEnd - a));
       verr_add(pErr, zLoc, "json_invalid", "JSON decode error: extra data after the value");
       cJSON_Delete(pRoot);

@@ -220,12 +220,12 @@ async function startApp() {
 }
 
 let redirecting = false;
-onUnauthorized((detail) => {
+onUnauthorized(() => {
   if (redirecting) return;
   redirecting = true;
   clearToken();
-  const msg = 'Your session has expired or was signed out elsewhere. Please sign in again.';
-  renderAuth(detail && !/^not authenticated$/i.test(detail) && !/token/i.test(detail) ? `${msg} (${detail})` : msg, { tone: 'warn' });
+  history.replaceState(null, '', '#/');
+  renderAuth('Your session has expired or was signed out. Please sign in again.', { tone: 'warn' });
   setTimeout(() => { redirecting = false; }, 0);
 });
 

@@ -163,7 +163,7 @@ export class CompanionsView {
     const name = h('input', { type: 'text', required: true, maxlength: 100, testid: 'character-name-input', autocomplete: 'off' });
     const desc = h('textarea', { rows: 2, testid: 'character-description-input' });
     const greeting = h('textarea', { rows: 2, testid: 'character-greeting-input' });
-    const url = h('input', { type: 'text', testid: 'character-picture-input', placeholder: 'avatars/fox.svg or /pictures/me.png', autocomplete: 'off' });
+    const url = h('input', { type: 'text', testid: 'character-picture-input', placeholder: 'https://… or avatars/fox.svg', autocomplete: 'off' });
     const group = nextId('pic');
     const choices = [{ file: '', label: 'Initials' }, ...BUILTIN_AVATARS].map((a, i) => {
       const id = `${group}-${i}`;
@@ -181,7 +181,7 @@ export class CompanionsView {
       field('Description', desc, 'Who they are; it becomes part of the model\'s instructions.'),
       field('Greeting', greeting, 'What they say when a chat starts (optional).'),
       h('fieldset', { class: 'pic-fieldset' }, h('legend', null, 'Picture'), h('div', { class: 'pic-choices' }, choices)),
-      field('Or a picture address on this server', url),
+      field('Or a picture address (URL)', url),
       status, submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();

@@ -84,13 +84,25 @@ export class AssistantView {
     return this.total === null || this.offset < this.total;
   }
 
+  resetList() {
+    this.listGen = (this.listGen || 0) + 1;
+    this.loading = false;
+    this.threads = [];
+    this.offset = 0;
+    this.total = null;
+    this.renderList();
+    return this.loadMore();
+  }
+
   async loadMore() {
     if (this.loading || !this.hasMore || this.destroyed) return;
+    const gen = this.listGen;
     this.loading = true;
     this.listFailed = false;
     this.renderListStatus();
     try {
       const { data, headers } = await apiWithHeaders('GET', `/api/v1/chat-threads?limit=${PAGE}&offset=${this.offset}`);
+      if (gen !== this.listGen) return;
       const items = Array.isArray(data) ? data : [];
       const total = Number.parseInt(headers.get('X-Total-Count') ?? '', 10);
       this.offset += items.length;
@@ -100,11 +112,15 @@ export class AssistantView {
       for (const t of items) if (!known.has(t.id)) this.threads.push(t);
       this.renderList();
     } catch (err) {
+      if (gen !== this.listGen) return;
       this.listFailed = err;
     } finally {
-      this.loading = false;
-      this.renderListStatus();
+      if (gen === this.listGen) {
+        this.loading = false;
+        this.renderListStatus();
+      }
     }
+    if (gen !== this.listGen) return;
     if (!this.listFailed && this.hasMore) requestAnimationFrame(() => this.maybeLoadMore());
   }
 
@@ -131,7 +147,7 @@ export class AssistantView {
     const items = this.threads.map((t) => {
       const btn = h('button', { type: 'button', class: 'item', testid: 'thread-item', dataset: { id: String(t.id) } },
         h('span', { class: 'item-title', testid: 'thread-item-title' }, t.title || 'New chat'),
-        h('span', { class: 'item-meta' }, `${t.message_count ?? 0} messages · ${timeAgo(t.updated_at)}`));
+        h('span', { class: 'item-meta' }, `${t.message_count ?? 0} ${t.message_count === 1 ? 'message' : 'messages'} · ${timeAgo(t.updated_at)}`));
       if (t.id === this.currentId) btn.setAttribute('aria-current', 'true');
       btn.addEventListener('click', () => {
         this.ctx.closeSidebar();
@@ -188,11 +204,7 @@ export class AssistantView {
       if (droppedMessages) text += ` ${droppedMessages} system or malformed ${droppedMessages === 1 ? 'message was' : 'messages were'} left out.`;
       st.classList.add('is-ok');
       replace(st, text);
-      this.threads = [];
-      this.offset = 0;
-      this.total = null;
-      this.renderList();
-      await this.loadMore();
+      await this.resetList();
     } catch (err) {
       st.classList.add('is-error');
       replace(st, `Import failed: ${err.message}`);

@@ -47,12 +47,16 @@ export function errorBanner(testid = 'error-banner') {
   };
 }
 
-/** Same-origin check: the page's CSP only allows pictures from 'self'. */
-export function sameOriginPicture(picture) {
+/**
+ * The picture address to show, or null. Same-site paths (e.g. the built-in
+ * avatars/*.svg), http(s) URLs and data:image URLs are shown (the server's
+ * CSP decides what actually loads); anything else falls back to initials.
+ */
+export function pictureSrc(picture) {
   if (!picture || typeof picture !== 'string') return null;
+  if (/^data:image\/(png|jpe?g|gif|webp|avif);/i.test(picture)) return picture;
   try {
     const url = new URL(picture, window.location.href);
-    if (url.origin !== window.location.origin) return null;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
     return url.href;
   } catch {
@@ -65,7 +69,7 @@ const AVATAR_HUES = [12, 35, 150, 190, 215, 265, 300, 335];
 /** A round avatar: the picture when it can be shown, else initials. */
 export function avatar(picture, name, size = 'md') {
   const label = name || 'Character';
-  const src = sameOriginPicture(picture);
+  const src = pictureSrc(picture);
   const wrap = h('span', { class: `avatar avatar-${size}`, testid: 'avatar' });
   const initials = () => {
     const letters = String(label).trim().split(/\s+/).slice(0, 2).map((w) => Array.from(w)[0] || '').join('').toUpperCase();
@@ -75,7 +79,7 @@ export function avatar(picture, name, size = 'md') {
     replace(wrap, h('span', { 'aria-hidden': 'true' }, letters || '?'));
   };
   if (src) {
-    const img = h('img', { src, alt: '', loading: 'lazy', decoding: 'async' });
+    const img = h('img', { src, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer' });
     img.addEventListener('error', initials, { once: true });
     wrap.append(img);
   } else {
@@ -100,7 +104,7 @@ export function splitOffline(content) {
 export function messageBubble(role, content = '', { name } = {}) {
   const body = h('div', { class: 'msg-body', testid: 'message-body' });
   const who = h('span', { class: 'msg-who' }, role === 'user' ? 'You' : (name || 'Assistant'));
-  const offline = h('span', { class: 'pill pill-offline', testid: 'offline-label', hidden: true, title: 'This reply came from the built-in offline responder, not a language model' }, 'offline responder');
+  const offline = role === 'user' ? null : h('span', { class: 'pill pill-offline', testid: 'offline-label', hidden: true, title: 'This reply came from the built-in offline responder, not a language model' }, 'offline responder');
   const status = h('span', { class: 'msg-status', testid: 'message-status' });
   const head = h('div', { class: 'msg-head' }, who, offline, status);
   const el = h('article', { class: `msg msg-${role === 'user' ? 'user' : 'assistant'}`, testid: 'message', dataset: { role } }, head, body);
@@ -112,7 +116,7 @@ export function messageBubble(role, content = '', { name } = {}) {
       raw = String(text ?? '');
       if (role === 'assistant') {
         const split = splitOffline(raw);
-        offline.hidden = !split.offline;
+        if (offline) offline.hidden = !split.offline;
         el.dataset.offline = split.offline ? 'true' : 'false';
         replace(body, renderMarkdown(split.text));
       } else {

@@ -163,6 +163,10 @@ def test_bad_thread_ids_are_not_500():
     c, _ = user()
     for tid in ("abc", "0", "-1", "1.5", "99999999999999999999999", "1e3", "%00", "1%20"):
         r = c.get("%s/%s" % (T, tid))
+        if tid == "%00":
+            # an encoded NUL byte in a path is refused before routing (400 Malformed path)
+            assert r.status == 400, "GET %s/%s: %r" % (T, tid, r)
+            continue
         assert r.status in (404, 422), "GET %s/%s: %r" % (T, tid, r)
         if r.status == 404:
             expect_error(r, 404, tid)

@@ -1,0 +1,343 @@
+/*
+** h_chats.c — character chats under /api (POST /api/chat, /api/chat/rename,
+** /api/chat/delete, GET /api/chat-history) and POST /api/v1/chat-threads/{id}/complete,
+** which answers exactly like POST /api/chat: both run one turn of the complete service
+** and share the streaming code here.
+**
+** Streaming: with "stream":true the event stream is started lazily, on the first piece of
+** the reply, so anything that fails before (unknown character, another user's chat_id,
+** an upstream that refuses or times out) is still an ordinary JSON error with its status
+** (404/403/502/504). After that, a failure is an `event: error` with {"detail":...}, and
+** success ends with `event: done`. A client that leaves mid-stream only stops the
+** sending: the turn goes on and the reply is saved.
+** chat_id: any UUID form is accepted and stored lower-case (the canonical form).
+** May call http, validate, render, util, the complete service and store_chats.
+*/
+#include "app.h"
+#include "complete.h"
+#include "handlers.h"
+#include "http.h"
+#include "render.h"
+#include "store_chats.h"
+#include "store_threads.h"
+#include "util.h"
+#include "validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- streaming --------------------------------------------------------------------- */
+
+struct stream {
+  struct cv_req *r;
+  int bStarted;                  /* the event stream's header went out */
+  int bGone;                     /* the client has left: send nothing more */
+};
+
+/* cv_llm_delta_fn: one `data: {"delta":"..."}` event per piece of the reply. */
+static int on_delta(void *pCtx, const char *z, size_t n){
+  struct stream *s = pCtx;
+  char *zPiece;
+  cJSON *p;
+  char *zJson = NULL;
+  if( s->bGone ) return 1;
+  if( n==0 ) return 0;
+  if( !s->bStarted ){
+    if( http_sse_start(s->r) ){ s->bGone = 1; return 1; }
+    s->bStarted = 1;
+  }
+  zPiece = malloc(n+1);
+  if( !zPiece ) return 0;          /* this piece is lost to the stream, not to the saved reply */
+  memcpy(zPiece, z, n);
+  zPiece[n] = 0;
+  p = cJSON_CreateObject();
+  if( p && cJSON_AddStringToObject(p, "delta", zPiece) ) zJson = cJSON_PrintUnformatted(p);
+  cJSON_Delete(p);
+  free(zPiece);
+  if( zJson && http_sse_send(s->r, NULL, zJson)==CV_CLOSED ) s->bGone = 1;
+  cJSON_free(zJson);
+  return s->bGone;
+}
+
+/* The human-readable detail of a failed turn. */
+static const char *turn_detail(cv_rc rc){
+  switch( rc ){
+    case CV_UPSTREAM: return "The language model server failed";
+    case CV_TIMEOUT:  return "The language model server timed out";
+    case CV_NOTFOUND: return "Chat not found";
+    case CV_FULL:     return "Insufficient storage: the disk is full; the reply was not saved";
+    default:          return "Internal server error";
+  }
+}
+
+/* Answer a failed turn: a JSON error before the stream started, an error event after. */
+static void reply_turn_error(struct stream *s, cv_rc rc, const char *zWhat){
+  if( !s->bStarted ){
+    http_reply_rc(s->r, rc, zWhat);
+    return;
+  }
+  if( !s->bGone ){
+    cJSON *p = cJSON_CreateObject();
+    char *z = NULL;
+    if( p && cJSON_AddStringToObject(p, "detail", turn_detail(rc)) ) z = cJSON_PrintUnformatted(p);
+    http_sse_send(s->r, "error", z ? z : "{\"detail\":\"Internal server error\"}");
+    cJSON_free(z);
+    cJSON_Delete(p);
+  }
+  fprintf(stderr, "chatvault: %s %s: turn failed after streaming began: %s\n",
+          s->r->zMethod, s->r->zPath, cv_rc_str(rc));
+}
+
+/* Answer a finished turn: 200 pOut, or (streaming) `event: done` with pDone. */
+static void reply_turn_done(struct stream *s, int bStream, const cJSON *pOut, const cJSON *pDone){
+  char *z;
+  if( !bStream ){
+    http_reply_json(s->r, 200, pOut, NULL);
+    return;
+  }
+  if( !s->bStarted ){
+    if( http_sse_start(s->r) ) s->bGone = 1;
+    s->bStarted = 1;
+  }
+  if( s->bGone ) return;
+  z = pDone ? cJSON_PrintUnformatted(pDone) : NULL;
+  if( !z ){
+    http_sse_send(s->r, "error", "{\"detail\":\"Internal server error (out of memory)\"}");
+    return;
+  }
+  http_sse_send(s->r, "done", z);
+  cJSON_free(z);
+}
+
+/* ---- validation helpers ------------------------------------------------------------ */
+
+/* Field "chat_id" as a UUID, lower-cased into zOut (CV_UUID_LEN+1 bytes).
+** 1 present, 0 absent (not required), -1 invalid (entry added). */
+static int val_chat_id(struct cv_verr *e, const cJSON *pBody, int bRequired, char *zOut){
+  const char *z;
+  int i, rc = val_string(e, pBody, "body", "chat_id", 0, 64, bRequired, &z);
+  if( rc<=0 ) return rc;
+  if( !util_uuid_valid(z) ){
+    verr_add(e, "body.chat_id", "uuid_parsing", "Input should be a valid UUID");
+    return -1;
+  }
+  for(i=0; i<CV_UUID_LEN; i++) zOut[i] = (char)tolower((unsigned char)z[i]);
+  zOut[CV_UUID_LEN] = 0;
+  return 1;
+}
+
+/* ---- routes -------------------------------------------------------------------------- */
+
+/* ROUTE: POST /api/chat (auth) {chat_id?, character_id?, scene_id?, persona_id?, message,
+** stream?} — appends the user's message and the assistant's reply, creating the chat when
+** chat_id is absent (new UUID) or unknown (the client's UUID is kept). 200 {chat_id,
+** reply, chat: entry}; with stream: text/event-stream of `data: {"delta":...}` then
+** `event: done` with the entry. 403 another user's chat_id; 404 unknown character, scene
+** or persona (or another user's persona); 422 (chat_id not a UUID, message missing);
+** 502/504 upstream failure or timeout (the user's message stays saved). */
+int h_chat_send(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_chat_turn t;
+  struct cv_chat chat;
+  struct stream s;
+  char zChatId[CV_UUID_LEN+1];
+  const char *zMissing = NULL;
+  char *zReply = NULL;
+  enum cv_turn_stage eStage;
+  cJSON *pOut = NULL, *pEntry = NULL;
+  int ok, bStream = 0, k;
+  cv_rc rc;
+
+  memset(&chat, 0, sizeof chat);
+  memset(&t, 0, sizeof t);
+  memset(&s, 0, sizeof s);
+  s.r = r;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    k = val_chat_id(&e, r->pBody, 0, zChatId);
+    ok &= k>=0;
+    if( k==0 ) util_uuid4(zChatId);
+    ok &= val_int(&e, r->pBody, "body", "character_id", 1, INT64_MAX/2, 0, &t.characterId)>=0;
+    ok &= val_int(&e, r->pBody, "body", "scene_id", 1, INT64_MAX/2, 0, &t.sceneId)>=0;
+    ok &= val_int(&e, r->pBody, "body", "persona_id", 1, INT64_MAX/2, 0, &t.personaId)>=0;
+    ok &= val_string(&e, r->pBody, "body", "message", 1, CV_MESSAGE_MAX_CHARS, 1, &t.zContent)==1;
+    ok &= val_bool(&e, r->pBody, "body", "stream", 0, &bStream)>=0;
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  t.userId = r->userId;
+  t.zChatId = zChatId;
+
+  rc = complete_chat(r->pApp->pStore, r->pApp->pCfg, &t, bStream ? on_delta : NULL, &s,
+                     &chat, &zReply, &zMissing, &eStage);
+  if( rc ){
+    reply_turn_error(&s, rc, zMissing ? zMissing : "Chat");
+    goto out;
+  }
+  pEntry = render_chat_entry(&chat);
+  pOut = cJSON_CreateObject();
+  if( !pEntry || !pOut || !cJSON_AddStringToObject(pOut, "chat_id", chat.zChatId)
+   || !cJSON_AddStringToObject(pOut, "reply", zReply) ){
+    cJSON_Delete(pOut);
+    pOut = NULL;
+  }else if( !bStream ){
+    cJSON_AddItemToObject(pOut, "chat", pEntry);
+    pEntry = NULL;
+  }
+  reply_turn_done(&s, bStream, pOut, pEntry);
+out:
+  cJSON_Delete(pEntry);
+  cJSON_Delete(pOut);
+  store_chat_clear(&chat);
+  free(zReply);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: POST /api/v1/chat-threads/{id}/complete (auth) {content, stream?}
+** Appends the user message, then the assistant's reply, produced and streamed exactly like
+** POST /api/chat. 200 {thread_id, reply, thread: ChatThreadOut}; with stream, deltas then
+** `event: done` with that object. 403; 404; 422; 502/504 (the user message stays). */
+int h_threads_complete(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_thread th;
+  struct stream s;
+  const char *zContent = NULL;
+  char *zReply = NULL;
+  enum cv_turn_stage eStage;
+  cJSON *pOut = NULL, *pThread;
+  int64_t id;
+  int ok, bStream = 0;
+  cv_rc rc;
+
+  memset(&th, 0, sizeof th);
+  memset(&s, 0, sizeof s);
+  s.r = r;
+  verr_init(&e);
+  if( val_path_id(&e, r->azParam[0], "id", &id)!=1 ){ http_reply_422(r, &e); goto out; }
+  if( !http_read_json(r) ) goto out;
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    ok &= val_string(&e, r->pBody, "body", "content", 1, CV_MESSAGE_MAX_CHARS, 1, &zContent)==1;
+    ok &= val_bool(&e, r->pBody, "body", "stream", 0, &bStream)>=0;
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+
+  rc = complete_thread(r->pApp->pStore, r->pApp->pCfg, r->userId, id, zContent,
+                       bStream ? on_delta : NULL, &s, &th, &zReply, &eStage);
+  if( rc ){
+    reply_turn_error(&s, rc, "Thread");
+    goto out;
+  }
+  pOut = cJSON_CreateObject();
+  pThread = render_thread(&th);
+  if( !pOut || !pThread || !cJSON_AddNumberToObject(pOut, "thread_id", (double)id)
+   || !cJSON_AddStringToObject(pOut, "reply", zReply)
+   || !cJSON_AddItemToObject(pOut, "thread", pThread) ){
+    cJSON_Delete(pThread);
+    cJSON_Delete(pOut);
+    pOut = NULL;
+  }
+  reply_turn_done(&s, bStream, pOut, pOut);
+out:
+  cJSON_Delete(pOut);
+  store_thread_clear(&th);
+  free(zReply);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: POST /api/chat/rename (auth) {chat_id, title}
+** 200 entry, with the new title and last_updated (the chat becomes the newest); 403
+** another user's chat; 404; 422 (title 1..255 characters). */
+int h_chat_rename(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_chat c;
+  char zChatId[CV_UUID_LEN+1];
+  const char *zTitle = NULL;
+  cJSON *p;
+  int ok;
+  cv_rc rc;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    ok &= val_chat_id(&e, r->pBody, 1, zChatId)==1;
+    ok &= val_string(&e, r->pBody, "body", "title", 1, CV_TITLE_MAX_CHARS, 1, &zTitle)==1;
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_chats_rename(r->pApp->pStore, r->userId, zChatId, zTitle, &c);
+  if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
+  p = render_chat_entry(&c);
+  http_reply_json(r, 200, p, NULL);
+  cJSON_Delete(p);
+  store_chat_clear(&c);
+out:
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: POST /api/chat/delete (auth) {chat_id} — 200 {"ok":true}; 403 another user's
+** chat; 404; 422. */
+int h_chat_delete(struct cv_req *r){
+  struct cv_verr e;
+  char zChatId[CV_UUID_LEN+1];
+  cv_rc rc;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  if( !val_body_object(&e, r->pBody) || val_chat_id(&e, r->pBody, 1, zChatId)!=1 ){
+    http_reply_422(r, &e);
+    goto out;
+  }
+  rc = store_chats_delete(r->pApp->pStore, r->userId, zChatId);
+  if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
+  {
+    cJSON *p = cJSON_CreateObject();
+    if( p && !cJSON_AddTrueToObject(p, "ok") ){ cJSON_Delete(p); p = NULL; }
+    http_reply_json(r, 200, p, NULL);
+    cJSON_Delete(p);
+  }
+out:
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: GET /api/chat-history?page=1&limit=20 (auth)
+** 200 {items:[entry], page, limit, total}, newest last_updated first; page >= 1, limit
+** 1..100; 422 otherwise. */
+int h_chat_history(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_chat *a = NULL;
+  int64_t page, limit, total = 0;
+  int n = 0, ok;
+  cJSON *pOut = NULL, *pItems;
+  cv_rc rc;
+  verr_init(&e);
+  ok = val_query_int(&e, r->zQuery, "page", 1, 1, 1000000000, &page)==1;
+  ok &= val_query_int(&e, r->zQuery, "limit", 20, 1, CV_HISTORY_PAGE_MAX, &limit)==1;
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_chats_list(r->pApp->pStore, r->userId, (int)limit, (page-1)*limit, &a, &n, &total);
+  if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
+  pOut = cJSON_CreateObject();
+  pItems = render_chat_entries(a, n);
+  if( !pOut || !pItems || !cJSON_AddItemToObject(pOut, "items", pItems) ){
+    cJSON_Delete(pItems);
+    http_reply_rc(r, CV_NOMEM, NULL);
+    goto out;
+  }
+  if( !cJSON_AddNumberToObject(pOut, "page", (double)page)
+   || !cJSON_AddNumberToObject(pOut, "limit", (double)limit)
+   || !cJSON_AddNumberToObject(pOut, "total", (double)total) ){
+    http_reply_rc(r, CV_NOMEM, NULL);
+    goto out;
+  }
+  http_reply_json(r, 200, pOut, NULL);
+out:
+  cJSON_Delete(pOut);
+  store_chats_free_list(a, n);
+  verr_free(&e);
+  return r->status;
+}

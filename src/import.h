@@ -1,0 +1,36 @@
+/*
+** import.h — `chatvault import-legacy FILE`: JSON Lines of legacy user rows, as
+** PostgreSQL's `SELECT row_to_json(u) FROM users u` prints them, split into users and
+** chat_histories. Implemented in import.c.
+*/
+#ifndef CV_IMPORT_H
+#define CV_IMPORT_H
+
+#include "cv.h"
+#include <stdio.h>
+
+struct cv_store;
+
+/* What an import did. */
+struct cv_import_stats {
+  long long nLines;         /* lines read (blank ones included) */
+  long long nRows;          /* rows imported (users matched or created) */
+  long long nUsersCreated;  /* of nRows: users that did not exist (no password yet) */
+  long long nChats;         /* chats inserted and kept */
+  long long nSkipped;       /* chats whose chat_id was already present */
+  long long nRetained;      /* chats inserted then removed by retention (older than the newest N) */
+  long long nErrors;        /* bad rows, each reported on pErr with its line number */
+};
+
+/* Import the JSON Lines file zFile ("-" for standard input) into pS: each row's user is
+** matched by email or created without a password; each chat_history entry becomes a chat
+** unless its chat_id exists (so running it twice changes nothing). Rows are written in
+** batches (about 1000 chats or rows per write transaction). A bad row is reported on pErr
+** as "line N: reason" and skipped; progress goes to pErr about once a second on long
+** files. Returns CV_OK when the file was read to its end (bad rows included: see
+** pStats->nErrors), CV_IO when it cannot be read, or the database error that stopped it
+** (the batches before it are kept). *pStats is always filled. */
+cv_rc import_legacy(struct cv_store *pS, const char *zFile, FILE *pErr,
+                    struct cv_import_stats *pStats);
+
+#endif

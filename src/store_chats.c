@@ -1,0 +1,529 @@
+/*
+** store_chats.c — SQL for chat_histories, and the legacy import batch.
+**
+** Appends are one UPDATE with json_insert(messages,'$[#]',...), so concurrent messages to
+** one chat never lose each other. Every write that touches a chat moves its last_updated
+** to "now", but never to a time at or before the user's newest chat: within one
+** millisecond two writes would otherwise tie, and "the newest chat" (rename, retention,
+** the history order) must be exact. The value is read and written inside the same write
+** job, so the single writer makes it race-free.
+** Retention is the schema's AFTER INSERT trigger; nothing here counts chats.
+** May call db, SQLite and util.
+*/
+#include "store_chats.h"
+#include "db.h"
+#include "util.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+void store_chat_clear(struct cv_chat *p){
+  if( !p ) return;
+  free(p->zCharacterName);
+  free(p->zCharacterPicture);
+  free(p->zSceneName);
+  free(p->zScenePicture);
+  free(p->zTitle);
+  free(p->zMessages);
+  memset(p, 0, sizeof *p);
+}
+
+void store_chats_free_list(struct cv_chat *a, int n){
+  int i;
+  if( !a ) return;
+  for(i=0; i<n; i++) store_chat_clear(&a[i]);
+  free(a);
+}
+
+/* malloc'd copy of column i, or NULL for SQL NULL. *pRc set to CV_NOMEM on failure. */
+static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
+  const unsigned char *z = sqlite3_column_text(pSt, i);
+  char *zOut;
+  size_t n;
+  if( !z ) return NULL;
+  n = (size_t)sqlite3_column_bytes(pSt, i);
+  zOut = malloc(n+1);
+  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
+  memcpy(zOut, z, n+1);
+  return zOut;
+}
+
+/* Copy text column i into the fixed buffer zOut of nOut bytes ("" for NULL). */
+static void col_fixed(sqlite3_stmt *pSt, int i, char *zOut, size_t nOut){
+  const char *z = (const char*)sqlite3_column_text(pSt, i);
+  zOut[0] = 0;
+  if( z ){
+    strncpy(zOut, z, nOut-1);
+    zOut[nOut-1] = 0;
+  }
+}
+
+#define CHAT_COLS "id, chat_id, user_id, character_id, scene_id, persona_id, character_name," \
+  " character_picture, scene_name, scene_picture, title, messages, message_count," \
+  " last_updated, created_at"
+
+static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
+  cv_rc rc = CV_OK;
+  memset(pOut, 0, sizeof *pOut);
+  pOut->id = sqlite3_column_int64(pSt, 0);
+  col_fixed(pSt, 1, pOut->zChatId, sizeof pOut->zChatId);
+  pOut->userId = sqlite3_column_int64(pSt, 2);
+  pOut->characterId = sqlite3_column_int64(pSt, 3);
+  pOut->sceneId = sqlite3_column_int64(pSt, 4);
+  pOut->personaId = sqlite3_column_int64(pSt, 5);
+  pOut->zCharacterName = col_dup(pSt, 6, &rc);
+  pOut->zCharacterPicture = col_dup(pSt, 7, &rc);
+  pOut->zSceneName = col_dup(pSt, 8, &rc);
+  pOut->zScenePicture = col_dup(pSt, 9, &rc);
+  pOut->zTitle = col_dup(pSt, 10, &rc);
+  pOut->zMessages = col_dup(pSt, 11, &rc);
+  pOut->nMessages = sqlite3_column_int64(pSt, 12);
+  col_fixed(pSt, 13, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
+  col_fixed(pSt, 14, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
+  if( rc==CV_OK && (!pOut->zTitle || !pOut->zMessages) ){
+    /* NOT NULL columns: only an allocation failure leaves them NULL */
+    rc = CV_NOMEM;
+  }
+  if( rc ) store_chat_clear(pOut);
+  return rc;
+}
+
+/* After a statement on (chat_id, user_id) matched nothing: CV_NOTFOUND or CV_FORBIDDEN. */
+static cv_rc why_missing(struct cv_db *pDb, int64_t userId, const char *zChatId){
+  static const char zSql[] = "SELECT user_id FROM chat_histories WHERE chat_id=?1";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) rc = sqlite3_column_int64(pSt, 0)==userId ? CV_DB : CV_FORBIDDEN;
+  else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  return rc;
+}
+
+/* Read chat zChatId of userId into *pOut, on any connection. */
+static cv_rc read_chat(struct cv_db *pDb, int64_t userId, const char *zChatId,
+                       struct cv_chat *pOut){
+  static const char zSql[] =
+    "SELECT " CHAT_COLS " FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) rc = row_to_chat(pSt, pOut);
+  else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_NOTFOUND ) rc = why_missing(pDb, userId, zChatId);
+  return rc;
+}
+
+/* The time to write as last_updated for a change by userId: now, or 1 ms after the user's
+** newest chat when that is not older than now (see the file header). Write jobs only. */
+static cv_rc next_ts(struct cv_db *pDb, int64_t userId, char *zOut){
+  static const char zSql[] = "SELECT max(last_updated) FROM chat_histories WHERE user_id=?1";
+  sqlite3_stmt *pSt;
+  int64_t now = util_now_ms(), newest;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pSt, 0);
+    if( z && util_iso_parse(z, &newest)==CV_OK && newest>=now ) now = newest + 1;
+  }else{
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  util_iso_format(now, zOut);
+  return rc;
+}
+
+/* ---- add a message (creating the chat) ------------------------------------------------ */
+
+struct add_args {
+  int64_t userId;
+  const char *zChatId;
+  const struct cv_chat_new *pNew;
+  const char *zMessage;
+  struct cv_chat *pOut;
+  const char *zMissing;           /* OUT: which reference was missing */
+};
+
+/* Check the references of a new chat: CV_OK, or CV_NOTFOUND with a->zMissing set. */
+static cv_rc check_refs(struct cv_db *pDb, struct add_args *a){
+  static const char zSql[] =
+    "SELECT ?1 IS NULL OR EXISTS(SELECT 1 FROM characters WHERE id=?1),"
+    " ?2 IS NULL OR EXISTS(SELECT 1 FROM scenes WHERE id=?2),"
+    " ?3 IS NULL OR EXISTS(SELECT 1 FROM personas WHERE id=?3 AND user_id=?4)";
+  const struct cv_chat_new *p = a->pNew;
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  if( p->characterId ) sqlite3_bind_int64(pSt, 1, p->characterId);
+  if( p->sceneId ) sqlite3_bind_int64(pSt, 2, p->sceneId);
+  if( p->personaId ) sqlite3_bind_int64(pSt, 3, p->personaId);
+  sqlite3_bind_int64(pSt, 4, a->userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    if( !sqlite3_column_int(pSt, 0) ) a->zMissing = "Character";
+    else if( !sqlite3_column_int(pSt, 1) ) a->zMissing = "Scene";
+    else if( !sqlite3_column_int(pSt, 2) ) a->zMissing = "Persona";
+    if( a->zMissing ) rc = CV_NOTFOUND;
+  }else{
+    rc = db_rc(pDb, src);
+    if( rc==CV_OK ) rc = CV_DB;
+  }
+  db_reset(pSt);
+  return rc;
+}
+
+static cv_rc add_job(struct cv_db *pDb, void *pArg){
+  static const char zAppend[] =
+    "UPDATE chat_histories SET messages=json_insert(messages,'$[#]',json(?3)),"
+    " message_count=message_count+1, last_updated=?4"
+    " WHERE chat_id=?1 AND user_id=?2";
+  static const char zCreate[] =
+    "INSERT INTO chat_histories(chat_id, user_id, character_id, scene_id, persona_id,"
+    " character_name, character_picture, scene_name, scene_picture, title, messages,"
+    " message_count, last_updated, created_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5,"
+    " (SELECT name FROM characters WHERE id=?3), (SELECT picture FROM characters WHERE id=?3),"
+    " (SELECT name FROM scenes WHERE id=?4), (SELECT picture FROM scenes WHERE id=?4),"
+    " ?6, json_array(json(?7)), 1, ?8, ?8)";
+  struct add_args *a = pArg;
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  int nChanged;
+  cv_rc rc;
+  if( a->pNew ){
+    rc = check_refs(pDb, a);
+    if( rc ) return rc;
+  }
+  rc = next_ts(pDb, a->userId, zNow);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zAppend, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  sqlite3_bind_text(pSt, 3, a->zMessage, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  nChanged = db_changes(pDb);
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( nChanged==0 ){
+    rc = why_missing(pDb, a->userId, a->zChatId);
+    if( rc!=CV_NOTFOUND ) return rc;         /* another user's chat */
+    if( !a->pNew ){ a->zMissing = "Chat"; return CV_NOTFOUND; }
+    rc = db_stmt(pDb, zCreate, &pSt);
+    if( rc ) return rc;
+    sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 2, a->userId);
+    if( a->pNew->characterId ) sqlite3_bind_int64(pSt, 3, a->pNew->characterId);
+    if( a->pNew->sceneId ) sqlite3_bind_int64(pSt, 4, a->pNew->sceneId);
+    if( a->pNew->personaId ) sqlite3_bind_int64(pSt, 5, a->pNew->personaId);
+    sqlite3_bind_text(pSt, 6, a->pNew->zTitle ? a->pNew->zTitle : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(pSt, 7, a->zMessage, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pSt, 8, zNow, -1, SQLITE_STATIC);
+    rc = db_rc(pDb, sqlite3_step(pSt));
+    db_reset(pSt);
+    if( rc ) return rc;
+  }
+  return read_chat(pDb, a->userId, a->zChatId, a->pOut);
+}
+
+cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
+                              const struct cv_chat_new *pNew, const char *zMessage,
+                              struct cv_chat *pOut, const char **pzMissing){
+  struct add_args a;
+  cv_rc rc;
+  assert( userId>0 && zChatId && util_uuid_valid(zChatId) && zMessage );
+  memset(&a, 0, sizeof a);
+  memset(pOut, 0, sizeof *pOut);
+  a.userId = userId;
+  a.zChatId = zChatId;
+  a.pNew = pNew;
+  a.zMessage = zMessage;
+  a.pOut = pOut;
+  rc = db_write(pS, add_job, &a);
+  if( pzMissing ) *pzMissing = a.zMissing;
+  if( rc ) store_chat_clear(pOut);
+  return rc;
+}
+
+/* ---- read, rename, delete, list ------------------------------------------------------- */
+
+cv_rc store_chats_get(struct cv_store *pS, int64_t userId, const char *zChatId,
+                      struct cv_chat *pOut){
+  struct cv_db *pDb;
+  cv_rc rc;
+  memset(pOut, 0, sizeof *pOut);
+  pDb = db_reader(pS);
+  rc = read_chat(pDb, userId, zChatId, pOut);
+  db_reader_done(pS, pDb);
+  return rc;
+}
+
+struct rename_args {
+  int64_t userId;
+  const char *zChatId, *zTitle;
+  struct cv_chat *pOut;
+};
+
+static cv_rc rename_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] =
+    "UPDATE chat_histories SET title=?3, last_updated=?4 WHERE chat_id=?1 AND user_id=?2";
+  struct rename_args *a = pArg;
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  int nChanged;
+  cv_rc rc = next_ts(pDb, a->userId, zNow);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  nChanged = db_changes(pDb);
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( nChanged==0 ) return why_missing(pDb, a->userId, a->zChatId);
+  return read_chat(pDb, a->userId, a->zChatId, a->pOut);
+}
+
+cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
+                         const char *zTitle, struct cv_chat *pOut){
+  struct rename_args a;
+  cv_rc rc;
+  assert( zChatId && zTitle );
+  memset(pOut, 0, sizeof *pOut);
+  a.userId = userId;
+  a.zChatId = zChatId;
+  a.zTitle = zTitle;
+  a.pOut = pOut;
+  rc = db_write(pS, rename_job, &a);
+  if( rc ) store_chat_clear(pOut);
+  return rc;
+}
+
+struct delete_args { int64_t userId; const char *zChatId; };
+
+static cv_rc delete_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "DELETE FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
+  struct delete_args *a = pArg;
+  sqlite3_stmt *pSt;
+  int nChanged;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  nChanged = db_changes(pDb);
+  db_reset(pSt);
+  if( rc ) return rc;
+  return nChanged ? CV_OK : why_missing(pDb, a->userId, a->zChatId);
+}
+
+cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId){
+  struct delete_args a;
+  a.userId = userId;
+  a.zChatId = zChatId;
+  return db_write(pS, delete_job, &a);
+}
+
+cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+                       struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
+  static const char zCount[] = "SELECT count(*) FROM chat_histories WHERE user_id=?1";
+  static const char zList[] =
+    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1"
+    " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
+  struct cv_db *pDb;
+  struct cv_chat *a = NULL;
+  sqlite3_stmt *pSt;
+  int n = 0, nAlloc = 0, src = SQLITE_DONE;
+  int64_t total = 0;
+  cv_rc rc;
+  assert( limit>=0 && offset>=0 );
+  *paOut = NULL;
+  *pnOut = 0;
+  if( pnTotal ) *pnTotal = 0;
+  pDb = db_reader(pS);
+  rc = db_exec(pDb, "BEGIN");     /* count and page from one snapshot */
+  if( rc ) goto out;
+  rc = db_stmt(pDb, zCount, &pSt);
+  if( rc ) goto end;
+  sqlite3_bind_int64(pSt, 1, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) total = sqlite3_column_int64(pSt, 0);
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ) goto end;
+  rc = db_stmt(pDb, zList, &pSt);
+  if( rc ) goto end;
+  sqlite3_bind_int64(pSt, 1, userId);
+  sqlite3_bind_int(pSt, 2, limit>0 ? limit : -1);
+  sqlite3_bind_int64(pSt, 3, offset);
+  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    if( n==nAlloc ){
+      int nNew = nAlloc ? nAlloc*2 : 16;
+      struct cv_chat *aNew = realloc(a, (size_t)nNew * sizeof *a);
+      if( !aNew ){ rc = CV_NOMEM; break; }
+      a = aNew;
+      nAlloc = nNew;
+    }
+    rc = row_to_chat(pSt, &a[n]);
+    if( rc ) break;
+    n++;
+  }
+  if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+end:
+  db_exec(pDb, "COMMIT");
+out:
+  db_reader_done(pS, pDb);
+  if( rc ){
+    store_chats_free_list(a, n);
+    return rc;
+  }
+  if( n==0 ){ free(a); a = NULL; }
+  *paOut = a;
+  *pnOut = n;
+  if( pnTotal ) *pnTotal = total;
+  return CV_OK;
+}
+
+/* ---- legacy import -------------------------------------------------------------------- */
+
+struct import_args {
+  struct cv_legacy_user *aUser;
+  int nUser;
+};
+
+/* Find or create the user of a legacy row; sets p->userId and p->bCreated. */
+static cv_rc import_user(struct cv_db *pDb, struct cv_legacy_user *p){
+  static const char zFind[] = "SELECT id FROM users WHERE email=?1";
+  static const char zAdd[] =
+    "INSERT INTO users(email, password_hash, display_name, created_at)"
+    " VALUES(?1, NULL, ?2, ?3) RETURNING id";
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  int src;
+  cv_rc rc = db_stmt(pDb, zFind, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) p->userId = sqlite3_column_int64(pSt, 0);
+  else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc || p->userId ) return rc;
+  rc = db_stmt(pDb, zAdd, &pSt);
+  if( rc ) return rc;
+  util_iso_format(util_now_ms(), zNow);
+  sqlite3_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
+  if( p->zDisplayName ) sqlite3_bind_text(pSt, 2, p->zDisplayName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 3, p->zCreatedAt ? p->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    p->userId = sqlite3_column_int64(pSt, 0);
+    p->bCreated = 1;
+    rc = db_rc(pDb, sqlite3_step(pSt));
+  }else{
+    rc = db_rc(pDb, src);
+    if( rc==CV_OK ) rc = CV_DB;
+  }
+  db_reset(pSt);
+  return rc;
+}
+
+/* Insert one legacy chat of userId; sets p->eResult. */
+static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_chat *p){
+  static const char zIns[] =
+    "INSERT INTO chat_histories(chat_id, user_id, character_id, scene_id, persona_id,"
+    " character_name, character_picture, scene_name, scene_picture, title, messages,"
+    " message_count, last_updated, created_at)"
+    " VALUES(?1, ?2,"
+    " (SELECT id FROM characters WHERE id=?3 AND name IS ?6),"
+    " (SELECT id FROM scenes WHERE id=?4 AND name IS ?8),"
+    " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
+    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    " ON CONFLICT(chat_id) DO NOTHING RETURNING id";
+  static const char zKept[] = "SELECT 1 FROM chat_histories WHERE id=?1";
+  sqlite3_stmt *pSt;
+  int64_t id = 0;
+  int src;
+  cv_rc rc = db_stmt(pDb, zIns, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, userId);
+  if( p->characterId ) sqlite3_bind_int64(pSt, 3, p->characterId);
+  if( p->sceneId ) sqlite3_bind_int64(pSt, 4, p->sceneId);
+  if( p->personaId ) sqlite3_bind_int64(pSt, 5, p->personaId);
+  if( p->zCharacterName ) sqlite3_bind_text(pSt, 6, p->zCharacterName, -1, SQLITE_STATIC);
+  if( p->zCharacterPicture ) sqlite3_bind_text(pSt, 7, p->zCharacterPicture, -1, SQLITE_STATIC);
+  if( p->zSceneName ) sqlite3_bind_text(pSt, 8, p->zSceneName, -1, SQLITE_STATIC);
+  if( p->zScenePicture ) sqlite3_bind_text(pSt, 9, p->zScenePicture, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 10, p->zTitle ? p->zTitle : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 11, p->zMessages, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 12, p->nMessages);
+  sqlite3_bind_text(pSt, 13, p->zLastUpdated, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 14, p->zCreatedAt, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    id = sqlite3_column_int64(pSt, 0);
+    src = sqlite3_step(pSt);
+  }
+  rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( id==0 ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
+  /* the retention trigger may have removed it at once (older than the newest N) */
+  rc = db_stmt(pDb, zKept, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) p->eResult = CV_IMPORT_ADDED;
+  else if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  return rc;
+}
+
+static cv_rc import_job(struct cv_db *pDb, void *pArg){
+  struct import_args *a = pArg;
+  int i, j;
+  for(i=0; i<a->nUser; i++){
+    struct cv_legacy_user *p = &a->aUser[i];
+    cv_rc rc = import_user(pDb, p);
+    if( rc ) return rc;
+    for(j=0; j<p->nChat; j++){
+      rc = import_chat(pDb, p->userId, &p->aChat[j]);
+      if( rc ) return rc;
+    }
+  }
+  return CV_OK;
+}
+
+cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
+  struct import_args a;
+  int i, j;
+  for(i=0; i<nUser; i++){
+    aUser[i].userId = 0;
+    aUser[i].bCreated = 0;
+    for(j=0; j<aUser[i].nChat; j++) aUser[i].aChat[j].eResult = 0;
+  }
+  a.aUser = aUser;
+  a.nUser = nUser;
+  return db_write(pS, import_job, &a);
+}

@@ -1,0 +1,125 @@
+/*
+** store_chats.h — character chats (chat_histories): one row per chat, keyed by a UUID
+** chat_id, with the character's and scene's name and picture copied in so the chat
+** survives their deletion. Message arrays pass through as JSON text that the caller has
+** validated and normalized; appends happen in SQL with JSON1. Retention (the newest N
+** chats per user) is the schema's trigger, not code here. Also the legacy import batch.
+** Implemented in store_chats.c.
+*/
+#ifndef CV_STORE_CHATS_H
+#define CV_STORE_CHATS_H
+
+#include "cv.h"
+#include <stdint.h>
+
+struct cv_store;
+
+struct cv_chat {
+  int64_t id;                       /* chat_histories.id (internal) */
+  char zChatId[CV_UUID_LEN+1];      /* the chat's UUID */
+  int64_t userId;                   /* owner */
+  int64_t characterId;              /* 0 when NULL (none, or the character was deleted) */
+  int64_t sceneId;                  /* 0 when NULL */
+  int64_t personaId;                /* 0 when NULL */
+  char *zCharacterName;             /* copied at creation; NULL when none */
+  char *zCharacterPicture;          /* copied at creation; NULL when none */
+  char *zSceneName;                 /* copied at creation; NULL when none */
+  char *zScenePicture;              /* copied at creation; NULL when none */
+  char *zTitle;                     /* "" when untitled */
+  char *zMessages;                  /* JSON array text */
+  int64_t nMessages;                /* message_count */
+  char zLastUpdated[CV_TS_LEN+1];
+  char zCreatedAt[CV_TS_LEN+1];
+};
+
+/* Free the strings of *p and zero it. NULL is ok. */
+void store_chat_clear(struct cv_chat *p);
+/* Clear and free an array from store_chats_list. NULL is ok. */
+void store_chats_free_list(struct cv_chat *a, int n);
+
+/* What a message may create: the chat's references and title, used only when the chat
+** does not exist yet. Ids are 0 for "none". */
+struct cv_chat_new {
+  int64_t characterId;
+  int64_t sceneId;
+  int64_t personaId;
+  const char *zTitle;               /* title of a new chat (NULL: "") */
+};
+
+/* Append one message (zMessage: JSON text of a validated message object) to chat zChatId
+** (a lower-case UUID) of userId, in one statement, and make it the user's newest chat.
+** pNew not NULL: the references in *pNew are checked first (a character and a scene must
+** exist, a persona must be userId's), and a chat that does not exist is created with them,
+** the character's and scene's names and pictures copied in, and zMessage as its first
+** message. pNew NULL: the chat must exist.
+** Returns CV_OK with *pOut the chat after the append (clear with store_chat_clear);
+** CV_FORBIDDEN: zChatId is another user's chat; CV_NOTFOUND: a reference is missing
+** (*pzMissing = "Character", "Scene" or "Persona", static) or, with pNew NULL, the chat
+** is gone (*pzMissing = "Chat"). pzMissing may be NULL. */
+cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
+                              const struct cv_chat_new *pNew, const char *zMessage,
+                              struct cv_chat *pOut, const char **pzMissing);
+
+/* One chat of userId. CV_NOTFOUND: no such chat_id; CV_FORBIDDEN: another user's. */
+cv_rc store_chats_get(struct cv_store *pS, int64_t userId, const char *zChatId,
+                      struct cv_chat *pOut);
+
+/* Set the title (validated: 1..CV_TITLE_MAX_CHARS) and make the chat the user's newest.
+** Errors as store_chats_get. On CV_OK *pOut is the renamed chat. */
+cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
+                         const char *zTitle, struct cv_chat *pOut);
+
+/* Delete one chat. Errors as store_chats_get. */
+cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId);
+
+/* userId's chats with their messages, newest last_updated first (ties: newer row first).
+** limit>0: at most limit from offset; limit 0: all of them. *paOut is malloc'd (free with
+** store_chats_free_list; NULL when *pnOut is 0); *pnTotal (may be NULL) = all the user's
+** chats, counted in the same snapshot. */
+cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+                       struct cv_chat **paOut, int *pnOut, int64_t *pnTotal);
+
+/* ---- legacy import ------------------------------------------------------------------- */
+
+enum cv_import_result {
+  CV_IMPORT_ADDED = 1,              /* inserted and kept */
+  CV_IMPORT_EXISTED = 2,            /* chat_id already present: nothing done */
+  CV_IMPORT_RETAINED_OUT = 3        /* inserted, then removed by retention (too old) */
+};
+
+/* One legacy chat. Every input is validated by the caller: zChatId a lower-case UUID,
+** zMessages a normalized JSON array of nMessages messages, zTitle "" or <= 255 chars,
+** times in the contract's format. Legacy ids are kept only when they still mean the same
+** thing here: a character/scene id only if that row exists with the copied name, a
+** persona id only if it is that user's persona; otherwise NULL. */
+struct cv_legacy_chat {
+  const char *zChatId;
+  int64_t characterId, sceneId, personaId;   /* 0: none */
+  const char *zCharacterName, *zCharacterPicture, *zSceneName, *zScenePicture; /* may be NULL */
+  const char *zTitle;
+  const char *zMessages;
+  int64_t nMessages;
+  const char *zLastUpdated;
+  const char *zCreatedAt;
+  int eResult;                      /* OUT: enum cv_import_result */
+};
+
+/* One legacy user row: matched by email (case-insensitively); created without a password
+** when missing. zDisplayName and zCreatedAt may be NULL. */
+struct cv_legacy_user {
+  const char *zEmail;
+  const char *zDisplayName;
+  const char *zCreatedAt;
+  struct cv_legacy_chat *aChat;
+  int nChat;
+  int64_t userId;                   /* OUT */
+  int bCreated;                     /* OUT: 1 when this batch created the user */
+};
+
+/* Import a batch of legacy users and their chats in one write transaction, with cached
+** prepared statements. Chats go in with INSERT ... ON CONFLICT(chat_id) DO NOTHING, so
+** running the same batch again changes nothing; the retention trigger applies. On any
+** error nothing of the batch is kept. */
+cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser);
+
+#endif

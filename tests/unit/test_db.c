@@ -1,0 +1,147 @@
+/* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, check,
+** backup, group commit of many concurrent jobs, a failing job undoing only itself. */
+#include "tinytest.h"
+#include "db.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char zDir[64], zPath[128];
+
+static struct cv_store *open_path(const char *z, cv_rc *pRc){
+  struct cv_store_opts o;
+  struct cv_store *p = NULL;
+  char *zErr = NULL;
+  memset(&o, 0, sizeof o);
+  o.zPath = z;
+  o.bSyncFull = 1;
+  o.nReaders = 2;
+  o.busyMs = 500;
+  o.historyLimit = 30;
+  *pRc = db_open(&o, &p, &zErr);
+  free(zErr);
+  return p;
+}
+
+static cv_rc insert_user(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "INSERT INTO users(email, created_at) VALUES(?1, 'x')";
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, (const char*)pArg, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_reset(pSt);
+  return rc;
+}
+
+static cv_rc insert_then_fail(struct cv_db *pDb, void *pArg){
+  cv_rc rc = insert_user(pDb, pArg);
+  return rc ? rc : CV_INVALID;   /* the insert must be undone */
+}
+
+static int count_users(struct cv_store *p){
+  static const char zSql[] = "SELECT count(*) FROM users";
+  struct cv_db *pDb = db_reader(p);
+  sqlite3_stmt *pSt;
+  int n = -1;
+  if( db_stmt(pDb, zSql, &pSt)==CV_OK ){
+    if( sqlite3_step(pSt)==SQLITE_ROW ) n = sqlite3_column_int(pSt, 0);
+    db_reset(pSt);
+  }
+  db_reader_done(p, pDb);
+  return n;
+}
+
+static void migrate_and_reopen(void){
+  struct cv_store *p;
+  cv_rc rc;
+  char *zReport = NULL;
+  snprintf(zDir, sizeof zDir, "/tmp/cvdb.XXXXXX");
+  TT_CHECK( mkdtemp(zDir)!=NULL );
+  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
+  p = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK && p );
+  TT_CHECK( db_write(p, insert_user, "a@x")==CV_OK );
+  TT_CHECK( db_write(p, insert_user, "A@X")==CV_CONFLICT );
+  TT_CHECK( db_write(p, insert_then_fail, "b@x")==CV_INVALID );
+  TT_CHECK( count_users(p)==1 );
+  db_close(p);
+  p = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK && count_users(p)==1 );
+  db_close(p);
+  TT_CHECK( db_check(zPath, &zReport)==CV_OK );
+  TT_CHECK( zReport && strstr(zReport, "integrity: ok") );
+  free(zReport);
+  TT_CHECK( db_schema_version()>=1 );
+}
+
+static struct cv_store *pShared;
+static void *writer(void *pArg){
+  char zEmail[32];
+  snprintf(zEmail, sizeof zEmail, "u%ld@x", (long)(intptr_t)pArg);
+  if( db_write(pShared, insert_user, zEmail)!=CV_OK ) return (void*)1;
+  return NULL;
+}
+
+static void group_commit(void){
+  pthread_t a[64];
+  long i;
+  int bad = 0;
+  cv_rc rc;
+  pShared = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK );
+  for(i=0; i<64; i++) pthread_create(&a[i], NULL, writer, (void*)(intptr_t)i);
+  for(i=0; i<64; i++){ void *r; pthread_join(a[i], &r); if( r ) bad++; }
+  TT_CHECK( bad==0 );
+  TT_CHECK( count_users(pShared)==65 );
+  db_close(pShared);
+}
+
+static void newer_schema_refused(void){
+  sqlite3 *h;
+  struct cv_store *p;
+  cv_rc rc;
+  char zSql[64];
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  snprintf(zSql, sizeof zSql, "PRAGMA user_version=%d", db_schema_version()+1);
+  TT_CHECK( sqlite3_exec(h, zSql, NULL, NULL, NULL)==SQLITE_OK );
+  sqlite3_close(h);
+  p = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_INVALID && p==NULL );
+  {
+    char *zReport = NULL;
+    TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+    TT_CHECK( zReport && strstr(zReport, "schema version") );
+    free(zReport);
+  }
+}
+
+static void backup_and_missing(void){
+  char zOut[160], *zErr = NULL, *zReport = NULL, zCmd[160];
+  struct cv_store *p;
+  cv_rc rc;
+  snprintf(zOut, sizeof zOut, "%s/backup.db", zDir);
+  TT_CHECK( db_backup(zPath, zOut, &zErr)==CV_OK );
+  free(zErr); zErr = NULL;
+  TT_CHECK( db_backup(zPath, zOut, &zErr)!=CV_OK );   /* refuses to overwrite */
+  TT_CHECK( zErr!=NULL );
+  free(zErr);
+  TT_CHECK( db_check("/nonexistent/dir/x.db", &zReport)!=CV_OK );
+  free(zReport);
+  p = open_path("/nonexistent/dir/x.db", &rc);
+  TT_CHECK( p==NULL && rc!=CV_OK );
+  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
+  TT_CHECK( system(zCmd)==0 );
+}
+
+int main(void){
+  TT_RUN(migrate_and_reopen);
+  TT_RUN(group_commit);
+  TT_RUN(newer_schema_refused);
+  TT_RUN(backup_and_missing);
+  return TT_DONE();
+}

@@ -1,0 +1,158 @@
+/* test_store_threads.c — unit tests of src/store_threads.c on a fresh temporary database:
+** create/get/list/update/delete, ownership, 50 concurrent appends, import idempotency. */
+#include "tinytest.h"
+#include "db.h"
+#include "store_threads.h"
+#include "store_users.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct cv_store *pS;
+static int64_t alice, bob;
+static char zDir[64];
+
+static void open_db(void){
+  struct cv_store_opts o;
+  struct cv_user u;
+  char zPath[128], *zErr = NULL;
+  snprintf(zDir, sizeof zDir, "/tmp/cvtest.XXXXXX");
+  TT_CHECK( mkdtemp(zDir)!=NULL );
+  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
+  memset(&o, 0, sizeof o);
+  o.zPath = zPath;
+  o.bSyncFull = 0;
+  o.nReaders = 4;
+  o.busyMs = 2000;
+  TT_CHECK( db_open(&o, &pS, &zErr)==CV_OK );
+  free(zErr);
+  TT_CHECK( store_users_create(pS, "alice@x.test", NULL, NULL, &u)==CV_OK );
+  alice = u.id;
+  store_user_clear(&u);
+  TT_CHECK( store_users_create(pS, "ALICE@x.test", NULL, NULL, &u)==CV_CONFLICT );
+  TT_CHECK( store_users_create(pS, "bob@x.test", NULL, "Bob", &u)==CV_OK );
+  bob = u.id;
+  store_user_clear(&u);
+}
+
+static void create_get_list(void){
+  struct cv_thread t, g;
+  struct cv_thread *a = NULL;
+  int n = 0;
+  int64_t total = 0;
+  TT_CHECK( store_threads_create(pS, alice, NULL, NULL, 0, &t)==CV_OK );
+  TT_CHECK( strcmp(t.zTitle, "New chat")==0 && strcmp(t.zMessages, "[]")==0 && t.nMessages==0 );
+  TT_CHECK( store_threads_get(pS, alice, t.id, &g)==CV_OK && g.id==t.id );
+  store_thread_clear(&g);
+  TT_CHECK( store_threads_get(pS, bob, t.id, &g)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_get(pS, alice, 999999, &g)==CV_NOTFOUND );
+  store_thread_clear(&t);
+  TT_CHECK( store_threads_create(pS, alice, NULL,
+            "[{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"Named by me\"}]",
+            2, &t)==CV_OK );
+  TT_CHECK( strcmp(t.zTitle, "Named by me")==0 && t.nMessages==2 );
+  store_thread_clear(&t);
+  TT_CHECK( store_threads_list(pS, alice, 10, 0, &a, &n, &total)==CV_OK );
+  TT_CHECK( n==2 && total==2 && a[0].id > a[1].id && a[0].zMessages==NULL );
+  store_threads_free_list(a, n);
+  TT_CHECK( store_threads_list(pS, bob, 10, 0, &a, &n, &total)==CV_OK && n==0 && total==0 );
+  store_threads_free_list(a, n);
+}
+
+static void update_delete(void){
+  struct cv_thread t, u;
+  TT_CHECK( store_threads_create(pS, alice, "Mine", NULL, 0, &t)==CV_OK );
+  TT_CHECK( store_threads_update(pS, bob, t.id, "Stolen", NULL, 0, &u)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_update(pS, alice, t.id, NULL,
+            "[{\"role\":\"user\",\"content\":\"x\"}]", 1, &u)==CV_OK );
+  TT_CHECK( strcmp(u.zTitle, "Mine")==0 && u.nMessages==1 );
+  store_thread_clear(&u);
+  TT_CHECK( store_threads_delete(pS, bob, t.id)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_delete(pS, alice, t.id)==CV_OK );
+  TT_CHECK( store_threads_delete(pS, alice, t.id)==CV_NOTFOUND );
+  store_thread_clear(&t);
+}
+
+static int64_t hotId;
+static int nFailed;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *appender(void *pArg){
+  char zMsg[96];
+  struct cv_append a;
+  snprintf(zMsg, sizeof zMsg, "{\"role\":\"user\",\"content\":\"m%ld\"}", (long)(intptr_t)pArg);
+  if( store_threads_append(pS, alice, hotId, zMsg, &a)!=CV_OK ){
+    pthread_mutex_lock(&mu); nFailed++; pthread_mutex_unlock(&mu);
+  }
+  store_append_clear(&a);
+  return NULL;
+}
+
+static void concurrent_appends(void){
+  struct cv_thread t;
+  pthread_t aT[50];
+  long i;
+  TT_CHECK( store_threads_create(pS, alice, NULL, NULL, 0, &t)==CV_OK );
+  hotId = t.id;
+  store_thread_clear(&t);
+  for(i=0; i<50; i++) pthread_create(&aT[i], NULL, appender, (void*)(intptr_t)i);
+  for(i=0; i<50; i++) pthread_join(aT[i], NULL);
+  TT_CHECK( nFailed==0 );
+  TT_CHECK( store_threads_get(pS, alice, hotId, &t)==CV_OK );
+  TT_CHECK( t.nMessages==50 );
+  for(i=0; i<50; i++){
+    char zNeedle[32];
+    snprintf(zNeedle, sizeof zNeedle, "\"m%ld\"", i);
+    TT_CHECK( strstr(t.zMessages, zNeedle)!=NULL );
+  }
+  /* the first user message named the thread */
+  TT_CHECK( strncmp(t.zTitle, "m", 1)==0 );
+  store_thread_clear(&t);
+}
+
+static void import_idempotent(void){
+  struct cv_import_item a[2];
+  memset(a, 0, sizeof a);
+  a[0].zClientId = "c1";
+  a[0].zTitle = "Old";
+  a[0].zCreatedAt = "2020-01-01T00:00:00.000Z";
+  a[1].zClientId = "c2";
+  TT_CHECK( store_threads_import(pS, bob, a, 2)==CV_OK );
+  TT_CHECK( a[0].bImported && a[1].bImported && a[0].id && a[1].id );
+  {
+    int64_t id0 = a[0].id;
+    a[0].bImported = a[1].bImported = 0;
+    TT_CHECK( store_threads_import(pS, bob, a, 2)==CV_OK );
+    TT_CHECK( !a[0].bImported && !a[1].bImported && a[0].id==id0 );
+  }
+  {
+    struct cv_thread t;
+    TT_CHECK( store_threads_get(pS, bob, a[0].id, &t)==CV_OK );
+    TT_CHECK( strcmp(t.zCreatedAt, "2020-01-01T00:00:00.000Z")==0 );
+    TT_CHECK( strcmp(t.zUpdatedAt, "2020-01-01T00:00:00.000Z")==0 );
+    store_thread_clear(&t);
+  }
+  /* the same client id for another user is another thread */
+  a[0].bImported = 0;
+  TT_CHECK( store_threads_import(pS, alice, a, 1)==CV_OK && a[0].bImported );
+}
+
+static void close_db(void){
+  char zCmd[128];
+  db_close(pS);
+  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
+  TT_CHECK( system(zCmd)==0 );
+}
+
+int main(void){
+  TT_RUN(open_db);
+  TT_RUN(create_get_list);
+  TT_RUN(update_delete);
+  TT_RUN(concurrent_appends);
+  TT_RUN(import_idempotent);
+  TT_RUN(close_db);
+  return TT_DONE();
+}
