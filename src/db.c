@@ -35,7 +35,10 @@ struct cv_db {
 };
 
 struct cv_job {
-  cv_write_fn fn;                      /* the work */
+  cv_write_fn fn;                      /* the work (NULL for a grouped job) */
+  cv_write_many_fn fnMany;             /* grouped work (NULL for a plain job) */
+  int64_t key;                         /* grouped jobs with equal fnMany and key run together */
+  int bTaken;                          /* grouped: already run as part of an earlier job's group */
   void *pArg;                          /* its argument */
   cv_rc rc;                            /* its result, valid once bDone */
   int bDone;                           /* set by the writer after COMMIT */
@@ -92,6 +95,15 @@ cv_rc db_rc(struct cv_db *pDb, int rc){
 
 cv_rc db_exec(struct cv_db *pDb, const char *zSql){
   return db_rc(pDb, sqlite3_exec(pDb->h, zSql, NULL, NULL, NULL));
+}
+
+cv_rc db_run(struct cv_db *pDb, const char *zSql){
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  sqlite3_reset(pSt);
+  return rc;
 }
 
 int db_changes(struct cv_db *pDb){
@@ -243,41 +255,63 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   return db_exec(pDb, "COMMIT");
 }
 
+#define DB_GROUP_MAX 256          /* store_threads.c relies on this bound */
+
+/* Run job pJ (and, for a grouped job, every later job of the batch in its group) inside
+** the open transaction, in its own SAVEPOINT. Returns an error only when the
+** transaction itself is gone (then nothing of the batch may be acknowledged). */
+static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ){
+  cv_rc rcWork, rc = db_run(pDb, "SAVEPOINT job");
+  if( rc ){ pJ->rc = rc; return rc; }
+  if( pJ->fn ){
+    rcWork = pJ->rc = pJ->fn(pDb, pJ->pArg);
+  }else{
+    void *apArg[DB_GROUP_MAX];
+    cv_rc aRc[DB_GROUP_MAX];
+    struct cv_job *apJob[DB_GROUP_MAX], *pK;
+    int n = 0, i;
+    for(pK=pJ; pK && n<DB_GROUP_MAX; pK=pK->pNext){
+      if( pK->fnMany==pJ->fnMany && pK->key==pJ->key && !pK->bTaken ){
+        pK->bTaken = 1;
+        apJob[n] = pK;
+        apArg[n] = pK->pArg;
+        aRc[n] = CV_OK;
+        n++;
+      }
+    }
+    rcWork = pJ->fnMany(pDb, apArg, n, aRc);
+    for(i=0; i<n; i++) apJob[i]->rc = rcWork ? rcWork : aRc[i];
+  }
+  if( sqlite3_get_autocommit(pDb->h) ){
+    /* SQLite rolled the whole transaction back (disk full, I/O error) */
+    return rcWork ? rcWork : CV_DB;
+  }
+  if( rcWork ) db_run(pDb, "ROLLBACK TO job");
+  return db_run(pDb, "RELEASE job");
+}
+
 /* Run one batch of jobs in one transaction (see the file header). */
 static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
   struct cv_db *pDb = pS->pWriter;
   struct cv_job *pJ;
-  cv_rc rc = db_exec(pDb, "BEGIN IMMEDIATE");
+  cv_rc rc = db_run(pDb, "BEGIN IMMEDIATE");
   cv_rc lost = CV_OK;        /* set when the transaction died under a job */
   if( rc ){
     for(pJ=pBatch; pJ; pJ=pJ->pNext) pJ->rc = rc;
     return;
   }
-  for(pJ=pBatch; pJ; pJ=pJ->pNext){
-    if( lost ){ pJ->rc = lost; continue; }
-    rc = db_exec(pDb, "SAVEPOINT job");
-    if( rc ){ pJ->rc = rc; lost = rc; continue; }
-    pJ->rc = pJ->fn(pDb, pJ->pArg);
-    if( sqlite3_get_autocommit(pDb->h) ){
-      /* SQLite rolled the whole transaction back (disk full, I/O error): every job of
-      ** this batch so far is undone, so none of them may be acknowledged. */
-      lost = pJ->rc ? pJ->rc : CV_DB;
-      pJ->rc = lost;
-      continue;
-    }
-    if( pJ->rc ) db_exec(pDb, "ROLLBACK TO job");
-    rc = db_exec(pDb, "RELEASE job");
-    if( rc && !lost ) lost = rc;
+  for(pJ=pBatch; pJ && !lost; pJ=pJ->pNext){
+    if( pJ->bTaken ) continue;
+    lost = run_job(pDb, pJ);
   }
   if( lost ){
-    struct cv_job *pK;
-    if( !sqlite3_get_autocommit(pDb->h) ) db_exec(pDb, "ROLLBACK");
-    for(pK=pBatch; pK; pK=pK->pNext) if( pK->rc==CV_OK ) pK->rc = lost;
+    if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
+    for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = lost;
     return;
   }
-  rc = db_exec(pDb, "COMMIT");
+  rc = db_run(pDb, "COMMIT");
   if( rc ){
-    if( !sqlite3_get_autocommit(pDb->h) ) db_exec(pDb, "ROLLBACK");
+    if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
     for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;
   }
 }
@@ -305,22 +339,36 @@ static void *writer_main(void *pArg){
   return NULL;
 }
 
+/* Queue job and wait until its batch committed. */
+static cv_rc enqueue_and_wait(struct cv_store *pS, struct cv_job *pJob){
+  pthread_mutex_lock(&pS->mu);
+  if( pS->pTail ) pS->pTail->pNext = pJob; else pS->pHead = pJob;
+  pS->pTail = pJob;
+  pthread_cond_signal(&pS->cvWork);
+  while( !pJob->bDone ) pthread_cond_wait(&pS->cvDone, &pS->mu);
+  pthread_mutex_unlock(&pS->mu);
+  return pJob->rc;
+}
+
+cv_rc db_write_grouped(struct cv_store *pS, cv_write_many_fn fnMany, int64_t key, void *pArg){
+  struct cv_job job;
+  assert( pS && fnMany );
+  if( !pS->pWriter ) return CV_DB;
+  memset(&job, 0, sizeof job);
+  job.fnMany = fnMany;
+  job.key = key;
+  job.pArg = pArg;
+  return enqueue_and_wait(pS, &job);
+}
+
 cv_rc db_write(struct cv_store *pS, cv_write_fn fn, void *pArg){
   struct cv_job job;
   assert( pS && fn );
   if( !pS->pWriter ) return CV_DB;
+  memset(&job, 0, sizeof job);
   job.fn = fn;
   job.pArg = pArg;
-  job.rc = CV_OK;
-  job.bDone = 0;
-  job.pNext = NULL;
-  pthread_mutex_lock(&pS->mu);
-  if( pS->pTail ) pS->pTail->pNext = &job; else pS->pHead = &job;
-  pS->pTail = &job;
-  pthread_cond_signal(&pS->cvWork);
-  while( !job.bDone ) pthread_cond_wait(&pS->cvDone, &pS->mu);
-  pthread_mutex_unlock(&pS->mu);
-  return job.rc;
+  return enqueue_and_wait(pS, &job);
 }
 
 struct cv_db *db_reader(struct cv_store *pS){

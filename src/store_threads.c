@@ -9,6 +9,8 @@
 #include "util.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,7 +244,7 @@ cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t
   *paOut = NULL;
   *pnOut = 0;
   *pnTotal = 0;
-  rc = db_exec(pDb, "BEGIN");     /* count and page from one snapshot */
+  rc = db_run(pDb, "BEGIN");      /* count and page from one snapshot */
   if( rc ) goto out;
   rc = db_stmt(pDb, zCount, &pSt);
   if( rc ) goto end;
@@ -267,7 +269,7 @@ cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t
   if( rc==CV_OK && n<limit && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
 end:
-  db_exec(pDb, "COMMIT");
+  db_run(pDb, "COMMIT");
 out:
   db_reader_done(pS, pDb);
   if( rc ){
@@ -356,52 +358,98 @@ struct append_args {
   struct cv_append *pOut;
 };
 
-static cv_rc append_job(struct cv_db *pDb, void *pArg){
-  /* One statement, so concurrent appends never lose each other. The count before the
-  ** update is the new message's index. */
-  static const char zSql[] =
-    "UPDATE chat_threads SET messages=json_insert(messages,'$[#]',json(?3)),"
-    " message_count=message_count+1, updated_at=?4"
-    " WHERE id=?1 AND user_id=?2 RETURNING message_count-1, title";
-  struct append_args *a = pArg;
+/* UPDATE statements appending k messages with one json_insert of k '$[#]' pairs (k =
+** 1..APPEND_CHUNK): ?1 thread id, ?2 updated_at, ?3.. the messages. Built once; their
+** addresses are the statement-cache keys. */
+#define APPEND_CHUNK 63          /* 1 + 2*63 = 127 = SQLITE_MAX_FUNCTION_ARG */
+static char azAppendSql[APPEND_CHUNK+1][64 + APPEND_CHUNK*20 + 200];
+static pthread_once_t appendSqlOnce = PTHREAD_ONCE_INIT;
+
+static void build_append_sql(void){
+  int k, j;
+  for(k=1; k<=APPEND_CHUNK; k++){
+    char *z = azAppendSql[k];
+    size_t n = sizeof azAppendSql[k], used;
+    used = (size_t)snprintf(z, n, "UPDATE chat_threads SET messages=json_insert(messages");
+    for(j=0; j<k; j++) used += (size_t)snprintf(z+used, n-used, ",'$[#]',json(?%d)", j+3);
+    snprintf(z+used, n-used, "), message_count=message_count+%d, updated_at=?2"
+             " WHERE id=?1 RETURNING message_count, title", k);
+  }
+}
+
+/* Appends to one thread from many callers, applied with one rewrite of the row per
+** chunk of APPEND_CHUNK (db_write_grouped). Jobs of another user get CV_FORBIDDEN and
+** change nothing. */
+static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
+  static const char zOwner[] = "SELECT user_id FROM chat_threads WHERE id=?1";
+  static const char zTitle[] = "SELECT title FROM chat_threads WHERE id=?1";
+  struct append_args *a0 = apArg[0];
+  struct append_args *aOk[256];
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
-  int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  char *zTitleNow = NULL;
+  int64_t owner = 0;
+  int nOk = 0, i, src, bDefault = 0;
+  cv_rc rc;
+  assert( nArg>0 && nArg<=256 );
+  pthread_once(&appendSqlOnce, build_append_sql);
+  rc = db_stmt(pDb, zOwner, &pSt);
   if( rc ) return rc;
-  util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  sqlite3_bind_text(pSt, 3, a->zMessage, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 1, a0->id);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    a->pOut->index = sqlite3_column_int64(pSt, 0);
-    a->pOut->zTitle = col_dup(pSt, 1, &rc);
-    if( rc==CV_OK ) rc = db_rc(pDb, sqlite3_step(pSt));
-  }else{
-    rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
-  }
+  if( src==SQLITE_ROW ) owner = sqlite3_column_int64(pSt, 0);
+  else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
-  if( rc==CV_NOTFOUND ) return why_missing(pDb, a->userId, a->id);
   if( rc ) return rc;
-  memcpy(a->pOut->zUpdatedAt, zNow, sizeof zNow);
-  if( a->pOut->zTitle && strcmp(a->pOut->zTitle, CV_DEFAULT_TITLE)==0 ){
-    static const char zTitle[] = "SELECT title FROM chat_threads WHERE id=?1";
-    rc = apply_auto_title(pDb, a->id);
-    if( rc ) return rc;
-    rc = db_stmt(pDb, zTitle, &pSt);
-    if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, a->id);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ){
-      free(a->pOut->zTitle);
-      a->pOut->zTitle = col_dup(pSt, 0, &rc);
-    }else{
-      rc = db_rc(pDb, src);
-    }
-    db_reset(pSt);
+  for(i=0; i<nArg; i++){
+    struct append_args *a = apArg[i];
+    if( src==SQLITE_DONE ) aRc[i] = CV_NOTFOUND;
+    else if( a->userId!=owner ) aRc[i] = CV_FORBIDDEN;
+    else aOk[nOk++] = a;
   }
+  if( nOk==0 ) return CV_OK;
+  util_iso_format(util_now_ms(), zNow);
+  for(i=0; i<nOk; ){
+    int k = nOk - i < APPEND_CHUNK ? nOk - i : APPEND_CHUNK, j;
+    int64_t after;
+    rc = db_stmt(pDb, azAppendSql[k], &pSt);
+    if( rc ) return rc;
+    sqlite3_bind_int64(pSt, 1, a0->id);
+    sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
+    for(j=0; j<k; j++) sqlite3_bind_text(pSt, j+3, aOk[i+j]->zMessage, -1, SQLITE_STATIC);
+    src = sqlite3_step(pSt);
+    if( src!=SQLITE_ROW ){
+      rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
+      db_reset(pSt);
+      return rc;
+    }
+    after = sqlite3_column_int64(pSt, 0);
+    bDefault = strcmp((const char*)sqlite3_column_text(pSt, 1), CV_DEFAULT_TITLE)==0;
+    rc = db_rc(pDb, sqlite3_step(pSt));
+    db_reset(pSt);
+    if( rc ) return rc;
+    for(j=0; j<k; j++) aOk[i+j]->pOut->index = after - k + j;
+    i += k;
+  }
+  if( bDefault ){
+    rc = apply_auto_title(pDb, a0->id);
+    if( rc ) return rc;
+  }
+  rc = db_stmt(pDb, zTitle, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a0->id);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) zTitleNow = col_dup(pSt, 0, &rc);
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ){ free(zTitleNow); return rc; }
+  for(i=0; i<nOk && rc==CV_OK; i++){
+    struct cv_append *pOut = aOk[i]->pOut;
+    memcpy(pOut->zUpdatedAt, zNow, sizeof zNow);
+    pOut->zTitle = strdup(zTitleNow ? zTitleNow : "");
+    if( !pOut->zTitle ) rc = CV_NOMEM;
+  }
+  free(zTitleNow);
   return rc;
 }
 
@@ -410,7 +458,7 @@ cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
   struct append_args a = { userId, id, zMessage, pOut };
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
-  rc = db_write(pS, append_job, &a);
+  rc = db_write_grouped(pS, append_many, id, &a);
   if( rc ) store_append_clear(pOut);
   return rc;
 }

@@ -245,23 +245,21 @@ def test_logout_without_token_401():
 
 # --- server flags ---------------------------------------------------------------------------
 
-def test_no_signup_flag_makes_register_403():
-    with cv.Server(args=["--no-signup"]) as s:
-        r = s.req("POST", "/api/v1/auth/register", json={"email": unique_email("ns"),
-                                                         "password": "password123"})
-        expect_error(r, 403, "register with --no-signup")
+def test_no_signup_flag_and_env_make_register_403():
+    flag = cv.Server(args=["--no-signup"])
+    env = cv.Server(env={"CHATVAULT_NO_SIGNUP": "1"})
+    try:
+        for s, what in ((flag, "--no-signup"), (env, "CHATVAULT_NO_SIGNUP=1")):
+            r = s.req("POST", "/api/v1/auth/register", json={"email": unique_email("ns"),
+                                                             "password": "password123"})
+            expect_error(r, 403, "register with " + what)
         # Accounts made by the operator still work.
         e = unique_email("ns-cli")
-        c = cv.run_cli(["user", "add", e], stdin="password123\n", db=s.db)
+        c = cv.run_cli(["user", "add", e], stdin="password123\n", db=flag.db)
         assert c.returncode == 0, c
-        cv.login(s, e, "password123")
-
-
-def test_no_signup_env_makes_register_403():
-    with cv.Server(env={"CHATVAULT_NO_SIGNUP": "1"}) as s:
-        r = s.req("POST", "/api/v1/auth/register", json={"email": unique_email("nse"),
-                                                         "password": "password123"})
-        expect_error(r, 403, "register with CHATVAULT_NO_SIGNUP=1")
+        cv.login(flag, e, "password123")
+    finally:
+        cv.close_all([flag, env])
 
 
 def test_token_expires_after_ttl():
@@ -279,12 +277,18 @@ def test_token_expires_after_ttl():
 
 
 def test_token_ttl_units():
-    for arg, secs in (("90", 90), ("2m", 120), ("3h", 3 * 3600), ("2d", 2 * 86400)):
-        with cv.Server(args=["--token-ttl", arg]) as s:
+    cases = (("90", 90), ("2m", 120), ("3h", 3 * 3600), ("2d", 2 * 86400))
+    servers = []
+    try:
+        for arg, _ in cases:
+            servers.append(cv.Server(args=["--token-ttl", arg]))
+        for (arg, secs), s in zip(cases, servers):
             e = unique_email("ttlu")
             cv.register(s, e)
             got = cv.login(s, e).json["expires_in"]
             assert got == secs, "--token-ttl %s: expires_in %r, expected %d" % (arg, got, secs)
+    finally:
+        cv.close_all(servers)
 
 
 def test_login_rate_limited_per_email():

@@ -260,14 +260,16 @@ def test_chatvault_db_env():
 
 def test_env_twin_and_flag_wins():
     # CHATVAULT_LISTEN is overridden by the --listen the harness passes (flags win over env).
-    with cv.Server(env={"CHATVAULT_TOKEN_TTL": "5s", "CHATVAULT_LISTEN": "127.0.0.1:1"}) as s:
-        e = unique_email("cli-ttl")
-        cv.register(s, e)
-        assert cv.login(s, e).json["expires_in"] == 5
-    with cv.Server(args=["--token-ttl", "7s"], env={"CHATVAULT_TOKEN_TTL": "5s"}) as s:
-        e = unique_email("cli-ttl2")
-        cv.register(s, e)
-        assert cv.login(s, e).json["expires_in"] == 7
+    a = cv.Server(env={"CHATVAULT_TOKEN_TTL": "5s", "CHATVAULT_LISTEN": "127.0.0.1:1"})
+    b = cv.Server(args=["--token-ttl", "7s"], env={"CHATVAULT_TOKEN_TTL": "5s"})
+    try:
+        for s, want in ((a, 5), (b, 7)):
+            e = unique_email("cli-ttl")
+            cv.register(s, e)
+            got = cv.login(s, e).json["expires_in"]
+            assert got == want, "expires_in %r, expected %d (%s)" % (got, want, s.cmd[2:])
+    finally:
+        cv.close_all([a, b])
 
 
 def test_serve_stops_cleanly_on_sigint_and_keeps_data():

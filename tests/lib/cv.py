@@ -189,12 +189,14 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, check=True, sig=signal.SIGTERM):
-        """Stop with SIGTERM and wait; with check, assert exit code 0 (ASan reports fail here)."""
+        """Stop with SIGTERM and wait; with check, assert exit code 0 (ASan reports fail here).
+        The signal is sent once only: a second one may legitimately force an exit."""
         if self.proc is None:
             return None
         proc, self.proc = self.proc, None
-        if proc.poll() is None:
+        if proc.poll() is None and not getattr(proc, "cv_signaled", False):
             proc.send_signal(sig)
+        if proc.poll() is None:
             try:
                 proc.wait(self.STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -573,3 +575,20 @@ def long_test(fn):
     """Mark a test as long: the runner skips it unless CHATVAULT_LONG=1."""
     fn.long_test = True
     return fn
+
+
+def close_all(servers, check=True):
+    """Stop several servers at once (SIGTERM to all, then wait for each) and remove their
+    directories: shutting down one at a time costs seconds each."""
+    for s in servers:
+        if s.proc is not None and s.proc.poll() is None:
+            s.proc.send_signal(signal.SIGTERM)
+            s.proc.cv_signaled = True
+    errors = []
+    for s in servers:
+        try:
+            s.close(check=check)
+        except ServerError as e:
+            errors.append(str(e))
+    if errors:
+        raise ServerError("; ".join(errors))
