@@ -140,17 +140,6 @@ measure() {
   echo "round=$round label=$label other_pct=$o t0=$t0 t1=$t1 :: $line :: $mem$pss" | tee -a "$RUNS"
 }
 
-# run_wrk NAME CONNS SCRIPT URL  -> "NAME req/s p50 p99 non2xx ..." (warm-up first, like load.sh)
-run_wrk() {
-  local name=$1 c=$2 script=$3 url=$4 out line t=$THREADS
-  [ "$c" -lt "$t" ] && t=$c
-  [ "$WARMUP" -gt 0 ] && wrk -t"$t" -c"$c" -d"${WARMUP}s" --timeout 10s -s "$script" "$url" >/dev/null 2>&1 || true
-  out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s -s "$script" "$url" 2>&1) \
-    || { echo "$name wrk-failed: $out" >&2; return 1; }
-  line=$(grep '^RESULT ' <<<"$out" || true)
-  [ -n "$line" ] || { echo "$name: no RESULT line: $out" >&2; return 1; }
-  echo "$name ${line#RESULT }"
-}
 load() {  # load.sh against chatvault instance $1, scenario $2
   env SCENARIOS="$2" STATE="$WORK/state-$1.json" "$PB/load.sh" "${CVURL[$1]}" "$DURATION"
 }
@@ -192,7 +181,7 @@ MONPID=$!
 # data set up before any measurement (load.sh reuses it while it still works)
 "$PY" "$PB/setup.py" init "${CVURL[main]}" "$WORK/state-main.json"
 "$PY" "$PB/setup.py" init "${CVURL[normal]}" "$WORK/state-normal.json"
-[ "$PEER" = 1 ] && "$PY" "$PB/setup.py" init "$PEER_URL" "$WORK/state-peer.json"
+if [ "$PEER" = 1 ]; then "$PY" "$PB/setup.py" init "$PEER_URL" "$WORK/state-peer.json"; fi
 
 HAS_CHAT=0
 if [ "$CHARS" = 1 ]; then
@@ -217,13 +206,15 @@ PGG="pg=$PGBASE/data/postmaster.pid"
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
   measure chatvault/healthz "$CVG" "$PB/load.sh" --hello "${CVURL[main]}/healthz" "$DURATION"
-  [ "$LIMIT" = 1 ] && measure limit/hello "limit=$LIMIT_PIDFILE" "$PB/load.sh" --hello "$HELLO_URL" "$DURATION"
+  if [ "$LIMIT" = 1 ]; then
+    measure limit/hello "limit=$LIMIT_PIDFILE" "$PB/load.sh" --hello "$HELLO_URL" "$DURATION"
+  fi
   for s in a b c d e; do
     measure "chatvault/$s" "$CVG" load main "$s"
     if [ "$round" = 1 ] && { [ "$s" = c ] || [ "$s" = d ]; }; then
       measure "chatvault-normal/$s" "cv=$WORK/normal.pid" load normal "$s"
     fi
-    [ "$PEER" = 1 ] && measure "peer/$s" "$PEERG $PGG" peer_load "$s"
+    if [ "$PEER" = 1 ]; then measure "peer/$s" "$PEERG $PGG" peer_load "$s"; fi
   done
   if [ "$PEER" = 1 ]; then
     peer_mode forupdate
@@ -233,15 +224,14 @@ for round in $(seq "$ROUNDS"); do
   if [ "$HAS_CHAT" = 1 ]; then
     chat_id=$("$PY" "$BENCH/fill.py" chat "${CVURL[main]}" "$CTOK" "$CHAR_ID")
     measure chatvault/f_chat_new "$CVG" env TOKEN="$CTOK" CHARACTER_ID="$CHAR_ID" CHAT_ID= \
-      run_wrk f_chat_new "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
+      "$BENCH/wrk1.sh" f_chat_new "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
     measure chatvault/f_chat_one "$CVG" env TOKEN="$CTOK" CHARACTER_ID="$CHAR_ID" CHAT_ID="$chat_id" \
-      run_wrk f_chat_one "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
+      "$BENCH/wrk1.sh" f_chat_one "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
     measure chatvault/g_users_me "$CVG" env TOKEN="$METOK" \
-      run_wrk g_users_me "$CONNS" "$PB/lua/get.lua" "${CVURL[main]}/api/users/me"
+      "$BENCH/wrk1.sh" g_users_me "$CONNS" "$PB/lua/get.lua" "${CVURL[main]}/api/users/me"
   fi
   measure chatvault/healthz "$CVG" "$PB/load.sh" --hello "${CVURL[main]}/healthz" "$DURATION"
 done
-export -f run_wrk 2>/dev/null || true
 
 # --- cost growth, on a chatvault of its own (not interleaved with the peer)
 if [ "$GROWTH" = 1 ]; then
@@ -255,10 +245,10 @@ if [ "$GROWTH" = 1 ]; then
     note "fill list_$n: $n threads (2 messages of 100 chars) via import in batches of 1000:" \
          "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f s", b-a}')"
     measure "growth/list_$n" "$GG" env TOKEN="$tok" \
-      run_wrk "list_$n" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20"
+      "$BENCH/wrk1.sh" "list_$n" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20"
     if [ "$n" = "$GROWTH_MAX" ]; then
       measure "growth/list_${n}_offset_$((n / 2))" "$GG" env TOKEN="$tok" \
-        run_wrk "list_${n}_offset_$((n / 2))" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20&offset=$((n / 2))"
+        "$BENCH/wrk1.sh" "list_${n}_offset_$((n / 2))" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20&offset=$((n / 2))"
     fi
   done
   # append rate by thread size: appends spread over K threads so each stays near its size
@@ -267,7 +257,7 @@ if [ "$GROWTH" = 1 ]; then
     tok=$("$PY" "$BENCH/fill.py" account "$GU" "append$msgs")
     ids=$("$PY" "$BENCH/fill.py" threads "$GU" "$tok" "$k" "$msgs" 200 "$batch")
     measure "growth/append_$msgs" "$GG" env TOKEN="$tok" THREAD_IDS="$ids" \
-      run_wrk "append_$msgs" "$CONNS" "$BENCH/lua/append_many.lua" "$GU"
+      "$BENCH/wrk1.sh" "append_$msgs" "$CONNS" "$BENCH/lua/append_many.lua" "$GU"
     note "append_$msgs: spread over $k threads of $msgs messages; sizes after the run:" \
          "$("$PY" "$BENCH/fill.py" sizes "$GU" "$tok")"
   done

@@ -6,7 +6,8 @@
 **   - the offline responder (no --llm-url): deterministic, instant, labelled as offline
 **     (its replies begin with "[offline responder]"), using the character's name and
 **     greeting, so demos and tests need no network.
-** Implemented in llm.c (client, SSE parser, deadlines) and responder_offline.c.
+** Implemented in llm.c (client, deadlines), sse.c (stream decoders) and
+** responder_offline.c.
 ** May call civetweb's client API (or sockets + OpenSSL) and cJSON; never the database.
 */
 #ifndef CV_LLM_H

@@ -142,7 +142,7 @@ test('assistant: rename inline, delete the open thread with confirmation', async
   const input = page.getByTestId('rename-input');
   await input.fill('Renamed <b>thread</b>');
   await input.press('Enter');
-  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]').textContent === 'Renamed <b>thread</b>');
+  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]')?.textContent === 'Renamed <b>thread</b>');
   assertEqual((await sidebarTitles(page))[0], 'Renamed <b>thread</b>', 'sidebar follows the rename');
   assertEqual((await user.api.ok('GET', `/api/v1/chat-threads/${newer.id}`)).title, 'Renamed <b>thread</b>', 'rename is stored');
   // Escape cancels.
@@ -159,7 +159,7 @@ test('assistant: rename inline, delete the open thread with confirmation', async
 
   await page.getByTestId('delete-thread').click();
   await page.getByTestId('confirm-ok').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]').textContent === 'Older thread');
+  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]')?.textContent === 'Older thread');
   assertEqual(await sidebarTitles(page), ['Older thread'], 'the deleted thread left the sidebar');
   assertEqual((await user.api.req('GET', `/api/v1/chat-threads/${newer.id}`)).status, 404, 'deleted in the database');
   assert(page.url().endsWith(`#/assistant/${older.id}`), 'switched to the remaining thread');
@@ -274,5 +274,5 @@ test('errors: server and network failures are shown with their detail', async (t
     body: JSON.stringify({ detail: [{ loc: ['body', 'title'], msg: 'String should have at most 255 characters', type: 'string_too_long' }] }),
   }));
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /title: String should have at most 255 characters/.test(document.querySelector('[data-testid=error-banner]').textContent));
+  await page.waitForFunction(() => /title: String should have at most 255 characters/.test(document.querySelector('[data-testid=error-banner]')?.textContent));
 });

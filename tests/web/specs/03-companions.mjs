@@ -16,7 +16,7 @@ test('companions: create a character, chat with a scene and a new persona, renam
   const page = await t.newPage();
   await openAs(page, t.base, user, '#/companions');
   await page.getByTestId('companions-home-view').waitFor();
-  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]').getAttribute('aria-busy') === 'false');
+  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]')?.getAttribute('aria-busy') === 'false');
 
   // Create a character through the form, with a built-in picture.
   const form = page.getByTestId('create-character-form');
@@ -69,7 +69,7 @@ test('companions: create a character, chat with a scene and a new persona, renam
 
   // Recommended excludes characters already chatted with.
   await page.getByTestId('companions-home').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=recommended]').getAttribute('aria-busy') === 'false');
+  await page.waitForFunction(() => document.querySelector('[data-testid=recommended]')?.getAttribute('aria-busy') === 'false');
   const recommended = await page.getByTestId('recommended').getByTestId('character-name').allTextContents();
   assert(!recommended.includes('Captain Vega'), `recommended leaves out Captain Vega (${recommended.join(', ')})`);
   await t.shot(page, 'companions');
@@ -107,7 +107,7 @@ test('companions: the 31st chat makes the oldest disappear from the sidebar', as
   assertEqual(before, [...ids].reverse(), '30 chats, newest first');
 
   // The 31st, through the page.
-  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]').getAttribute('aria-busy') === 'false');
+  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]')?.getAttribute('aria-busy') === 'false');
   await page.getByTestId('all-characters').getByTestId('character-card').filter({ hasText: 'Archivist' }).getByTestId('start-chat').click();
   await page.getByTestId('first-message').fill('scroll number 31');
   await page.getByTestId('start-chat-submit').click();

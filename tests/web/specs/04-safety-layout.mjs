@@ -128,13 +128,13 @@ test('layout: phone width shows one column with a drawer; desktop and dark scree
   await t.shot(page, 'phone-sidebar');
   await page.getByTestId('thread-item').filter({ hasText: 'A rather long thread title' }).click();
   await page.getByTestId('thread-list').waitFor({ state: 'hidden' });
-  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]').textContent.startsWith('A rather long'));
+  await page.waitForFunction(() => document.querySelector('[data-testid=thread-title]')?.textContent.startsWith('A rather long'));
 
   await page.getByTestId('nav-companions').click();
   await page.getByTestId('companions-home-view').waitFor();
   const fits2 = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert(fits2.scroll <= fits2.width, 'companions: no horizontal scrolling');
-  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]').getAttribute('aria-busy') === 'false');
+  await page.waitForFunction(() => document.querySelector('[data-testid=all-characters]')?.getAttribute('aria-busy') === 'false');
   await t.shot(page, 'phone-companions');
 
   // Dark mode follows the system setting.
