@@ -259,9 +259,14 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
 
 /* Run job pJ (and, for a grouped job, every later job of the batch in its group) inside
 ** the open transaction, in its own SAVEPOINT. Returns an error only when the
-** transaction itself is gone (then nothing of the batch may be acknowledged). */
-static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ){
-  cv_rc rcWork, rc = db_run(pDb, "SAVEPOINT job");
+** transaction itself is gone (then nothing of the batch may be acknowledged).
+** bAlone: pJ is the batch's only job and runs without a SAVEPOINT; its error is returned
+** so that the caller rolls the transaction back, which undoes exactly that job. Why: inside
+** a savepoint every statement journal is a tail of one growing in-memory sub-journal, and
+** SQLite 3.40 truncates it by walking its chunk list, so a big job (a 1000-chat import
+** batch with the retention trigger) became quadratic: half of the import's CPU time. */
+static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ, int bAlone){
+  cv_rc rcWork, rc = bAlone ? CV_OK : db_run(pDb, "SAVEPOINT job");
   if( rc ){ pJ->rc = rc; return rc; }
   if( pJ->fn ){
     rcWork = pJ->rc = pJ->fn(pDb, pJ->pArg);
@@ -286,6 +291,7 @@ static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ){
     /* SQLite rolled the whole transaction back (disk full, I/O error) */
     return rcWork ? rcWork : CV_DB;
   }
+  if( bAlone ) return rcWork;
   if( rcWork ) db_run(pDb, "ROLLBACK TO job");
   return db_run(pDb, "RELEASE job");
 }
@@ -302,7 +308,7 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
   }
   for(pJ=pBatch; pJ && !lost; pJ=pJ->pNext){
     if( pJ->bTaken ) continue;
-    lost = run_job(pDb, pJ);
+    lost = run_job(pDb, pJ, pBatch->pNext==NULL && pJ->fn!=NULL);
   }
   if( lost ){
     if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");

@@ -24,7 +24,7 @@ static const char zSecurityHeaders[] =
   "X-Content-Type-Options: nosniff\r\n"
   "Referrer-Policy: no-referrer\r\n"
   "X-Frame-Options: DENY\r\n"
-  "Content-Security-Policy: default-src 'self'; img-src 'self' data: https: http:;"
+  "Content-Security-Policy: default-src 'self'; img-src 'self' data:;"
   " frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n";
 
 const char *http_header(struct cv_req *r, const char *zName){

@@ -406,3 +406,12 @@ cv_rc import_legacy(struct cv_store *pS, const char *zFile, FILE *pErr,
   if( pIn!=stdin ) fclose(pIn);
   return rc;
 }
+
+/* Exposed for tests/fuzz/fuzz_legacy_line.c (import.h): the parse and validation of one
+** line, nothing written. */
+cv_rc import_check_line(const char *zLine, size_t nLine, char *zWhy, size_t nWhy){
+  struct row *p = NULL;
+  cv_rc rc = read_row(zLine, nLine, 1, &p, zWhy, nWhy);
+  row_free(p);
+  return rc;
+}

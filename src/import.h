@@ -7,6 +7,7 @@
 #define CV_IMPORT_H
 
 #include "cv.h"
+#include <stddef.h>
 #include <stdio.h>
 
 struct cv_store;
@@ -32,5 +33,9 @@ struct cv_import_stats {
 ** (the batches before it are kept). *pStats is always filled. */
 cv_rc import_legacy(struct cv_store *pS, const char *zFile, FILE *pErr,
                     struct cv_import_stats *pStats);
+
+/* Parse and validate one line z[0..n) exactly as import_legacy does, writing nothing:
+** CV_OK (a good row), CV_INVALID (zWhy, nWhy bytes, says why) or CV_NOMEM. For the fuzzer. */
+cv_rc import_check_line(const char *z, size_t n, char *zWhy, size_t nWhy);
 
 #endif

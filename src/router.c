@@ -93,11 +93,33 @@ static int match(const char *zPattern, const char *zPath, char *zBuf, size_t nBu
   return *p==0 && *s==0;
 }
 
+int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBuf,
+                  const char **azParam, char *zAllow, size_t nAllow){
+  size_t i;
+  int bPathMatched = 0;
+  if( nAllow ) zAllow[0] = 0;
+  for(i=0; i<sizeof aRoute/sizeof aRoute[0]; i++){
+    if( !match(aRoute[i].zPattern, zPath, NULL, 0, NULL) ) continue;
+    bPathMatched = 1;
+    if( strcmp(aRoute[i].zMethod, zMethod)==0
+     || (strcmp(zMethod, "HEAD")==0 && strcmp(aRoute[i].zMethod, "GET")==0) ){
+      match(aRoute[i].zPattern, zPath, zBuf, nBuf, azParam);
+      return (int)i;
+    }
+    if( nAllow && !strstr(zAllow, aRoute[i].zMethod)
+     && strlen(zAllow) + strlen(aRoute[i].zMethod) + 3 < nAllow ){
+      if( zAllow[0] ) strcat(zAllow, ", ");
+      strcat(zAllow, aRoute[i].zMethod);
+    }
+  }
+  return bPathMatched ? -1 : -2;
+}
+
 int router_dispatch(struct cv_req *r){
-  size_t i, nPath = strlen(r->zPath);
+  size_t nPath = strlen(r->zPath);
   char zAllow[64] = "";
   char *zPath;
-  int bPathMatched = 0, status;
+  int bPathMatched = 0, status, iRoute;
   const struct cv_route *pRoute = NULL;
 
   /* one trailing slash is ignored: /api/v1/chat-threads/ is /api/v1/chat-threads */
@@ -111,20 +133,10 @@ int router_dispatch(struct cv_req *r){
   memcpy(zPath, r->zPath, nPath + 1);
   if( nPath>1 && zPath[nPath-1]=='/' ) zPath[nPath-1] = 0;
 
-  for(i=0; i<sizeof aRoute/sizeof aRoute[0]; i++){
-    if( !match(aRoute[i].zPattern, zPath, NULL, 0, NULL) ) continue;
-    bPathMatched = 1;
-    if( strcmp(aRoute[i].zMethod, r->zMethod)==0
-     || (strcmp(r->zMethod, "HEAD")==0 && strcmp(aRoute[i].zMethod, "GET")==0) ){
-      pRoute = &aRoute[i];
-      match(pRoute->zPattern, zPath, r->zParamBuf, nPath + 1, r->azParam);
-      break;
-    }
-    if( !strstr(zAllow, aRoute[i].zMethod) && strlen(zAllow) + strlen(aRoute[i].zMethod) + 3 < sizeof zAllow ){
-      if( zAllow[0] ) strcat(zAllow, ", ");
-      strcat(zAllow, aRoute[i].zMethod);
-    }
-  }
+  iRoute = router_lookup(r->zMethod, zPath, r->zParamBuf, nPath + 1, r->azParam,
+                         zAllow, sizeof zAllow);
+  if( iRoute>=0 ) pRoute = &aRoute[iRoute];
+  bPathMatched = iRoute==-1;
   if( !pRoute ){
     if( bPathMatched ){
       char zHdr[96];

@@ -6,9 +6,19 @@
 #ifndef CV_ROUTER_H
 #define CV_ROUTER_H
 
+#include <stddef.h>
+
 struct cv_req;
 
 /* Route r (zMethod, zPath filled) and answer it. Returns the status sent. */
 int router_dispatch(struct cv_req *r);
+
+/* The pure route lookup under router_dispatch (exposed for tests/fuzz): zPath is a decoded
+** path with any one trailing slash already removed. Returns the index (>=0) of the route
+** of zMethod matching zPath, its parameters copied into zBuf (nBuf bytes, at least
+** strlen(zPath)+1) with pointers in azParam[CV_MAX_PARAMS]; -1 when some route has the path
+** but not the method (zAllow, nAllow bytes, lists the methods); -2 when no route has it. */
+int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBuf,
+                  const char **azParam, char *zAllow, size_t nAllow);
 
 #endif

@@ -29,8 +29,9 @@ static int hexval(char c){
 }
 
 /* Percent-decode the raw path z into a new buffer. NULL when it holds an encoded NUL or
-** a malformed escape (civetweb's own decoding would silently cut the path at %00). */
-static char *decode_path(const char *z){
+** a malformed escape (civetweb's own decoding would silently cut the path at %00).
+** Not static only so that tests/fuzz/fuzz_query_path.c can reach it (server.h). */
+char *server_decode_path(const char *z){
   size_t n = strlen(z), i, j = 0;
   char *zOut = malloc(n + 1);
   if( !zOut ) return NULL;
@@ -63,7 +64,7 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
   r.zRemote = ri->remote_addr;
-  zPath = decode_path(ri->local_uri ? ri->local_uri : "/");
+  zPath = server_decode_path(ri->local_uri ? ri->local_uri : "/");
   r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
   if( !zPath ){
     r.bClose = 1;
@@ -147,7 +148,7 @@ cv_rc server_run(struct cv_app *pApp){
   azOpt[k++] = "listen_backlog";              azOpt[k++] = "1024";
   azOpt[k++] = "enable_auth_domain_check";    azOpt[k++] = "no";
   azOpt[k++] = "tcp_nodelay";                 azOpt[k++] = "1";
-  azOpt[k++] = "decode_url";                  azOpt[k++] = "no";   /* we decode: see decode_path */
+  azOpt[k++] = "decode_url";                  azOpt[k++] = "no";   /* we decode: see server_decode_path */
   azOpt[k] = NULL;
 
   /* SIGINT/SIGTERM are taken by sigwait below: block them in every thread */

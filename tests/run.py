@@ -44,7 +44,9 @@ UNIT_GLOB = "build/asan/tests/test_*"
 # Extra suites: (name, argv relative to the repo root, timeout seconds). Each must print a line
 # `N passed, N failed`; its other output is shown as is. Add e.g. the browser tests here:
 #   ("web", ["node", "tests/web/run.mjs"], 600),
-EXTRA_SUITES = []
+EXTRA_SUITES = [
+    ("web", ["bash", "tests/web/run.sh"], 900),
+]
 
 SUMMARY_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
 JOBS = 2                    # 2 shared cores: two suites at a time
