@@ -12,6 +12,7 @@
   fill.py has-chat BASE                     exit 0 when POST /api/chat exists (not 404/405)
   fill.py character BASE TOKEN              create a character; prints its id
   fill.py chat BASE TOKEN CHARACTER_ID      create one chat via POST /api/chat; prints chat_id
+  fill.py sql DB QUERY                      first row of a read-only query, space-separated
   fill.py legacy OUT USERS CHATS MSGS CHARS [EMAIL_PREFIX]
                                             write a JSON Lines file of legacy user rows
                                             (`chatvault import-legacy` input)
@@ -142,6 +143,13 @@ def legacy(out, users, chats, msgs, chars, prefix="legacy"):
           f"({os.path.getsize(out) / 1e6:.1f} MB, {time.time() - t0:.1f}s)", file=sys.stderr)
 
 
+def sql(db, query):
+    import sqlite3
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    row = con.execute(query).fetchone()
+    print(" ".join(str(x) for x in row) if row else "")
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -159,6 +167,8 @@ def main():
         character(a[1], a[2])
     elif cmd == "chat":
         chat(a[1], a[2], a[3])
+    elif cmd == "sql":
+        sql(a[1], a[2])
     elif cmd == "legacy":
         legacy(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]), *a[6:7])
     else:

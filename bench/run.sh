@@ -54,6 +54,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RES="$BENCH/results/$STAMP"; mkdir -p "$RES"
 RUNS="$RES/runs.txt"; MON="$RES/mon.log"; : >"$RUNS"
 WORK="$(mktemp -d /tmp/chatvault-bench.XXXXXX)"
+cp "$CV" "$WORK/chatvault"; CV="$WORK/chatvault"   # a snapshot: a rebuild during the run changes nothing
 PEER_URL="http://127.0.0.1:$PEER_PORT"; HELLO_URL="http://127.0.0.1:$LIMIT_PORT/hello"
 PEER_PIDFILE="/tmp/bench-peer-$PEER_PORT.pid"; LIMIT_PIDFILE="/tmp/bench-limit-$LIMIT_PORT.pid"
 declare -A CVPID CVURL
@@ -194,6 +195,11 @@ if [ "$CHARS" = 1 ]; then
     "$CV" import-legacy "$WORK/me.jsonl" --db "$WORK/main.db" >"$WORK/me-import.log" 2>&1 \
       || { cat "$WORK/me-import.log" >&2; log "import-legacy for users/me failed"; exit 1; }
     METOK=$("$CV" token "me-$STAMP-0@bench.test" --db "$WORK/main.db")
+    # CHAT_USERS users (no chats yet) for the new-chat scenario: retention keeps 30 chats
+    # per user, so one user creating chats on 64 connections would evict its own new chats
+    "$PY" "$BENCH/fill.py" legacy "$WORK/chatusers.jsonl" "${CHAT_USERS:-64}" 0 0 0 "chatuser-$STAMP"
+    "$CV" import-legacy "$WORK/chatusers.jsonl" --db "$WORK/main.db" >>"$WORK/me-import.log" 2>&1
+    CTOKS=$(for i in $(seq 0 $(( ${CHAT_USERS:-64} - 1 ))); do "$CV" token "chatuser-$STAMP-$i@bench.test" --db "$WORK/main.db"; done | paste -sd,)
   else
     note "character chats: POST /api/chat answers 404/405 on this build: scenarios f,g skipped"
   fi
@@ -223,10 +229,11 @@ for round in $(seq "$ROUNDS"); do
   fi
   if [ "$HAS_CHAT" = 1 ]; then
     chat_id=$("$PY" "$BENCH/fill.py" chat "${CVURL[main]}" "$CTOK" "$CHAR_ID")
-    measure chatvault/f_chat_new "$CVG" env TOKEN="$CTOK" CHARACTER_ID="$CHAR_ID" CHAT_ID= \
+    measure chatvault/f_chat_new "$CVG" env TOKEN="$CTOK" TOKENS="$CTOKS" CHARACTER_ID="$CHAR_ID" CHAT_ID= \
       "$BENCH/wrk1.sh" f_chat_new "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
     measure chatvault/f_chat_one "$CVG" env TOKEN="$CTOK" CHARACTER_ID="$CHAR_ID" CHAT_ID="$chat_id" \
       "$BENCH/wrk1.sh" f_chat_one "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
+    note "round $round f_chat_one: the one chat holds $("$PY" "$BENCH/fill.py" sql "$WORK/main.db" "SELECT message_count || ' messages, ' || length(messages) || ' bytes' FROM chat_histories WHERE chat_id='$chat_id'" 2>/dev/null || echo '?') after the run (warm-up included)"
     measure chatvault/g_users_me "$CVG" env TOKEN="$METOK" \
       "$BENCH/wrk1.sh" g_users_me "$CONNS" "$PB/lua/get.lua" "${CVURL[main]}/api/users/me"
   fi
@@ -273,7 +280,7 @@ if [ "$IMPORT" = 1 ]; then
     t0=$(date +%s.%N)
     out=$("$CV" import-legacy "$WORK/legacy.jsonl" --db "$WORK/legacy.db" 2>&1) || { echo "$out" >&2; log "import-legacy failed"; }
     t1=$(date +%s.%N)
-    kept=$(sqlite3 "$WORK/legacy.db" 'SELECT count(*) FROM chat_histories' 2>/dev/null || echo '?')
+    kept=$("$PY" "$BENCH/fill.py" sql "$WORK/legacy.db" 'SELECT count(*) FROM chat_histories' 2>/dev/null || echo '?')
     echo "import pass=$pass users=$IMPORT_USERS chats=$total secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')" \
          "chats_per_s=$(awk -v a="$t0" -v b="$t1" -v n="$total" 'BEGIN{printf "%.0f", n/(b-a)}')" \
          "kept_rows=$kept :: $(grep -i 'import-legacy:' <<<"$out" | tail -1)" | tee -a "$RUNS"

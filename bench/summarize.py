@@ -122,7 +122,7 @@ def main():
 
     # ---- main table
     print("| scenario | chatvault req/s | p50 ms | p99 ms | peer req/s | p50 ms | p99 ms | "
-          "chatvault/peer | chatvault/healthz | lost appends (cv / peer) | peak RSS MiB cv / peer (PSS) |")
+          "chatvault/peer | chatvault/healthz | lost appends (cv / peer) | peak MiB: cv VmRSS / peer PSS (VmRSS sum) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     names = OrderedDict([("a", "a GET one thread (20 msgs)"), ("b", "b list 20 of 1,000"),
                          ("c", "c create"), ("d", "d append, hot thread"),
@@ -134,7 +134,7 @@ def main():
     for key, title in names.items():
         cv = "chatvault/" + ("d" if key == "d-fu" else key)
         peer = "peer-forupdate/d" if key == "d-fu" else "peer/" + key
-        if not rs(cv) and not rs(peer):
+        if not rs(cv) and not rs(peer) or (key == "d-fu" and not rs(peer)):
             continue
         lc, lp = lost(cv), lost(peer)
         lost_s = "" if lc is None and lp is None else f"{fmt(lc)} / {fmt(lp)}"
@@ -142,11 +142,12 @@ def main():
         pp = peak(peer, "peer")
         pg = peak(peer, "pg")
         pss = [int(r["peer_pss_kb"]) / 1024 for r in rs(peer) if "peer_pss_kb" in r]
-        peer_mem = "" if pp is None else f"{(pp or 0) + (pg or 0):.0f} ({max(pss):.0f})" if pss else f"{(pp or 0) + (pg or 0):.0f}"
+        peer_mem = "" if pp is None else (f"PSS {max(pss):.0f} (RSS sum {(pp or 0) + (pg or 0):.0f})" if pss
+                                          else f"RSS sum {(pp or 0) + (pg or 0):.0f}")
         print(f"| {title} | {fmt(medof(cv, 'rps'))} | {fmt(medof(cv, 'p50'), 2)} | {fmt(medof(cv, 'p99'), 2)} | "
               f"{fmt(medof(peer, 'rps'))} | {fmt(medof(peer, 'p50'), 2)} | {fmt(medof(peer, 'p99'), 2)} | "
               f"{fmt(ratio(cv, peer), 1) + '×' if ratio(cv, peer) else '–'} | "
-              f"{fmt(100 * ratio(cv, 'ceiling'), 0) + ' %' if ratio(cv, 'ceiling') else '–'} | "
+              f"{fmt(100 * ratio(cv, 'ceiling'), 1) + ' %' if ratio(cv, 'ceiling') else '–'} | "
               f"{lost_s} | {fmt(pk, 1)} / {peer_mem or '–'} |")
     hz = "chatvault/healthz"
     print(f"| ceiling: chatvault GET /healthz | {fmt(medof(hz, 'rps'))} | {fmt(medof(hz, 'p50'), 2)} | "
@@ -210,8 +211,8 @@ def main():
                        ("d", "append (hot thread)", 0.25)):
         v = ratio("chatvault/" + s, "ceiling")
         target(f"{t} ≥ {need * 100:.0f} % of healthz", v, v is not None and v >= need,
-               "–" if v is None else f"{100 * v:.0f} % (rounds: " +
-               ", ".join(f"{100 * x:.0f} %" for x in ratio_rounds("chatvault/" + s, "ceiling")) + ")")
+               "–" if v is None else f"{100 * v:.1f} % (rounds: " +
+               ", ".join(f"{100 * x:.1f} %" for x in ratio_rounds("chatvault/" + s, "ceiling")) + ")")
     for s, t in (("a", "GET one thread"), ("b", "list")):
         v = medof("chatvault/" + s, "p99")
         worst = max((r["p99"] for r in rs("chatvault/" + s)), default=None)
