@@ -20,7 +20,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 INC     := -Isrc -I$(CW)/include -I$(CJ) -I$(B)/gen
 DEFS    := -D_GNU_SOURCE -DCV_VERSION='"$(VERSION)"' -DCJSON_NESTING_LIMIT=128
 # civetweb compiled with only what we use: no CGI/SSI/Lua/file serving; websockets; OpenSSL 3 TLS.
-CW_DEFS := -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG
+CW_DEFS := -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG -DSOCKET_TIMEOUT_QUANTUM=200
 CW_WARN := -w
 LIBS    := -Wl,-Bstatic -lsqlite3 -lsodium -lssl -lcrypto -Wl,-Bdynamic -lpthread -lm
 
@@ -55,7 +55,7 @@ $(B)/gen/embedded.c: $(B)/tools/embed schema.sql $(WEB)
 	$(B)/tools/embed $@ schema.sql=schema.sql $(foreach f,$(WEB),web/$(patsubst src/web/%,%,$(f))=$(f))
 
 # --- vendor objects (third-party code: their own warnings are not ours to fix)
-$(B)/%/civetweb.o: vendor/src/.stamp
+$(B)/%/civetweb.o: vendor/src/.stamp Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(if $(findstring asan,$*),$(ASAN_FLAGS),$(REL_FLAGS)) $(CW_DEFS) $(CW_WARN) -I$(CW)/include -c $(CW)/src/civetweb.c -o $@
 $(B)/%/cJSON.o: vendor/src/.stamp

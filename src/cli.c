@@ -13,6 +13,8 @@
 #include "store_users.h"
 #include "util.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,8 @@
 static const char zUsage[] =
   "usage: chatvault [serve] [--db PATH] [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
   "                 [--token-ttl DUR] [--no-signup] [--sync full|normal] [--history-limit N]\n"
-  "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS] [--demo]\n"
+  "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS]\n"
+  "                 [--llm-history-chars N] [--demo]\n"
   "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
   "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin)\n"
   "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
@@ -66,6 +69,17 @@ static int cmd_serve(const struct cv_config *c){
   cv_rc rc;
   memset(&app, 0, sizeof app);
   memset(&o, 0, sizeof o);
+  {
+    /* Block SIGINT/SIGTERM before any thread starts (the database writer is the first), so
+    ** every thread inherits the mask and server_run's sigwait is the only taker: a signal
+    ** that arrived before it waited was otherwise delivered to the writer thread, whose
+    ** default action killed the process with no clean shutdown. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+  }
   app.pCfg = c;
   o.zPath = c->zDb;
   o.bSyncFull = c->bSyncFull;

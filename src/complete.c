@@ -50,25 +50,28 @@ static void history_free(struct history *h){
 /* Parse the stored messages zMessages (which end with the new user message) and keep the
 ** newest that fit nBudgetChars (the last one always). */
 static cv_rc history_build(const char *zMessages, int nBudgetChars, struct history *h){
-  int n, i, iFirst;
+  const cJSON *pFirst = NULL, *p;
   size_t used = 0;
+  int n;
   memset(h, 0, sizeof *h);
   h->pArr = cJSON_Parse(zMessages);
   if( !h->pArr ) return CV_NOMEM;    /* the store holds valid JSON: only OOM fails here */
   n = cJSON_GetArraySize(h->pArr);
   h->aMsg = calloc((size_t)n + 1, sizeof *h->aMsg);
   if( !h->aMsg ){ history_free(h); return CV_NOMEM; }
-  /* walk back from the newest while the budget allows */
-  for(iFirst=n; iFirst>0; iFirst--){
-    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h->pArr, iFirst-1), "content");
+  /* walk back from the newest (cJSON: child->prev is the last item) while the budget
+  ** allows; linked-list steps only, never cJSON_GetArrayItem (quadratic) */
+  for(p = h->pArr->child ? h->pArr->child->prev : NULL; p; p = p->prev){
+    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(p, "content");
     size_t nChars = cJSON_IsString(pC) ? util_utf8_chars(pC->valuestring) : 0;
-    if( iFirst<n && used + nChars > (size_t)nBudgetChars ) break;
+    if( pFirst && used + nChars > (size_t)nBudgetChars ) break;
     used += nChars;
+    pFirst = p;
+    if( p==h->pArr->child ) break;
   }
-  for(i=iFirst; i<n; i++){
-    const cJSON *pM = cJSON_GetArrayItem(h->pArr, i);
-    const cJSON *pR = cJSON_GetObjectItemCaseSensitive(pM, "role");
-    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(pM, "content");
+  for(p=pFirst; p; p=p->next){
+    const cJSON *pR = cJSON_GetObjectItemCaseSensitive(p, "role");
+    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(p, "content");
     if( !cJSON_IsString(pR) || !cJSON_IsString(pC) ) continue;
     h->aMsg[h->nMsg].zRole = pR->valuestring;
     h->aMsg[h->nMsg].zContent = pC->valuestring;

@@ -108,7 +108,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   memset(c, 0, sizeof *c);
   c->zDb = "./chatvault.db";
   c->zListen = "127.0.0.1:8080";
-  c->nThreads = 128;
+  c->nThreads = 2048;   /* see server.c: idle keep-alive and slow clients each hold one */
   c->nReaders = 8;
   c->maxBody = 1024*1024;
   c->tokenTtlMs = 30LL*86400*1000;

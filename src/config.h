@@ -11,7 +11,7 @@
 struct cv_config {
   const char *zDb;            /* --db, CHATVAULT_DB (default ./chatvault.db) */
   const char *zListen;        /* --listen HOST:PORT (default 127.0.0.1:8080) */
-  int nThreads;               /* --threads: HTTP worker threads (default 128) */
+  int nThreads;               /* --threads: HTTP worker threads (default 2048) */
   int64_t maxBody;            /* --max-body bytes (default 1 MiB) */
   int64_t tokenTtlMs;         /* --token-ttl (default 30 days) */
   int bNoSignup;              /* --no-signup */

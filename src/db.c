@@ -42,6 +42,7 @@ struct cv_job {
   void *pArg;                          /* its argument */
   cv_rc rc;                            /* its result, valid once bDone */
   int bDone;                           /* set by the writer after COMMIT */
+  pthread_cond_t cvDone;               /* signalled when bDone is set: only this caller wakes */
   struct cv_job *pNext;                /* queue link */
 };
 
@@ -337,9 +338,9 @@ static void *writer_main(void *pArg){
     for(pJ=pBatch; pJ; ){
       struct cv_job *pNext = pJ->pNext;   /* read before bDone: the job lives on a caller's stack */
       pJ->bDone = 1;
+      pthread_cond_signal(&pJ->cvDone);   /* the caller wakes only once we unlock mu */
       pJ = pNext;
     }
-    pthread_cond_broadcast(&pS->cvDone);
   }
   pthread_mutex_unlock(&pS->mu);
   return NULL;
@@ -347,12 +348,14 @@ static void *writer_main(void *pArg){
 
 /* Queue job and wait until its batch committed. */
 static cv_rc enqueue_and_wait(struct cv_store *pS, struct cv_job *pJob){
+  pthread_cond_init(&pJob->cvDone, NULL);
   pthread_mutex_lock(&pS->mu);
   if( pS->pTail ) pS->pTail->pNext = pJob; else pS->pHead = pJob;
   pS->pTail = pJob;
   pthread_cond_signal(&pS->cvWork);
-  while( !pJob->bDone ) pthread_cond_wait(&pS->cvDone, &pS->mu);
+  while( !pJob->bDone ) pthread_cond_wait(&pJob->cvDone, &pS->mu);
   pthread_mutex_unlock(&pS->mu);
+  pthread_cond_destroy(&pJob->cvDone);
   return pJob->rc;
 }
 
@@ -401,7 +404,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   char zWriterPragmas[512];
   static const char zReaderPragmas[] =
     "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA cache_size=-1024;"
-    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
+    "PRAGMA temp_store=MEMORY;";
 
   *ppStore = NULL;
   if( pzErr ) *pzErr = NULL;
@@ -417,8 +420,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   if( !pO->bReadOnly ){
     snprintf(zWriterPragmas, sizeof zWriterPragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-             "PRAGMA secure_delete=FAST; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;"
-             "PRAGMA mmap_size=268435456;",
+             "PRAGMA secure_delete=FAST; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;",
              pO->bSyncFull ? "FULL" : "NORMAL");
     rc = conn_open(pO->zPath, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, pO->busyMs,
                    zWriterPragmas, &pS->pWriter, pzErr);

@@ -99,6 +99,10 @@ static int time_field(struct cv_verr *e, const cJSON *pObj, const char *zLoc, co
    && p->valuedouble<1e15 ){
     double d = p->valuedouble;
     ms = (int64_t)(d>1e11 ? d : d*1000.0);    /* milliseconds when it is that large */
+    if( ms>UTIL_ISO_MAX_MS ){                  /* past year 9999: not writable as ISO */
+      verr_add(e, zFull, "datetime_parsing", "Input should be a valid ISO 8601 datetime");
+      return -1;
+    }
   }else if( !cJSON_IsString(p) || util_iso_parse(p->valuestring, &ms)!=CV_OK ){
     verr_add(e, zFull, "datetime_parsing", "Input should be a valid ISO 8601 datetime");
     return -1;
@@ -179,6 +183,7 @@ static int read_entry(struct cv_verr *e, struct row *p, int i, const cJSON *pEnt
       char zFull[96];
       snprintf(zFull, sizeof zFull, "%s.messages", zLoc);
       verr_add(e, zFull, "list_type", "Input should be a valid list");
+      cJSON_Delete(pRef);    /* not yet in pWrap: was leaked on every such row */
       ok = 0;
     }else if( !pRef || !cJSON_AddItemToObject(pWrap, "messages", pRef) ){
       cJSON_Delete(pRef);

@@ -459,7 +459,6 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
     " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
     " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     " ON CONFLICT(chat_id) DO NOTHING RETURNING id";
-  static const char zKept[] = "SELECT 1 FROM chat_histories WHERE id=?1";
   sqlite3_stmt *pSt;
   int64_t id = 0;
   int src;
@@ -487,15 +486,22 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) return rc;
-  if( id==0 ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
-  /* the retention trigger may have removed it at once (older than the newest N) */
-  rc = db_stmt(pDb, zKept, &pSt);
+  p->eResult = id ? CV_IMPORT_ADDED : CV_IMPORT_EXISTED;
+  return CV_OK;
+}
+
+/* After the batch: was chat p, inserted by it, removed again by the retention trigger
+** (older than its user's newest N, counting the chats inserted after it)? */
+static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
+  static const char zKept[] = "SELECT 1 FROM chat_histories WHERE chat_id=?1";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zKept, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) p->eResult = CV_IMPORT_ADDED;
-  else if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
-  else rc = db_rc(pDb, src);
+  if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
+  else if( src!=SQLITE_ROW ) rc = db_rc(pDb, src);
   db_reset(pSt);
   return rc;
 }
@@ -510,6 +516,14 @@ static cv_rc import_job(struct cv_db *pDb, void *pArg){
     for(j=0; j<p->nChat; j++){
       rc = import_chat(pDb, p->userId, &p->aChat[j]);
       if( rc ) return rc;
+    }
+  }
+  for(i=0; i<a->nUser; i++){
+    for(j=0; j<a->aUser[i].nChat; j++){
+      if( a->aUser[i].aChat[j].eResult==CV_IMPORT_ADDED ){
+        cv_rc rc = import_recheck(pDb, &a->aUser[i].aChat[j]);
+        if( rc ) return rc;
+      }
     }
   }
   return CV_OK;

@@ -84,7 +84,8 @@ cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t o
 enum cv_import_result {
   CV_IMPORT_ADDED = 1,              /* inserted and kept */
   CV_IMPORT_EXISTED = 2,            /* chat_id already present: nothing done */
-  CV_IMPORT_RETAINED_OUT = 3        /* inserted, then removed by retention (too old) */
+  CV_IMPORT_RETAINED_OUT = 3        /* inserted, then removed by retention within the same
+                                    ** batch (older than its user's newest N) */
 };
 
 /* One legacy chat. Every input is validated by the caller: zChatId a lower-case UUID,

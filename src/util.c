@@ -102,6 +102,7 @@ cv_rc util_iso_parse(const char *z, int64_t *pMs){
   if( *z ) return CV_INVALID;
   ms = days_from_civil(y, mo, d)*86400000LL
      + ((int64_t)h*3600 + mi*60 + s)*1000 + frac - offMin*60000;
+  if( ms<UTIL_ISO_MIN_MS || ms>UTIL_ISO_MAX_MS ) return CV_INVALID;
   *pMs = ms;
   return CV_OK;
 }

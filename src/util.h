@@ -22,6 +22,12 @@ void util_iso_format(int64_t ms, char *zOut);
 ** Returns CV_OK with *pMs set, or CV_INVALID. */
 cv_rc util_iso_parse(const char *z, int64_t *pMs);
 
+/* The instants the contract's format can write: 0000-01-01T00:00:00.000Z through
+** 9999-12-31T23:59:59.999Z. util_iso_parse refuses times outside (an offset can push
+** "9999-12-31T23:59-01:00" into year 10000, which util_iso_format would write as 0000). */
+#define UTIL_ISO_MIN_MS (-62167219200000LL)
+#define UTIL_ISO_MAX_MS 253402300799999LL
+
 /* 1 when z[0..n) is valid UTF-8 with no NUL byte, no overlongs and no surrogates. */
 int util_utf8_valid(const char *z, size_t n);
 

@@ -26,6 +26,28 @@ void verr_free(struct cv_verr *p){
   verr_init(p);
 }
 
+/* n cut to at most nMax bytes of z without splitting a UTF-8 character (a 422 body must
+** stay valid UTF-8 when a long key is shortened in its loc). */
+static size_t utf8_cut(const char *z, size_t n, size_t nMax){
+  if( n<=nMax ) return n;
+  n = nMax;
+  while( n>0 && ((unsigned char)z[n] & 0xC0)==0x80 ) n--;
+  return n;
+}
+
+/* Drop an incomplete UTF-8 character at the end of z (left there by a truncating
+** snprintf). */
+static void utf8_trim_tail(char *z){
+  size_t n = strlen(z), k = n, need;
+  unsigned char c;
+  while( k>0 && ((unsigned char)z[k-1] & 0xC0)==0x80 ) k--;
+  if( k==0 ) return;
+  c = (unsigned char)z[k-1];
+  if( c<0x80 ) return;
+  need = c>=0xF0 ? 4 : c>=0xE0 ? 3 : 2;
+  if( n - (k-1) < need ) z[k-1] = 0;
+}
+
 void verr_add(struct cv_verr *p, const char *zLoc, const char *zType, const char *zMsg){
   cJSON *pE, *pLoc;
   const char *z = zLoc;
@@ -40,10 +62,10 @@ void verr_add(struct cv_verr *p, const char *zLoc, const char *zType, const char
     size_t i;
     int bNum = n>0 && n<10;
     cJSON *pPart;
-    if( n>=sizeof zPart ) n = sizeof zPart - 1;
-    memcpy(zPart, z, n);
-    zPart[n] = 0;
-    for(i=0; i<n && bNum; i++) if( !isdigit((unsigned char)zPart[i]) ) bNum = 0;
+    size_t nCopy = utf8_cut(z, n, sizeof zPart - 1);
+    memcpy(zPart, z, nCopy);
+    zPart[nCopy] = 0;
+    for(i=0; i<nCopy && bNum; i++) if( !isdigit((unsigned char)zPart[i]) ) bNum = 0;
     pPart = bNum ? cJSON_CreateNumber(atoi(zPart)) : cJSON_CreateString(zPart);
     if( !pPart || !cJSON_AddItemToArray(pLoc, pPart) ){ cJSON_Delete(pPart); p->bNoMem = 1; }
     z += n;
@@ -73,11 +95,12 @@ static void scan_loc(const struct scan_frame *a, int depth, char *zOut, size_t n
   int i;
   for(i=0; i<depth && n<nOut; i++){
     if( a[i].bObject ){
-      n += (size_t)snprintf(zOut+n, nOut-n, ".%.*s", (int)(a[i].nKey<64 ? a[i].nKey : 64), a[i].zKey);
+      n += (size_t)snprintf(zOut+n, nOut-n, ".%.*s", (int)utf8_cut(a[i].zKey, a[i].nKey, 64), a[i].zKey);
     }else{
       n += (size_t)snprintf(zOut+n, nOut-n, ".%ld", a[i].iIndex);
     }
   }
+  utf8_trim_tail(zOut);
 }
 
 /* Linear pre-scan of JSON text (see the file header). Returns NULL when fine, or the
@@ -413,7 +436,8 @@ int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, cons
   return 1;
 }
 
-/* URL-decode z[0..n) into zOut (size nOut). 0 when it does not fit or is malformed. */
+/* URL-decode z[0..n) into zOut (size nOut). 0 when it does not fit, is malformed or holds
+** an encoded NUL. */
 static int url_decode(const char *z, size_t n, char *zOut, size_t nOut){
   size_t i, j = 0;
   for(i=0; i<n; i++){
@@ -423,7 +447,7 @@ static int url_decode(const char *z, size_t n, char *zOut, size_t nOut){
       if( i+2>=n ) return 0;
       hi = isxdigit((unsigned char)z[i+1]) ? (isdigit((unsigned char)z[i+1]) ? z[i+1]-'0' : (tolower((unsigned char)z[i+1])-'a'+10)) : -1;
       lo = isxdigit((unsigned char)z[i+2]) ? (isdigit((unsigned char)z[i+2]) ? z[i+2]-'0' : (tolower((unsigned char)z[i+2])-'a'+10)) : -1;
-      if( hi<0 || lo<0 ) return 0;
+      if( hi<0 || lo<0 || (hi==0 && lo==0) ) return 0;   /* %00 would cut the value short */
       c = (char)(hi*16 + lo);
       i += 2;
     }else if( c=='+' ){

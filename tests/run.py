@@ -4,7 +4,7 @@
 Suites:
 - Python modules tests/api/test_*.py and tests/cli/test_*.py. A test is a module-level function
   named test_*; a module may define setup_module()/teardown_module() (e.g. to share one server),
-  TEST_TIMEOUT (seconds per test, default 120) and SERIAL = True (run it while nothing else runs).
+  TEST_TIMEOUT (seconds per test, default 120; a test's own `timeout` attribute wins) and SERIAL = True (run it while nothing else runs).
   Each module runs in its own child process (`run.py --module FILE`), two at a time.
 - C unit tests: every executable build/asan/tests/test_* (built by `make asan`).
 - EXTRA_SUITES below: any command that prints a `N passed, N failed` line.
@@ -38,7 +38,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the work tree
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
-PY_GLOBS = ["tests/api/test_*.py", "tests/cli/test_*.py"]
+PY_GLOBS = ["tests/api/test_*.py", "tests/cli/test_*.py", "tests/fault/test_*.py"]
 UNIT_GLOB = "build/asan/tests/test_*"
 
 # Extra suites: (name, argv relative to the repo root, timeout seconds). Each must print a line
@@ -134,7 +134,7 @@ def run_module(path, kfilter, verbose):
             print("skip %s: long test (set CHATVAULT_LONG=1)" % full, flush=True)
             continue
         t0 = time.monotonic()
-        signal.alarm(limit)
+        signal.alarm(int(getattr(f, "timeout", limit)))
         try:
             f()
         except Exception as e:

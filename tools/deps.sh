@@ -4,7 +4,7 @@
 #   tools/deps.sh test     plus what the tests need (python3, sqlite3 CLI, clang runtime for fuzzing)
 #   tools/deps.sh bench    plus wrk
 set -euo pipefail
-PKGS="gcc make libc6-dev libsqlite3-dev libsodium-dev libssl-dev dpkg-dev ca-certificates"
+PKGS="gcc make libc6-dev libsqlite3-dev libsodium-dev libssl-dev dpkg-dev patch ca-certificates"
 case "${1:-build}" in
   test)  PKGS="$PKGS python3 sqlite3 clang libclang-rt-14-dev valgrind procps" ;;
   bench) PKGS="$PKGS python3 wrk procps" ;;

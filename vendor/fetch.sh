@@ -1,7 +1,8 @@
 #!/bin/bash
 # vendor/fetch.sh — fetch the pinned civetweb and cJSON sources with `apt-get source`,
 # verify every file against vendor/versions, apply Debian's patches (dpkg-source -x; they
-# carry cJSON's CVE fixes) and unpack into vendor/src/{civetweb,cjson} (git-ignored).
+# carry cJSON's CVE fixes), then ours (vendor/patches/<package>-*.patch, each explained in
+# its own file), and unpack into vendor/src/{civetweb,cjson} (git-ignored).
 #
 # The system's apt configuration is never changed: a private sources list (deb-src lines
 # derived from the machine's configured Debian mirrors) and a private lists/state directory
@@ -10,7 +11,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SRC="$HERE/src"; APTDIR="$HERE/.apt"; DL="$HERE/.dl"
 STAMP="$SRC/.stamp"
-want="$(sha256sum "$HERE/versions" | cut -d' ' -f1)"
+want="$(cat "$HERE/versions" "$HERE"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
    [ -f "$SRC/civetweb/src/civetweb.c" ] && [ -f "$SRC/cjson/cJSON.c" ]; then
   exit 0
@@ -65,6 +66,10 @@ rm -rf "$SRC"; mkdir -p "$SRC"
 for dsc in $(awk '!/^#/ && $3 ~ /\.dsc$/ {print $1":"$3}' "$HERE/versions"); do
   name=${dsc%%:*}; file=${dsc#*:}
   dpkg-source --no-check -x "$DL/$file" "$SRC/$name" >/dev/null
+  for p in "$HERE"/patches/"$name"-*.patch; do
+    [ -f "$p" ] || continue
+    patch -s -p1 -d "$SRC/$name" <"$p" || { echo "vendor/fetch.sh: $p does not apply" >&2; exit 1; }
+  done
 done
 echo "$want" >"$STAMP"
 echo "vendor: civetweb and cJSON unpacked in vendor/src" >&2

@@ -362,3 +362,90 @@ def test_errors_after_bad_input_leave_keep_alive_usable():
     expect(r, 200)
     assert any(x["title"] == "ok-ka" for x in r.json), r
     c.close()
+
+
+# --- access log -----------------------------------------------------------------------------
+
+def test_access_log_one_line_per_request_without_secrets():
+    d = __import__("tempfile").mkdtemp(prefix="cv-log-")
+    log = os.path.join(d, "access.log")
+    pw = "pw-SECRET-%s" % os.urandom(4).hex()
+    try:
+        with cv.Server(access_log=log) as s:
+            e = cv.unique_email("log")
+            cv.register(s, e, pw)
+            tok = cv.login(s, e, pw).json["access_token"]
+            expect(s.req("GET", "/api/v1/auth/me", token=tok), 200)
+            expect(s.req("GET", T + "?limit=5", token=tok), 200)
+            expect(s.req("GET", "/api/v1/nope"), 404)
+            s.stop()
+        lines = [l for l in open(log, encoding="utf-8", errors="replace").read().splitlines() if l.strip()]
+        text = "\n".join(lines)
+        assert len(lines) == 5, "expected 5 access-log lines, got %d:\n%s" % (len(lines), text)
+        for needle in ("POST", "/api/v1/auth/register", "201", "/api/v1/auth/login", "200",
+                       "/api/v1/auth/me", "/api/v1/nope", "404"):
+            assert needle in text, "%r missing from the access log:\n%s" % (needle, text)
+        assert tok not in text and tok[:16] not in text, "the access log holds a token"
+        assert pw not in text, "the access log holds a password"
+    finally:
+        __import__("shutil").rmtree(d, ignore_errors=True)
+
+
+# --- slow clients ---------------------------------------------------------------------------
+# `--request-timeout MS` / `--body-timeout MS` are the server's own flags (not in the contract);
+# short values keep these tests quick. The bounds asserted are only "did not hang".
+
+FAST_TIMEOUTS = ["--threads", "4", "--request-timeout", "1500", "--body-timeout", "2000"]
+
+
+def test_idle_connections_do_not_starve_workers():
+    with cv.Server(args=FAST_TIMEOUTS) as s:
+        idle = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(12)]
+        try:
+            r = s.req("GET", "/healthz", timeout=60)
+            expect(r, 200, "healthz with 12 idle connections and 4 workers")
+        except socket.timeout:
+            raise AssertionError("12 idle connections starved 4 workers for 60 s")
+        finally:
+            for x in idle:
+                x.close()
+
+
+def trickle(srv, seconds):
+    """Announce a 1000-byte body and send 1 byte every 0.5 s. True when the server answered or
+    closed within `seconds`."""
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    sock.sendall(head("POST", "/api/v1/auth/login", length=1000))
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < seconds:
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                return True
+            sock.settimeout(0.5)
+            try:
+                sock.recv(4096)
+                return True                     # an answer (408) or EOF: the server gave up
+            except socket.timeout:
+                pass
+            except OSError:
+                return True
+        return False
+    finally:
+        sock.close()
+
+
+def test_trickled_body_is_cut_off_by_body_deadline():
+    with cv.Server(args=FAST_TIMEOUTS) as s:
+        assert trickle(s, 15), ("a body trickled at 2 bytes/s held a worker for 15 s with "
+                                "--body-timeout 2000: the overall body deadline is not enforced")
+        expect(s.req("GET", "/healthz"), 200)
+
+
+@cv.long_test
+@cv.timeout(200)
+def test_trickled_body_is_cut_off_with_default_deadline():
+    with cv.Server() as s:
+        assert trickle(s, 120), "a trickled body held a worker for 120 s with the default deadline"
+        expect(s.req("GET", "/healthz"), 200)

@@ -24,6 +24,7 @@ FZ_SMOKE_SECS ?= 20
 FZ_SECS      ?= 600
 
 .PHONY: fuzz-build fuzz fuzz-smoke
+.SECONDARY: $(FZ_OBJS)
 
 $(FZ_DIR)/obj/%.o: src/%.c $(wildcard src/*.h) vendor/src/.stamp
 	@mkdir -p $(dir $@)
@@ -45,8 +46,8 @@ fuzz-build: $(FZ_BINS)
 
 # Bounded: regressions replayed, then each harness for FZ_SMOKE_SECS on one core.
 fuzz-smoke: fuzz-build
-	FUZZ_SECS=$(FZ_SMOKE_SECS) tests/fuzz/run_smoke.sh
+	FUZZ_SECS=$(FZ_SMOKE_SECS) tests/fuzz/run_smoke.py
 
 # Long: each harness FZ_SECS, growing build/fuzz/corpus/<name> (seeded from tests/fuzz/corpus).
 fuzz: fuzz-build
-	FUZZ_SECS=$(FZ_SECS) FUZZ_KEEP_CORPUS=1 tests/fuzz/run_smoke.sh
+	FUZZ_SECS=$(FZ_SECS) FUZZ_KEEP_CORPUS=1 tests/fuzz/run_smoke.py

@@ -33,6 +33,20 @@ static void check_query(const char *zQuery){
     FZ_CHECK( rc==1 || rc==-1 );
     FZ_CHECK( (rc==-1) == (e.n>0) );
     if( rc==1 ) FZ_CHECK( v==aQ[i].iDef || (v>=aQ[i].iMin && v<=aQ[i].iMax) );
+    if( rc==1 && zQuery ){
+      /* the value accepted for the name holds no encoded NUL (it would have been cut) */
+      const char *z = zQuery;
+      size_t nName = strlen(aQ[i].zName);
+      while( z && *z ){
+        const char *zAmp = strchr(z, '&');
+        size_t nSeg = zAmp ? (size_t)(zAmp - z) : strlen(z);
+        if( nSeg>nName && strncmp(z, aQ[i].zName, nName)==0 && z[nName]=='=' ){
+          const char *zNul = strstr(z, "%00");
+          FZ_CHECK( zNul==NULL || zNul>=z+nSeg );
+        }
+        z = zAmp ? zAmp+1 : NULL;
+      }
+    }
     verr_free(&e);
   }
 }

@@ -107,8 +107,9 @@ class Server:
     START_TIMEOUT = 30.0
     STOP_TIMEOUT = 30.0
 
-    def __init__(self, args=(), env=None, db=None, start=True, binary=None):
+    def __init__(self, args=(), env=None, db=None, start=True, binary=None, access_log="off"):
         self.binary = binary or find_binary()
+        self.access_log = access_log
         self.dir = tempfile.mkdtemp(prefix="cv-test-")
         self.db = db or os.path.join(self.dir, "chatvault.db")
         self.args = list(args)
@@ -130,7 +131,7 @@ class Server:
         self.stderr_path = os.path.join(self.dir, "serve.%d.stderr" % self.starts)
         self._stdout_path = os.path.join(self.dir, "serve.%d.stdout" % self.starts)
         cmd = [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
-               "--access-log", "off"] + self.args
+               "--access-log", self.access_log] + self.args
         self.cmd = cmd
         errf = open(self.stderr_path, "wb")
         try:
@@ -569,6 +570,14 @@ def parallel(fn, args_list, max_workers=None):
         if t.is_alive():
             raise AssertionError("a parallel request did not finish within 120s (hang?)")
     return results
+
+
+def timeout(secs):
+    """Decorator: this test's time limit in the runner (default 120 s)."""
+    def deco(fn):
+        fn.timeout = secs
+        return fn
+    return deco
 
 
 def long_test(fn):

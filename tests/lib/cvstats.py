@@ -1,0 +1,19 @@
+"""Figures a test wants in docs/reliability.md ("how many times"): record_stat() appends one JSON
+line to build/test-stats.jsonl (tests/run.py empties it at the start of a full run;
+tests/report.py reads it)."""
+
+import json
+import os
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PATH = os.path.join(ROOT, "build", "test-stats.jsonl")
+
+
+def record_stat(name, **figures):
+    try:
+        os.makedirs(os.path.dirname(PATH), exist_ok=True)
+        with open(PATH, "a") as f:
+            f.write(json.dumps(dict(name=name, time=time.time(), **figures)) + "\n")
+    except OSError:
+        pass
