@@ -94,6 +94,27 @@ cv_rc db_rc(struct cv_db *pDb, int rc){
   }
 }
 
+char *db_col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
+  const unsigned char *z = sqlite3_column_text(pSt, i);
+  char *zOut;
+  size_t n;
+  if( !z ) return NULL;
+  n = (size_t)sqlite3_column_bytes(pSt, i);
+  zOut = malloc(n+1);
+  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
+  memcpy(zOut, z, n+1);
+  return zOut;
+}
+
+void db_col_copy(sqlite3_stmt *pSt, int i, char *zOut, size_t nOut){
+  const char *z = (const char*)sqlite3_column_text(pSt, i);
+  size_t n = z ? (size_t)sqlite3_column_bytes(pSt, i) : 0;
+  assert( nOut>0 );
+  if( n>=nOut ) n = nOut - 1;
+  if( n ) memcpy(zOut, z, n);
+  zOut[n] = 0;
+}
+
 cv_rc db_exec(struct cv_db *pDb, const char *zSql){
   return db_rc(pDb, sqlite3_exec(pDb->h, zSql, NULL, NULL, NULL));
 }

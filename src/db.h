@@ -61,6 +61,13 @@ cv_rc db_run(struct cv_db *pDb, const char *zSql);
 cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt);
 void db_reset(sqlite3_stmt *pStmt);
 
+/* Column helpers for stores, used before the statement is reset:
+** db_col_dup: a malloc'd copy of text column i (free with free()), NULL for SQL NULL;
+**   on allocation failure returns NULL and sets *pRc to CV_NOMEM (else leaves it alone).
+** db_col_copy: text column i into zOut (nOut bytes, truncated, "" for NULL). */
+char *db_col_dup(sqlite3_stmt *pStmt, int i, cv_rc *pRc);
+void db_col_copy(sqlite3_stmt *pStmt, int i, char *zOut, size_t nOut);
+
 /* Translate an SQLite result code to a cv_rc, logging unexpected ones with the
 ** connection's message. SQLITE_OK/ROW/DONE give CV_OK. */
 cv_rc db_rc(struct cv_db *pDb, int sqliteRc);

@@ -31,36 +31,18 @@ void store_items_free(struct cv_item *a, int n){
   free(a);
 }
 
-/* malloc'd copy of column i, or NULL for SQL NULL. *pRc set to CV_NOMEM on failure. */
-static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
-  const unsigned char *z = sqlite3_column_text(pSt, i);
-  char *zOut;
-  size_t n;
-  if( !z ) return NULL;
-  n = (size_t)sqlite3_column_bytes(pSt, i);
-  zOut = malloc(n+1);
-  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
-  memcpy(zOut, z, n+1);
-  return zOut;
-}
-
 /* Fill *pOut from the seven item columns starting at column 0. */
 static cv_rc row_to_item(sqlite3_stmt *pSt, enum cv_kind eKind, struct cv_item *pOut){
   cv_rc rc = CV_OK;
-  const char *zTs;
   memset(pOut, 0, sizeof *pOut);
   pOut->eKind = eKind;
   pOut->id = sqlite3_column_int64(pSt, 0);
   pOut->ownerId = sqlite3_column_int64(pSt, 1);   /* NULL reads as 0 */
-  pOut->zName = col_dup(pSt, 2, &rc);
-  pOut->zPicture = col_dup(pSt, 3, &rc);
-  pOut->zDescription = col_dup(pSt, 4, &rc);
-  pOut->zGreeting = col_dup(pSt, 5, &rc);
-  zTs = (const char*)sqlite3_column_text(pSt, 6);
-  if( zTs ){
-    strncpy(pOut->zCreatedAt, zTs, CV_TS_LEN);
-    pOut->zCreatedAt[CV_TS_LEN] = 0;
-  }
+  pOut->zName = db_col_dup(pSt, 2, &rc);
+  pOut->zPicture = db_col_dup(pSt, 3, &rc);
+  pOut->zDescription = db_col_dup(pSt, 4, &rc);
+  pOut->zGreeting = db_col_dup(pSt, 5, &rc);
+  db_col_copy(pSt, 6, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   if( rc ) store_item_clear(pOut);
   return rc;
 }

@@ -36,29 +36,6 @@ void store_chats_free_list(struct cv_chat *a, int n){
   free(a);
 }
 
-/* malloc'd copy of column i, or NULL for SQL NULL. *pRc set to CV_NOMEM on failure. */
-static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
-  const unsigned char *z = sqlite3_column_text(pSt, i);
-  char *zOut;
-  size_t n;
-  if( !z ) return NULL;
-  n = (size_t)sqlite3_column_bytes(pSt, i);
-  zOut = malloc(n+1);
-  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
-  memcpy(zOut, z, n+1);
-  return zOut;
-}
-
-/* Copy text column i into the fixed buffer zOut of nOut bytes ("" for NULL). */
-static void col_fixed(sqlite3_stmt *pSt, int i, char *zOut, size_t nOut){
-  const char *z = (const char*)sqlite3_column_text(pSt, i);
-  zOut[0] = 0;
-  if( z ){
-    strncpy(zOut, z, nOut-1);
-    zOut[nOut-1] = 0;
-  }
-}
-
 #define CHAT_COLS "id, chat_id, user_id, character_id, scene_id, persona_id, character_name," \
   " character_picture, scene_name, scene_picture, title, messages, message_count," \
   " last_updated, created_at"
@@ -67,20 +44,20 @@ static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
   pOut->id = sqlite3_column_int64(pSt, 0);
-  col_fixed(pSt, 1, pOut->zChatId, sizeof pOut->zChatId);
+  db_col_copy(pSt, 1, pOut->zChatId, sizeof pOut->zChatId);
   pOut->userId = sqlite3_column_int64(pSt, 2);
   pOut->characterId = sqlite3_column_int64(pSt, 3);
   pOut->sceneId = sqlite3_column_int64(pSt, 4);
   pOut->personaId = sqlite3_column_int64(pSt, 5);
-  pOut->zCharacterName = col_dup(pSt, 6, &rc);
-  pOut->zCharacterPicture = col_dup(pSt, 7, &rc);
-  pOut->zSceneName = col_dup(pSt, 8, &rc);
-  pOut->zScenePicture = col_dup(pSt, 9, &rc);
-  pOut->zTitle = col_dup(pSt, 10, &rc);
-  pOut->zMessages = col_dup(pSt, 11, &rc);
+  pOut->zCharacterName = db_col_dup(pSt, 6, &rc);
+  pOut->zCharacterPicture = db_col_dup(pSt, 7, &rc);
+  pOut->zSceneName = db_col_dup(pSt, 8, &rc);
+  pOut->zScenePicture = db_col_dup(pSt, 9, &rc);
+  pOut->zTitle = db_col_dup(pSt, 10, &rc);
+  pOut->zMessages = db_col_dup(pSt, 11, &rc);
   pOut->nMessages = sqlite3_column_int64(pSt, 12);
-  col_fixed(pSt, 13, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
-  col_fixed(pSt, 14, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
+  db_col_copy(pSt, 13, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
+  db_col_copy(pSt, 14, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   if( rc==CV_OK && (!pOut->zTitle || !pOut->zMessages) ){
     /* NOT NULL columns: only an allocation failure leaves them NULL */
     rc = CV_NOMEM;

@@ -34,27 +34,6 @@ void store_append_clear(struct cv_append *p){
   memset(p, 0, sizeof *p);
 }
 
-static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
-  const unsigned char *z = sqlite3_column_text(pSt, i);
-  char *zOut;
-  size_t n;
-  if( !z ) return NULL;
-  n = (size_t)sqlite3_column_bytes(pSt, i);
-  zOut = malloc(n+1);
-  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
-  memcpy(zOut, z, n+1);
-  return zOut;
-}
-
-static void col_ts(sqlite3_stmt *pSt, int i, char *zOut){
-  const char *z = (const char*)sqlite3_column_text(pSt, i);
-  zOut[0] = 0;
-  if( z ){
-    strncpy(zOut, z, CV_TS_LEN);
-    zOut[CV_TS_LEN] = 0;
-  }
-}
-
 /* Columns: id, user_id, title, message_count, created_at, updated_at [, messages] */
 #define THREAD_COLS "id, user_id, title, message_count, created_at, updated_at"
 static cv_rc row_to_thread(sqlite3_stmt *pSt, int bMessages, struct cv_thread *pOut){
@@ -62,11 +41,11 @@ static cv_rc row_to_thread(sqlite3_stmt *pSt, int bMessages, struct cv_thread *p
   memset(pOut, 0, sizeof *pOut);
   pOut->id = sqlite3_column_int64(pSt, 0);
   pOut->userId = sqlite3_column_int64(pSt, 1);
-  pOut->zTitle = col_dup(pSt, 2, &rc);
+  pOut->zTitle = db_col_dup(pSt, 2, &rc);
   pOut->nMessages = sqlite3_column_int64(pSt, 3);
-  col_ts(pSt, 4, pOut->zCreatedAt);
-  col_ts(pSt, 5, pOut->zUpdatedAt);
-  if( bMessages ) pOut->zMessages = col_dup(pSt, 6, &rc);
+  db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
+  db_col_copy(pSt, 5, pOut->zUpdatedAt, sizeof pOut->zUpdatedAt);
+  if( bMessages ) pOut->zMessages = db_col_dup(pSt, 6, &rc);
   if( rc ) store_thread_clear(pOut);
   return rc;
 }
@@ -439,7 +418,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a0->id);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) zTitleNow = col_dup(pSt, 0, &rc);
+  if( src==SQLITE_ROW ) zTitleNow = db_col_dup(pSt, 0, &rc);
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ){ free(zTitleNow); return rc; }

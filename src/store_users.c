@@ -17,33 +17,15 @@ void store_user_clear(struct cv_user *p){
   memset(p, 0, sizeof *p);
 }
 
-/* malloc'd copy of column i, or NULL for SQL NULL. *pRc set to CV_NOMEM on failure. */
-static char *col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
-  const unsigned char *z = sqlite3_column_text(pSt, i);
-  char *zOut;
-  size_t n;
-  if( !z ) return NULL;
-  n = (size_t)sqlite3_column_bytes(pSt, i);
-  zOut = malloc(n+1);
-  if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
-  memcpy(zOut, z, n+1);
-  return zOut;
-}
-
 /* Fill *pOut from a row of (id, email, display_name, password_hash, created_at). */
 static cv_rc row_to_user(sqlite3_stmt *pSt, struct cv_user *pOut){
   cv_rc rc = CV_OK;
-  const char *zTs;
   memset(pOut, 0, sizeof *pOut);
   pOut->id = sqlite3_column_int64(pSt, 0);
-  pOut->zEmail = col_dup(pSt, 1, &rc);
-  pOut->zDisplayName = col_dup(pSt, 2, &rc);
-  pOut->zPasswordHash = col_dup(pSt, 3, &rc);
-  zTs = (const char*)sqlite3_column_text(pSt, 4);
-  if( zTs ){
-    strncpy(pOut->zCreatedAt, zTs, CV_TS_LEN);
-    pOut->zCreatedAt[CV_TS_LEN] = 0;
-  }
+  pOut->zEmail = db_col_dup(pSt, 1, &rc);
+  pOut->zDisplayName = db_col_dup(pSt, 2, &rc);
+  pOut->zPasswordHash = db_col_dup(pSt, 3, &rc);
+  db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   if( rc ) store_user_clear(pOut);
   return rc;
 }
