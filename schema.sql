@@ -17,7 +17,8 @@ CREATE TABLE users (
   email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
   password_hash TEXT,                       -- Argon2id (libsodium crypto_pwhash_str); NULL: no password yet
   display_name  TEXT,
-  created_at    TEXT NOT NULL
+  created_at    TEXT NOT NULL,
+  thread_count  INTEGER NOT NULL DEFAULT 0  -- kept by triggers: X-Total-Count without count(*)
 );
 
 CREATE TABLE tokens (
@@ -44,6 +45,14 @@ CREATE TABLE chat_threads (
 CREATE INDEX chat_threads_user_updated ON chat_threads(user_id, updated_at DESC, id DESC);
 CREATE UNIQUE INDEX chat_threads_user_client ON chat_threads(user_id, client_id)
   WHERE client_id IS NOT NULL;
+CREATE TRIGGER chat_threads_count_insert AFTER INSERT ON chat_threads
+BEGIN
+  UPDATE users SET thread_count = thread_count + 1 WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_threads_count_delete AFTER DELETE ON chat_threads
+BEGIN
+  UPDATE users SET thread_count = thread_count - 1 WHERE id = OLD.user_id;
+END;
 
 CREATE TABLE settings (
   key           TEXT PRIMARY KEY,

@@ -556,6 +556,17 @@ cv_rc db_check(const char *zPath, char **pzReport){
     bad = 1;
     buf_appendf(&r, "foreign_key_check: %s\n", sqlite3_errmsg(pDb->h));
   }
+  /* derived counters kept by triggers must match what they count */
+  rc = sqlite3_prepare_v2(pDb->h,
+         "SELECT count(*) FROM users u WHERE thread_count <>"
+         " (SELECT count(*) FROM chat_threads t WHERE t.user_id=u.id)", -1, &pSt, NULL);
+  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ){
+    int nBad = sqlite3_column_int(pSt, 0);
+    if( nBad ){ bad = 1; buf_appendf(&r, "thread counts: %d users wrong\n", nBad); }
+    else buf_appendf(&r, "thread counts: ok\n");
+  }
+  sqlite3_finalize(pSt);
+  pSt = NULL;
   rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
   if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) ver = sqlite3_column_int(pSt, 0);
   sqlite3_finalize(pSt);

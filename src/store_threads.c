@@ -210,7 +210,8 @@ cv_rc store_threads_get(struct cv_store *pS, int64_t userId, int64_t id, struct 
 
 cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
                          struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
-  static const char zCount[] = "SELECT count(*) FROM chat_threads WHERE user_id=?1";
+  /* users.thread_count is kept by triggers (schema.sql): O(1), not a count(*) scan */
+  static const char zCount[] = "SELECT thread_count FROM users WHERE id=?1";
   static const char zList[] =
     "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1"
     " ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3";
