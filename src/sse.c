@@ -343,6 +343,11 @@ static cv_rc chat_event(void *pCtx, const char *zEvent, const char *zData, size_
   const char *zMsg;
   size_t n = nData;
   if( p->bDone ) return CV_OK;
+  if( p->sse.nUnknown > SSE_UNKNOWN_MAX ){
+    /* checked here too, not only after each sse_chat_feed: else how the body happened to be
+    ** split into reads decided whether events after the limit were still relayed */
+    return chat_fail(p, CV_UPSTREAM, "the answer is not an event stream");
+  }
   while( n && (zData[n-1]==' ' || zData[n-1]=='\t') ) n--;
   if( strcmp(zEvent, "error")==0 ){
     char zText[SSE_ERR_MAX+1];

@@ -424,17 +424,38 @@ static cv_rc import_user(struct cv_db *pDb, struct cv_legacy_user *p){
   return rc;
 }
 
+/* Mark p as dropped by retention (CV_IMPORT_RETAINED_OUT) when its chat_id is not in the
+** table; leave p->eResult as it is when it is. */
+static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
+  static const char zKept[] = "SELECT 1 FROM chat_histories WHERE chat_id=?1";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zKept, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
+  else if( src!=SQLITE_ROW ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+  return rc;
+}
+
 /* Insert one legacy chat of userId; sets p->eResult. */
 static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_chat *p){
   static const char zIns[] =
     "INSERT INTO chat_histories(chat_id, user_id, character_id, scene_id, persona_id,"
     " character_name, character_picture, scene_name, scene_picture, title, messages,"
     " message_count, last_updated, created_at)"
-    " VALUES(?1, ?2,"
+    " SELECT ?1, ?2,"
     " (SELECT id FROM characters WHERE id=?3 AND name IS ?6),"
     " (SELECT id FROM scenes WHERE id=?4 AND name IS ?8),"
     " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
-    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+    /* not when retention would delete it at once (older than the user's N-th newest):
+    ** a second run of the same file then writes nothing at all */
+    " WHERE ?13 >= coalesce((SELECT last_updated FROM chat_histories WHERE user_id=?2"
+    "   ORDER BY last_updated DESC, id DESC LIMIT 1 OFFSET coalesce((SELECT"
+    "   max(CAST(value AS INTEGER), 1) FROM settings WHERE key='history_limit'), 30) - 1), '')"
     " ON CONFLICT(chat_id) DO NOTHING RETURNING id";
   sqlite3_stmt *pSt;
   int64_t id = 0;
@@ -463,26 +484,19 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) return rc;
-  p->eResult = id ? CV_IMPORT_ADDED : CV_IMPORT_EXISTED;
-  return CV_OK;
+  if( id ){
+    p->eResult = CV_IMPORT_ADDED;
+    return CV_OK;
+  }
+  /* not inserted: either the chat_id exists, or it was too old to be kept */
+  p->eResult = CV_IMPORT_EXISTED;
+  rc = import_recheck(pDb, p);
+  if( rc==CV_OK && p->eResult==CV_IMPORT_EXISTED ) return CV_OK;
+  return rc;
 }
 
 /* After the batch: was chat p, inserted by it, removed again by the retention trigger
 ** (older than its user's newest N, counting the chats inserted after it)? */
-static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
-  static const char zKept[] = "SELECT 1 FROM chat_histories WHERE chat_id=?1";
-  sqlite3_stmt *pSt;
-  int src;
-  cv_rc rc = db_stmt(pDb, zKept, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
-  else if( src!=SQLITE_ROW ) rc = db_rc(pDb, src);
-  db_reset(pSt);
-  return rc;
-}
-
 static cv_rc import_job(struct cv_db *pDb, void *pArg){
   struct import_args *a = pArg;
   int i, j;

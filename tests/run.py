@@ -24,6 +24,7 @@ failure. Exit code: 0 only when nothing failed and something ran.
 import argparse
 import glob
 import importlib.util
+import json
 import os
 import re
 import signal
@@ -46,9 +47,14 @@ UNIT_GLOB = "build/asan/tests/test_*"
 #   ("web", ["node", "tests/web/run.mjs"], 600),
 EXTRA_SUITES = [
     ("web", ["bash", "tests/web/run.sh"], 900),
+    # libFuzzer harnesses (tests/fuzz/): regressions replayed, then ~20 s of fuzzing each
+    ("tests/fuzz", [sys.executable, "tests/fuzz/run_smoke.py"], 900),
 ]
 
 SUMMARY_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
+RESULT_RE = re.compile(r"^(ok|FAIL|skip) (\S+?)(?::| \(|$)(.*)$")
+RESULTS_PATH = os.path.join(ROOT, "build", "test-results.json")   # read by tests/report.py
+STATS_PATH = os.path.join(ROOT, "build", "test-stats.jsonl")      # tests/lib/cvstats.py
 JOBS = 2                    # 2 shared cores: two suites at a time
 MODULE_TIMEOUT = 900        # a whole module (child process), seconds
 DEFAULT_TEST_TIMEOUT = 120  # one test, seconds (SIGALRM in the child)
@@ -265,6 +271,14 @@ def main():
     lock = threading.Lock()
     totals = [0, 0]
     t0 = time.monotonic()
+    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "long": bool(os.environ.get("CHATVAULT_LONG")), "binary": os.environ.get("CHATVAULT_BIN"),
+               "argv": sys.argv[1:], "suites": [], "tests": []}
+    try:
+        os.makedirs(os.path.dirname(STATS_PATH), exist_ok=True)
+        open(STATS_PATH, "w").close()
+    except OSError:
+        pass
 
     def report(res):
         s, out, passed, failed, extra, secs = res
@@ -277,6 +291,13 @@ def main():
             print("# %s: %d passed, %d failed (%.1fs)" % (s.name, passed, failed, secs), flush=True)
             totals[0] += passed
             totals[1] += failed
+            results["suites"].append({"name": s.name, "passed": passed, "failed": failed,
+                                      "seconds": round(secs, 1)})
+            for line in out.splitlines() + ([extra] if extra else []):
+                m = RESULT_RE.match(line)
+                if m:
+                    results["tests"].append({"suite": s.name, "status": m.group(1), "name": m.group(2),
+                                             "detail": m.group(3).strip(" :")[:300]})
 
     parallel = [s for s in suites if not s.serial]
     serial = [s for s in suites if s.serial]
@@ -286,6 +307,12 @@ def main():
     for s in serial:
         report(run_suite(s))
     print("# total time %.1fs" % (time.monotonic() - t0))
+    results.update(passed=totals[0], failed=totals[1], seconds=round(time.monotonic() - t0, 1))
+    try:
+        with open(RESULTS_PATH, "w") as f:
+            json.dump(results, f, indent=1)
+    except OSError as e:
+        print("# cannot write %s: %s" % (RESULTS_PATH, e))
     print("%d passed, %d failed" % (totals[0], totals[1]), flush=True)
     sys.exit(1 if totals[1] or not totals[0] else 0)
 
