@@ -80,6 +80,20 @@ static cv_rc history_build(const char *zMessages, int nBudgetChars, struct histo
   return CV_OK;
 }
 
+/* The messages handed to the responder: for a model, the budgeted history; the offline
+** responder reads only the new message, so it gets that alone and the chat is not parsed. */
+static cv_rc history_for(const struct cv_config *pCfg, const char *zMessages,
+                         const char *zContent, struct history *h){
+  if( pCfg->zLlmUrl ) return history_build(zMessages, pCfg->llmHistoryChars, h);
+  memset(h, 0, sizeof *h);
+  h->aMsg = calloc(1, sizeof *h->aMsg);
+  if( !h->aMsg ) return CV_NOMEM;
+  h->aMsg[0].zRole = "user";
+  h->aMsg[0].zContent = zContent;
+  h->nMsg = 1;
+  return CV_OK;
+}
+
 static void llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL){
   memset(pL, 0, sizeof *pL);
   pL->zUrl = pCfg->zLlmUrl;
@@ -180,12 +194,13 @@ cv_rc complete_chat(struct cv_store *pS, const struct cv_config *pCfg,
   }
   zSystem = system_prompt(&saved, bCh ? &ch : NULL, bSc ? &sc : NULL, bPe ? &pe : NULL, &rc);
   if( rc ) goto out;
-  rc = history_build(saved.zMessages, pCfg->llmHistoryChars, &h);
+  rc = history_for(pCfg, saved.zMessages, t->zContent, &h);
   if( rc ) goto out;
   memset(&req, 0, sizeof req);
   req.zSystem = zSystem;
   req.aMsg = h.aMsg;
   req.nMsg = h.nMsg;
+  req.bFirstTurn = saved.nMessages<=1;
   req.zCharacterName = bCh ? ch.zName : saved.zCharacterName;
   req.zCharacterGreeting = bCh ? ch.zGreeting : NULL;
 
@@ -247,11 +262,12 @@ cv_rc complete_thread(struct cv_store *pS, const struct cv_config *pCfg, int64_t
   *peStage = CV_TURN_REPLY;
   rc = store_threads_get(pS, userId, threadId, &cur);
   if( rc ) goto out;
-  rc = history_build(cur.zMessages, pCfg->llmHistoryChars, &h);
+  rc = history_for(pCfg, cur.zMessages, zContent, &h);
   if( rc ) goto out;
   memset(&req, 0, sizeof req);
   req.aMsg = h.aMsg;
   req.nMsg = h.nMsg;
+  req.bFirstTurn = ap.index==0;
   llm_config(pCfg, &lc);
   rc = llm_reply(&lc, &req, xDelta, pCtx, &zReply, &bOffline);
   if( rc ) goto out;

@@ -34,6 +34,8 @@ struct cv_llm_request {
   int nMsg;
   const char *zCharacterName;      /* for the offline responder (may be NULL) */
   const char *zCharacterGreeting;  /* for the offline responder (may be NULL) */
+  int bFirstTurn;                  /* the conversation's first user message: the offline
+                                   ** responder greets with zCharacterGreeting */
 };
 
 /* Called with each piece of the reply as it arrives (z[0..n), not NUL-terminated).

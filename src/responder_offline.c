@@ -31,15 +31,15 @@ cv_rc responder_offline_reply(const struct cv_llm_request *pReq, cv_llm_delta_fn
   const char *zName = pReq->zCharacterName && *pReq->zCharacterName ? pReq->zCharacterName : NULL;
   struct cv_buf b;
   size_t nQuote;
-  int i, nUser = 0, bSending = xDelta!=NULL;
+  int i, bSending = xDelta!=NULL;
   cv_rc rc = CV_OK;
   for(i=0; i<pReq->nMsg; i++){
-    if( strcmp(pReq->aMsg[i].zRole, "user")==0 ){ zLast = pReq->aMsg[i].zContent; nUser++; }
+    if( strcmp(pReq->aMsg[i].zRole, "user")==0 ) zLast = pReq->aMsg[i].zContent;
   }
   buf_init(&b, 1<<20);
   rc = buf_append(&b, "[offline responder] ", 20);
   if( rc==CV_OK && zName ) rc = buf_appendf(&b, "%s: ", zName);
-  if( rc==CV_OK && nUser<=1 && pReq->zCharacterGreeting && *pReq->zCharacterGreeting ){
+  if( rc==CV_OK && pReq->bFirstTurn && pReq->zCharacterGreeting && *pReq->zCharacterGreeting ){
     rc = buf_appendf(&b, "%s ", pReq->zCharacterGreeting);
   }
   nQuote = util_utf8_prefix_len(zLast, 80);

@@ -293,11 +293,16 @@ def main():
             totals[1] += failed
             results["suites"].append({"name": s.name, "passed": passed, "failed": failed,
                                       "seconds": round(secs, 1)})
+            notes = []   # indented lines a test printed before its result line
             for line in out.splitlines() + ([extra] if extra else []):
                 m = RESULT_RE.match(line)
                 if m:
                     results["tests"].append({"suite": s.name, "status": m.group(1), "name": m.group(2),
-                                             "detail": m.group(3).strip(" :")[:300]})
+                                             "detail": m.group(3).strip(" :")[:300],
+                                             "notes": notes})
+                    notes = []
+                elif line.startswith("  ") and line.strip() and not line.startswith("   "):
+                    notes.append(line.strip()[:500])
 
     parallel = [s for s in suites if not s.serial]
     serial = [s for s in suites if s.serial]
