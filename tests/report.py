@@ -116,6 +116,37 @@ def main():
         figures = "; ".join(t.get("notes") or []) or "once"
         w("| `%s` | %s | %s | %s |" % (cell(name.split(".", 1)[1]), cell(docs[name]), cell(figures), cell(result)))
     w("")
+    # --- the last long run
+    lres = load_json("build/test-results-long.json", None)
+    if lres:
+        w("## Long parts (last `CHATVAULT_LONG=1` run)")
+        w("")
+        w("From `build/test-results-long.json` (started %s UTC): **%d passed, %d failed** in %.0f s "
+          "(tests run: %s)." % (lres.get("started", "?"), lres.get("passed", 0), lres.get("failed", 0),
+                                 lres.get("seconds", 0), " ".join(lres.get("argv") or ["all"])))
+        w("")
+        w("| test | what it tried | how many times / figures | result |")
+        w("|---|---|---|---|")
+        for t in lres.get("tests", []):
+            if t["status"] == "skip" or t["name"] not in docs:
+                continue
+            result = "pass" if t["status"] == "ok" else "**FAIL**: " + t.get("detail", "")[:200]
+            w("| `%s` | %s | %s | %s |" % (cell(t["name"].split(".", 1)[1]), cell(docs[t["name"]]),
+                                          cell("; ".join(t.get("notes") or []) or "once"), cell(result)))
+        w("")
+    vres = load_json("build/test-results-valgrind.json", None)
+    if vres:
+        w("## Under valgrind memcheck (`make test-valgrind`)")
+        w("")
+        w("Last run started %s UTC: the API and CLI suites with every chatvault process under "
+          "`valgrind --leak-check=full --error-exitcode=99`: **%d passed, %d failed** in %.0f s."
+          % (vres.get("started", "?"), vres.get("passed", 0), vres.get("failed", 0), vres.get("seconds", 0)))
+        fails = [t for t in vres.get("tests", []) if t["status"] == "FAIL"]
+        if fails:
+            w("")
+            for t in fails:
+                w("- FAIL `%s`: %s" % (t["name"], cell(t.get("detail", "")[:300])))
+        w("")
     # --- fuzzing
     w("## Fuzzing (libFuzzer + ASan + UBSan)")
     w("")

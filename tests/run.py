@@ -2,8 +2,10 @@
 """chatvault's test runner: runs every suite and prints the closing line `N passed, N failed`.
 
 Suites:
-- Python modules tests/api/test_*.py and tests/cli/test_*.py. A test is a module-level function
+- Python modules tests/api/, tests/cli/ and tests/fault/test_*.py. A test is a module-level function
   named test_*; a module may define setup_module()/teardown_module() (e.g. to share one server),
+  after_test(name) (after each test that passed; lines printed with a two-space indent become
+  the test's figures in build/test-results.json, read by tests/report.py),
   TEST_TIMEOUT (seconds per test, default 120; a test's own `timeout` attribute wins) and SERIAL = True (run it while nothing else runs).
   Each module runs in its own child process (`run.py --module FILE`), two at a time.
 - C unit tests: every executable build/asan/tests/test_* (built by `make asan`).
@@ -19,6 +21,7 @@ failure. Exit code: 0 only when nothing failed and something ran.
   /usr/bin/python3 tests/run.py tests/api/test_threads.py -v
   CHATVAULT_BIN=build/chatvault tests/run.py    # against the release binary
   CHATVAULT_LONG=1 tests/run.py                 # also the tests marked long
+  CHATVAULT_SKIP=name1,name2 tests/run.py       # skip tests whose name contains one of these
 """
 
 import argparse
@@ -53,8 +56,14 @@ EXTRA_SUITES = [
 
 SUMMARY_RE = re.compile(r"^\s*(\d+) passed, (\d+) failed\s*$")
 RESULT_RE = re.compile(r"^(ok|FAIL|skip) (\S+?)(?::| \(|$)(.*)$")
-RESULTS_PATH = os.path.join(ROOT, "build", "test-results.json")   # read by tests/report.py
-STATS_PATH = os.path.join(ROOT, "build", "test-stats.jsonl")      # tests/lib/cvstats.py
+# Machine-readable results, read by tests/report.py: build/test-results.json for a whole run,
+# build/test-results-long.json for a whole CHATVAULT_LONG=1 run, build/test-results-partial.json
+# when only some modules or tests ran (so that those do not replace a whole run's figures);
+# $CHATVAULT_RESULTS names another file. Figures recorded by tests (tests/lib/cvstats.py) go to the
+# matching build/test-stats*.jsonl, which the run empties first.
+_SUFFIX = "-long" if os.environ.get("CHATVAULT_LONG") else ""
+RESULTS_PATH = os.path.join(ROOT, "build", "test-results%s.json" % _SUFFIX)
+STATS_PATH = os.path.join(ROOT, "build", "test-stats%s.jsonl" % _SUFFIX)
 JOBS = 2                    # 2 shared cores: two suites at a time
 MODULE_TIMEOUT = 900        # a whole module (child process), seconds
 DEFAULT_TEST_TIMEOUT = 120  # one test, seconds (SIGALRM in the child)
@@ -136,6 +145,10 @@ def run_module(path, kfilter, verbose):
             print("FAIL %s: setup_module: %s" % (full, reason_of(setup_err, path)), flush=True)
             failed += 1
             continue
+        skips = [x for x in os.environ.get("CHATVAULT_SKIP", "").split(",") if x]
+        if any(x in full for x in skips):
+            print("skip %s: named in CHATVAULT_SKIP" % full, flush=True)
+            continue
         if getattr(f, "long_test", False) and not os.environ.get("CHATVAULT_LONG"):
             print("skip %s: long test (set CHATVAULT_LONG=1)" % full, flush=True)
             continue
@@ -143,6 +156,8 @@ def run_module(path, kfilter, verbose):
         signal.alarm(int(getattr(f, "timeout", limit)))
         try:
             f()
+            if hasattr(mod, "after_test"):
+                mod.after_test(n)   # e.g. prints "  N requests": the test's figures in the results
         except Exception as e:
             signal.alarm(0)
             failed += 1
@@ -271,6 +286,12 @@ def main():
     lock = threading.Lock()
     totals = [0, 0]
     t0 = time.monotonic()
+    global RESULTS_PATH, STATS_PATH
+    if a.paths or a.k or a.no_unit:
+        RESULTS_PATH = RESULTS_PATH.replace(".json", "-partial.json")
+        STATS_PATH = STATS_PATH.replace(".jsonl", "-partial.jsonl")
+    RESULTS_PATH = os.environ.get("CHATVAULT_RESULTS") or RESULTS_PATH
+    os.environ["CHATVAULT_STATS"] = STATS_PATH   # the test modules' cvstats writes there
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "long": bool(os.environ.get("CHATVAULT_LONG")), "binary": os.environ.get("CHATVAULT_BIN"),
                "argv": sys.argv[1:], "suites": [], "tests": []}

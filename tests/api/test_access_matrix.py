@@ -29,6 +29,14 @@ SECRETS = []    # strings of A's data that must never reach B
 T = "/api/v1/chat-threads"
 
 
+N_REQ = [0]
+
+
+def after_test(name):
+    print("  %d requests" % N_REQ[0])
+    N_REQ[0] = 0
+
+
 def setup_module():
     global SRV, B_TOKEN
     SRV = cv.Server()
@@ -58,6 +66,12 @@ def setup_module():
     SECRETS.append(A["chat"])
     c.close()
     _, B_TOKEN, _ = cv.new_user(SRV, "intruder")
+    plain = SRV.req
+
+    def counted(*a, **kw):
+        N_REQ[0] += 1
+        return plain(*a, **kw)
+    SRV.req = counted
 
 
 def teardown_module():
@@ -128,6 +142,7 @@ def test_matrix_path_ids():
 
 
 def test_matrix_body_ids():
+    """Chat ids in bodies (/api/chat plain and streamed, rename, delete, upper-cased id) of user A as user B: 403; another user's persona: 404; unknown ids: 404."""
     chat = A["chat"]
     for method, path, body, want in [
         ("POST", "/api/chat", {"chat_id": chat, "message": "pwned"}, 403),
@@ -144,6 +159,7 @@ def test_matrix_body_ids():
 
 
 def test_lists_of_b_hold_nothing_of_a():
+    """Every list and profile route as user B (threads, history, personas, me, recommended, import): nothing of A."""
     for path in (T, T + "?limit=200", "/api/chat-history", "/api/chat-history?limit=100",
                  "/api/personas", "/api/users/me", "/api/v1/auth/me", "/api/characters/recommended"):
         r = as_b("GET", path)
@@ -154,6 +170,7 @@ def test_lists_of_b_hold_nothing_of_a():
 
 
 def test_a_data_unchanged_after_b():
+    """After all of B's attempts: A's thread, character and chat are unchanged."""
     c = cv.Client(SRV, A["token"])
     r = expect(c.get(T + "/%d" % A["thread"]), 200)
     assert r.json["title"].startswith("title SECRET-"), r
@@ -180,11 +197,12 @@ def all_401(token, what, header=None):
 
 
 def test_malformed_tokens_401():
+    """17 malformed Authorization headers x 5 routes: 401 with WWW-Authenticate."""
     good = A["token"]
     for h in ["", "Bearer", "Bearer ", "bearer", "Basic dXNlcjpwYXNz", "Bearer " + good + "x",
               "Bearer " + good[:-1], "Bearer " + good[::-1], "Bearer  " + good + " junk",
               "Bearer " + "A" * 43, "Bearer " + "A" * 4000,
-              "Bearer " + good.replace("A", "%41"), "Token " + good, "Bearer " + good + "==",
+              "Bearer %%%02X%s" % (ord(good[0]), good[1:]), "Token " + good, "Bearer " + good + "==",
               "Bearer ../../etc/passwd", "Bearer ' OR 1=1 --"]:
         all_401(None, "malformed header %r" % h[:50], header=h)
     r = SRV.req("GET", "/api/v1/auth/me")
@@ -195,6 +213,7 @@ def test_malformed_tokens_401():
 
 
 def test_revoked_token_401():
+    """A logged-out token x 5 routes: 401; the user's other token still works."""
     email = cv.unique_email("revoke")
     cv.register(SRV, email)
     tok = cv.login(SRV, email).json["access_token"]
@@ -205,6 +224,7 @@ def test_revoked_token_401():
 
 
 def test_deleted_users_token_401():
+    """Both tokens of a deleted user x 5 routes: 401; their thread gone; login 401."""
     email = cv.unique_email("deleted")
     cv.register(SRV, email)
     tok = cv.login(SRV, email).json["access_token"]
@@ -222,6 +242,7 @@ def test_deleted_users_token_401():
 
 
 def test_expired_token_and_other_servers_token_401():
+    """Another server's token; a token past --token-ttl 2s: 401."""
     with cv.Server(args=["--token-ttl", "2s"]) as s2:
         email = cv.unique_email("exp")
         cv.register(s2, email)
@@ -239,6 +260,7 @@ def test_expired_token_and_other_servers_token_401():
 # ---------------------------------------------------------------------------------------------
 
 def test_login_rate_limit_holds_under_guessing_loop():
+    """15 wrong passwords for one email: 10 x 401 then 429 with Retry-After, even for the right password; other accounts unaffected."""
     email = cv.unique_email("guess")
     cv.register(SRV, email)
     codes = []
@@ -260,7 +282,7 @@ def test_login_rate_limit_holds_under_guessing_loop():
 
 
 def test_login_timing_wrong_password_vs_unknown_email():
-    """Reports the medians; asserts only a loose bound (2x) since the machine is shared."""
+    """Wrong password vs unknown email, 8 logins each: medians reported; only a loose bound (2x) asserted (shared machine)."""
     emails = []
     for i in range(3):
         e = cv.unique_email("timing")
@@ -312,6 +334,7 @@ def raw_get(path):
 
 
 def test_static_path_traversal():
+    """28 traversal probes (/../, %2e%2e, ..%2f, %5c, double encoding, overlong UTF-8, schema.sql, /proc): only embedded files or 4xx."""
     index = expect(SRV.req("GET", "/"), 200).body
     known = {index}
     for name in ("app.js", "style.css", "http.js", "markdown.js"):
@@ -329,6 +352,7 @@ def test_static_path_traversal():
               b"/" + b"a" * 300, b"/app.js%00.png", b"/index.html?../../etc/passwd"]
     for p in probes:
         st, got = raw_get(p)
+        N_REQ[0] += 1
         body = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
         assert st is None or st < 500, "%r: %r" % (p, got[:300])
         for bad in (b"root:", b"CREATE TABLE", b"PATH=", b"[core]"):

@@ -41,6 +41,7 @@ def umount(d):
 
 
 def test_disk_full_507_reads_go_on_and_recovery():
+    """Database on a 2 MiB tmpfs filled by 20 KB appends: 507 with a clear message, nothing of a 507 kept, reads go on; space freed: writes succeed; check clean."""
     d, err = mount_tmpfs("2m")
     if d is None:
         print("skip fault.test_disk_full: cannot mount a tmpfs here (%s): run as root with "

@@ -289,6 +289,7 @@ def one_round(k, seed):
 
 
 def test_kill9_mixed_load_rounds():
+    """kill -9 of server and importer at a random moment under mixed writes (creates, appends, renames, replaces, deletes, /api/chat, chat rename/delete, import-legacy); then check, every acknowledged write present, legacy rows whole, re-import exact."""
     base = int(os.environ.get("CHATVAULT_SEED", str(int(time.time()))))
     total = 0
     for k in range(ROUNDS):

@@ -103,23 +103,28 @@ def check_variant(variant, want_status):
 
 
 def test_upstream_hangs_504():
+    """Upstream never answers: /api/chat, streamed /api/chat, /complete end within timeout+3 s with 504 (or an error event); user messages kept."""
     dt = check_variant("hang", (504,))
     print("  hang: slowest answer %.1fs (timeout %ds)" % (dt, LLM_TIMEOUT))
 
 
 def test_upstream_resets_502():
+    """Upstream resets mid-stream (TCP RST): 502 / error event, user messages kept."""
     check_variant("reset", (502,))
 
 
 def test_upstream_garbage_502():
+    """Upstream streams binary junk and HTML: 502 / error event, user messages kept."""
     check_variant("garbage", (502,))
 
 
 def test_upstream_too_slow_504():
+    """Upstream slower than --llm-timeout (1 s per delta): 504 / error event, user messages kept."""
     check_variant("slow", (504,))
 
 
 def test_hanging_upstream_frees_workers():
+    """16 hanging upstream calls at once: all 504 in time, /healthz under 1 s meanwhile, then 24 parallel requests served; 16 user messages kept."""
     with cv.Server(args=["--llm-url", FAKE.variant_url("hang"), "--llm-timeout", str(LLM_TIMEOUT),
                          "--threads", "24"]) as srv:
         _, tok, _ = cv.new_user(srv, "llm-many")

@@ -188,6 +188,7 @@ def probe(srv, token, tid):
 
 
 def test_keepalive_crowd_and_slow_clients_do_not_starve_others():
+    """Keep-alive crowd + slow (1 byte / 2 s) clients, twice, on default options and a 1024-descriptor soft limit: probes (healthz, thread read) under 1 s, no stalls, RSS bounded, no growth from crowd to crowd, fds back."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 4 * (N_KEEP + N_SLOW) + 1000
     if soft < want:

@@ -25,6 +25,7 @@ T = "/api/v1/chat-threads"
 
 
 def test_locked_database_503_retry_after_then_resumes():
+    """Another process holds BEGIN EXCLUSIVE: writes 503 + Retry-After after the busy timeout, reads go on; lock released: writes succeed, check clean."""
     with cv.Server() as srv:
         _, tok, _ = cv.new_user(srv, "lock")
         c = cv.Client(srv, tok, timeout=60)
@@ -75,6 +76,7 @@ def start_fails(db, what):
 
 
 def test_bad_database_locations_exit_1_with_a_message():
+    """Missing directory, a directory as the file, a non-SQLite file, a read-only tmpfs: exit 1 with a message, no crash or sanitizer report."""
     d = tempfile.mkdtemp(prefix="cv-start-")
     msgs = []
     try:

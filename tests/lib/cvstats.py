@@ -1,5 +1,5 @@
 """Figures a test wants in docs/reliability.md ("how many times"): record_stat() appends one JSON
-line to build/test-stats.jsonl (tests/run.py empties it at the start of a full run;
+line to build/test-stats.jsonl, or -long.jsonl in a CHATVAULT_LONG=1 run (tests/run.py empties it at the start of a full run;
 tests/report.py reads it)."""
 
 import json
@@ -7,7 +7,9 @@ import os
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PATH = os.path.join(ROOT, "build", "test-stats.jsonl")
+# tests/run.py tells its modules where (CHATVAULT_STATS); run alone, a module writes here
+PATH = os.environ.get("CHATVAULT_STATS") or os.path.join(
+    ROOT, "build", "test-stats%s.jsonl" % ("-long" if os.environ.get("CHATVAULT_LONG") else ""))
 
 
 def record_stat(name, **figures):
