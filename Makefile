@@ -3,7 +3,8 @@
 #   make            build build/chatvault (installs missing Debian build packages, fetches vendor/)
 #   make run        build, then serve on 127.0.0.1:8080 with a demo database (./chatvault-demo.db)
 #   make test       build release + ASan/UBSan binaries and run every test (tests/run.py)
-#   make test-long  the long fault/load parts too
+#   make test-long  everything again with the long fault/load parts, then the suites under
+#                   valgrind, then docs/reliability.md from the results
 #   make bench      benchmarks (bench/run.sh), never part of the test command
 #   make fuzz       libFuzzer harnesses, long runs
 #   make clean
@@ -34,7 +35,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-long bench fuzz deps vendor clean check-ldd unit
+.PHONY: all asan run test test-long bench deps vendor clean check-ldd unit
 all: $(B)/chatvault
 
 deps:
@@ -107,6 +108,8 @@ test: $(B)/chatvault asan
 test-long: $(B)/chatvault asan
 	@tools/deps.sh test
 	CHATVAULT_LONG=1 $(PYTHON) tests/run.py
+	$(MAKE) --no-print-directory test-valgrind
+	$(PYTHON) tests/report.py
 
 bench: $(B)/chatvault
 	@tools/deps.sh bench
@@ -114,3 +117,6 @@ bench: $(B)/chatvault
 
 clean:
 	rm -rf $(B)
+
+# libFuzzer harnesses, valgrind run and the reliability report (issue 5)
+include tests/fuzz/fuzz.mk

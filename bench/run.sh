@@ -28,6 +28,7 @@
 #      GATE_MAX=0  when >0, before each run wait up to GATE_MAX s for other processes to use
 #                  < QUIET_PCT (10) % of the machine; other_pct is recorded either way
 #      KEEP=1      keep the scratch directory (databases, logs)
+#      CV_FLAGS="--threads 128"  extra serve flags for every chatvault instance
 #      CHATVAULT=build/chatvault  PEER_BENCH=../shared/peer-bench
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -77,7 +78,7 @@ trap 'exit 130' INT TERM
 # --- chatvault instances: start_cv NAME DB [serve flags...]  (pid in $WORK/NAME.pid)
 start_cv() {
   local name=$1 db=$2 pid i; shift 2
-  "$CV" serve --db "$db" --listen 127.0.0.1:0 --access-log off "$@" \
+  "$CV" serve --db "$db" --listen 127.0.0.1:0 --access-log off ${CV_FLAGS:-} "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   pid=$!
   echo "$pid" >"$WORK/$name.pid"
