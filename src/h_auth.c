@@ -114,7 +114,7 @@ int h_auth_login(struct cv_req *r){
   if( pOut && pUser
    && cJSON_AddStringToObject(pOut, "access_token", zToken)
    && cJSON_AddStringToObject(pOut, "token_type", "bearer")
-   && cJSON_AddNumberToObject(pOut, "expires_in", (double)(r->pApp->pCfg->tokenTtlMs/1000)) ){
+   && render_add_int(pOut, "expires_in", (long long)(r->pApp->pCfg->tokenTtlMs/1000)) ){
     cJSON_AddItemToObject(pOut, "user", pUser);
     pUser = NULL;
     http_reply_json(r, 200, pOut, NULL);

@@ -234,7 +234,7 @@ int h_threads_complete(struct cv_req *r){
   }
   pOut = cJSON_CreateObject();
   pThread = render_thread(&th);
-  if( !pOut || !pThread || !cJSON_AddNumberToObject(pOut, "thread_id", (double)id)
+  if( !pOut || !pThread || !render_add_int(pOut, "thread_id", (long long)(id))
    || !cJSON_AddStringToObject(pOut, "reply", zReply)
    || !cJSON_AddItemToObject(pOut, "thread", pThread) ){
     cJSON_Delete(pThread);
@@ -328,9 +328,9 @@ int h_chat_history(struct cv_req *r){
     http_reply_rc(r, CV_NOMEM, NULL);
     goto out;
   }
-  if( !cJSON_AddNumberToObject(pOut, "page", (double)page)
-   || !cJSON_AddNumberToObject(pOut, "limit", (double)limit)
-   || !cJSON_AddNumberToObject(pOut, "total", (double)total) ){
+  if( !render_add_int(pOut, "page", (long long)(page))
+   || !render_add_int(pOut, "limit", (long long)(limit))
+   || !render_add_int(pOut, "total", (long long)(total)) ){
     http_reply_rc(r, CV_NOMEM, NULL);
     goto out;
   }

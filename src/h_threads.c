@@ -266,13 +266,13 @@ int h_threads_import(struct cv_req *r){
     cJSON *pCid = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(pItem, "client_id"), 1);
     if( !pT || !pCid ){ cJSON_Delete(pT); cJSON_Delete(pCid); ok = 0; break; }
     cJSON_AddItemToObject(pT, "client_id", pCid);
-    cJSON_AddNumberToObject(pT, "id", (double)aItem[i].id);
+    render_add_int(pT, "id", (long long)(aItem[i].id));
     cJSON_AddItemToArray(pList, pT);
     nImported += aItem[i].bImported;
     i++;
   }
-  if( !ok || !cJSON_AddNumberToObject(pOut, "imported", nImported)
-   || !cJSON_AddNumberToObject(pOut, "skipped", n - nImported) ){
+  if( !ok || !render_add_int(pOut, "imported", (long long)(nImported))
+   || !render_add_int(pOut, "skipped", (long long)(n - nImported)) ){
     http_reply_rc(r, CV_NOMEM, NULL);
     goto out;
   }

@@ -3,6 +3,8 @@
 ** written in exactly one place.
 */
 #include "render.h"
+
+#include <stdio.h>
 #include "store_catalog.h"
 #include "store_chats.h"
 #include "store_threads.h"
@@ -15,6 +17,12 @@ int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson){
   return 1;
 }
 
+int render_add_int(cJSON *pObj, const char *zKey, long long v){
+  char z[24];
+  snprintf(z, sizeof z, "%lld", v);
+  return render_add_raw(pObj, zKey, z);
+}
+
 int render_add_str(cJSON *pObj, const char *zKey, const char *z){
   return z ? cJSON_AddStringToObject(pObj, zKey, z)!=NULL
            : cJSON_AddNullToObject(pObj, zKey)!=NULL;
@@ -23,7 +31,7 @@ int render_add_str(cJSON *pObj, const char *zKey, const char *z){
 cJSON *render_user(const struct cv_user *u){
   cJSON *p = cJSON_CreateObject();
   if( !p ) return NULL;
-  if( !cJSON_AddNumberToObject(p, "id", (double)u->id)
+  if( !render_add_int(p, "id", (long long)(u->id))
    || !render_add_str(p, "email", u->zEmail)
    || !render_add_str(p, "display_name", u->zDisplayName)
    || !render_add_str(p, "created_at", u->zCreatedAt) ){
@@ -36,8 +44,8 @@ cJSON *render_user(const struct cv_user *u){
 cJSON *render_thread(const struct cv_thread *t){
   cJSON *p = cJSON_CreateObject();
   if( !p ) return NULL;
-  if( !cJSON_AddNumberToObject(p, "id", (double)t->id)
-   || !cJSON_AddNumberToObject(p, "user_id", (double)t->userId)
+  if( !render_add_int(p, "id", (long long)(t->id))
+   || !render_add_int(p, "user_id", (long long)(t->userId))
    || !render_add_str(p, "title", t->zTitle)
    || !render_add_raw(p, "messages", t->zMessages ? t->zMessages : "[]")
    || !render_add_str(p, "created_at", t->zCreatedAt)
@@ -51,11 +59,11 @@ cJSON *render_thread(const struct cv_thread *t){
 cJSON *render_thread_summary(const struct cv_thread *t){
   cJSON *p = cJSON_CreateObject();
   if( !p ) return NULL;
-  if( !cJSON_AddNumberToObject(p, "id", (double)t->id)
+  if( !render_add_int(p, "id", (long long)(t->id))
    || !render_add_str(p, "title", t->zTitle)
    || !render_add_str(p, "created_at", t->zCreatedAt)
    || !render_add_str(p, "updated_at", t->zUpdatedAt)
-   || !cJSON_AddNumberToObject(p, "message_count", (double)t->nMessages) ){
+   || !render_add_int(p, "message_count", (long long)(t->nMessages)) ){
     cJSON_Delete(p);
     return NULL;
   }
@@ -65,8 +73,8 @@ cJSON *render_thread_summary(const struct cv_thread *t){
 cJSON *render_append(long long threadId, const struct cv_append *a, const char *zMessage){
   cJSON *p = cJSON_CreateObject();
   if( !p ) return NULL;
-  if( !cJSON_AddNumberToObject(p, "thread_id", (double)threadId)
-   || !cJSON_AddNumberToObject(p, "index", (double)a->index)
+  if( !render_add_int(p, "thread_id", (long long)(threadId))
+   || !render_add_int(p, "index", (long long)(a->index))
    || !render_add_raw(p, "message", zMessage)
    || !render_add_str(p, "title", a->zTitle)
    || !render_add_str(p, "updated_at", a->zUpdatedAt) ){
@@ -80,7 +88,7 @@ cJSON *render_item(const struct cv_item *it){
   cJSON *p = cJSON_CreateObject();
   int ok;
   if( !p ) return NULL;
-  ok = cJSON_AddNumberToObject(p, "id", (double)it->id)!=NULL
+  ok = render_add_int(p, "id", (long long)(it->id))
     && render_add_str(p, "name", it->zName);
   if( ok && it->eKind!=CV_KIND_PERSONA ){
     ok = render_add_str(p, "picture", it->zPicture ? it->zPicture : "");
@@ -96,7 +104,7 @@ cJSON *render_item(const struct cv_item *it){
 
 /* Add an id, or null when 0. 0 on OOM. */
 static int add_id(cJSON *pObj, const char *zKey, long long id){
-  return id ? cJSON_AddNumberToObject(pObj, zKey, (double)id)!=NULL
+  return id ? render_add_int(pObj, zKey, id)
             : cJSON_AddNullToObject(pObj, zKey)!=NULL;
 }
 

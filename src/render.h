@@ -46,6 +46,11 @@ cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a
 /* Add the JSON text zJson (trusted, valid) to pObj under zKey. 0 on OOM. */
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson);
 
+/* Add an integer. Printed as an integer directly: cJSON's own number printing formats
+** every number with "%1.15g" and parses it back to check precision, a third of the cost of
+** rendering a list. 0 on OOM. */
+int render_add_int(cJSON *pObj, const char *zKey, long long v);
+
 /* Add a string, or null when z is NULL. 0 on OOM. */
 int render_add_str(cJSON *pObj, const char *zKey, const char *z);
 
