@@ -268,8 +268,10 @@ test('errors: server and network failures are shown with their detail', async (t
   await page.unroute(/\/api\/v1\/chat-threads(\/\d+\/complete)?$/);
   assertEqual(await page.getByTestId('composer').inputValue(), 'Is anyone there?', 'the unsent text is given back');
 
-  // A validation error (422) shows FastAPI's detail in words.
-  await page.route(/\/api\/v1\/chat-threads$/, (route) => route.fulfill({
+  // A validation error (422) shows FastAPI's detail in words. Whether the page creates the
+  // thread first or already has it (the create may have gone through before the network
+  // was cut), the next call it makes answers 422.
+  await page.route(/\/api\/v1\/chat-threads(\/\d+\/complete)?$/, (route) => route.fulfill({
     status: 422, contentType: 'application/json',
     body: JSON.stringify({ detail: [{ loc: ['body', 'title'], msg: 'String should have at most 255 characters', type: 'string_too_long' }] }),
   }));
