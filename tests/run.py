@@ -21,6 +21,7 @@ failure. Exit code: 0 only when nothing failed and something ran.
   /usr/bin/python3 tests/run.py tests/api/test_threads.py -v
   CHATVAULT_BIN=build/chatvault tests/run.py    # against the release binary
   CHATVAULT_LONG=1 tests/run.py                 # also the tests marked long
+  CHATVAULT_LONG=1 CHATVAULT_LONG_ONLY=1 tests/run.py --no-unit   # only the long tests (CI)
   CHATVAULT_SKIP=name1,name2 tests/run.py       # skip tests whose name contains one of these
 """
 
@@ -152,6 +153,9 @@ def run_module(path, kfilter, verbose):
         if getattr(f, "long_test", False) and not os.environ.get("CHATVAULT_LONG"):
             print("skip %s: long test (set CHATVAULT_LONG=1)" % full, flush=True)
             continue
+        if os.environ.get("CHATVAULT_LONG_ONLY") and not (getattr(f, "long_test", False)
+                                                          or getattr(mod, "LONG_AWARE", False)):
+            continue   # CI's second pass: only long tests and modules that grow under LONG
         t0 = time.monotonic()
         signal.alarm(int(getattr(f, "timeout", limit)))
         try:

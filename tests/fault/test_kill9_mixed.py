@@ -35,6 +35,7 @@ from cv import expect  # noqa: E402
 
 T = "/api/v1/chat-threads"
 WORKERS = 4
+LONG_AWARE = True   # runs again, bigger, in the long pass (tests/run.py CHATVAULT_LONG_ONLY)
 ROUNDS = 20 if os.environ.get("CHATVAULT_LONG") else 5
 TEST_TIMEOUT = 1800 if os.environ.get("CHATVAULT_LONG") else 400
 LEGACY_ROWS = 400

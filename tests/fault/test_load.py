@@ -23,6 +23,7 @@ import cv  # noqa: E402
 from cv import expect  # noqa: E402
 from cvstats import record_stat  # noqa: E402
 
+LONG_AWARE = True   # runs again, bigger, in the long pass (tests/run.py CHATVAULT_LONG_ONLY)
 LONG = bool(os.environ.get("CHATVAULT_LONG"))
 N_KEEP = int(os.environ.get("CV_LOAD_KEEP", 1000 if LONG else 300))
 N_SLOW = int(os.environ.get("CV_LOAD_SLOW", 500 if LONG else 100))
