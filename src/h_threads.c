@@ -64,28 +64,25 @@ out:
 ** 200 [ChatThreadSummaryOut], newest updated_at first; X-Total-Count header. */
 int h_threads_list(struct cv_req *r){
   struct cv_verr e;
+  struct cv_buf b;
   int64_t limit, offset, total = 0;
   struct cv_thread *a = NULL;
-  int n = 0, i, ok;
-  cJSON *pArr = NULL;
+  int n = 0, ok;
   char zHdr[64];
   cv_rc rc;
   verr_init(&e);
+  buf_init(&b, (size_t)1<<26);
   ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
   ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
   if( !ok ){ http_reply_422(r, &e); goto out; }
   rc = store_threads_list(r->pApp->pStore, r->userId, (int)limit, offset, &a, &n, &total);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
-  pArr = cJSON_CreateArray();
-  for(i=0; pArr && i<n; i++){
-    cJSON *p = render_thread_summary(&a[i]);
-    if( !p ){ cJSON_Delete(pArr); pArr = NULL; break; }
-    cJSON_AddItemToArray(pArr, p);
-  }
+  rc = render_thread_summaries(&b, a, n);
+  if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
   snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
-  http_reply_json(r, 200, pArr, zHdr);
+  http_reply_raw(r, 200, "application/json", b.a, b.n, zHdr);
 out:
-  cJSON_Delete(pArr);
+  buf_free(&b);
   store_threads_free_list(a, n);
   verr_free(&e);
   return r->status;

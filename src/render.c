@@ -9,6 +9,7 @@
 #include "store_chats.h"
 #include "store_threads.h"
 #include "store_users.h"
+#include "util.h"
 
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson){
   cJSON *p = cJSON_CreateRaw(zJson);
@@ -50,20 +51,6 @@ cJSON *render_thread(const struct cv_thread *t){
    || !render_add_raw(p, "messages", t->zMessages ? t->zMessages : "[]")
    || !render_add_str(p, "created_at", t->zCreatedAt)
    || !render_add_str(p, "updated_at", t->zUpdatedAt) ){
-    cJSON_Delete(p);
-    return NULL;
-  }
-  return p;
-}
-
-cJSON *render_thread_summary(const struct cv_thread *t){
-  cJSON *p = cJSON_CreateObject();
-  if( !p ) return NULL;
-  if( !render_add_int(p, "id", (long long)(t->id))
-   || !render_add_str(p, "title", t->zTitle)
-   || !render_add_str(p, "created_at", t->zCreatedAt)
-   || !render_add_str(p, "updated_at", t->zUpdatedAt)
-   || !render_add_int(p, "message_count", (long long)(t->nMessages)) ){
     cJSON_Delete(p);
     return NULL;
   }
@@ -154,4 +141,50 @@ cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a
     return NULL;
   }
   return p;
+}
+
+cv_rc render_json_string(struct cv_buf *b, const char *z){
+  static const char hex[] = "0123456789abcdef";
+  const char *zRun = z;
+  cv_rc rc = buf_append(b, "\"", 1);
+  for(; rc==CV_OK && *z; z++){
+    unsigned char c = (unsigned char)*z;
+    char zEsc[7];
+    size_t nEsc = 2;
+    if( c>=0x20 && c!='"' && c!='\\' ) continue;
+    rc = buf_append(b, zRun, (size_t)(z - zRun));
+    zEsc[0] = '\\';
+    switch( c ){
+      case '"':  zEsc[1] = '"'; break;
+      case '\\': zEsc[1] = '\\'; break;
+      case '\b': zEsc[1] = 'b'; break;
+      case '\f': zEsc[1] = 'f'; break;
+      case '\n': zEsc[1] = 'n'; break;
+      case '\r': zEsc[1] = 'r'; break;
+      case '\t': zEsc[1] = 't'; break;
+      default:
+        zEsc[1] = 'u'; zEsc[2] = '0'; zEsc[3] = '0';
+        zEsc[4] = hex[c>>4]; zEsc[5] = hex[c&15];
+        nEsc = 6;
+    }
+    if( rc==CV_OK ) rc = buf_append(b, zEsc, nEsc);
+    zRun = z + 1;
+  }
+  if( rc==CV_OK ) rc = buf_append(b, zRun, (size_t)(z - zRun));
+  if( rc==CV_OK ) rc = buf_append(b, "\"", 1);
+  return rc;
+}
+
+cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n){
+  int i;
+  cv_rc rc = buf_append(b, "[", 1);
+  for(i=0; rc==CV_OK && i<n; i++){
+    rc = buf_appendf(b, "%s{\"id\":%lld,\"title\":", i ? "," : "", (long long)a[i].id);
+    if( rc==CV_OK ) rc = render_json_string(b, a[i].zTitle ? a[i].zTitle : "");
+    if( rc==CV_OK ) rc = buf_appendf(b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\","
+                                     "\"message_count\":%lld}", a[i].zCreatedAt, a[i].zUpdatedAt,
+                                     (long long)a[i].nMessages);
+  }
+  if( rc==CV_OK ) rc = buf_append(b, "]", 1);
+  return rc;
 }

@@ -7,6 +7,7 @@
 #define CV_RENDER_H
 
 #include <cJSON.h>
+#include "cv.h"
 
 struct cv_user;
 struct cv_thread;
@@ -20,8 +21,6 @@ cJSON *render_user(const struct cv_user *p);
 /* ChatThreadOut {id, user_id, title, messages, created_at, updated_at} */
 cJSON *render_thread(const struct cv_thread *p);
 
-/* ChatThreadSummaryOut {id, title, created_at, updated_at, message_count} */
-cJSON *render_thread_summary(const struct cv_thread *p);
 
 /* Append answer {thread_id, index, message, title, updated_at}; zMessage is JSON text. */
 cJSON *render_append(long long threadId, const struct cv_append *p, const char *zMessage);
@@ -42,6 +41,15 @@ cJSON *render_chat_entries(const struct cv_chat *a, int n);
 /* The older client's user response, exactly {id, email, display_name, created_at,
 ** chat_history:[entry...]} with the chats a[0..n) in the given order. */
 cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a, int n);
+
+/* The list answer [ChatThreadSummaryOut, ...] — each {id, title, created_at, updated_at,
+** message_count} — written straight into b as JSON text: the
+** hottest list path builds no cJSON tree (a tree costs ~8 allocations per summary). */
+struct cv_buf;
+cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
+
+/* Append z (valid UTF-8) to b as a JSON string literal, escaped as cJSON prints it. */
+cv_rc render_json_string(struct cv_buf *b, const char *z);
 
 /* Add the JSON text zJson (trusted, valid) to pObj under zKey. 0 on OOM. */
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson);
