@@ -27,9 +27,13 @@ static int path_id(struct cv_req *r, int64_t *pId){
 
 /* Send a thread as ChatThreadOut. */
 static void reply_thread(struct cv_req *r, int status, const struct cv_thread *t){
-  cJSON *p = render_thread(t);
-  http_reply_json(r, status, p, NULL);
-  cJSON_Delete(p);
+  struct cv_buf b;
+  cv_rc rc;
+  buf_init(&b, (size_t)1<<30);
+  rc = render_thread_json(&b, t);
+  if( rc ) http_reply_rc(r, rc, NULL);
+  else http_reply_raw(r, status, "application/json", b.a, b.n, NULL);
+  buf_free(&b);
 }
 
 /* ROUTE: POST /api/v1/chat-threads (auth) {title?, messages?}

@@ -5,6 +5,7 @@
 #include "render.h"
 
 #include <stdio.h>
+#include <string.h>
 #include "store_catalog.h"
 #include "store_chats.h"
 #include "store_threads.h"
@@ -186,5 +187,19 @@ cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n
                                      (long long)a[i].nMessages);
   }
   if( rc==CV_OK ) rc = buf_append(b, "]", 1);
+  return rc;
+}
+
+cv_rc render_thread_json(struct cv_buf *b, const struct cv_thread *t){
+  cv_rc rc = buf_appendf(b, "{\"id\":%lld,\"user_id\":%lld,\"title\":",
+                         (long long)t->id, (long long)t->userId);
+  if( rc==CV_OK ) rc = render_json_string(b, t->zTitle ? t->zTitle : "");
+  if( rc==CV_OK ) rc = buf_append(b, ",\"messages\":", 12);
+  if( rc==CV_OK ){
+    const char *zM = t->zMessages ? t->zMessages : "[]";
+    rc = buf_append(b, zM, strlen(zM));
+  }
+  if( rc==CV_OK ) rc = buf_appendf(b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}",
+                                   t->zCreatedAt, t->zUpdatedAt);
   return rc;
 }

@@ -48,6 +48,9 @@ cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a
 struct cv_buf;
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
 
+/* ChatThreadOut written straight into b (the stored messages copied once, verbatim). */
+cv_rc render_thread_json(struct cv_buf *b, const struct cv_thread *t);
+
 /* Append z (valid UTF-8) to b as a JSON string literal, escaped as cJSON prints it. */
 cv_rc render_json_string(struct cv_buf *b, const char *z);
 

@@ -60,7 +60,28 @@ static void summaries_parse_back(void){
   buf_free(&b);
 }
 
+static void thread_like_cjson(void){
+  struct cv_thread t;
+  struct cv_buf b;
+  cJSON *pWant;
+  char *zWant;
+  memset(&t, 0, sizeof t);
+  t.id = 12; t.userId = 3; t.zTitle = "T\u00e9 \"x\"";
+  t.zMessages = "[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}]";
+  strcpy(t.zCreatedAt, "2026-11-21T10:00:00.123Z");
+  strcpy(t.zUpdatedAt, "2026-11-21T10:00:02.000Z");
+  pWant = render_thread(&t);
+  zWant = cJSON_PrintUnformatted(pWant);
+  buf_init(&b, 1<<20);
+  TT_CHECK( render_thread_json(&b, &t)==CV_OK );
+  TT_CHECK( zWant && strcmp(b.a, zWant)==0 );
+  cJSON_free(zWant);
+  cJSON_Delete(pWant);
+  buf_free(&b);
+}
+
 int main(void){
+  TT_RUN(thread_like_cjson);
   TT_RUN(strings_like_cjson);
   TT_RUN(summaries_parse_back);
   return TT_DONE();
