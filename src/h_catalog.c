@@ -18,17 +18,6 @@
 
 static const char *const azWhat[] = { "Character", "Scene", "Persona" };
 
-/* Parse the {id} path parameter; on failure the 422 is sent and 0 returned. */
-static int path_id(struct cv_req *r, int64_t *pId){
-  struct cv_verr e;
-  int ok;
-  verr_init(&e);
-  ok = val_path_id(&e, r->azParam[0], "id", pId)==1;
-  if( !ok ) http_reply_422(r, &e);
-  verr_free(&e);
-  return ok;
-}
-
 static void reply_item(struct cv_req *r, int status, const struct cv_item *p){
   cJSON *pJ = render_item(p);
   http_reply_json(r, status, pJ, NULL);
@@ -122,7 +111,7 @@ static int get_item(struct cv_req *r, enum cv_kind eKind){
   struct cv_item it;
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   rc = store_catalog_get(r->pApp->pStore, eKind, r->userId, id, &it);
   if( rc ){ http_reply_rc(r, rc, azWhat[eKind]); return r->status; }
   reply_item(r, 200, &it);
@@ -155,7 +144,7 @@ int h_characters_update(struct cv_req *r){
   struct cv_item it;
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   if( !http_read_json(r) ) return r->status;
   if( !read_fields(r, CV_KIND_CHARACTER, 1, &f) ) return r->status;
   rc = store_catalog_update_character(r->pApp->pStore, r->userId, id, f.zName, f.zPicture,
@@ -171,7 +160,7 @@ int h_characters_update(struct cv_req *r){
 int h_characters_delete(struct cv_req *r){
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   rc = store_catalog_delete_character(r->pApp->pStore, r->userId, id);
   if( rc ){ http_reply_rc(r, rc, "Character"); return r->status; }
   http_reply_empty(r);

@@ -14,17 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parse the {id} path parameter; on failure the 422 is sent and 0 returned. */
-static int path_id(struct cv_req *r, int64_t *pId){
-  struct cv_verr e;
-  int ok;
-  verr_init(&e);
-  ok = val_path_id(&e, r->azParam[0], "id", pId)==1;
-  if( !ok ) http_reply_422(r, &e);
-  verr_free(&e);
-  return ok;
-}
-
 /* Send a thread as ChatThreadOut. */
 static void reply_thread(struct cv_req *r, int status, const struct cv_thread *t){
   struct cv_buf b;
@@ -97,7 +86,7 @@ int h_threads_get(struct cv_req *r){
   struct cv_thread t;
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   rc = store_threads_get(r->pApp->pStore, r->userId, id, &t);
   if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
   reply_thread(r, 200, &t);
@@ -115,7 +104,7 @@ int h_threads_update(struct cv_req *r){
   struct cv_thread t;
   int ok, hasTitle = 0, hasMessages = 0;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   if( !http_read_json(r) ) return r->status;
   verr_init(&e);
   ok = val_body_object(&e, r->pBody);
@@ -143,7 +132,7 @@ out:
 int h_threads_delete(struct cv_req *r){
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   rc = store_threads_delete(r->pApp->pStore, r->userId, id);
   if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
   http_reply_empty(r);
@@ -159,7 +148,7 @@ int h_threads_append(struct cv_req *r){
   char *zMsg = NULL;
   int64_t id;
   cv_rc rc;
-  if( !path_id(r, &id) ) return r->status;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
   if( !http_read_json(r) ) return r->status;
   verr_init(&e);
   if( val_message(&e, r->pBody, "body", &pMsg)!=1 ){ http_reply_422(r, &e); goto out; }

@@ -225,6 +225,17 @@ void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat){
   http_reply_detail(r, 500, "Internal server error");
 }
 
+int http_path_id(struct cv_req *r, int iParam, const char *zName, int64_t *pId){
+  struct cv_verr e;
+  int ok;
+  verr_init(&e);
+  ok = iParam>=0 && iParam<CV_MAX_PARAMS && r->azParam[iParam]
+       && val_path_id(&e, r->azParam[iParam], zName, pId)==1;
+  if( !ok ) http_reply_422(r, &e);
+  verr_free(&e);
+  return ok;
+}
+
 int http_read_json(struct cv_req *r){
   const struct mg_request_info *ri = mg_get_request_info(r->conn);
   const struct cv_config *pCfg = r->pApp->pCfg;

@@ -37,6 +37,10 @@ struct cv_req {
 /* A header of the request, or NULL. Borrowed until the handler returns. */
 const char *http_header(struct cv_req *r, const char *zName);
 
+/* Path parameter iParam as a positive integer id (zName names it in the 422 loc,
+** ["path", zName]). Returns 1 with *pId set; otherwise the 422 has been sent and it returns 0. */
+int http_path_id(struct cv_req *r, int iParam, const char *zName, int64_t *pId);
+
 /* Read the body (at most cfg maxBody bytes, within the body deadline) and parse it as
 ** JSON into r->pBody. Returns 1 on success; otherwise the error response (400, 408, 413,
 ** 422) has been sent and it returns 0: the handler just returns r->status. */
