@@ -128,8 +128,11 @@ cv_rc db_run(struct cv_db *pDb, const char *zSql){
   return rc;
 }
 
-int db_changes(struct cv_db *pDb){
-  return sqlite3_changes(pDb->h);
+cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged){
+  cv_rc rc = db_rc(pDb, sqlite3_step(pSt));
+  if( pnChanged ) *pnChanged = sqlite3_changes(pDb->h);
+  db_reset(pSt);
+  return rc;
 }
 
 cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){

@@ -75,8 +75,10 @@ cv_rc db_rc(struct cv_db *pDb, int sqliteRc);
 /* Run SQL with no result rows (BEGIN, COMMIT, pragmas). */
 cv_rc db_exec(struct cv_db *pDb, const char *zSql);
 
-/* Number of rows changed by the last statement on pDb. */
-int db_changes(struct cv_db *pDb);
+/* Step the bound statement pSt (from db_stmt on pDb) to its end, reset it, and return the
+** step's result as a cv_rc; *pnChanged (when not NULL) gets the rows it changed. The one way
+** stores run a statement that returns no rows. */
+cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged);
 
 /* The linked SQLite library version. */
 const char *db_sqlite_version(void);

@@ -45,17 +45,18 @@ static int hexval(char c){
 /* Percent-decode the raw path z into a new buffer. NULL when it holds an encoded NUL or
 ** a malformed escape (civetweb's own decoding would silently cut the path at %00).
 ** Not static only so that tests/fuzz/fuzz_query_path.c can reach it (server.h). */
-char *server_decode_path(const char *z){
+cv_rc server_decode_path(const char *z, char **pzOut){
   size_t n = strlen(z), i, j = 0;
   char *zOut = malloc(n + 1);
-  if( !zOut ) return NULL;
+  *pzOut = NULL;
+  if( !zOut ) return CV_NOMEM;
   for(i=0; i<n; i++){
     if( z[i]=='%' ){
       int hi, lo;
-      if( i+2>=n ){ free(zOut); return NULL; }
+      if( i+2>=n ){ free(zOut); return CV_INVALID; }
       hi = hexval(z[i+1]);
       lo = hexval(z[i+2]);
-      if( hi<0 || lo<0 || (hi==0 && lo==0) ){ free(zOut); return NULL; }
+      if( hi<0 || lo<0 || (hi==0 && lo==0) ){ free(zOut); return CV_INVALID; }
       zOut[j++] = (char)(hi*16 + lo);
       i += 2;
     }else{
@@ -63,7 +64,8 @@ char *server_decode_path(const char *z){
     }
   }
   zOut[j] = 0;
-  return zOut;
+  *pzOut = zOut;
+  return CV_OK;
 }
 
 /* Every open connection is a descriptor, and the common soft limit (1024) is below what
@@ -87,6 +89,7 @@ static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
   struct cv_req r;
   char *zPath;
+  cv_rc rc;
   int64_t t0 = util_mono_us();
   memset(&r, 0, sizeof r);
   r.conn = conn;
@@ -94,11 +97,13 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
   r.zRemote = ri->remote_addr;
-  zPath = server_decode_path(ri->local_uri ? ri->local_uri : "/");
+  rc = server_decode_path(ri->local_uri ? ri->local_uri : "/", &zPath);
   r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
-  if( !zPath ){
+  if( rc==CV_INVALID ){
     r.bClose = 1;
     http_reply_detail(&r, 400, "Malformed path");
+  }else if( rc ){
+    http_reply_rc(&r, rc, NULL);     /* out of memory: a 500, not the client's fault */
   }else{
     router_dispatch(&r);
   }

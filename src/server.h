@@ -15,8 +15,9 @@ struct cv_app;
 ** clean stop, CV_IO when the port could not be opened (message on stderr). */
 cv_rc server_run(struct cv_app *pApp);
 
-/* Percent-decode a raw request path into a new malloc'd string (free with free()); NULL
-** when it holds an encoded NUL (%00), a malformed escape, or memory ran out. Pure. */
-char *server_decode_path(const char *z);
+/* Percent-decode the raw request path z into *pzOut, a new malloc'd string (free with
+** free()). CV_INVALID when it holds an encoded NUL (%00) or a malformed escape, CV_NOMEM when
+** memory ran out; *pzOut is NULL then. Pure. */
+cv_rc server_decode_path(const char *z, char **pzOut);
 
 #endif

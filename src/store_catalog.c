@@ -329,9 +329,7 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a->id);
   sqlite3_bind_int64(pSt, 2, a->userId);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_not_character(pDb, a->id);
 }

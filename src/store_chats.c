@@ -194,9 +194,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   sqlite3_bind_int64(pSt, 2, a->userId);
   sqlite3_bind_text(pSt, 3, a->zMessage, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ){
     rc = why_missing(pDb, a->userId, a->zChatId);
@@ -212,8 +210,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     sqlite3_bind_text(pSt, 6, a->pNew->zTitle ? a->pNew->zTitle : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(pSt, 7, a->zMessage, -1, SQLITE_STATIC);
     sqlite3_bind_text(pSt, 8, zNow, -1, SQLITE_STATIC);
-    rc = db_rc(pDb, sqlite3_step(pSt));
-    db_reset(pSt);
+    rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
   }
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
@@ -272,9 +269,7 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   sqlite3_bind_int64(pSt, 2, a->userId);
   sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->zChatId);
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
@@ -306,9 +301,7 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 2, a->userId);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->zChatId);
 }

@@ -93,8 +93,7 @@ static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id){
   if( rc==CV_OK ){
     sqlite3_bind_int64(pSt, 1, id);
     sqlite3_bind_text(pSt, 2, zTitle, -1, SQLITE_STATIC);
-    rc = db_rc(pDb, sqlite3_step(pSt));
-    db_reset(pSt);
+    rc = db_step_done(pDb, pSt, NULL);
   }
   free(zTitle);
   return rc;
@@ -286,9 +285,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   if( a->zMessages ) sqlite3_bind_text(pSt, 4, a->zMessages, -1, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 5, a->nMessages);
   sqlite3_bind_text(pSt, 6, zNow, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
   if( a->zMessages ){
@@ -320,9 +317,7 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a->id);
   sqlite3_bind_int64(pSt, 2, a->userId);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  nChanged = db_changes(pDb);
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->id);
 }
@@ -405,8 +400,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
     }
     after = sqlite3_column_int64(pSt, 0);
     bDefault = strcmp((const char*)sqlite3_column_text(pSt, 1), CV_DEFAULT_TITLE)==0;
-    rc = db_rc(pDb, sqlite3_step(pSt));
-    db_reset(pSt);
+    rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
     for(j=0; j<k; j++) aOk[i+j]->pOut->index = after - k + j;
     i += k;

@@ -21,8 +21,7 @@ static cv_rc insert_job(struct cv_db *pDb, void *pArg){
   sqlite3_bind_blob(pSt, 2, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 3, a->nowMs);
   sqlite3_bind_int64(pSt, 4, a->expiresMs);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
 
@@ -65,8 +64,7 @@ static cv_rc touch_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   sqlite3_bind_blob(pSt, 1, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 2, a->nowMs);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
 
@@ -82,8 +80,7 @@ static cv_rc revoke_job(struct cv_db *pDb, void *pArg){
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_blob(pSt, 1, pArg, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
 
@@ -97,8 +94,7 @@ static cv_rc purge_job(struct cv_db *pDb, void *pArg){
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, *(int64_t*)pArg);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
+  rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
 

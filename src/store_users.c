@@ -111,14 +111,13 @@ static cv_rc passwd_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "UPDATE users SET password_hash=?2 WHERE email=?1";
   struct passwd_args *a = pArg;
   sqlite3_stmt *pSt;
+  int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
-  if( rc==CV_OK && db_changes(pDb)==0 ) rc = CV_NOTFOUND;
-  return rc;
+  rc = db_step_done(pDb, pSt, &nChanged);
+  return rc==CV_OK && nChanged==0 ? CV_NOTFOUND : rc;
 }
 
 cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash){
@@ -129,13 +128,12 @@ cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const ch
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM users WHERE id=?1";
   sqlite3_stmt *pSt;
+  int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, *(int64_t*)pArg);
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  db_reset(pSt);
-  if( rc==CV_OK && db_changes(pDb)==0 ) rc = CV_NOTFOUND;
-  return rc;
+  rc = db_step_done(pDb, pSt, &nChanged);
+  return rc==CV_OK && nChanged==0 ? CV_NOTFOUND : rc;
 }
 
 cv_rc store_users_delete(struct cv_store *pS, int64_t id){

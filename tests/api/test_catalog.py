@@ -27,8 +27,7 @@ def teardown_module():
 
 
 def user(srv=None, tag="cat"):
-    _, tok, u = cv.new_user(srv or SRV, tag)
-    return cv.Client(srv or SRV, tok), u
+    return cv.new_client(srv or SRV, tag)
 
 
 def check(js, keys, what):

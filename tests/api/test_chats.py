@@ -33,8 +33,7 @@ def teardown_module():
 
 
 def user(srv=None, tag="ch"):
-    _, tok, u = cv.new_user(srv or SRV, tag)
-    return cv.Client(srv or SRV, tok), u
+    return cv.new_client(srv or SRV, tag)
 
 
 def check_entry(e, what="entry"):

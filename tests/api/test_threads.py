@@ -30,8 +30,7 @@ def teardown_module():
 
 def user(tag="th"):
     """A fresh user: (keep-alive client with its token, user json)."""
-    _, tok, u = cv.new_user(SRV, tag)
-    return cv.Client(SRV, tok), u
+    return cv.new_client(SRV, tag)
 
 
 def check_thread(js, what="thread"):

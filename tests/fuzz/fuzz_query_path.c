@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n){
   zQ = strchr(zIn, '?');
   if( zQ ) *zQ++ = 0;
   check_query(zQ);
-  zPath = server_decode_path(zIn);
+  if( server_decode_path(zIn, &zPath)!=CV_OK ) FZ_CHECK( zPath==NULL );
   if( zPath ){
     char *zBuf;
     nPath = strlen(zPath);

@@ -451,6 +451,12 @@ def new_user(srv, tag="u", pw=DEFAULT_PASSWORD):
     return email, r.json["access_token"], r.json["user"]
 
 
+def new_client(srv, tag="u"):
+    """A fresh user as (keep-alive Client carrying its token, user json)."""
+    _, tok, u = new_user(srv, tag)
+    return Client(srv, tok), u
+
+
 # ---------------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------------
