@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 INC     := -Isrc -I$(CW)/include -I$(CJ) -I$(B)/gen
 DEFS    := -D_GNU_SOURCE -DCV_VERSION='"$(VERSION)"' -DCJSON_NESTING_LIMIT=128
 # civetweb compiled with only what we use: no CGI/SSI/Lua/file serving; websockets; OpenSSL 3 TLS.
-CW_DEFS := -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG -DSOCKET_TIMEOUT_QUANTUM=200
+CW_DEFS := -DALTERNATIVE_QUEUE -DMG_PRESPAWN_WORKERS=8 -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG -DSOCKET_TIMEOUT_QUANTUM=200
 CW_WARN := -w
 LIBS    := -Wl,-Bstatic -lsqlite3 -lsodium -lssl -lcrypto -Wl,-Bdynamic -lpthread -lm
 
@@ -43,7 +43,7 @@ deps:
 $(B)/.deps: tools/deps.sh
 	@tools/deps.sh
 	@mkdir -p $(B) && touch $@
-vendor/src/.stamp: vendor/versions vendor/fetch.sh | $(B)/.deps
+vendor/src/.stamp: vendor/versions vendor/fetch.sh $(wildcard vendor/patches/*.patch) | $(B)/.deps
 	@vendor/fetch.sh
 vendor: vendor/src/.stamp
 

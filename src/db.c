@@ -8,6 +8,9 @@
 **     the writer runs every queued job in one transaction, each in a SAVEPOINT, and
 **     answers them all after the one COMMIT (group commit: with synchronous=FULL one
 **     fsync serves a whole batch, so durability does not cost throughput),
+**     Grouped jobs (db_write_grouped) share one call of their store function; when such a
+**     batch was slow (a big row rewritten), the writer waits a moment for the callers it
+**     just answered to queue again, so they share the next rewrite too (see coalesce),
 **   - a per-connection cache of prepared statements keyed by the SQL's address,
 **   - the mapping from SQLite result codes to cv_rc.
 ** Rejected: a connection per civetweb thread (128 threads x page cache blows the memory
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DB_STMT_CACHE 128   /* every static SQL string of the stores fits */
@@ -38,7 +42,9 @@ struct cv_job {
   cv_write_fn fn;                      /* the work (NULL for a grouped job) */
   cv_write_many_fn fnMany;             /* grouped work (NULL for a plain job) */
   int64_t key;                         /* grouped jobs with equal fnMany and key run together */
+  int nMax;                            /* grouped: at most this many jobs per call of fnMany */
   int bTaken;                          /* grouped: already run as part of an earlier job's group */
+  int bDeferred;                       /* grouped: over its group's nMax, goes to the next batch */
   void *pArg;                          /* its argument */
   cv_rc rc;                            /* its result, valid once bDone */
   int bDone;                           /* set by the writer after COMMIT */
@@ -55,6 +61,9 @@ struct cv_store {
   pthread_cond_t cvWork;               /* queue became non-empty, or bStop */
   pthread_cond_t cvDone;               /* a batch finished */
   struct cv_job *pHead, *pTail;        /* queued jobs */
+  int nQueued;                         /* jobs in that queue */
+  int64_t lastBatchUs;                 /* how long the last batch with a grouped job took */
+  int nCallers;                        /* jobs queued when it ended + grouped ones it answered */
 
   pthread_mutex_t muR;                 /* guards the reader pool */
   pthread_cond_t cvR;                  /* a reader was returned */
@@ -300,9 +309,11 @@ static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ, int bAlone){
     cv_rc aRc[DB_GROUP_MAX];
     struct cv_job *apJob[DB_GROUP_MAX], *pK;
     int n = 0, i;
-    for(pK=pJ; pK && n<DB_GROUP_MAX; pK=pK->pNext){
+    assert( pJ->nMax>0 && pJ->nMax<=DB_GROUP_MAX );
+    for(pK=pJ; pK; pK=pK->pNext){
       if( pK->fnMany==pJ->fnMany && pK->key==pJ->key && !pK->bTaken ){
         pK->bTaken = 1;
+        if( n==pJ->nMax ){ pK->bDeferred = 1; continue; }
         apJob[n] = pK;
         apArg[n] = pK->pArg;
         aRc[n] = CV_OK;
@@ -347,24 +358,82 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
   }
 }
 
+static int64_t mono_us(void){
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec*1000000 + t.tv_nsec/1000;
+}
+
+/* Coalescing. Concurrent appends to one thread are applied with one rewrite of its row, so
+** the rate is (callers per batch) / (time of a rewrite). Without a pause the batches
+** alternate between two halves of the callers: those answered by batch k queue again
+** while batch k+1 runs, and the rewrite of a big row costs the same for 30 messages as
+** for 63. So when the last batch with grouped jobs took at least DB_COALESCE_MIN_US, the
+** writer, holding mu, waits until its callers are queued again beside those that queued
+** meanwhile (nCallers), as long as jobs keep arriving (no more than DB_COALESCE_GAP_US
+** apart), for at most a quarter of that batch's time and never more than
+** DB_COALESCE_MAX_US. Cheap batches (every ordinary write) never wait. */
+#define DB_COALESCE_MIN_US  2000
+#define DB_COALESCE_GAP_US  2000
+#define DB_COALESCE_MAX_US 10000
+static void coalesce(struct cv_store *pS){
+  int64_t now = mono_us(), limit = pS->lastBatchUs/4;
+  int64_t end = now + (limit < DB_COALESCE_MAX_US ? limit : DB_COALESCE_MAX_US);
+  if( pS->lastBatchUs<DB_COALESCE_MIN_US ) return;
+  while( !pS->bStop && now<end && pS->nQueued<pS->nCallers ){
+    int nBefore = pS->nQueued;
+    int64_t until = now + DB_COALESCE_GAP_US < end ? now + DB_COALESCE_GAP_US : end;
+    struct timespec ts;
+    ts.tv_sec = (time_t)(until/1000000);
+    ts.tv_nsec = (long)(until%1000000)*1000;
+    while( pS->nQueued==nBefore && !pS->bStop
+        && pthread_cond_timedwait(&pS->cvWork, &pS->mu, &ts)==0 ){}
+    if( pS->nQueued==nBefore ) return;     /* a quiet gap: the others are not coming */
+    now = mono_us();
+  }
+}
+
 static void *writer_main(void *pArg){
   struct cv_store *pS = pArg;
   pthread_mutex_lock(&pS->mu);
   for(;;){
-    struct cv_job *pBatch, *pJ;
+    struct cv_job *pBatch, *pJ, *pDefer = NULL, *pDeferLast = NULL;
+    int64_t t0;
+    int nGrouped = 0, nDefer = 0;
     while( !pS->pHead && !pS->bStop ) pthread_cond_wait(&pS->cvWork, &pS->mu);
     if( !pS->pHead ) break;
+    coalesce(pS);
     pBatch = pS->pHead;
     pS->pHead = pS->pTail = NULL;
+    pS->nQueued = 0;
     pthread_mutex_unlock(&pS->mu);
+    t0 = mono_us();
     run_batch(pS, pBatch);
+    for(pJ=pBatch; pJ; pJ=pJ->pNext) nGrouped += pJ->fnMany!=NULL;
     pthread_mutex_lock(&pS->mu);
+    pS->lastBatchUs = nGrouped ? mono_us() - t0 : 0;
     for(pJ=pBatch; pJ; ){
       struct cv_job *pNext = pJ->pNext;   /* read before bDone: the job lives on a caller's stack */
-      pJ->bDone = 1;
-      pthread_cond_signal(&pJ->cvDone);   /* the caller wakes only once we unlock mu */
+      if( pJ->bDeferred ){                /* it did not run: back to the queue, in order */
+        pJ->bDeferred = pJ->bTaken = 0;
+        pJ->rc = CV_OK;
+        pJ->pNext = NULL;
+        if( pDeferLast ) pDeferLast->pNext = pJ; else pDefer = pJ;
+        pDeferLast = pJ;
+        nDefer++;
+      }else{
+        pJ->bDone = 1;
+        pthread_cond_signal(&pJ->cvDone); /* the caller wakes only once we unlock mu */
+      }
       pJ = pNext;
     }
+    if( pDefer ){                         /* ahead of the jobs queued meanwhile */
+      pDeferLast->pNext = pS->pHead;
+      if( !pS->pHead ) pS->pTail = pDeferLast;
+      pS->pHead = pDefer;
+      pS->nQueued += nDefer;
+    }
+    pS->nCallers = pS->nQueued + nGrouped - nDefer;
   }
   pthread_mutex_unlock(&pS->mu);
   return NULL;
@@ -376,6 +445,7 @@ static cv_rc enqueue_and_wait(struct cv_store *pS, struct cv_job *pJob){
   pthread_mutex_lock(&pS->mu);
   if( pS->pTail ) pS->pTail->pNext = pJob; else pS->pHead = pJob;
   pS->pTail = pJob;
+  pS->nQueued++;
   pthread_cond_signal(&pS->cvWork);
   while( !pJob->bDone ) pthread_cond_wait(&pJob->cvDone, &pS->mu);
   pthread_mutex_unlock(&pS->mu);
@@ -383,13 +453,15 @@ static cv_rc enqueue_and_wait(struct cv_store *pS, struct cv_job *pJob){
   return pJob->rc;
 }
 
-cv_rc db_write_grouped(struct cv_store *pS, cv_write_many_fn fnMany, int64_t key, void *pArg){
+cv_rc db_write_grouped(struct cv_store *pS, cv_write_many_fn fnMany, int64_t key,
+                       int nMax, void *pArg){
   struct cv_job job;
-  assert( pS && fnMany );
+  assert( pS && fnMany && nMax>0 && nMax<=DB_GROUP_MAX );
   if( !pS->pWriter ) return CV_DB;
   memset(&job, 0, sizeof job);
   job.fnMany = fnMany;
   job.key = key;
+  job.nMax = nMax;
   job.pArg = pArg;
   return enqueue_and_wait(pS, &job);
 }
@@ -436,7 +508,13 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   pS = calloc(1, sizeof *pS);
   if( !pS ) return CV_NOMEM;
   pthread_mutex_init(&pS->mu, NULL);
-  pthread_cond_init(&pS->cvWork, NULL);
+  {
+    pthread_condattr_t ca;            /* coalesce() waits on CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&pS->cvWork, &ca);
+    pthread_condattr_destroy(&ca);
+  }
   pthread_cond_init(&pS->cvDone, NULL);
   pthread_mutex_init(&pS->muR, NULL);
   pthread_cond_init(&pS->cvR, NULL);

@@ -47,10 +47,12 @@ cv_rc db_write(struct cv_store *pStore, cv_write_fn fn, void *pArg);
 /* Like db_write, for work that is cheaper done once for many callers: jobs queued with
 ** the same fnMany and key that land in the same batch are handed to ONE call of fnMany
 ** (in queue order), inside one SAVEPOINT. fnMany sets aRc[i] for each job and returns
-** CV_OK, or returns an error that all of them get (their changes undone).
+** CV_OK, or returns an error that all of them get (their changes undone). At most nMax
+** (1..256) jobs go to one call; the others of that batch wait for the next batch.
 ** Used to apply concurrent appends to one thread with one rewrite of its row. */
 typedef cv_rc (*cv_write_many_fn)(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc);
-cv_rc db_write_grouped(struct cv_store *pStore, cv_write_many_fn fnMany, int64_t key, void *pArg);
+cv_rc db_write_grouped(struct cv_store *pStore, cv_write_many_fn fnMany, int64_t key,
+                       int nMax, void *pArg);
 
 /* Run static SQL zSql (BEGIN, COMMIT, SAVEPOINT ...) through the statement cache. */
 cv_rc db_run(struct cv_db *pDb, const char *zSql);

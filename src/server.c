@@ -9,12 +9,13 @@
 ** headers (up to request_timeout_ms) included; when all workers are held, new clients wait
 ** unseen in the accept queue. tests/fault/test_load.py measured 1,000 keep-alive clients plus
 ** 500 slow ones starving a 128-thread server completely (every probe timed out), while 2048
-** threads served probes in a few ms. The price: about 16 KB resident per idle thread (RSS
-** about 37 MB idle instead of 8 MB, 70 MB under that load) and 8 MB of reserved (not
-** resident) stack address space per thread. Shorter keep-alive/request timeouts would free
-** workers sooner but cut off honest slow mobile clients; they are left at 10 s. Memory-bound
-** deploys with few clients run with --threads 128 (bench: 14-21 MB resident under 64
-** connections instead of 66-82 MB).
+** threads served probes in a few ms. Our civetweb patch 0002 (vendor/patches/README.md)
+** starts workers on demand and hands each connection to the idle worker with the lowest
+** index, so --threads is a ceiling, not a cost: 8 workers at start (6.6 MB resident), about
+** 70 under a 64-connection load (10-12 MB), 1,505 under that crowd. Each started worker
+** keeps its touched stack pages and 16 KB request buffer, and an eventfd (one per possible
+** worker). Shorter keep-alive/request timeouts would free workers sooner but cut off honest
+** slow mobile clients; they are left at 10 s.
 **
 ** Every request goes through handle_request → router_dispatch → one access-log line.
 */
@@ -69,11 +70,11 @@ cv_rc server_decode_path(const char *z, char **pzOut){
 }
 
 /* Every open connection is a descriptor, and the common soft limit (1024) is below what
-** --threads connections plus civetweb's accept queue need: lift the soft limit toward the
+** --threads connections plus civetweb's per-worker eventfds need: lift the soft limit toward the
 ** hard one (as nginx's worker_rlimit_nofile or Go's runtime do). Never fatal. */
 static void raise_fd_limit(int nThreads){
   struct rlimit rl;
-  rlim_t want = (rlim_t)nThreads*2 + 1280;   /* connections, accept queue (1024), files, upstreams */
+  rlim_t want = (rlim_t)nThreads*2 + 1280;   /* connections, eventfds, listen backlog, files, upstreams */
   if( getrlimit(RLIMIT_NOFILE, &rl)!=0 ) return;
   if( rl.rlim_max!=RLIM_INFINITY && want>rl.rlim_max ) want = rl.rlim_max;
   if( rl.rlim_cur!=RLIM_INFINITY && rl.rlim_cur<want ){
@@ -180,7 +181,6 @@ cv_rc server_run(struct cv_app *pApp){
   azOpt[k++] = "enable_keep_alive";           azOpt[k++] = "yes";
   azOpt[k++] = "access_control_allow_origin"; azOpt[k++] = "";
   azOpt[k++] = "max_request_size";            azOpt[k++] = "16384";
-  azOpt[k++] = "connection_queue";            azOpt[k++] = "1024";
   azOpt[k++] = "listen_backlog";              azOpt[k++] = "1024";
   azOpt[k++] = "enable_auth_domain_check";    azOpt[k++] = "no";
   azOpt[k++] = "tcp_nodelay";                 azOpt[k++] = "1";

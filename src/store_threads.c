@@ -352,21 +352,22 @@ static void build_append_sql(void){
   }
 }
 
-/* Appends to one thread from many callers, applied with one rewrite of the row per
-** chunk of APPEND_CHUNK (db_write_grouped). Jobs of another user get CV_FORBIDDEN and
+/* Appends to one thread from up to APPEND_CHUNK callers (db_write_grouped), applied with
+** one UPDATE, so the row is rewritten once. Jobs of another user get CV_FORBIDDEN and
 ** change nothing. */
 static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   static const char zOwner[] = "SELECT user_id FROM chat_threads WHERE id=?1";
   static const char zTitle[] = "SELECT title FROM chat_threads WHERE id=?1";
   struct append_args *a0 = apArg[0];
-  struct append_args *aOk[256];
+  struct append_args *aOk[APPEND_CHUNK];
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   char *zTitleNow = NULL;
   int64_t owner = 0;
-  int nOk = 0, i, src, bDefault = 0;
+  int nOk = 0, i, src, bDefault;
+  int64_t after;
   cv_rc rc;
-  assert( nArg>0 && nArg<=256 );
+  assert( nArg>0 && nArg<=APPEND_CHUNK );
   pthread_once(&appendSqlOnce, build_append_sql);
   rc = db_stmt(pDb, zOwner, &pSt);
   if( rc ) return rc;
@@ -384,27 +385,22 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   }
   if( nOk==0 ) return CV_OK;
   util_iso_format(util_now_ms(), zNow);
-  for(i=0; i<nOk; ){
-    int k = nOk - i < APPEND_CHUNK ? nOk - i : APPEND_CHUNK, j;
-    int64_t after;
-    rc = db_stmt(pDb, azAppendSql[k], &pSt);
-    if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, a0->id);
-    sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
-    for(j=0; j<k; j++) sqlite3_bind_text(pSt, j+3, aOk[i+j]->zMessage, -1, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
-    if( src!=SQLITE_ROW ){
-      rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
-      db_reset(pSt);
-      return rc;
-    }
-    after = sqlite3_column_int64(pSt, 0);
-    bDefault = strcmp((const char*)sqlite3_column_text(pSt, 1), CV_DEFAULT_TITLE)==0;
-    rc = db_step_done(pDb, pSt, NULL);
-    if( rc ) return rc;
-    for(j=0; j<k; j++) aOk[i+j]->pOut->index = after - k + j;
-    i += k;
+  rc = db_stmt(pDb, azAppendSql[nOk], &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a0->id);
+  sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
+  for(i=0; i<nOk; i++) sqlite3_bind_text(pSt, i+3, aOk[i]->zMessage, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src!=SQLITE_ROW ){
+    rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
+    db_reset(pSt);
+    return rc;
   }
+  after = sqlite3_column_int64(pSt, 0);
+  bDefault = strcmp((const char*)sqlite3_column_text(pSt, 1), CV_DEFAULT_TITLE)==0;
+  rc = db_step_done(pDb, pSt, NULL);
+  if( rc ) return rc;
+  for(i=0; i<nOk; i++) aOk[i]->pOut->index = after - nOk + i;
   if( bDefault ){
     rc = apply_auto_title(pDb, a0->id);
     if( rc ) return rc;
@@ -432,7 +428,7 @@ cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
   struct append_args a = { userId, id, zMessage, pOut };
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
-  rc = db_write_grouped(pS, append_many, id, &a);
+  rc = db_write_grouped(pS, append_many, id, APPEND_CHUNK, &a);
   if( rc ) store_append_clear(pOut);
   return rc;
 }

@@ -1,5 +1,6 @@
 /* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, check,
-** backup, group commit of many concurrent jobs, a failing job undoing only itself. */
+** backup, group commit of many concurrent jobs, a failing job undoing only itself, grouped
+** jobs split at their nMax with the rest carried to the next batch. */
 #include "tinytest.h"
 #include "db.h"
 
@@ -101,6 +102,45 @@ static void group_commit(void){
   db_close(pShared);
 }
 
+/* Grouped jobs: each call inserts one user per job after a pause (a slow batch, so the
+** writer also coalesces). No call may see more than GROUP_NMAX jobs; every job is answered. */
+#define GROUP_NMAX 7
+static pthread_mutex_t muSeen = PTHREAD_MUTEX_INITIALIZER;
+static int nMaxSeen, nCalls;
+static cv_rc insert_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
+  int i;
+  pthread_mutex_lock(&muSeen);
+  if( nArg>nMaxSeen ) nMaxSeen = nArg;
+  nCalls++;
+  pthread_mutex_unlock(&muSeen);
+  usleep(3000);
+  for(i=0; i<nArg; i++) aRc[i] = insert_user(pDb, apArg[i]);
+  return CV_OK;
+}
+static void *grouped_writer(void *pArg){
+  char zEmail[32];
+  snprintf(zEmail, sizeof zEmail, "g%ld@x", (long)(intptr_t)pArg);
+  if( db_write_grouped(pShared, insert_many, 42, GROUP_NMAX, zEmail)!=CV_OK ) return (void*)1;
+  return NULL;
+}
+static void grouped_jobs_split_at_nmax(void){
+  pthread_t a[100];
+  long i;
+  int bad = 0, nBefore;
+  cv_rc rc;
+  pShared = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK );
+  nBefore = count_users(pShared);
+  for(i=0; i<100; i++) pthread_create(&a[i], NULL, grouped_writer, (void*)(intptr_t)i);
+  for(i=0; i<100; i++){ void *r; pthread_join(a[i], &r); if( r ) bad++; }
+  TT_CHECK( bad==0 );
+  TT_CHECK( count_users(pShared)==nBefore+100 );
+  TT_CHECK( nMaxSeen>=1 && nMaxSeen<=GROUP_NMAX );
+  TT_CHECK( nCalls>=100/GROUP_NMAX );
+  printf("  100 grouped jobs in %d calls, at most %d per call\n", nCalls, nMaxSeen);
+  db_close(pShared);
+}
+
 static void newer_schema_refused(void){
   sqlite3 *h;
   struct cv_store *p;
@@ -141,6 +181,7 @@ static void backup_and_missing(void){
 int main(void){
   TT_RUN(migrate_and_reopen);
   TT_RUN(group_commit);
+  TT_RUN(grouped_jobs_split_at_nmax);
   TT_RUN(newer_schema_refused);
   TT_RUN(backup_and_missing);
   return TT_DONE();
