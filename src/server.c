@@ -69,20 +69,32 @@ cv_rc server_decode_path(const char *z, char **pzOut){
   return CV_OK;
 }
 
-/* Every open connection is a descriptor, and the common soft limit (1024) is below what
-** --threads connections plus civetweb's per-worker eventfds need: lift the soft limit toward the
-** hard one (as nginx's worker_rlimit_nofile or Go's runtime do). Never fatal. */
-static void raise_fd_limit(int nThreads){
+/* Every open connection is a descriptor, and every possible worker holds an eventfd
+** (civetweb's ALTERNATIVE_QUEUE), so the common soft limit (1024) is below what --threads
+** workers need: lift the soft limit toward the hard one (as nginx's worker_rlimit_nofile or
+** Go's runtime do). Returns how many workers the limit then allows, at most nThreads: when
+** the hard limit is low, fewer workers (said on stderr) rather than a server that cannot
+** start (civetweb refuses to start when an eventfd cannot be made). */
+#define FD_RESERVE 256     /* database, WAL, listeners, log, upstream connections */
+static int fit_threads_to_fd_limit(int nThreads){
   struct rlimit rl;
-  rlim_t want = (rlim_t)nThreads*2 + 1280;   /* connections, eventfds, listen backlog, files, upstreams */
-  if( getrlimit(RLIMIT_NOFILE, &rl)!=0 ) return;
+  rlim_t want = (rlim_t)nThreads*2 + FD_RESERVE, fit;
+  if( getrlimit(RLIMIT_NOFILE, &rl)!=0 ) return nThreads;
   if( rl.rlim_max!=RLIM_INFINITY && want>rl.rlim_max ) want = rl.rlim_max;
   if( rl.rlim_cur!=RLIM_INFINITY && rl.rlim_cur<want ){
+    rlim_t was = rl.rlim_cur;
     rl.rlim_cur = want;
     if( setrlimit(RLIMIT_NOFILE, &rl)!=0 ){
       fprintf(stderr, "chatvault: cannot raise the open-file limit to %llu\n", (unsigned long long)want);
+      rl.rlim_cur = was;
     }
   }
+  if( rl.rlim_cur==RLIM_INFINITY ) return nThreads;
+  fit = rl.rlim_cur > FD_RESERVE + 16 ? (rl.rlim_cur - FD_RESERVE)/2 : 8;
+  if( fit>=(rlim_t)nThreads ) return nThreads;
+  fprintf(stderr, "chatvault: the open-file limit (%llu) allows %d worker threads, not %d\n",
+          (unsigned long long)rl.rlim_cur, (int)fit, nThreads);
+  return (int)fit;
 }
 
 /* The catch-all civetweb handler: one request in, one response out. */
@@ -170,9 +182,8 @@ cv_rc server_run(struct cv_app *pApp){
     setvbuf(pAccessLog, NULL, _IOLBF, 0);
   }
 
-  raise_fd_limit(c->nThreads);
   snprintf(zPorts, sizeof zPorts, "%s%s", c->zListen, bTls ? "s" : "");
-  snprintf(zThreads, sizeof zThreads, "%d", c->nThreads);
+  snprintf(zThreads, sizeof zThreads, "%d", fit_threads_to_fd_limit(c->nThreads));
   snprintf(zReqTimeout, sizeof zReqTimeout, "%d", c->requestTimeoutMs);
   azOpt[k++] = "listening_ports";             azOpt[k++] = zPorts;
   azOpt[k++] = "num_threads";                 azOpt[k++] = zThreads;

@@ -285,3 +285,25 @@ def test_serve_stops_cleanly_on_sigint_and_keeps_data():
         ok(run_cli(["check"], db=s.db))
     finally:
         s.close(check=False)
+
+
+def test_serve_fits_its_threads_to_a_low_open_file_limit():
+    # Each possible worker holds an eventfd; under a hard limit of 1024 descriptors the default
+    # 2048 workers cannot all exist. The server says how many fit and serves anyway.
+    wrapper = os.path.join(TMP, "low-nofile.sh")
+    with open(wrapper, "w") as f:
+        f.write('#!/bin/sh\nulimit -n 1024 || exit 99\nexec "$CV_REAL_BINARY" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    s = cv.Server(binary=wrapper, env={"CV_REAL_BINARY": cv.find_binary()})
+    try:
+        expect(s.req("GET", "/healthz"), 200)
+        _, tok, _ = cv.new_user(s, "cli-nofile")
+        expect(s.req("POST", T, token=tok, json={"title": "served"}), 201)
+        with open(s.stderr_path, encoding="utf-8", errors="replace") as f:
+            err = f.read()
+        m = re.search(r"open-file limit \((\d+)\) allows (\d+) worker threads, not 2048", err)
+        assert m, err
+        limit, fit = int(m.group(1)), int(m.group(2))   # valgrind keeps a few descriptors back
+        assert 900 <= limit <= 1024 and fit == (limit - 256) // 2, err
+    finally:
+        s.close()
