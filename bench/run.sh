@@ -14,8 +14,9 @@
 #   create and append (what FULL costs); the character-chat scenarios when POST /api/chat
 #   exists (POST /api/chat with the offline responder: new chat each time / one chat;
 #   GET /api/users/me with 30 chats of 20 messages); healthz again.
-# Then once: cost growth (list with 10 / 1,000 / 100,000 threads, append on threads of 20
-# and 2,000 messages) on its own chatvault, and `chatvault import-legacy` of 100,000 chats.
+# Then once: cost growth (list with 10 / 1,000 / 100,000 threads and 1,000 threads of 400
+# messages, append on threads of 20 and 2,000 messages) on its own chatvault, and
+# `chatvault import-legacy` of 100,000 chats.
 #
 # Output: bench/results/<stamp>/runs.txt (every run, one line each), mon.log (CPU of other
 # processes each second, peer PSS), summary.md (also printed). Ratios in the summary come
@@ -259,6 +260,11 @@ if [ "$GROWTH" = 1 ]; then
         "$BENCH/wrk1.sh" "list_${n}_offset_$((n / 2))" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20&offset=$((n / 2))"
     fi
   done
+  # list of big threads: 1,000 threads of 400 messages (~100 KB each, mostly in overflow pages)
+  tok=$("$PY" "$BENCH/fill.py" account "$GU" "listbig")
+  "$PY" "$BENCH/fill.py" threads "$GU" "$tok" 1000 400 230 8 >/dev/null
+  measure "growth/list_1000_of_400_msgs" "$GG" env TOKEN="$tok" \
+    "$BENCH/wrk1.sh" "list_1000_of_400_msgs" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20"
   # append rate by thread size: appends spread over K threads so each stays near its size
   for spec in 20:1000:200 2000:64:2; do
     IFS=: read -r msgs k batch <<<"$spec"

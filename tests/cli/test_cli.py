@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -307,3 +308,49 @@ def test_serve_fits_its_threads_to_a_low_open_file_limit():
         assert 900 <= limit <= 1024 and fit == (limit - 256) // 2, err
     finally:
         s.close()
+
+
+LIST_SQL = ("SELECT id, user_id, title, message_count, created_at, updated_at FROM chat_threads"
+            " WHERE user_id=?1 ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3")
+
+
+def schema_sections():
+    """schema.sql split into its migrations: {version: sql}."""
+    with open(os.path.join(cv.ROOT, "schema.sql"), encoding="utf-8") as f:
+        text = f.read()
+    parts = re.split(r"^-- version: (\d+)\n", text, flags=re.M)
+    return {int(parts[i]): parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def test_version_1_database_upgrades_and_lists_from_a_covering_index():
+    # A database made by the first release (schema section 1 only) with a thread in it:
+    # serve migrates it in place, keeps the thread, and the list query then reads only the
+    # index (title, message_count, created_at sit after the messages array in the rows).
+    sections = schema_sections()
+    assert 1 in sections and max(sections) >= 2, sorted(sections)
+    path = os.path.join(TMP, "v1.db")
+    db = sqlite3.connect(path)
+    db.executescript(sections[1])
+    db.execute("PRAGMA user_version=1")
+    db.execute("INSERT INTO users(id, email, created_at) VALUES(1, 'old@example.com',"
+               " '2026-01-01T00:00:00.000Z')")
+    db.execute("INSERT INTO chat_threads(user_id, title, messages, message_count, created_at,"
+               " updated_at) VALUES(1, 'from v1', json_array(json_object('role','user',"
+               "'content','hi')), 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')")
+    db.commit()
+    db.close()
+    s = cv.Server(db=path)
+    try:
+        tok = run_cli(["token", "old@example.com"], db=path).stdout.strip()
+        items = expect(s.req("GET", T, token=tok), 200).json
+        assert [(x["title"], x["message_count"]) for x in items] == [("from v1", 1)], items
+    finally:
+        s.close()
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == max(sections)
+        plan = " ".join(r[-1] for r in db.execute("EXPLAIN QUERY PLAN " + LIST_SQL, (1, 20, 0)))
+        assert "COVERING INDEX chat_threads_user_list" in plan, plan
+    finally:
+        db.close()
+    ok(run_cli(["check"], db=path))
