@@ -295,7 +295,8 @@ def test_serve_fits_its_threads_to_a_low_open_file_limit():
     with open(wrapper, "w") as f:
         f.write('#!/bin/sh\nulimit -n 1024 || exit 99\nexec "$CV_REAL_BINARY" "$@"\n')
     os.chmod(wrapper, 0o755)
-    s = cv.Server(binary=wrapper, env={"CV_REAL_BINARY": cv.find_binary()})
+    s = cv.Server(args=["--threads", "2048"], binary=wrapper,
+                  env={"CV_REAL_BINARY": cv.find_binary()})
     try:
         expect(s.req("GET", "/healthz"), 200)
         _, tok, _ = cv.new_user(s, "cli-nofile")
