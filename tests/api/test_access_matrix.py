@@ -306,7 +306,10 @@ def test_login_timing_wrong_password_vs_unknown_email():
     mw, mu = statistics.median(wrong), statistics.median(unknown)
     print("  login timing medians: wrong password %.1f ms, unknown email %.1f ms (n=8 each)"
           % (mw * 1000, mu * 1000))
-    with open(os.path.join(cv.ROOT, "build", "login-timing.json"), "w") as f:
+    # the report quotes the normal run: a valgrind or long run keeps its figure to itself
+    suffix = ("-valgrind" if "valgrind" in os.environ.get("CHATVAULT_RESULTS", "")
+              else "-long" if os.environ.get("CHATVAULT_LONG") else "")
+    with open(os.path.join(cv.ROOT, "build", "login-timing%s.json" % suffix), "w") as f:
         json.dump({"wrong_password_ms": round(mw * 1000, 2), "unknown_email_ms": round(mu * 1000, 2),
                    "n": 8}, f)
     assert max(mw, mu) < 2.0 * min(mw, mu) + 0.02, \
