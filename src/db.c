@@ -62,7 +62,7 @@ struct cv_store {
   pthread_cond_t cvDone;               /* a batch finished */
   struct cv_job *pHead, *pTail;        /* queued jobs */
   int nQueued;                         /* jobs in that queue */
-  int64_t lastBatchUs;                 /* how long the last batch with a grouped job took */
+  int64_t lastBatchUs;                 /* how long the last batch took; 0 when it had no grouped job */
   int nCallers;                        /* jobs queued when it ended + grouped ones it answered */
 
   pthread_mutex_t muR;                 /* guards the reader pool */
@@ -377,9 +377,10 @@ static int64_t mono_us(void){
 #define DB_COALESCE_GAP_US  2000
 #define DB_COALESCE_MAX_US 10000
 static void coalesce(struct cv_store *pS){
-  int64_t now = mono_us(), limit = pS->lastBatchUs/4;
-  int64_t end = now + (limit < DB_COALESCE_MAX_US ? limit : DB_COALESCE_MAX_US);
+  int64_t now, end, limit = pS->lastBatchUs/4;
   if( pS->lastBatchUs<DB_COALESCE_MIN_US ) return;
+  now = mono_us();
+  end = now + (limit < DB_COALESCE_MAX_US ? limit : DB_COALESCE_MAX_US);
   while( !pS->bStop && now<end && pS->nQueued<pS->nCallers ){
     int nBefore = pS->nQueued;
     int64_t until = now + DB_COALESCE_GAP_US < end ? now + DB_COALESCE_GAP_US : end;
@@ -398,7 +399,7 @@ static void *writer_main(void *pArg){
   pthread_mutex_lock(&pS->mu);
   for(;;){
     struct cv_job *pBatch, *pJ, *pDefer = NULL, *pDeferLast = NULL;
-    int64_t t0;
+    int64_t t0, tBatch;
     int nGrouped = 0, nDefer = 0;
     while( !pS->pHead && !pS->bStop ) pthread_cond_wait(&pS->cvWork, &pS->mu);
     if( !pS->pHead ) break;
@@ -409,11 +410,11 @@ static void *writer_main(void *pArg){
     pthread_mutex_unlock(&pS->mu);
     t0 = mono_us();
     run_batch(pS, pBatch);
-    for(pJ=pBatch; pJ; pJ=pJ->pNext) nGrouped += pJ->fnMany!=NULL;
+    tBatch = mono_us() - t0;
     pthread_mutex_lock(&pS->mu);
-    pS->lastBatchUs = nGrouped ? mono_us() - t0 : 0;
     for(pJ=pBatch; pJ; ){
       struct cv_job *pNext = pJ->pNext;   /* read before bDone: the job lives on a caller's stack */
+      nGrouped += pJ->fnMany!=NULL;
       if( pJ->bDeferred ){                /* it did not run: back to the queue, in order */
         pJ->bDeferred = pJ->bTaken = 0;
         pJ->rc = CV_OK;
@@ -433,6 +434,7 @@ static void *writer_main(void *pArg){
       pS->pHead = pDefer;
       pS->nQueued += nDefer;
     }
+    pS->lastBatchUs = nGrouped ? tBatch : 0;
     pS->nCallers = pS->nQueued + nGrouped - nDefer;
   }
   pthread_mutex_unlock(&pS->mu);

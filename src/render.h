@@ -44,7 +44,10 @@ cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a
 
 /* The list answer [ChatThreadSummaryOut, ...] — each {id, title, created_at, updated_at,
 ** message_count} — written straight into b as JSON text: the
-** hottest list path builds no cJSON tree (a tree costs ~8 allocations per summary). */
+** hottest list path builds no cJSON tree (a tree costs ~8 allocations per summary).
+** Titles are escaped; the times are copied as they are, so they must be what
+** util_iso_format wrote (every stored time is: import re-formats the client's). Same for
+** render_thread_json, whose messages are the stored, already valid JSON array. */
 struct cv_buf;
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
 

@@ -45,9 +45,9 @@ static int hexval(char c){
   return -1;
 }
 
-/* Percent-decode the raw path z into a new buffer. NULL when it holds an encoded NUL or
-** a malformed escape (civetweb's own decoding would silently cut the path at %00).
-** Not static only so that tests/fuzz/fuzz_query_path.c can reach it (server.h). */
+/* Percent-decode the raw path z (contract in server.h). An encoded NUL is refused because
+** civetweb's own decoding would silently cut the path at %00. Not static only so that
+** tests/fuzz/fuzz_query_path.c can reach it. */
 cv_rc server_decode_path(const char *z, char **pzOut){
   size_t n = strlen(z), i, j = 0;
   char *zOut = malloc(n + 1);

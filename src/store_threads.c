@@ -67,8 +67,9 @@ static cv_rc why_missing(struct cv_db *pDb, int64_t userId, int64_t id){
 }
 
 /* When thread id still has the default title, name it after its first user message.
-** Runs inside a write job. */
-static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id){
+** Runs inside a write job. When pzTitle is not NULL it gets the title set (malloc'd, the
+** caller frees it), or NULL when the title was left as it was. */
+static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id, char **pzTitle){
   static const char zFirst[] =
     "SELECT m.value->>'content' FROM chat_threads t, json_each(t.messages) m"
     " WHERE t.id=?1 AND t.title=?2 AND m.value->>'role'='user' ORDER BY m.key LIMIT 1";
@@ -76,7 +77,9 @@ static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id){
   sqlite3_stmt *pSt;
   char *zTitle = NULL;
   int src;
-  cv_rc rc = db_stmt(pDb, zFirst, &pSt);
+  cv_rc rc;
+  if( pzTitle ) *pzTitle = NULL;
+  rc = db_stmt(pDb, zFirst, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, id);
   sqlite3_bind_text(pSt, 2, CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
@@ -95,7 +98,8 @@ static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id){
     sqlite3_bind_text(pSt, 2, zTitle, -1, SQLITE_STATIC);
     rc = db_step_done(pDb, pSt, NULL);
   }
-  free(zTitle);
+  if( rc==CV_OK && pzTitle ) *pzTitle = zTitle;
+  else free(zTitle);
   return rc;
 }
 
@@ -171,7 +175,7 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
     db_reset(pSt);
     return rc;
   }
-  if( !a->zTitle ) rc = apply_auto_title(pDb, a->id);
+  if( !a->zTitle ) rc = apply_auto_title(pDb, a->id, NULL);
   return rc;
 }
 
@@ -289,7 +293,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
   if( a->zMessages ){
-    rc = apply_auto_title(pDb, a->id);
+    rc = apply_auto_title(pDb, a->id, NULL);
     if( rc ) return rc;
   }
   return read_thread(pDb, a->userId, a->id, a->pOut);
@@ -353,18 +357,18 @@ static void build_append_sql(void){
 }
 
 /* Appends to one thread from up to APPEND_CHUNK callers (db_write_grouped), applied with
-** one UPDATE, so the row is rewritten once. Jobs of another user get CV_FORBIDDEN and
-** change nothing. */
+** one UPDATE, so the row is rewritten once; its RETURNING gives the new count and the
+** title (re-read only when the automatic title replaced the default). Jobs of another user
+** get CV_FORBIDDEN and change nothing. */
 static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   static const char zOwner[] = "SELECT user_id FROM chat_threads WHERE id=?1";
-  static const char zTitle[] = "SELECT title FROM chat_threads WHERE id=?1";
   struct append_args *a0 = apArg[0];
   struct append_args *aOk[APPEND_CHUNK];
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   char *zTitleNow = NULL;
   int64_t owner = 0;
-  int nOk = 0, i, src, bDefault;
+  int nOk = 0, i, src;
   int64_t after;
   cv_rc rc;
   assert( nArg>0 && nArg<=APPEND_CHUNK );
@@ -397,22 +401,16 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
     return rc;
   }
   after = sqlite3_column_int64(pSt, 0);
-  bDefault = strcmp((const char*)sqlite3_column_text(pSt, 1), CV_DEFAULT_TITLE)==0;
+  zTitleNow = db_col_dup(pSt, 1, &rc);
+  if( rc ){ db_reset(pSt); return rc; }
   rc = db_step_done(pDb, pSt, NULL);
-  if( rc ) return rc;
-  for(i=0; i<nOk; i++) aOk[i]->pOut->index = after - nOk + i;
-  if( bDefault ){
-    rc = apply_auto_title(pDb, a0->id);
-    if( rc ) return rc;
+  if( rc==CV_OK && zTitleNow && strcmp(zTitleNow, CV_DEFAULT_TITLE)==0 ){
+    char *zAuto;
+    rc = apply_auto_title(pDb, a0->id, &zAuto);
+    if( zAuto ){ free(zTitleNow); zTitleNow = zAuto; }
   }
-  rc = db_stmt(pDb, zTitle, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a0->id);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) zTitleNow = db_col_dup(pSt, 0, &rc);
-  else rc = db_rc(pDb, src);
-  db_reset(pSt);
   if( rc ){ free(zTitleNow); return rc; }
+  for(i=0; i<nOk; i++) aOk[i]->pOut->index = after - nOk + i;
   for(i=0; i<nOk && rc==CV_OK; i++){
     struct cv_append *pOut = aOk[i]->pOut;
     memcpy(pOut->zUpdatedAt, zNow, sizeof zNow);

@@ -413,6 +413,36 @@ def test_concurrent_appends_none_lost():
     assert items[0]["message_count"] == n + 1, items[0]
 
 
+def test_concurrent_appends_of_owner_and_stranger_in_one_batch():
+    # Appends to one thread are applied in groups (one UPDATE per batch); a stranger's appends
+    # landing in the owner's group must get 403 and change nothing, and every caller of a batch
+    # gets the title the thread has after it (the automatic one, from the first user message).
+    c, _ = user("mix-owner")
+    _, tok_b, _ = cv.new_user(SRV, "mix-stranger")
+    t = create(c)
+    assert t["title"] == "New chat", t
+    tok_a = c.token
+    jobs = [(tok_a if i % 2 == 0 else tok_b, "mix-%02d-%s" % (i, uuid.uuid4().hex[:8]))
+            for i in range(60)]
+
+    def one(tok, content):
+        return cv.request(SRV, "POST", "%s/%d/messages" % (T, t["id"]), token=tok,
+                          json={"role": "user", "content": content})
+    results = cv.parallel(one, jobs)
+    final = get(c, t["id"])
+    stored = [m["content"] for m in final["messages"]]
+    for (tok, content), r in zip(jobs, results):
+        assert isinstance(r, cv.Resp), r
+        if tok == tok_a:
+            assert r.status == 201, (content, r)
+            assert r.json["title"] == final["title"], (r.json, final["title"])
+            assert content in stored, content
+        else:
+            expect_error(r, 403, "stranger append")
+            assert content not in stored, content
+    assert len(stored) == 30 and final["title"] == stored[0], (len(stored), final["title"])
+
+
 # --- auto-title -----------------------------------------------------------------------------
 
 def autotitle(first_user_message):
