@@ -74,6 +74,7 @@ $(B)/asan/obj/%.o: src/%.c $(HDRS) vendor/src/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
 $(B)/rel/embedded.o: $(B)/gen/embedded.c
+	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) -Isrc -c $< -o $@
 $(B)/asan/obj/embedded.o: $(B)/gen/embedded.c
 	@mkdir -p $(dir $@)
