@@ -134,3 +134,140 @@ END;
 DROP INDEX chat_threads_user_updated;
 CREATE INDEX chat_threads_user_list
   ON chat_threads(user_id, updated_at DESC, id DESC, title, message_count, created_at);
+
+-- version: 3
+-- One conversation store for both chat models (issue 9). A conversation's messages no longer
+-- sit in one JSON array in one row (every append rewrote all of it): they are an ordered run
+-- of `segments`, each a JSON array of at most 64 messages and 16 KiB (one bigger message sits
+-- alone), changed only with JSON1 (json_insert, json_remove), each knowing the index of its
+-- first message. `conversations` gives both kinds one id space; chat_threads.id and
+-- chat_histories.id ARE conversation ids. Ids are AUTOINCREMENT: a deleted user's, thread's
+-- or chat's id is never given again.
+-- db.c runs this section with foreign_keys off (tables are rebuilt), checks foreign keys
+-- before COMMIT, and then splits the arrays left in v2_messages into segments
+-- (store_conv_migrate_v3), all in the same transaction.
+CREATE TABLE users_v3 (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  password_hash TEXT,                       -- Argon2id (libsodium crypto_pwhash_str); NULL: no password yet
+  display_name  TEXT,
+  created_at    TEXT NOT NULL,
+  thread_count  INTEGER NOT NULL DEFAULT 0  -- kept by triggers: X-Total-Count without count(*)
+);
+INSERT INTO users_v3(id, email, password_hash, display_name, created_at, thread_count)
+  SELECT id, email, password_hash, display_name, created_at, thread_count FROM users;
+
+CREATE TABLE conversations (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind          INTEGER NOT NULL CHECK (kind IN (1, 2))   -- 1 assistant thread, 2 character chat
+);
+CREATE INDEX conversations_user ON conversations(user_id, kind);
+
+CREATE TABLE segments (
+  id            INTEGER PRIMARY KEY,
+  conv_id       INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  first_index   INTEGER NOT NULL CHECK (first_index >= 0),
+  n             INTEGER NOT NULL CHECK (n >= 0),           -- messages in this segment
+  messages      TEXT NOT NULL CHECK (json_valid(messages) AND json_type(messages) = 'array'),
+  UNIQUE (conv_id, first_index)
+);
+
+-- Threads keep their ids; chats get new ones above every thread's (their row id was never
+-- shown to a client: chat_id is).
+CREATE TEMP TABLE v3_chat_ids (old_id INTEGER PRIMARY KEY, new_id INTEGER NOT NULL);
+INSERT INTO v3_chat_ids(old_id, new_id)
+  SELECT id, (SELECT coalesce(max(id), 0) FROM chat_threads) + row_number() OVER (ORDER BY id)
+    FROM chat_histories;
+INSERT INTO conversations(id, user_id, kind) SELECT id, user_id, 1 FROM chat_threads;
+INSERT INTO conversations(id, user_id, kind)
+  SELECT m.new_id, c.user_id, 2 FROM chat_histories c JOIN v3_chat_ids m ON m.old_id = c.id;
+CREATE TABLE v2_messages (conv_id INTEGER PRIMARY KEY, messages TEXT NOT NULL);
+INSERT INTO v2_messages SELECT id, messages FROM chat_threads WHERE messages <> '[]';
+INSERT INTO v2_messages SELECT m.new_id, c.messages
+  FROM chat_histories c JOIN v3_chat_ids m ON m.old_id = c.id WHERE c.messages <> '[]';
+
+CREATE TABLE chat_threads_v3 (
+  id            INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id     TEXT,                        -- import idempotency key (browser localStorage id)
+  title         TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 255),
+  message_count INTEGER NOT NULL DEFAULT 0,  -- kept with the segments, in the same transaction
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+);
+INSERT INTO chat_threads_v3(id, user_id, client_id, title, message_count, created_at, updated_at)
+  SELECT id, user_id, client_id, title, message_count, created_at, updated_at FROM chat_threads;
+
+CREATE TABLE chat_histories_v3 (
+  id                INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  chat_id           TEXT NOT NULL UNIQUE,    -- UUID
+  user_id           INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  character_id      INTEGER REFERENCES characters(id) ON DELETE SET NULL,
+  scene_id          INTEGER REFERENCES scenes(id) ON DELETE SET NULL,
+  persona_id        INTEGER REFERENCES personas(id) ON DELETE SET NULL,
+  character_name    TEXT,
+  character_picture TEXT,
+  scene_name        TEXT,
+  scene_picture     TEXT,
+  title             TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 255),
+  message_count     INTEGER NOT NULL DEFAULT 0,
+  last_updated      TEXT NOT NULL,
+  created_at        TEXT NOT NULL
+);
+INSERT INTO chat_histories_v3(id, chat_id, user_id, character_id, scene_id, persona_id,
+    character_name, character_picture, scene_name, scene_picture, title, message_count,
+    last_updated, created_at)
+  SELECT m.new_id, c.chat_id, c.user_id, c.character_id, c.scene_id, c.persona_id,
+         c.character_name, c.character_picture, c.scene_name, c.scene_picture, c.title,
+         c.message_count, c.last_updated, c.created_at
+    FROM chat_histories c JOIN v3_chat_ids m ON m.old_id = c.id;
+DROP TABLE v3_chat_ids;
+
+DROP TABLE chat_threads;
+DROP TABLE chat_histories;
+DROP TABLE users;
+ALTER TABLE users_v3 RENAME TO users;
+ALTER TABLE chat_threads_v3 RENAME TO chat_threads;
+ALTER TABLE chat_histories_v3 RENAME TO chat_histories;
+
+CREATE INDEX chat_threads_user_list
+  ON chat_threads(user_id, updated_at DESC, id DESC, title, message_count, created_at);
+CREATE UNIQUE INDEX chat_threads_user_client ON chat_threads(user_id, client_id)
+  WHERE client_id IS NOT NULL;
+CREATE TRIGGER chat_threads_count_insert AFTER INSERT ON chat_threads
+BEGIN
+  UPDATE users SET thread_count = thread_count + 1 WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_threads_count_delete AFTER DELETE ON chat_threads
+BEGIN
+  UPDATE users SET thread_count = thread_count - 1 WHERE id = OLD.user_id;
+END;
+
+CREATE INDEX chat_histories_user_updated ON chat_histories(user_id, last_updated DESC);
+CREATE INDEX chat_histories_character ON chat_histories(character_id);
+CREATE INDEX chat_histories_scene ON chat_histories(scene_id);
+CREATE INDEX chat_histories_persona ON chat_histories(persona_id);
+
+-- A thread or chat deleted by any writer (the API, retention, a cascade) takes its
+-- conversation, and so its segments, with it.
+CREATE TRIGGER chat_threads_drop_conversation AFTER DELETE ON chat_threads
+BEGIN
+  DELETE FROM conversations WHERE id = OLD.id;
+END;
+CREATE TRIGGER chat_histories_drop_conversation AFTER DELETE ON chat_histories
+BEGIN
+  DELETE FROM conversations WHERE id = OLD.id;
+END;
+
+-- Retention, as in version 1: each user keeps only the newest N chats by last_updated.
+CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END;

@@ -2,18 +2,22 @@
 ** complete.c — see complete.h. The service layer between the chat handlers and the stores
 ** and llm: it knows the order of a turn (user message committed first, reply saved last,
 ** both as their own writes: the model call is never inside a transaction) and how a
-** prompt is put together, nothing of HTTP. It uses cJSON only to build the two message
-** objects it saves and to read the stored array back for the prompt.
+** prompt is put together, nothing of HTTP. Per kind, a hook saves a message (the chat's
+** creates the chat on its first message) and another builds the system prompt.
 **
 ** History budget: the model gets the newest earlier messages whose content adds up to at
-** most --llm-history-chars characters (the newest user message always goes), oldest first.
+** most --llm-history-chars characters (the newest user message always goes), oldest first,
+** read from the conversation's tail segments (store_conv_history): never the whole
+** conversation. The offline responder reads only the new message, so nothing is read.
 ** Rejected: counting tokens (model-specific) and summarising old turns (a second call).
-** May call stores, llm, util and cJSON.
+** May call stores, llm, util and cJSON (to build the two message objects it saves).
 */
 #include "complete.h"
 #include "config.h"
 #include "store_catalog.h"
 #include "store_chats.h"
+#include "store.h"
+#include "store_conv.h"
 #include "store_threads.h"
 #include "util.h"
 
@@ -33,65 +37,48 @@ static char *message_json(const char *zRole, const char *zContent){
   return z;
 }
 
-/* The conversation sent upstream: borrowed pointers into *ppArr (keep it until the call
-** returned, then cJSON_Delete it). */
+/* The conversation sent upstream: copies of the tail's messages. */
 struct history {
-  cJSON *pArr;                    /* the parsed stored array */
-  struct cv_llm_msg *aMsg;        /* malloc'd */
-  int nMsg;
+  struct cv_llm_msg *aMsg;        /* malloc'd, strings malloc'd */
+  int nMsg, nAlloc;
 };
 
 static void history_free(struct history *h){
-  cJSON_Delete(h->pArr);
+  int i;
+  for(i=0; i<h->nMsg; i++){
+    free((char*)h->aMsg[i].zRole);
+    free((char*)h->aMsg[i].zContent);
+  }
   free(h->aMsg);
   memset(h, 0, sizeof *h);
 }
 
-/* Parse the stored messages zMessages (which end with the new user message) and keep the
-** newest that fit nBudgetChars (the last one always). */
-static cv_rc history_build(const char *zMessages, int nBudgetChars, struct history *h){
-  const cJSON *pFirst = NULL, *p;
-  size_t used = 0;
-  int n;
-  memset(h, 0, sizeof *h);
-  h->pArr = cJSON_Parse(zMessages);
-  if( !h->pArr ) return CV_NOMEM;    /* the store holds valid JSON: only OOM fails here */
-  n = cJSON_GetArraySize(h->pArr);
-  h->aMsg = calloc((size_t)n + 1, sizeof *h->aMsg);
-  if( !h->aMsg ){ history_free(h); return CV_NOMEM; }
-  /* walk back from the newest (cJSON: child->prev is the last item) while the budget
-  ** allows; linked-list steps only, never cJSON_GetArrayItem (quadratic) */
-  for(p = h->pArr->child ? h->pArr->child->prev : NULL; p; p = p->prev){
-    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(p, "content");
-    size_t nChars = cJSON_IsString(pC) ? util_utf8_chars(pC->valuestring) : 0;
-    if( pFirst && used + nChars > (size_t)nBudgetChars ) break;
-    used += nChars;
-    pFirst = p;
-    if( p==h->pArr->child ) break;
+static cv_rc history_add(struct history *h, const char *zRole, const char *zContent){
+  if( h->nMsg==h->nAlloc ){
+    int nNew = h->nAlloc ? 2*h->nAlloc : 16;
+    struct cv_llm_msg *aNew = realloc(h->aMsg, (size_t)nNew * sizeof *aNew);
+    if( !aNew ) return CV_NOMEM;
+    h->aMsg = aNew;
+    h->nAlloc = nNew;
   }
-  for(p=pFirst; p; p=p->next){
-    const cJSON *pR = cJSON_GetObjectItemCaseSensitive(p, "role");
-    const cJSON *pC = cJSON_GetObjectItemCaseSensitive(p, "content");
-    if( !cJSON_IsString(pR) || !cJSON_IsString(pC) ) continue;
-    h->aMsg[h->nMsg].zRole = pR->valuestring;
-    h->aMsg[h->nMsg].zContent = pC->valuestring;
-    h->nMsg++;
-  }
+  h->aMsg[h->nMsg].zRole = strdup(zRole);
+  h->aMsg[h->nMsg].zContent = strdup(zContent);
+  h->nMsg++;
+  if( !h->aMsg[h->nMsg-1].zRole || !h->aMsg[h->nMsg-1].zContent ) return CV_NOMEM;
   return CV_OK;
 }
 
-/* The messages handed to the responder: for a model, the budgeted history; the offline
-** responder reads only the new message, so it gets that alone and the chat is not parsed. */
-static cv_rc history_for(const struct cv_config *pCfg, const char *zMessages,
+static cv_rc history_msg(void *pCtx, const struct cv_msg_view *m){
+  return history_add(pCtx, m->zRole, m->zContent);
+}
+
+/* The messages handed to the responder: for a model, the budgeted tail of conversation id
+** (which ends with the new user message); the offline responder reads only the new message. */
+static cv_rc history_for(struct cv_store *pS, const struct cv_config *pCfg, int64_t id,
                          const char *zContent, struct history *h){
-  if( pCfg->zLlmUrl ) return history_build(zMessages, pCfg->llmHistoryChars, h);
   memset(h, 0, sizeof *h);
-  h->aMsg = calloc(1, sizeof *h->aMsg);
-  if( !h->aMsg ) return CV_NOMEM;
-  h->aMsg[0].zRole = "user";
-  h->aMsg[0].zContent = zContent;
-  h->nMsg = 1;
-  return CV_OK;
+  if( pCfg->zLlmUrl ) return store_conv_history(pS, id, pCfg->llmHistoryChars, history_msg, h);
+  return history_add(h, "user", zContent);
 }
 
 static void llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL){
@@ -100,6 +87,42 @@ static void llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL){
   pL->zModel = pCfg->zLlmModel;
   pL->zKey = pCfg->zLlmKey;
   pL->timeoutS = pCfg->llmTimeoutS;
+}
+
+/* ---- the hooks of each kind ---------------------------------------------------------- */
+
+/* What a turn's prompt is made of besides the history. */
+struct prompt {
+  char *zSystem;                  /* malloc'd or NULL */
+  struct cv_item ch;              /* the character, when bCh */
+  int bCh;
+  char *zCopiedName;              /* the chat's copied character name (malloc'd or NULL) */
+  int bFirstTurn;                 /* the user message is the conversation's first */
+};
+
+static void prompt_free(struct prompt *p){
+  free(p->zSystem);
+  if( p->bCh ) store_item_clear(&p->ch);
+  free(p->zCopiedName);
+  memset(p, 0, sizeof *p);
+}
+
+struct turn_hooks {
+  /* Save message zMessage (JSON text) of turn t; bUser: the user's (then also fill pP's
+  ** prompt inputs and t->convId). */
+  cv_rc (*xSave)(struct cv_store *pS, struct cv_turn *t, const char *zMessage, int bUser,
+                 struct prompt *pP);
+};
+
+static cv_rc thread_save(struct cv_store *pS, struct cv_turn *t, const char *zMessage,
+                         int bUser, struct prompt *pP){
+  struct cv_append ap;
+  cv_rc rc = store_threads_append(pS, t->userId, t->threadId, zMessage, &ap);
+  if( rc ) return rc;
+  t->convId = t->threadId;
+  if( bUser ) pP->bFirstTurn = ap.index==0;
+  store_append_clear(&ap);
+  return CV_OK;
 }
 
 /* The system prompt of a chat from its character, scene and persona (any may be missing:
@@ -143,46 +166,27 @@ static char *system_prompt(const struct cv_chat *c, const struct cv_item *pChar,
   return b.a;
 }
 
-cv_rc complete_chat(struct cv_store *pS, const struct cv_config *pCfg,
-                    const struct cv_chat_turn *t, cv_llm_delta_fn xDelta, void *pCtx,
-                    struct cv_chat *pOut, char **pzReply, const char **pzMissing,
-                    enum cv_turn_stage *peStage){
+static cv_rc chat_save(struct cv_store *pS, struct cv_turn *t, const char *zMessage,
+                       int bUser, struct prompt *pP){
   struct cv_chat_new nw;
   struct cv_chat saved;
-  struct cv_item ch, sc, pe;
-  int bCh = 0, bSc = 0, bPe = 0, bOffline = 0;
-  struct cv_llm_request req;
-  struct cv_llm_config lc;
-  struct history h;
-  char *zUser = NULL, *zTitle = NULL, *zSystem = NULL, *zReply = NULL, *zAsst = NULL;
+  struct cv_item sc, pe;
+  int bSc = 0, bPe = 0;
   cv_rc rc;
-
-  assert( pS && pCfg && t && t->userId>0 && t->zChatId && t->zContent );
-  memset(pOut, 0, sizeof *pOut);
-  memset(&saved, 0, sizeof saved);
-  memset(&h, 0, sizeof h);
-  *pzReply = NULL;
-  *pzMissing = NULL;
-  *peStage = CV_TURN_SAVE_USER;
-
-  /* 1. the user's message, committed before anything else happens */
-  zUser = message_json("user", t->zContent);
-  if( !zUser ){ rc = CV_NOMEM; goto out; }
-  zTitle = util_auto_title(t->zContent, &rc);
-  if( rc ) goto out;
   memset(&nw, 0, sizeof nw);
   nw.characterId = t->characterId;
   nw.sceneId = t->sceneId;
   nw.personaId = t->personaId;
-  nw.zTitle = zTitle;
-  rc = store_chats_add_message(pS, t->userId, t->zChatId, &nw, zUser, &saved, pzMissing);
-  if( rc ) goto out;
-
-  /* 2. the prompt: what the chat refers to (a deleted character is simply absent) */
-  *peStage = CV_TURN_REPLY;
+  rc = store_chats_add_message(pS, t->userId, t->zChatId, bUser ? &nw : NULL, zMessage, &saved,
+                               &t->zMissing);
+  if( rc ) return rc;
+  t->convId = saved.id;
+  if( !bUser ) goto out;
+  /* the prompt: what the chat refers to now (a deleted character is simply absent) */
+  pP->bFirstTurn = saved.nMessages<=1;
   if( saved.characterId ){
-    rc = store_catalog_get(pS, CV_KIND_CHARACTER, t->userId, saved.characterId, &ch);
-    if( rc==CV_OK ) bCh = 1; else if( rc!=CV_NOTFOUND ) goto out;
+    rc = store_catalog_get(pS, CV_KIND_CHARACTER, t->userId, saved.characterId, &pP->ch);
+    if( rc==CV_OK ) pP->bCh = 1; else if( rc!=CV_NOTFOUND ) goto out;
   }
   if( saved.sceneId ){
     rc = store_catalog_get(pS, CV_KIND_SCENE, t->userId, saved.sceneId, &sc);
@@ -192,104 +196,89 @@ cv_rc complete_chat(struct cv_store *pS, const struct cv_config *pCfg,
     rc = store_catalog_get(pS, CV_KIND_PERSONA, t->userId, saved.personaId, &pe);
     if( rc==CV_OK ) bPe = 1; else if( rc!=CV_NOTFOUND ) goto out;
   }
-  zSystem = system_prompt(&saved, bCh ? &ch : NULL, bSc ? &sc : NULL, bPe ? &pe : NULL, &rc);
-  if( rc ) goto out;
-  rc = history_for(pCfg, saved.zMessages, t->zContent, &h);
-  if( rc ) goto out;
-  memset(&req, 0, sizeof req);
-  req.zSystem = zSystem;
-  req.aMsg = h.aMsg;
-  req.nMsg = h.nMsg;
-  req.bFirstTurn = saved.nMessages<=1;
-  req.zCharacterName = bCh ? ch.zName : saved.zCharacterName;
-  req.zCharacterGreeting = bCh ? ch.zGreeting : NULL;
-
-  /* 3. the reply (no database connection or transaction is held meanwhile) */
-  llm_config(pCfg, &lc);
-  rc = llm_reply(&lc, &req, xDelta, pCtx, &zReply, &bOffline);
-  if( rc ) goto out;
-
-  /* 4. the reply, saved whether or not the client is still there */
-  *peStage = CV_TURN_SAVE_REPLY;
-  zAsst = message_json("assistant", zReply);
-  if( !zAsst ){ rc = CV_NOMEM; goto out; }
-  rc = store_chats_add_message(pS, t->userId, t->zChatId, NULL, zAsst, pOut, pzMissing);
-  if( rc ) goto out;
-  *peStage = CV_TURN_DONE;
-  *pzReply = zReply;
-  zReply = NULL;
-
+  pP->zSystem = system_prompt(&saved, pP->bCh ? &pP->ch : NULL, bSc ? &sc : NULL,
+                              bPe ? &pe : NULL, &rc);
+  if( rc==CV_OK && saved.zCharacterName ){
+    pP->zCopiedName = strdup(saved.zCharacterName);
+    if( !pP->zCopiedName ) rc = CV_NOMEM;
+  }
 out:
-  history_free(&h);
-  if( bCh ) store_item_clear(&ch);
   if( bSc ) store_item_clear(&sc);
   if( bPe ) store_item_clear(&pe);
   store_chat_clear(&saved);
-  cJSON_free(zUser);
-  cJSON_free(zAsst);
-  free(zTitle);
-  free(zSystem);
-  free(zReply);
   return rc;
 }
 
-cv_rc complete_thread(struct cv_store *pS, const struct cv_config *pCfg, int64_t userId,
-                      int64_t threadId, const char *zContent, cv_llm_delta_fn xDelta,
-                      void *pCtx, struct cv_thread *pOut, char **pzReply,
-                      enum cv_turn_stage *peStage){
-  struct cv_append ap;
-  struct cv_thread cur;
+static const struct turn_hooks aHooks[3] = {
+  { NULL },
+  { thread_save },                 /* CV_CONV_THREAD */
+  { chat_save },                   /* CV_CONV_CHAT */
+};
+
+/* ---- the turn ------------------------------------------------------------------------- */
+
+cv_rc complete_turn(struct cv_store *pS, const struct cv_config *pCfg, struct cv_turn *t,
+                    cv_llm_delta_fn xDelta, void *pCtx){
+  const struct turn_hooks *k;
   struct cv_llm_request req;
   struct cv_llm_config lc;
   struct history h;
-  char *zUser = NULL, *zReply = NULL, *zAsst = NULL;
+  struct prompt pr;
+  char *zUser = NULL, *zAsst = NULL;
   int bOffline = 0;
   cv_rc rc;
 
-  assert( pS && pCfg && userId>0 && zContent );
-  memset(pOut, 0, sizeof *pOut);
-  memset(&cur, 0, sizeof cur);
-  memset(&ap, 0, sizeof ap);
+  assert( pS && pCfg && t && t->userId>0 && t->zContent );
+  assert( t->eKind==CV_CONV_THREAD || t->eKind==CV_CONV_CHAT );
+  k = &aHooks[t->eKind];
   memset(&h, 0, sizeof h);
-  *pzReply = NULL;
-  *peStage = CV_TURN_SAVE_USER;
+  memset(&pr, 0, sizeof pr);
+  t->zReply = NULL;
+  t->zMissing = NULL;
+  t->convId = 0;
+  t->eStage = CV_TURN_SAVE_USER;
 
-  zUser = message_json("user", zContent);
+  /* 1. the user's message, committed before anything else happens */
+  zUser = message_json("user", t->zContent);
   if( !zUser ){ rc = CV_NOMEM; goto out; }
-  rc = store_threads_append(pS, userId, threadId, zUser, &ap);
+  rc = k->xSave(pS, t, zUser, 1, &pr);
   if( rc ) goto out;
 
-  *peStage = CV_TURN_REPLY;
-  rc = store_threads_get(pS, userId, threadId, &cur);
-  if( rc ) goto out;
-  rc = history_for(pCfg, cur.zMessages, zContent, &h);
+  /* 2. the prompt */
+  t->eStage = CV_TURN_REPLY;
+  rc = history_for(pS, pCfg, t->convId, t->zContent, &h);
   if( rc ) goto out;
   memset(&req, 0, sizeof req);
+  req.zSystem = pr.zSystem;
   req.aMsg = h.aMsg;
   req.nMsg = h.nMsg;
-  req.bFirstTurn = ap.index==0;
+  req.bFirstTurn = pr.bFirstTurn;
+  req.zCharacterName = pr.bCh ? pr.ch.zName : pr.zCopiedName;
+  req.zCharacterGreeting = pr.bCh ? pr.ch.zGreeting : NULL;
+
+  /* 3. the reply (no database connection or transaction is held meanwhile) */
   llm_config(pCfg, &lc);
-  rc = llm_reply(&lc, &req, xDelta, pCtx, &zReply, &bOffline);
+  rc = llm_reply(&lc, &req, xDelta, pCtx, &t->zReply, &bOffline);
   if( rc ) goto out;
 
-  *peStage = CV_TURN_SAVE_REPLY;
-  zAsst = message_json("assistant", zReply);
+  /* 4. the reply, saved whether or not the client is still there */
+  t->eStage = CV_TURN_SAVE_REPLY;
+  zAsst = message_json("assistant", t->zReply);
   if( !zAsst ){ rc = CV_NOMEM; goto out; }
-  store_append_clear(&ap);
-  rc = store_threads_append(pS, userId, threadId, zAsst, &ap);
+  rc = k->xSave(pS, t, zAsst, 0, &pr);
   if( rc ) goto out;
-  rc = store_threads_get(pS, userId, threadId, pOut);
-  if( rc ) goto out;
-  *peStage = CV_TURN_DONE;
-  *pzReply = zReply;
-  zReply = NULL;
+  t->eStage = CV_TURN_DONE;
 
 out:
+  if( rc ){ free(t->zReply); t->zReply = NULL; }
   history_free(&h);
-  store_thread_clear(&cur);
-  store_append_clear(&ap);
+  prompt_free(&pr);
   cJSON_free(zUser);
   cJSON_free(zAsst);
-  free(zReply);
   return rc;
+}
+
+void complete_turn_clear(struct cv_turn *t){
+  free(t->zReply);
+  t->zReply = NULL;
 }

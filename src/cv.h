@@ -53,5 +53,6 @@ const char *cv_rc_str(cv_rc rc);
 #define CV_MESSAGE_MAX_CHARS    100000  /* one /api/chat or /complete message */
 #define CV_HISTORY_PAGE_MAX     100     /* GET /api/chat-history?limit= */
 #define CV_RECOMMENDED_MAX      50      /* GET /api/characters/recommended?limit= */
+#define CV_MESSAGES_PAGE_MAX    500     /* GET /api/v1/chat-threads/{id}/messages?limit= */
 
 #endif /* CV_H */

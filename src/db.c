@@ -19,6 +19,7 @@
 */
 #include "db.h"
 #include "assets.h"
+#include "store_conv.h"
 #include "util.h"
 
 #include <assert.h>
@@ -29,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_STMT_CACHE 128   /* every static SQL string of the stores fits */
+#define DB_STMT_CACHE 256   /* every static SQL string of the stores fits (63 append statements among them) */
 
 struct cv_db {
   sqlite3 *h;                          /* the connection */
@@ -236,7 +237,36 @@ int db_schema_version(void){
   return v;
 }
 
-/* Apply every schema.sql section above the file's user_version, in one transaction. */
+/* The data steps that SQL alone does not do well, run right after their section. */
+static cv_rc migrate_step(struct cv_db *pDb, int v){
+  if( v==3 ) return store_conv_migrate_v3(pDb);
+  return CV_OK;
+}
+
+/* No row of PRAGMA foreign_key_check: CV_OK; otherwise CV_DB with a message. */
+static cv_rc foreign_keys_hold(struct cv_db *pDb, char **pzErr){
+  sqlite3_stmt *pSt = NULL;
+  int rc = sqlite3_prepare_v2(pDb->h, "PRAGMA foreign_key_check", -1, &pSt, NULL);
+  cv_rc crc = CV_OK;
+  if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
+  rc = sqlite3_step(pSt);
+  if( rc==SQLITE_ROW ){
+    if( pzErr && (*pzErr = malloc(256))!=NULL ){
+      snprintf(*pzErr, 256, "migration left a foreign key broken: table %s row %lld",
+               (const char*)sqlite3_column_text(pSt, 0), (long long)sqlite3_column_int64(pSt, 1));
+    }
+    crc = CV_DB;
+  }else if( rc!=SQLITE_DONE ){
+    crc = db_rc(pDb, rc);
+  }
+  sqlite3_finalize(pSt);
+  return crc;
+}
+
+/* Apply every schema.sql section above the file's user_version, in one transaction. Tables
+** are rebuilt by some sections, so foreign keys are off while they run (the pragma only
+** takes effect outside a transaction) and checked before COMMIT. A crash at any point
+** leaves the file as it was: the next start migrates it again. */
 static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   const struct cv_asset *p = assets_find("schema.sql");
   const char *z;
@@ -245,8 +275,10 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   char *zErr = NULL;
   cv_rc crc;
   if( !p || want<=0 ) return CV_DB;
-  crc = db_exec(pDb, "BEGIN IMMEDIATE");
+  crc = db_exec(pDb, "PRAGMA foreign_keys=OFF");
   if( crc ) return crc;
+  crc = db_exec(pDb, "BEGIN IMMEDIATE");
+  if( crc ) goto done;
   rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
   if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) have = sqlite3_column_int(pSt, 0);
   sqlite3_finalize(pSt);
@@ -255,8 +287,8 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
       snprintf(*pzErr, 128, "database schema version %d is newer than this chatvault (%d)",
                have, want);
     }
-    db_exec(pDb, "ROLLBACK");
-    return CV_INVALID;
+    crc = CV_INVALID;
+    goto rollback;
   }
   for(z=strstr(p->a, "-- version: "); z && have<want; z=strstr(z+1, "-- version: ")){
     int v = atoi(z + 12);
@@ -266,7 +298,7 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
     if( v<=have ) continue;
     n = zNext ? (size_t)(zNext - z) : strlen(z);
     zSection = malloc(n+1);
-    if( !zSection ){ db_exec(pDb, "ROLLBACK"); return CV_NOMEM; }
+    if( !zSection ){ crc = CV_NOMEM; goto rollback; }
     memcpy(zSection, z, n);
     zSection[n] = 0;
     rc = sqlite3_exec(pDb->h, zSection, NULL, NULL, &zErr);
@@ -276,17 +308,35 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
         snprintf(*pzErr, 256, "migration to version %d failed: %s", v, zErr ? zErr : "");
       }
       sqlite3_free(zErr);
-      db_exec(pDb, "ROLLBACK");
-      return CV_DB;
+      crc = CV_DB;
+      goto rollback;
+    }
+    crc = migrate_step(pDb, v);
+    if( crc ){
+      if( pzErr && (*pzErr = malloc(128))!=NULL ){
+        snprintf(*pzErr, 128, "migration to version %d failed: %s", v, cv_rc_str(crc));
+      }
+      goto rollback;
     }
   }
   if( have<want ){
     char zSql[64];
+    crc = foreign_keys_hold(pDb, pzErr);
+    if( crc ) goto rollback;
     snprintf(zSql, sizeof zSql, "PRAGMA user_version=%d", want);
     crc = db_exec(pDb, zSql);
-    if( crc ){ db_exec(pDb, "ROLLBACK"); return crc; }
+    if( crc ) goto rollback;
   }
-  return db_exec(pDb, "COMMIT");
+  crc = db_exec(pDb, "COMMIT");
+  if( crc==CV_OK ) goto done;
+rollback:
+  db_exec(pDb, "ROLLBACK");
+done:
+  {
+    cv_rc rcFk = db_exec(pDb, "PRAGMA foreign_keys=ON");
+    if( crc==CV_OK ) crc = rcFk;
+  }
+  return crc;
 }
 
 #define DB_GROUP_MAX 256          /* store_threads.c relies on this bound */
@@ -591,6 +641,16 @@ void db_close(struct cv_store *pS){
   free(pS);
 }
 
+/* PRAGMA user_version of pDb, -1 when it cannot be read. */
+static int ver_of(struct cv_db *pDb){
+  sqlite3_stmt *pSt = NULL;
+  int v = -1;
+  if( sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL)==SQLITE_OK
+   && sqlite3_step(pSt)==SQLITE_ROW ) v = sqlite3_column_int(pSt, 0);
+  sqlite3_finalize(pSt);
+  return v;
+}
+
 cv_rc db_check(const char *zPath, char **pzReport){
   struct cv_db *pDb = NULL;
   struct cv_buf r;
@@ -650,6 +710,12 @@ cv_rc db_check(const char *zPath, char **pzReport){
   }
   sqlite3_finalize(pSt);
   pSt = NULL;
+  if( ver_of(pDb)>=3 ){
+    int nBad = 0;
+    crc = store_conv_check(pDb, &r, &nBad);
+    if( crc ){ bad = 1; buf_appendf(&r, "segments: cannot check: %s\n", cv_rc_str(crc)); }
+    if( nBad ) bad = 1;
+  }
   rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
   if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) ver = sqlite3_column_int(pSt, 0);
   sqlite3_finalize(pSt);

@@ -18,7 +18,9 @@
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
+#include "store.h"
 #include "store_chats.h"
+#include "store_conv.h"
 #include "store_threads.h"
 #include "util.h"
 #include "validate.h"
@@ -39,25 +41,17 @@ struct stream {
 /* cv_llm_delta_fn: one `data: {"delta":"..."}` event per piece of the reply. */
 static int on_delta(void *pCtx, const char *z, size_t n){
   struct stream *s = pCtx;
-  char *zPiece;
-  cJSON *p;
-  char *zJson = NULL;
+  struct cv_buf b;
   if( s->bGone ) return 1;
   if( n==0 ) return 0;
   if( !s->bStarted ){
     if( http_sse_start(s->r) ){ s->bGone = 1; return 1; }
     s->bStarted = 1;
   }
-  zPiece = malloc(n+1);
-  if( !zPiece ) return 0;          /* this piece is lost to the stream, not to the saved reply */
-  memcpy(zPiece, z, n);
-  zPiece[n] = 0;
-  p = cJSON_CreateObject();
-  if( p && cJSON_AddStringToObject(p, "delta", zPiece) ) zJson = cJSON_PrintUnformatted(p);
-  cJSON_Delete(p);
-  free(zPiece);
-  if( zJson && http_sse_send(s->r, NULL, zJson)==CV_CLOSED ) s->bGone = 1;
-  cJSON_free(zJson);
+  buf_init(&b, n*6 + 64);
+  /* on OOM this piece is lost to the stream, not to the saved reply */
+  if( render_delta(&b, z, n)==CV_OK && http_sse_send(s->r, NULL, b.a)==CV_CLOSED ) s->bGone = 1;
+  buf_free(&b);
   return s->bGone;
 }
 
@@ -90,25 +84,65 @@ static void reply_turn_error(struct stream *s, cv_rc rc, const char *zWhat){
           s->r->zMethod, s->r->zPath, cv_rc_str(rc));
 }
 
-/* Answer a finished turn: 200 pOut, or (streaming) `event: done` with pDone. */
-static void reply_turn_done(struct stream *s, int bStream, const cJSON *pOut, const cJSON *pDone){
-  char *z;
-  if( !bStream ){
-    http_reply_json(s->r, 200, pOut, NULL);
-    return;
+/* What a finished turn's answer is made of: which conversation, and which shape. */
+struct answer {
+  const struct cv_turn *t;
+  int bStream;                   /* stream: the done event's data; else the 200 body */
+};
+
+/* Write the answer of turn t to pOut in snapshot pRd: a chat's {chat_id, reply, chat} (its
+** done event: the entry alone), a thread's {thread_id, reply, thread} (done: the same). */
+static cv_rc write_answer(struct cv_req *r, struct cv_read *pRd, const struct answer *a,
+                          struct cv_sink *pOut){
+  cv_rc rc;
+  if( a->t->eKind==CV_CONV_CHAT ){
+    struct cv_chat c;
+    rc = store_chats_get(pRd, r->userId, a->t->zChatId, &c);
+    if( rc ) return rc;
+    rc = a->bStream ? render_chat_entry(pOut, &c, store_messages_cb, pRd)
+                    : render_chat_answer(pOut, &c, a->t->zReply, store_messages_cb, pRd);
+    store_chat_clear(&c);
+  }else{
+    struct cv_thread th;
+    rc = store_threads_get(pRd, r->userId, a->t->threadId, &th);
+    if( rc ) return rc;
+    rc = render_thread_answer(pOut, &th, a->t->zReply, store_messages_cb, pRd);
+    store_thread_clear(&th);
   }
-  if( !s->bStarted ){
+  return rc;
+}
+
+/* Answer a finished turn: 200 with the answer, or (streaming) `event: done` with it; the
+** conversation is read back from one snapshot and streamed, never copied whole. */
+static void reply_turn_done(struct stream *s, const struct cv_turn *t, int bStream){
+  struct cv_read rd;
+  struct cv_stream o;
+  struct answer a;
+  cv_rc rc;
+  a.t = t;
+  a.bStream = bStream;
+  if( bStream && !s->bStarted ){
     if( http_sse_start(s->r) ) s->bGone = 1;
     s->bStarted = 1;
   }
   if( s->bGone ) return;
-  z = pDone ? cJSON_PrintUnformatted(pDone) : NULL;
-  if( !z ){
-    http_sse_send(s->r, "error", "{\"detail\":\"Internal server error (out of memory)\"}");
-    return;
+  rc = store_read_begin(s->r->pApp->pStore, &rd);
+  if( rc ){ reply_turn_error(s, rc, NULL); return; }
+  if( !bStream ){
+    http_stream_begin(s->r, &o, 200, "application/json", NULL);
+    http_stream_end(&o, write_answer(s->r, &rd, &a, &o.sink), NULL);
+  }else{
+    http_sse_event_begin(s->r, &o, "done");
+    rc = write_answer(s->r, &rd, &a, &o.sink);
+    if( rc ){
+      /* the event is cut mid-data: end the line, then say what happened */
+      http_sse_event_end(&o);
+      reply_turn_error(s, rc, NULL);
+    }else if( http_sse_event_end(&o)==CV_CLOSED ){
+      s->bGone = 1;
+    }
   }
-  http_sse_send(s->r, "done", z);
-  cJSON_free(z);
+  store_read_end(&rd);
 }
 
 /* ---- validation helpers ------------------------------------------------------------ */
@@ -139,18 +173,12 @@ static int val_chat_id(struct cv_verr *e, const cJSON *pBody, int bRequired, cha
 ** 502/504 upstream failure or timeout (the user's message stays saved). */
 int h_chat_send(struct cv_req *r){
   struct cv_verr e;
-  struct cv_chat_turn t;
-  struct cv_chat chat;
+  struct cv_turn t;
   struct stream s;
   char zChatId[CV_UUID_LEN+1];
-  const char *zMissing = NULL;
-  char *zReply = NULL;
-  enum cv_turn_stage eStage;
-  cJSON *pOut = NULL, *pEntry = NULL;
   int ok, bStream = 0, k;
   cv_rc rc;
 
-  memset(&chat, 0, sizeof chat);
   memset(&t, 0, sizeof t);
   memset(&s, 0, sizeof s);
   s.r = r;
@@ -168,31 +196,18 @@ int h_chat_send(struct cv_req *r){
     ok &= val_bool(&e, r->pBody, "body", "stream", 0, &bStream)>=0;
   }
   if( !ok ){ http_reply_422(r, &e); goto out; }
+  t.eKind = CV_CONV_CHAT;
   t.userId = r->userId;
   t.zChatId = zChatId;
 
-  rc = complete_chat(r->pApp->pStore, r->pApp->pCfg, &t, bStream ? on_delta : NULL, &s,
-                     &chat, &zReply, &zMissing, &eStage);
+  rc = complete_turn(r->pApp->pStore, r->pApp->pCfg, &t, bStream ? on_delta : NULL, &s);
   if( rc ){
-    reply_turn_error(&s, rc, zMissing ? zMissing : "Chat");
+    reply_turn_error(&s, rc, t.zMissing ? t.zMissing : "Chat");
     goto out;
   }
-  pEntry = render_chat_entry(&chat);
-  pOut = cJSON_CreateObject();
-  if( !pEntry || !pOut || !cJSON_AddStringToObject(pOut, "chat_id", chat.zChatId)
-   || !cJSON_AddStringToObject(pOut, "reply", zReply) ){
-    cJSON_Delete(pOut);
-    pOut = NULL;
-  }else if( !bStream ){
-    cJSON_AddItemToObject(pOut, "chat", pEntry);
-    pEntry = NULL;
-  }
-  reply_turn_done(&s, bStream, pOut, pEntry);
+  reply_turn_done(&s, &t, bStream);
 out:
-  cJSON_Delete(pEntry);
-  cJSON_Delete(pOut);
-  store_chat_clear(&chat);
-  free(zReply);
+  complete_turn_clear(&t);
   verr_free(&e);
   return r->status;
 }
@@ -203,17 +218,13 @@ out:
 ** `event: done` with that object. 403; 404; 422; 502/504 (the user message stays). */
 int h_threads_complete(struct cv_req *r){
   struct cv_verr e;
-  struct cv_thread th;
+  struct cv_turn t;
   struct stream s;
-  const char *zContent = NULL;
-  char *zReply = NULL;
-  enum cv_turn_stage eStage;
-  cJSON *pOut = NULL, *pThread;
   int64_t id;
   int ok, bStream = 0;
   cv_rc rc;
 
-  memset(&th, 0, sizeof th);
+  memset(&t, 0, sizeof t);
   memset(&s, 0, sizeof s);
   s.r = r;
   verr_init(&e);
@@ -221,33 +232,42 @@ int h_threads_complete(struct cv_req *r){
   if( !http_read_json(r) ) goto out;
   ok = val_body_object(&e, r->pBody);
   if( ok ){
-    ok &= val_string(&e, r->pBody, "body", "content", 1, CV_MESSAGE_MAX_CHARS, 1, &zContent)==1;
+    ok &= val_string(&e, r->pBody, "body", "content", 1, CV_MESSAGE_MAX_CHARS, 1, &t.zContent)==1;
     ok &= val_bool(&e, r->pBody, "body", "stream", 0, &bStream)>=0;
   }
   if( !ok ){ http_reply_422(r, &e); goto out; }
+  t.eKind = CV_CONV_THREAD;
+  t.userId = r->userId;
+  t.threadId = id;
 
-  rc = complete_thread(r->pApp->pStore, r->pApp->pCfg, r->userId, id, zContent,
-                       bStream ? on_delta : NULL, &s, &th, &zReply, &eStage);
+  rc = complete_turn(r->pApp->pStore, r->pApp->pCfg, &t, bStream ? on_delta : NULL, &s);
   if( rc ){
     reply_turn_error(&s, rc, "Thread");
     goto out;
   }
-  pOut = cJSON_CreateObject();
-  pThread = render_thread(&th);
-  if( !pOut || !pThread || !render_add_int(pOut, "thread_id", (long long)(id))
-   || !cJSON_AddStringToObject(pOut, "reply", zReply)
-   || !cJSON_AddItemToObject(pOut, "thread", pThread) ){
-    cJSON_Delete(pThread);
-    cJSON_Delete(pOut);
-    pOut = NULL;
-  }
-  reply_turn_done(&s, bStream, pOut, pOut);
+  reply_turn_done(&s, &t, bStream);
 out:
-  cJSON_Delete(pOut);
-  store_thread_clear(&th);
-  free(zReply);
+  complete_turn_clear(&t);
   verr_free(&e);
   return r->status;
+}
+
+/* Send chat zChatId of the caller as an entry, read from one snapshot. */
+static void reply_entry(struct cv_req *r, const char *zChatId){
+  struct cv_read rd;
+  struct cv_chat c;
+  struct cv_stream s;
+  cv_rc rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); return; }
+  rc = store_chats_get(&rd, r->userId, zChatId, &c);
+  if( rc ){
+    http_reply_rc(r, rc, "Chat");
+  }else{
+    http_stream_begin(r, &s, 200, "application/json", NULL);
+    http_stream_end(&s, render_chat_entry(&s.sink, &c, store_messages_cb, &rd), "Chat");
+    store_chat_clear(&c);
+  }
+  store_read_end(&rd);
 }
 
 /* ROUTE: POST /api/chat/rename (auth) {chat_id, title}
@@ -258,7 +278,6 @@ int h_chat_rename(struct cv_req *r){
   struct cv_chat c;
   char zChatId[CV_UUID_LEN+1];
   const char *zTitle = NULL;
-  cJSON *p;
   int ok;
   cv_rc rc;
   if( !http_read_json(r) ) return r->status;
@@ -271,10 +290,8 @@ int h_chat_rename(struct cv_req *r){
   if( !ok ){ http_reply_422(r, &e); goto out; }
   rc = store_chats_rename(r->pApp->pStore, r->userId, zChatId, zTitle, &c);
   if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
-  p = render_chat_entry(&c);
-  http_reply_json(r, 200, p, NULL);
-  cJSON_Delete(p);
   store_chat_clear(&c);
+  reply_entry(r, zChatId);
 out:
   verr_free(&e);
   return r->status;
@@ -310,34 +327,31 @@ out:
 ** 1..100; 422 otherwise. */
 int h_chat_history(struct cv_req *r){
   struct cv_verr e;
+  struct cv_read rd;
+  struct cv_stream o;
   struct cv_chat *a = NULL;
   int64_t page, limit, total = 0;
   int n = 0, ok;
-  cJSON *pOut = NULL, *pItems;
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "page", 1, 1, 1000000000, &page)==1;
   ok &= val_query_int(&e, r->zQuery, "limit", 20, 1, CV_HISTORY_PAGE_MAX, &limit)==1;
-  if( !ok ){ http_reply_422(r, &e); goto out; }
-  rc = store_chats_list(r->pApp->pStore, r->userId, (int)limit, (page-1)*limit, &a, &n, &total);
-  if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
-  pOut = cJSON_CreateObject();
-  pItems = render_chat_entries(a, n);
-  if( !pOut || !pItems || !cJSON_AddItemToObject(pOut, "items", pItems) ){
-    cJSON_Delete(pItems);
-    http_reply_rc(r, CV_NOMEM, NULL);
-    goto out;
-  }
-  if( !render_add_int(pOut, "page", (long long)(page))
-   || !render_add_int(pOut, "limit", (long long)(limit))
-   || !render_add_int(pOut, "total", (long long)(total)) ){
-    http_reply_rc(r, CV_NOMEM, NULL);
-    goto out;
-  }
-  http_reply_json(r, 200, pOut, NULL);
-out:
-  cJSON_Delete(pOut);
-  store_chats_free_list(a, n);
+  if( !ok ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
   verr_free(&e);
+  rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
+  rc = store_chats_list(&rd, r->userId, (int)limit, (page-1)*limit, &a, &n, &total);
+  if( rc ){
+    http_reply_rc(r, rc, "Chat");
+  }else{
+    http_stream_begin(r, &o, 200, "application/json", NULL);
+    rc = sink_write(&o.sink, "{\"items\":", 9);
+    if( rc==CV_OK ) rc = render_chat_entries(&o.sink, a, n, store_messages_cb, &rd);
+    if( rc==CV_OK ) rc = sink_printf(&o.sink, ",\"page\":%lld,\"limit\":%lld,\"total\":%lld}",
+                                     (long long)page, (long long)limit, (long long)total);
+    http_stream_end(&o, rc, "Chat");
+  }
+  store_read_end(&rd);
+  store_chats_free_list(a, n);
   return r->status;
 }

@@ -1,11 +1,15 @@
 /*
-** h_threads.c — /api/v1/chat-threads: create, list, get, update, delete, append, import.
-** May call http, validate, render, util and store_threads.
+** h_threads.c — /api/v1/chat-threads: create, list, get, update, delete, append, import,
+** and the messages of a thread by page. A thread with its messages is written from one read
+** snapshot through the streamed response writer (http_stream_*), so a 20,000-message thread
+** costs a bounded buffer, not a copy.
+** May call http, validate, render, util, store (snapshots) and store_threads.
 */
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
+#include "store.h"
 #include "store_threads.h"
 #include "util.h"
 #include "validate.h"
@@ -14,15 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Send a thread as ChatThreadOut. */
-static void reply_thread(struct cv_req *r, int status, const struct cv_thread *t){
-  struct cv_buf b;
-  cv_rc rc;
-  buf_init(&b, (size_t)1<<30);
-  rc = render_thread_json(&b, t);
-  if( rc ) http_reply_rc(r, rc, NULL);
-  else http_reply_raw(r, status, "application/json", b.a, b.n, NULL);
-  buf_free(&b);
+/* Send thread id of the caller as ChatThreadOut, read from one snapshot. */
+static void reply_thread(struct cv_req *r, int status, int64_t id){
+  struct cv_read rd;
+  struct cv_thread t;
+  struct cv_stream s;
+  cv_rc rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); return; }
+  rc = store_threads_get(&rd, r->userId, id, &t);
+  if( rc ){
+    http_reply_rc(r, rc, "Thread");
+  }else{
+    http_stream_begin(r, &s, status, "application/json", NULL);
+    http_stream_end(&s, render_thread(&s.sink, &t, store_messages_cb, &rd), "Thread");
+    store_thread_clear(&t);
+  }
+  store_read_end(&rd);
 }
 
 /* ROUTE: POST /api/v1/chat-threads (auth) {title?, messages?}
@@ -45,7 +56,7 @@ int h_threads_create(struct cv_req *r){
   if( !ok ){ http_reply_422(r, &e); goto out; }
   rc = store_threads_create(r->pApp->pStore, r->userId, zTitle, zMessages, nMessages, &t);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
-  reply_thread(r, 201, &t);
+  reply_thread(r, 201, t.id);
   store_thread_clear(&t);
 out:
   cJSON_free(zMessages);
@@ -83,14 +94,45 @@ out:
 
 /* ROUTE: GET /api/v1/chat-threads/{id} (auth) — 200 ChatThreadOut; 403; 404. */
 int h_threads_get(struct cv_req *r){
-  struct cv_thread t;
   int64_t id;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
+  reply_thread(r, 200, id);
+  return r->status;
+}
+
+/* ROUTE: GET /api/v1/chat-threads/{id}/messages?before=N&limit=50 (auth)
+** 200 [{index, role, content}], oldest first: the `limit` (1..500) messages just before
+** index `before` (default and at most: the end); X-Total-Count = the thread's message count.
+** Reads only the segments that hold them. 403; 404; 422. */
+int h_threads_messages(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_read rd;
+  struct cv_thread t;
+  struct cv_stream s;
+  int64_t id, before, limit, iEnd, iStart;
+  char zHdr[64];
+  int ok;
   cv_rc rc;
   if( !http_path_id(r, 0, "id", &id) ) return r->status;
-  rc = store_threads_get(r->pApp->pStore, r->userId, id, &t);
-  if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
-  reply_thread(r, 200, &t);
-  store_thread_clear(&t);
+  verr_init(&e);
+  ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_MESSAGES_PAGE_MAX, &limit)==1;
+  ok &= val_query_int(&e, r->zQuery, "before", INT64_MAX/2, 0, INT64_MAX/2, &before)==1;
+  if( !ok ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
+  verr_free(&e);
+  rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
+  rc = store_threads_get(&rd, r->userId, id, &t);
+  if( rc ){
+    http_reply_rc(r, rc, "Thread");
+  }else{
+    iEnd = before < t.nMessages ? before : t.nMessages;
+    iStart = iEnd - limit > 0 ? iEnd - limit : 0;
+    snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)t.nMessages);
+    http_stream_begin(r, &s, 200, "application/json", zHdr);
+    http_stream_end(&s, store_read_messages_range(&rd, id, iStart, iEnd, &s.sink), "Thread");
+    store_thread_clear(&t);
+  }
+  store_read_end(&rd);
   return r->status;
 }
 
@@ -120,7 +162,7 @@ int h_threads_update(struct cv_req *r){
   if( !ok ){ http_reply_422(r, &e); goto out; }
   rc = store_threads_update(r->pApp->pStore, r->userId, id, zTitle, zMessages, nMessages, &t);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
-  reply_thread(r, 200, &t);
+  reply_thread(r, 200, id);
   store_thread_clear(&t);
 out:
   cJSON_free(zMessages);

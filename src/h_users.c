@@ -11,33 +11,39 @@
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
+#include "store.h"
 #include "store_chats.h"
 #include "store_users.h"
 #include "validate.h"
 
 #include <sodium.h>
 
-/* The user response of u, with every chat of the user; NULL on failure with *pRc set. */
-static cJSON *user_response(struct cv_req *r, const struct cv_user *u, cv_rc *pRc){
+/* Send the user response of u (every chat of the user, with its messages, from one
+** snapshot, streamed) with status; zToken not NULL: plus access_token and token_type. */
+static void reply_user(struct cv_req *r, int status, const struct cv_user *u, const char *zToken){
+  struct cv_read rd;
+  struct cv_stream o;
   struct cv_chat *a = NULL;
   int n = 0;
-  cJSON *p = NULL;
-  *pRc = store_chats_list(r->pApp->pStore, u->id, 0, 0, &a, &n, NULL);
-  if( *pRc==CV_OK ){
-    p = render_user_with_history(u, a, n);
-    if( !p ) *pRc = CV_NOMEM;
+  cv_rc rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, "User"); return; }
+  rc = store_chats_list(&rd, u->id, 0, 0, &a, &n, NULL);
+  if( rc ){
+    http_reply_rc(r, rc, "User");
+  }else{
+    http_stream_begin(r, &o, status, "application/json", NULL);
+    rc = sink_write(&o.sink, "{", 1);
+    if( rc==CV_OK ) rc = render_user_fields(&o.sink, u, a, n, store_messages_cb, &rd);
+    if( rc==CV_OK && zToken ){
+      rc = sink_write(&o.sink, ",\"access_token\":", 16);
+      if( rc==CV_OK ) rc = render_string(&o.sink, zToken);
+      if( rc==CV_OK ) rc = sink_write(&o.sink, ",\"token_type\":\"bearer\"", 22);
+    }
+    if( rc==CV_OK ) rc = sink_write(&o.sink, "}", 1);
+    http_stream_end(&o, rc, "User");
   }
+  store_read_end(&rd);
   store_chats_free_list(a, n);
-  return p;
-}
-
-/* Send the user response of u (with its chats) with status. */
-static void reply_user(struct cv_req *r, int status, const struct cv_user *u){
-  cv_rc rc;
-  cJSON *p = user_response(r, u, &rc);
-  if( !p ){ http_reply_rc(r, rc, "User"); return; }
-  http_reply_json(r, status, p, NULL);
-  cJSON_Delete(p);
 }
 
 /* ROUTE: POST /api/users {email, password, display_name?}
@@ -45,7 +51,7 @@ static void reply_user(struct cv_req *r, int status, const struct cv_user *u){
 int h_users_create(struct cv_req *r){
   struct cv_user u;
   if( !h_auth_create_user(r, &u) ) return r->status;
-  reply_user(r, 201, &u);
+  reply_user(r, 201, &u, NULL);
   store_user_clear(&u);
   return r->status;
 }
@@ -56,18 +62,9 @@ int h_users_create(struct cv_req *r){
 int h_users_login(struct cv_req *r){
   char zToken[CV_TOKEN_CHARS+1];
   struct cv_user u;
-  cJSON *p;
-  cv_rc rc;
   if( !h_auth_check_login(r, &u, zToken) ) return r->status;
-  p = user_response(r, &u, &rc);
-  if( p && cJSON_AddStringToObject(p, "access_token", zToken)
-        && cJSON_AddStringToObject(p, "token_type", "bearer") ){
-    http_reply_json(r, 200, p, NULL);
-  }else{
-    http_reply_rc(r, p ? CV_NOMEM : rc, "User");
-  }
+  reply_user(r, 200, &u, zToken);
   sodium_memzero(zToken, sizeof zToken);
-  cJSON_Delete(p);
   store_user_clear(&u);
   return r->status;
 }
@@ -78,7 +75,7 @@ int h_users_me(struct cv_req *r){
   cv_rc rc = store_users_by_id(r->pApp->pStore, r->userId, &u);
   if( rc==CV_NOTFOUND ){ http_reply_401(r, "Not authenticated"); return r->status; }
   if( rc ){ http_reply_rc(r, rc, "User"); return r->status; }
-  reply_user(r, 200, &u);
+  reply_user(r, 200, &u, NULL);
   store_user_clear(&u);
   return r->status;
 }
@@ -104,7 +101,7 @@ int h_users_get(struct cv_req *r){
     http_reply_rc(r, CV_FORBIDDEN, "User");
     return r->status;
   }
-  reply_user(r, 200, &u);
+  reply_user(r, 200, &u, NULL);
   store_user_clear(&u);
   return r->status;
 }

@@ -36,6 +36,7 @@ int h_threads_update(struct cv_req *r);
 int h_threads_delete(struct cv_req *r);
 int h_threads_append(struct cv_req *r);
 int h_threads_import(struct cv_req *r);
+int h_threads_messages(struct cv_req *r);
 
 /* h_catalog.c */
 int h_characters_list(struct cv_req *r);

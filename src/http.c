@@ -349,3 +349,106 @@ cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData){
   buf_free(&b);
   return rc;
 }
+
+/* ---- streamed responses ------------------------------------------------------------- */
+
+/* Write n bytes as one chunk (chunked) or raw, recording the first error. */
+static void stream_emit(struct cv_stream *s, const char *z, size_t n){
+  if( s->rc || n==0 || s->bHead ) return;
+  if( s->bRaw ){
+    if( mg_write(s->r->conn, z, n)<=0 ) s->rc = CV_CLOSED;
+  }else if( mg_send_chunk(s->r->conn, z, (unsigned int)n)<=0 ){
+    s->rc = CV_CLOSED;
+  }
+}
+
+/* Send the headers of a chunked response. */
+static void stream_start(struct cv_stream *s){
+  char zHead[2048];
+  int nHead;
+  s->bStarted = 1;
+  s->r->status = s->status;
+  nHead = snprintf(zHead, sizeof zHead,
+                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n"
+                   "Transfer-Encoding: chunked\r\n%s%s\r\n",
+                   s->status, reason(s->status), s->zType, zSecurityHeaders,
+                   s->zExtra ? s->zExtra : "", connection_header(s->r));
+  if( nHead<0 || (size_t)nHead>=sizeof zHead ){ s->rc = CV_TOOLARGE; return; }
+  if( mg_write(s->r->conn, zHead, (size_t)nHead)<=0 ) s->rc = CV_CLOSED;
+}
+
+static cv_rc stream_write(void *pCtx, const char *z, size_t n){
+  struct cv_stream *s = pCtx;
+  if( s->rc ) return s->rc;
+  if( !s->a ) return s->rc = CV_NOMEM;
+  while( n>0 ){
+    size_t k = HTTP_STREAM_BUF - s->n;
+    if( k==0 ){
+      if( !s->bStarted && !s->bRaw ) stream_start(s);
+      stream_emit(s, s->a, s->n);
+      s->n = 0;
+      if( s->rc ) return s->rc;
+      k = HTTP_STREAM_BUF;
+    }
+    if( k>n ) k = n;
+    memcpy(s->a + s->n, z, k);
+    s->n += k;
+    z += k;
+    n -= k;
+  }
+  return CV_OK;
+}
+
+void http_stream_begin(struct cv_req *r, struct cv_stream *s, int status, const char *zType,
+                       const char *zExtra){
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  memset(s, 0, sizeof *s);
+  s->r = r;
+  s->status = status;
+  s->zType = zType;
+  s->zExtra = zExtra;
+  s->bHead = ri && ri->request_method && strcmp(ri->request_method, "HEAD")==0;
+  s->a = malloc(HTTP_STREAM_BUF);
+  s->sink.xWrite = stream_write;
+  s->sink.pCtx = s;
+}
+
+cv_rc http_stream_end(struct cv_stream *s, cv_rc rcRender, const char *zWhat){
+  cv_rc rc = rcRender ? rcRender : s->rc;
+  if( !s->bStarted ){
+    if( rc ) http_reply_rc(s->r, rc, zWhat);
+    else http_reply_raw(s->r, s->status, s->zType, s->a, s->n, s->zExtra);
+  }else if( rc ){
+    /* the status is gone: cut the body short so the client cannot take it as whole */
+    fprintf(stderr, "chatvault: %s %s: response cut short: %s\n",
+            s->r->zMethod, s->r->zPath, cv_rc_str(rc));
+    mg_disable_keep_alive(s->r->conn);
+    s->r->bClose = 1;
+  }else{
+    stream_emit(s, s->a, s->n);
+    if( !s->rc && !s->bHead && mg_send_chunk(s->r->conn, "", 0)<=0 ) s->rc = CV_CLOSED;
+    rc = s->rc;
+  }
+  free(s->a);
+  s->a = NULL;
+  return rc;
+}
+
+void http_sse_event_begin(struct cv_req *r, struct cv_stream *s, const char *zEvent){
+  http_stream_begin(r, s, 200, "text/event-stream", NULL);
+  s->bRaw = 1;
+  s->bStarted = 1;
+  s->bHead = 0;
+  if( zEvent ) stream_write(s, "event: ", 7), stream_write(s, zEvent, strlen(zEvent)),
+               stream_write(s, "\n", 1);
+  stream_write(s, "data: ", 6);
+}
+
+cv_rc http_sse_event_end(struct cv_stream *s){
+  cv_rc rc = stream_write(s, "\n\n", 2);
+  if( rc==CV_OK ) stream_emit(s, s->a, s->n);
+  rc = s->rc;
+  free(s->a);
+  s->a = NULL;
+  return rc;
+}

@@ -7,6 +7,7 @@
 #define CV_HTTP_H
 
 #include "cv.h"
+#include "util.h"
 #include <cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,5 +76,37 @@ void http_reply_401(struct cv_req *r, const char *zDetail);
 ** (callers carry on with their work and stop sending). zEvent NULL: a data-only event. */
 cv_rc http_sse_start(struct cv_req *r);
 cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData);
+
+/* A streamed response: what is written to its sink is buffered (HTTP_STREAM_BUF bytes); a
+** response that fits is sent with Content-Length, a longer one goes out as it is produced,
+** chunked, so memory stays bounded whatever the size of what is written (a 20,000-message
+** thread). Usage: http_stream_begin, write through s.sink (render_*), http_stream_end.
+** An error passed to http_stream_end before anything was sent becomes the usual error
+** response (http_reply_rc); after, the connection is closed without the final chunk, so the
+** client sees a truncated body, never a complete-looking wrong one.
+** With bRaw (after http_sse_start), bytes go straight onto the event stream, unframed. */
+#define HTTP_STREAM_BUF 32768
+struct cv_stream {
+  struct cv_req *r;
+  int status;                     /* status to send */
+  const char *zType;              /* Content-Type (static) */
+  const char *zExtra;             /* extra header lines or NULL (must outlive the stream) */
+  char *a;                        /* buffer (malloc'd, HTTP_STREAM_BUF bytes) */
+  size_t n;                       /* bytes in it */
+  int bHead;                      /* HEAD: headers only */
+  int bStarted;                   /* headers went out (chunked) */
+  int bRaw;                       /* an SSE event body: no headers, no chunk framing */
+  cv_rc rc;                       /* first write error: later writes are dropped */
+  struct cv_sink sink;            /* where renderers write */
+};
+void http_stream_begin(struct cv_req *r, struct cv_stream *s, int status, const char *zType,
+                       const char *zExtra);
+/* Finish: rcRender is the producer's result. Returns CV_OK when the whole body went out. */
+cv_rc http_stream_end(struct cv_stream *s, cv_rc rcRender, const char *zWhat);
+
+/* One SSE event whose data (JSON text, no newline) is streamed: begin writes "event: zEvent"
+** and "data: ", the caller writes the data through s->sink, end writes the blank line. */
+void http_sse_event_begin(struct cv_req *r, struct cv_stream *s, const char *zEvent);
+cv_rc http_sse_event_end(struct cv_stream *s);
 
 #endif

@@ -43,21 +43,6 @@ cJSON *render_user(const struct cv_user *u){
   return p;
 }
 
-cJSON *render_thread(const struct cv_thread *t){
-  cJSON *p = cJSON_CreateObject();
-  if( !p ) return NULL;
-  if( !render_add_int(p, "id", (long long)(t->id))
-   || !render_add_int(p, "user_id", (long long)(t->userId))
-   || !render_add_str(p, "title", t->zTitle)
-   || !render_add_raw(p, "messages", t->zMessages ? t->zMessages : "[]")
-   || !render_add_str(p, "created_at", t->zCreatedAt)
-   || !render_add_str(p, "updated_at", t->zUpdatedAt) ){
-    cJSON_Delete(p);
-    return NULL;
-  }
-  return p;
-}
-
 cJSON *render_append(long long threadId, const struct cv_append *a, const char *zMessage){
   cJSON *p = cJSON_CreateObject();
   if( !p ) return NULL;
@@ -90,90 +75,10 @@ cJSON *render_item(const struct cv_item *it){
   return p;
 }
 
-/* Add an id, or null when 0. 0 on OOM. */
-static int add_id(cJSON *pObj, const char *zKey, long long id){
-  return id ? render_add_int(pObj, zKey, id)
-            : cJSON_AddNullToObject(pObj, zKey)!=NULL;
-}
-
-cJSON *render_chat_entry(const struct cv_chat *c){
-  cJSON *p = cJSON_CreateObject();
-  if( !p ) return NULL;
-  if( !render_add_str(p, "chat_id", c->zChatId)
-   || !add_id(p, "character_id", (long long)c->characterId)
-   || !render_add_str(p, "character_name", c->zCharacterName)
-   || !render_add_str(p, "character_picture", c->zCharacterPicture)
-   || !add_id(p, "scene_id", (long long)c->sceneId)
-   || !render_add_str(p, "scene_name", c->zSceneName)
-   || !render_add_str(p, "scene_picture", c->zScenePicture)
-   || !add_id(p, "persona_id", (long long)c->personaId)
-   || !render_add_str(p, "title", c->zTitle ? c->zTitle : "")
-   || !render_add_raw(p, "messages", c->zMessages ? c->zMessages : "[]")
-   || !render_add_str(p, "last_updated", c->zLastUpdated)
-   || !render_add_str(p, "created_at", c->zCreatedAt) ){
-    cJSON_Delete(p);
-    return NULL;
-  }
-  return p;
-}
-
-cJSON *render_chat_entries(const struct cv_chat *a, int n){
-  cJSON *pArr = cJSON_CreateArray();
-  int i;
-  for(i=0; pArr && i<n; i++){
-    cJSON *p = render_chat_entry(&a[i]);
-    if( !p || !cJSON_AddItemToArray(pArr, p) ){
-      cJSON_Delete(p);
-      cJSON_Delete(pArr);
-      return NULL;
-    }
-  }
-  return pArr;
-}
-
-cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a, int n){
-  cJSON *p = render_user(u);
-  cJSON *pArr;
-  if( !p ) return NULL;
-  pArr = render_chat_entries(a, n);
-  if( !pArr || !cJSON_AddItemToObject(p, "chat_history", pArr) ){
-    cJSON_Delete(pArr);
-    cJSON_Delete(p);
-    return NULL;
-  }
-  return p;
-}
-
 cv_rc render_json_string(struct cv_buf *b, const char *z){
-  static const char hex[] = "0123456789abcdef";
-  const char *zRun = z;
-  cv_rc rc = buf_append(b, "\"", 1);
-  for(; rc==CV_OK && *z; z++){
-    unsigned char c = (unsigned char)*z;
-    char zEsc[7];
-    size_t nEsc = 2;
-    if( c>=0x20 && c!='"' && c!='\\' ) continue;
-    rc = buf_append(b, zRun, (size_t)(z - zRun));
-    zEsc[0] = '\\';
-    switch( c ){
-      case '"':  zEsc[1] = '"'; break;
-      case '\\': zEsc[1] = '\\'; break;
-      case '\b': zEsc[1] = 'b'; break;
-      case '\f': zEsc[1] = 'f'; break;
-      case '\n': zEsc[1] = 'n'; break;
-      case '\r': zEsc[1] = 'r'; break;
-      case '\t': zEsc[1] = 't'; break;
-      default:
-        zEsc[1] = 'u'; zEsc[2] = '0'; zEsc[3] = '0';
-        zEsc[4] = hex[c>>4]; zEsc[5] = hex[c&15];
-        nEsc = 6;
-    }
-    if( rc==CV_OK ) rc = buf_append(b, zEsc, nEsc);
-    zRun = z + 1;
-  }
-  if( rc==CV_OK ) rc = buf_append(b, zRun, (size_t)(z - zRun));
-  if( rc==CV_OK ) rc = buf_append(b, "\"", 1);
-  return rc;
+  struct cv_sink k;
+  sink_to_buf(&k, b);
+  return render_string(&k, z);
 }
 
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n){
@@ -190,16 +95,145 @@ cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n
   return rc;
 }
 
-cv_rc render_thread_json(struct cv_buf *b, const struct cv_thread *t){
-  cv_rc rc = buf_appendf(b, "{\"id\":%lld,\"user_id\":%lld,\"title\":",
-                         (long long)t->id, (long long)t->userId);
-  if( rc==CV_OK ) rc = render_json_string(b, t->zTitle ? t->zTitle : "");
-  if( rc==CV_OK ) rc = buf_append(b, ",\"messages\":", 12);
-  if( rc==CV_OK ){
-    const char *zM = t->zMessages ? t->zMessages : "[]";
-    rc = buf_append(b, zM, strlen(zM));
+cv_rc render_string(struct cv_sink *pOut, const char *z){
+  static const char hex[] = "0123456789abcdef";
+  const char *zRun;
+  cv_rc rc;
+  if( !z ) return sink_write(pOut, "null", 4);
+  rc = sink_write(pOut, "\"", 1);
+  for(zRun=z; rc==CV_OK && *z; z++){
+    unsigned char c = (unsigned char)*z;
+    char zEsc[7];
+    size_t nEsc = 2;
+    if( c>=0x20 && c!='"' && c!='\\' ) continue;
+    rc = sink_write(pOut, zRun, (size_t)(z - zRun));
+    zEsc[0] = '\\';
+    switch( c ){
+      case '"':  zEsc[1] = '"'; break;
+      case '\\': zEsc[1] = '\\'; break;
+      case '\b': zEsc[1] = 'b'; break;
+      case '\f': zEsc[1] = 'f'; break;
+      case '\n': zEsc[1] = 'n'; break;
+      case '\r': zEsc[1] = 'r'; break;
+      case '\t': zEsc[1] = 't'; break;
+      default:
+        zEsc[1] = 'u'; zEsc[2] = '0'; zEsc[3] = '0';
+        zEsc[4] = hex[c>>4]; zEsc[5] = hex[c&15];
+        nEsc = 6;
+    }
+    if( rc==CV_OK ) rc = sink_write(pOut, zEsc, nEsc);
+    zRun = z + 1;
   }
-  if( rc==CV_OK ) rc = buf_appendf(b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}",
+  if( rc==CV_OK ) rc = sink_write(pOut, zRun, (size_t)(z - zRun));
+  if( rc==CV_OK ) rc = sink_write(pOut, "\"", 1);
+  return rc;
+}
+
+/* "key": followed by a string or null. */
+static cv_rc field_str(struct cv_sink *p, const char *zKey, const char *z){
+  cv_rc rc = sink_printf(p, ",\"%s\":", zKey);
+  return rc ? rc : render_string(p, z);
+}
+
+/* "key": an id, or null for 0. */
+static cv_rc field_id(struct cv_sink *p, const char *zKey, long long id){
+  return id ? sink_printf(p, ",\"%s\":%lld", zKey, id) : sink_printf(p, ",\"%s\":null", zKey);
+}
+
+cv_rc render_thread(struct cv_sink *p, const struct cv_thread *t, cv_messages_fn xMessages,
+                    void *pCtx){
+  cv_rc rc = sink_printf(p, "{\"id\":%lld,\"user_id\":%lld", (long long)t->id,
+                         (long long)t->userId);
+  if( rc==CV_OK ) rc = field_str(p, "title", t->zTitle ? t->zTitle : "");
+  if( rc==CV_OK ) rc = sink_write(p, ",\"messages\":", 12);
+  if( rc==CV_OK ) rc = xMessages(pCtx, (long long)t->id, p);
+  if( rc==CV_OK ) rc = sink_printf(p, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}",
                                    t->zCreatedAt, t->zUpdatedAt);
+  return rc;
+}
+
+cv_rc render_chat_entry(struct cv_sink *p, const struct cv_chat *c, cv_messages_fn xMessages,
+                        void *pCtx){
+  cv_rc rc = sink_write(p, "{\"chat_id\":", 11);
+  if( rc==CV_OK ) rc = render_string(p, c->zChatId);
+  if( rc==CV_OK ) rc = field_id(p, "character_id", (long long)c->characterId);
+  if( rc==CV_OK ) rc = field_str(p, "character_name", c->zCharacterName);
+  if( rc==CV_OK ) rc = field_str(p, "character_picture", c->zCharacterPicture);
+  if( rc==CV_OK ) rc = field_id(p, "scene_id", (long long)c->sceneId);
+  if( rc==CV_OK ) rc = field_str(p, "scene_name", c->zSceneName);
+  if( rc==CV_OK ) rc = field_str(p, "scene_picture", c->zScenePicture);
+  if( rc==CV_OK ) rc = field_id(p, "persona_id", (long long)c->personaId);
+  if( rc==CV_OK ) rc = field_str(p, "title", c->zTitle ? c->zTitle : "");
+  if( rc==CV_OK ) rc = sink_write(p, ",\"messages\":", 12);
+  if( rc==CV_OK ) rc = xMessages(pCtx, (long long)c->id, p);
+  if( rc==CV_OK ) rc = sink_printf(p, ",\"last_updated\":\"%s\",\"created_at\":\"%s\"}",
+                                   c->zLastUpdated, c->zCreatedAt);
+  return rc;
+}
+
+cv_rc render_chat_entries(struct cv_sink *p, const struct cv_chat *a, int n,
+                          cv_messages_fn xMessages, void *pCtx){
+  int i;
+  cv_rc rc = sink_write(p, "[", 1);
+  for(i=0; rc==CV_OK && i<n; i++){
+    if( i ) rc = sink_write(p, ",", 1);
+    if( rc==CV_OK ) rc = render_chat_entry(p, &a[i], xMessages, pCtx);
+  }
+  if( rc==CV_OK ) rc = sink_write(p, "]", 1);
+  return rc;
+}
+
+cv_rc render_user_fields(struct cv_sink *p, const struct cv_user *u, const struct cv_chat *a,
+                         int n, cv_messages_fn xMessages, void *pCtx){
+  cv_rc rc = sink_printf(p, "\"id\":%lld", (long long)u->id);
+  if( rc==CV_OK ) rc = field_str(p, "email", u->zEmail);
+  if( rc==CV_OK ) rc = field_str(p, "display_name", u->zDisplayName);
+  if( rc==CV_OK ) rc = field_str(p, "created_at", u->zCreatedAt);
+  if( rc==CV_OK ) rc = sink_write(p, ",\"chat_history\":", 16);
+  if( rc==CV_OK ) rc = render_chat_entries(p, a, n, xMessages, pCtx);
+  return rc;
+}
+
+cv_rc render_chat_answer(struct cv_sink *p, const struct cv_chat *c, const char *zReply,
+                         cv_messages_fn xMessages, void *pCtx){
+  cv_rc rc = sink_write(p, "{\"chat_id\":", 11);
+  if( rc==CV_OK ) rc = render_string(p, c->zChatId);
+  if( rc==CV_OK ) rc = field_str(p, "reply", zReply);
+  if( rc==CV_OK ) rc = sink_write(p, ",\"chat\":", 8);
+  if( rc==CV_OK ) rc = render_chat_entry(p, c, xMessages, pCtx);
+  if( rc==CV_OK ) rc = sink_write(p, "}", 1);
+  return rc;
+}
+
+cv_rc render_thread_answer(struct cv_sink *p, const struct cv_thread *t, const char *zReply,
+                           cv_messages_fn xMessages, void *pCtx){
+  cv_rc rc = sink_printf(p, "{\"thread_id\":%lld", (long long)t->id);
+  if( rc==CV_OK ) rc = field_str(p, "reply", zReply);
+  if( rc==CV_OK ) rc = sink_write(p, ",\"thread\":", 10);
+  if( rc==CV_OK ) rc = render_thread(p, t, xMessages, pCtx);
+  if( rc==CV_OK ) rc = sink_write(p, "}", 1);
+  return rc;
+}
+
+cv_rc render_delta(struct cv_buf *b, const char *z, size_t n){
+  struct cv_sink k;
+  cv_rc rc;
+  sink_to_buf(&k, b);
+  rc = sink_write(&k, "{\"delta\":\"", 10);
+  /* z is not NUL-terminated: escape it in place through render_string's rules */
+  while( rc==CV_OK && n>0 ){
+    char zPiece[1024];
+    size_t k2 = n < sizeof zPiece - 1 ? n : sizeof zPiece - 1;
+    struct cv_buf e;
+    memcpy(zPiece, z, k2);
+    zPiece[k2] = 0;
+    buf_init(&e, sizeof zPiece * 6 + 8);
+    rc = render_json_string(&e, zPiece);
+    if( rc==CV_OK ) rc = sink_write(&k, e.a + 1, e.n - 2);   /* without its quotes */
+    buf_free(&e);
+    z += k2;
+    n -= k2;
+  }
+  if( rc==CV_OK ) rc = sink_write(&k, "\"}", 2);
   return rc;
 }

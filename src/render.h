@@ -1,7 +1,10 @@
 /*
-** render.h — C structs to the contract's JSON shapes. Each returns a new cJSON tree
-** (free with cJSON_Delete) or NULL when memory ran out. Stored message arrays are inserted
-** verbatim (they were validated and normalized on the way in). May call cJSON.
+** render.h — C structs to the contract's JSON shapes, one function per shape. Small shapes
+** (a user, a catalog item, an append answer) are cJSON trees (free with cJSON_Delete; NULL
+** when memory ran out). Shapes that carry messages are written as JSON text through a sink
+** (util.h), the messages pulled from the store by the caller's cv_messages_fn while the
+** text is written, so a conversation is never copied whole into memory.
+** May call cJSON and util.
 */
 #ifndef CV_RENDER_H
 #define CV_RENDER_H
@@ -14,12 +17,19 @@ struct cv_thread;
 struct cv_append;
 struct cv_item;
 struct cv_chat;
+struct cv_buf;
+struct cv_sink;
 
 /* {id, email, display_name, created_at} */
 cJSON *render_user(const struct cv_user *p);
 
-/* ChatThreadOut {id, user_id, title, messages, created_at, updated_at} */
-cJSON *render_thread(const struct cv_thread *p);
+/* Writes the messages array of conversation id to pOut (store_messages_cb over a snapshot). */
+struct cv_sink;
+typedef cv_rc (*cv_messages_fn)(void *pCtx, long long id, struct cv_sink *pOut);
+
+/* ChatThreadOut {id, user_id, title, messages, created_at, updated_at}. */
+cv_rc render_thread(struct cv_sink *pOut, const struct cv_thread *t, cv_messages_fn xMessages,
+                    void *pCtx);
 
 
 /* Append answer {thread_id, index, message, title, updated_at}; zMessage is JSON text. */
@@ -33,14 +43,31 @@ cJSON *render_item(const struct cv_item *p);
 /* A chat history entry, exactly {chat_id, character_id, character_name, character_picture,
 ** scene_id, scene_name, scene_picture, persona_id, title, messages, last_updated,
 ** created_at}; ids 0 become null. */
-cJSON *render_chat_entry(const struct cv_chat *p);
+cv_rc render_chat_entry(struct cv_sink *pOut, const struct cv_chat *c, cv_messages_fn xMessages,
+                        void *pCtx);
 
-/* An array of entries (n may be 0; a NULL). */
-cJSON *render_chat_entries(const struct cv_chat *a, int n);
+/* The answer of a chat turn: {chat_id, reply, chat: entry}. */
+cv_rc render_chat_answer(struct cv_sink *pOut, const struct cv_chat *c, const char *zReply,
+                         cv_messages_fn xMessages, void *pCtx);
 
-/* The older client's user response, exactly {id, email, display_name, created_at,
-** chat_history:[entry...]} with the chats a[0..n) in the given order. */
-cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a, int n);
+/* The answer of a thread turn: {thread_id, reply, thread: ChatThreadOut}. */
+cv_rc render_thread_answer(struct cv_sink *pOut, const struct cv_thread *t, const char *zReply,
+                           cv_messages_fn xMessages, void *pCtx);
+
+/* A streamed delta event's data: {"delta":"..."} of z[0..n) (valid UTF-8). */
+cv_rc render_delta(struct cv_buf *b, const char *z, size_t n);
+
+/* [entry, ...] of a[0..n). */
+cv_rc render_chat_entries(struct cv_sink *pOut, const struct cv_chat *a, int n,
+                          cv_messages_fn xMessages, void *pCtx);
+
+/* The older client's user response's fields without the braces: "id":..,"email":..,
+** "display_name":..,"created_at":..,"chat_history":[entry...] (the chats a[0..n) in order). */
+cv_rc render_user_fields(struct cv_sink *pOut, const struct cv_user *u, const struct cv_chat *a,
+                         int n, cv_messages_fn xMessages, void *pCtx);
+
+/* Append z (valid UTF-8) to pOut as a JSON string literal, or null when z is NULL. */
+cv_rc render_string(struct cv_sink *pOut, const char *z);
 
 /* The list answer [ChatThreadSummaryOut, ...] — each {id, title, created_at, updated_at,
 ** message_count} — written straight into b as JSON text: the
@@ -50,9 +77,6 @@ cJSON *render_user_with_history(const struct cv_user *u, const struct cv_chat *a
 ** render_thread_json, whose messages are the stored, already valid JSON array. */
 struct cv_buf;
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
-
-/* ChatThreadOut written straight into b (the stored messages copied once, verbatim). */
-cv_rc render_thread_json(struct cv_buf *b, const struct cv_thread *t);
 
 /* Append z (valid UTF-8) to b as a JSON string literal, escaped as cJSON prints it. */
 cv_rc render_json_string(struct cv_buf *b, const char *z);

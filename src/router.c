@@ -35,6 +35,7 @@ static const struct cv_route aRoute[] = {
   { "PUT",    "/api/v1/chat-threads/{id}",             h_threads_update, 1 },
   { "DELETE", "/api/v1/chat-threads/{id}",             h_threads_delete, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/messages",    h_threads_append, 1 },
+  { "GET",    "/api/v1/chat-threads/{id}/messages",    h_threads_messages, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/complete",    h_threads_complete, 1 },
 
   /* character chats: the older client's routes */

@@ -1,17 +1,18 @@
 /*
-** store_chats.c — SQL for chat_histories, and the legacy import batch.
+** store_chats.c — SQL for the chat_histories headers, and the legacy import batch; the
+** messages are the conversation store's (store_conv.c).
 **
-** Appends are one UPDATE with json_insert(messages,'$[#]',...), so concurrent messages to
-** one chat never lose each other. Every write that touches a chat moves its last_updated
-** to "now", but never to a time at or before the user's newest chat: within one
-** millisecond two writes would otherwise tie, and "the newest chat" (rename, retention,
-** the history order) must be exact. The value is read and written inside the same write
-** job, so the single writer makes it race-free.
+** Every write that touches a chat moves its last_updated by the conversation store's rule
+** (store_conv_next_ts: now, but never at or before the user's newest chat, so "the newest
+** chat" of rename, retention and the history order is exact), read and written inside the
+** same write job, so the single writer makes it race-free.
 ** Retention is the schema's AFTER INSERT trigger; nothing here counts chats.
-** May call db, SQLite and util.
+** May call db, SQLite, store_conv and util.
 */
 #include "store_chats.h"
 #include "db.h"
+#include "store.h"
+#include "store_conv.h"
 #include "util.h"
 
 #include <assert.h>
@@ -25,7 +26,6 @@ void store_chat_clear(struct cv_chat *p){
   free(p->zSceneName);
   free(p->zScenePicture);
   free(p->zTitle);
-  free(p->zMessages);
   memset(p, 0, sizeof *p);
 }
 
@@ -37,7 +37,7 @@ void store_chats_free_list(struct cv_chat *a, int n){
 }
 
 #define CHAT_COLS "id, chat_id, user_id, character_id, scene_id, persona_id, character_name," \
-  " character_picture, scene_name, scene_picture, title, messages, message_count," \
+  " character_picture, scene_name, scene_picture, title, message_count," \
   " last_updated, created_at"
 
 static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
@@ -54,11 +54,10 @@ static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
   pOut->zSceneName = db_col_dup(pSt, 8, &rc);
   pOut->zScenePicture = db_col_dup(pSt, 9, &rc);
   pOut->zTitle = db_col_dup(pSt, 10, &rc);
-  pOut->zMessages = db_col_dup(pSt, 11, &rc);
-  pOut->nMessages = sqlite3_column_int64(pSt, 12);
-  db_col_copy(pSt, 13, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
-  db_col_copy(pSt, 14, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
-  if( rc==CV_OK && (!pOut->zTitle || !pOut->zMessages) ){
+  pOut->nMessages = sqlite3_column_int64(pSt, 11);
+  db_col_copy(pSt, 12, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
+  db_col_copy(pSt, 13, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
+  if( rc==CV_OK && !pOut->zTitle ){
     /* NOT NULL columns: only an allocation failure leaves them NULL */
     rc = CV_NOMEM;
   }
@@ -99,28 +98,6 @@ static cv_rc read_chat(struct cv_db *pDb, int64_t userId, const char *zChatId,
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc==CV_NOTFOUND ) rc = why_missing(pDb, userId, zChatId);
-  return rc;
-}
-
-/* The time to write as last_updated for a change by userId: now, or 1 ms after the user's
-** newest chat when that is not older than now (see the file header). Write jobs only. */
-static cv_rc next_ts(struct cv_db *pDb, int64_t userId, char *zOut){
-  static const char zSql[] = "SELECT max(last_updated) FROM chat_histories WHERE user_id=?1";
-  sqlite3_stmt *pSt;
-  int64_t now = util_now_ms(), newest;
-  int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 0);
-    if( z && util_iso_parse(z, &newest)==CV_OK && newest>=now ) now = newest + 1;
-  }else{
-    rc = db_rc(pDb, src);
-  }
-  db_reset(pSt);
-  util_iso_format(now, zOut);
   return rc;
 }
 
@@ -165,54 +142,63 @@ static cv_rc check_refs(struct cv_db *pDb, struct add_args *a){
 }
 
 static cv_rc add_job(struct cv_db *pDb, void *pArg){
-  static const char zAppend[] =
-    "UPDATE chat_histories SET messages=json_insert(messages,'$[#]',json(?3)),"
-    " message_count=message_count+1, last_updated=?4"
-    " WHERE chat_id=?1 AND user_id=?2";
+  static const char zFind[] =
+    "SELECT id, user_id, message_count FROM chat_histories WHERE chat_id=?1";
   static const char zCreate[] =
-    "INSERT INTO chat_histories(chat_id, user_id, character_id, scene_id, persona_id,"
-    " character_name, character_picture, scene_name, scene_picture, title, messages,"
+    "INSERT INTO chat_histories(id, chat_id, user_id, character_id, scene_id, persona_id,"
+    " character_name, character_picture, scene_name, scene_picture, title,"
     " message_count, last_updated, created_at)"
-    " VALUES(?1, ?2, ?3, ?4, ?5,"
-    " (SELECT name FROM characters WHERE id=?3), (SELECT picture FROM characters WHERE id=?3),"
-    " (SELECT name FROM scenes WHERE id=?4), (SELECT picture FROM scenes WHERE id=?4),"
-    " ?6, json_array(json(?7)), 1, ?8, ?8)";
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+    " (SELECT name FROM characters WHERE id=?4), (SELECT picture FROM characters WHERE id=?4),"
+    " (SELECT name FROM scenes WHERE id=?5), (SELECT picture FROM scenes WHERE id=?5),"
+    " '', 0, ?7, ?7)";
   struct add_args *a = pArg;
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
-  int nChanged;
+  int64_t id = 0, owner = 0, nBefore = 0, iFirst = 0;
+  size_t nMsg = strlen(a->zMessage);
+  int src;
   cv_rc rc;
   if( a->pNew ){
     rc = check_refs(pDb, a);
     if( rc ) return rc;
   }
-  rc = next_ts(pDb, a->userId, zNow);
-  if( rc ) return rc;
-  rc = db_stmt(pDb, zAppend, &pSt);
+  rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  sqlite3_bind_text(pSt, 3, a->zMessage, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
-  rc = db_step_done(pDb, pSt, &nChanged);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    id = sqlite3_column_int64(pSt, 0);
+    owner = sqlite3_column_int64(pSt, 1);
+    nBefore = sqlite3_column_int64(pSt, 2);
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
   if( rc ) return rc;
-  if( nChanged==0 ){
-    rc = why_missing(pDb, a->userId, a->zChatId);
-    if( rc!=CV_NOTFOUND ) return rc;         /* another user's chat */
-    if( !a->pNew ){ a->zMissing = "Chat"; return CV_NOTFOUND; }
+  if( id && owner!=a->userId ) return CV_FORBIDDEN;
+  if( !id && !a->pNew ){ a->zMissing = "Chat"; return CV_NOTFOUND; }
+  rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
+  if( rc ) return rc;
+  if( !id ){
+    rc = store_conv_create(pDb, CV_CONV_CHAT, a->userId, &id);
+    if( rc ) return rc;
     rc = db_stmt(pDb, zCreate, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 2, a->userId);
-    if( a->pNew->characterId ) sqlite3_bind_int64(pSt, 3, a->pNew->characterId);
-    if( a->pNew->sceneId ) sqlite3_bind_int64(pSt, 4, a->pNew->sceneId);
-    if( a->pNew->personaId ) sqlite3_bind_int64(pSt, 5, a->pNew->personaId);
-    sqlite3_bind_text(pSt, 6, a->pNew->zTitle ? a->pNew->zTitle : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(pSt, 7, a->zMessage, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pSt, 8, zNow, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 1, id);
+    sqlite3_bind_text(pSt, 2, a->zChatId, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 3, a->userId);
+    if( a->pNew->characterId ) sqlite3_bind_int64(pSt, 4, a->pNew->characterId);
+    if( a->pNew->sceneId ) sqlite3_bind_int64(pSt, 5, a->pNew->sceneId);
+    if( a->pNew->personaId ) sqlite3_bind_int64(pSt, 6, a->pNew->personaId);
+    sqlite3_bind_text(pSt, 7, zNow, -1, SQLITE_STATIC);
     rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
   }
+  rc = store_conv_append(pDb, id, &a->zMessage, &nMsg, 1, &iFirst);
+  if( rc==CV_OK && iFirst!=nBefore ) rc = CV_DB;       /* header and segments disagree */
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_CHAT, id, nBefore + 1, zNow, NULL);
+  if( rc ) return rc;
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
 }
 
@@ -237,15 +223,10 @@ cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *z
 
 /* ---- read, rename, delete, list ------------------------------------------------------- */
 
-cv_rc store_chats_get(struct cv_store *pS, int64_t userId, const char *zChatId,
+cv_rc store_chats_get(struct cv_read *pRd, int64_t userId, const char *zChatId,
                       struct cv_chat *pOut){
-  struct cv_db *pDb;
-  cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
-  pDb = db_reader(pS);
-  rc = read_chat(pDb, userId, zChatId, pOut);
-  db_reader_done(pS, pDb);
-  return rc;
+  return read_chat(pRd->pDb, userId, zChatId, pOut);
 }
 
 struct rename_args {
@@ -261,7 +242,7 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
-  cv_rc rc = next_ts(pDb, a->userId, zNow);
+  cv_rc rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
   if( rc ) return rc;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
@@ -313,7 +294,7 @@ cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatI
   return db_write(pS, delete_job, &a);
 }
 
-cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
   static const char zCount[] = "SELECT count(*) FROM chat_histories WHERE user_id=?1";
   static const char zList[] =
@@ -329,9 +310,7 @@ cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t o
   *paOut = NULL;
   *pnOut = 0;
   if( pnTotal ) *pnTotal = 0;
-  pDb = db_reader(pS);
-  rc = db_exec(pDb, "BEGIN");     /* count and page from one snapshot */
-  if( rc ) goto out;
+  pDb = pRd->pDb;                 /* count and page from the caller's snapshot */
   rc = db_stmt(pDb, zCount, &pSt);
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
@@ -360,9 +339,6 @@ cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t o
   if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
 end:
-  db_exec(pDb, "COMMIT");
-out:
-  db_reader_done(pS, pDb);
   if( rc ){
     store_chats_free_list(a, n);
     return rc;
@@ -433,27 +409,50 @@ static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
   return rc;
 }
 
-/* Insert one legacy chat of userId; sets p->eResult. */
+/* Insert one legacy chat of userId; sets p->eResult. A chat_id already present is left as
+** it is; a chat older than the user's newest N is not written at all (retention would drop
+** it at once), so a second run of the same file writes nothing. The segments go in before
+** the header, whose INSERT fires the retention trigger (which may drop older chats, their
+** conversations and segments with them). */
 static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_chat *p){
+  static const char zSkip[] =
+    "SELECT EXISTS(SELECT 1 FROM chat_histories WHERE chat_id=?1),"
+    " ?3 < coalesce((SELECT last_updated FROM chat_histories WHERE user_id=?2"
+    "   ORDER BY last_updated DESC, id DESC LIMIT 1 OFFSET coalesce((SELECT"
+    "   max(CAST(value AS INTEGER), 1) FROM settings WHERE key='history_limit'), 30) - 1), '')";
   static const char zIns[] =
-    "INSERT INTO chat_histories(chat_id, user_id, character_id, scene_id, persona_id,"
-    " character_name, character_picture, scene_name, scene_picture, title, messages,"
+    "INSERT INTO chat_histories(id, chat_id, user_id, character_id, scene_id, persona_id,"
+    " character_name, character_picture, scene_name, scene_picture, title,"
     " message_count, last_updated, created_at)"
-    " SELECT ?1, ?2,"
+    " SELECT ?15, ?1, ?2,"
     " (SELECT id FROM characters WHERE id=?3 AND name IS ?6),"
     " (SELECT id FROM scenes WHERE id=?4 AND name IS ?8),"
     " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
-    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
-    /* not when retention would delete it at once (older than the user's N-th newest):
-    ** a second run of the same file then writes nothing at all */
-    " WHERE ?13 >= coalesce((SELECT last_updated FROM chat_histories WHERE user_id=?2"
-    "   ORDER BY last_updated DESC, id DESC LIMIT 1 OFFSET coalesce((SELECT"
-    "   max(CAST(value AS INTEGER), 1) FROM settings WHERE key='history_limit'), 30) - 1), '')"
-    " ON CONFLICT(chat_id) DO NOTHING RETURNING id";
+    " ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14";
   sqlite3_stmt *pSt;
   int64_t id = 0;
-  int src;
-  cv_rc rc = db_stmt(pDb, zIns, &pSt);
+  int src, bExists = 0, bTooOld = 0;
+  cv_rc rc = db_stmt(pDb, zSkip, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, userId);
+  sqlite3_bind_text(pSt, 3, p->zLastUpdated, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    bExists = sqlite3_column_int(pSt, 0);
+    bTooOld = sqlite3_column_int(pSt, 1);
+  }else{
+    rc = db_rc(pDb, src);
+    if( rc==CV_OK ) rc = CV_DB;
+  }
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( bExists ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
+  if( bTooOld ){ p->eResult = CV_IMPORT_RETAINED_OUT; return CV_OK; }
+  rc = store_conv_create(pDb, CV_CONV_CHAT, userId, &id);
+  if( rc==CV_OK && p->nMessages>0 ) rc = store_conv_replace(pDb, id, p->zMessages, p->nMessages);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 2, userId);
@@ -465,27 +464,14 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   if( p->zSceneName ) sqlite3_bind_text(pSt, 8, p->zSceneName, -1, SQLITE_STATIC);
   if( p->zScenePicture ) sqlite3_bind_text(pSt, 9, p->zScenePicture, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 10, p->zTitle ? p->zTitle : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 11, p->zMessages, -1, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 12, p->nMessages);
   sqlite3_bind_text(pSt, 13, p->zLastUpdated, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 14, p->zCreatedAt, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    id = sqlite3_column_int64(pSt, 0);
-    src = sqlite3_step(pSt);
-  }
-  rc = db_rc(pDb, src);
-  db_reset(pSt);
+  sqlite3_bind_int64(pSt, 15, id);
+  rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
-  if( id ){
-    p->eResult = CV_IMPORT_ADDED;
-    return CV_OK;
-  }
-  /* not inserted: either the chat_id exists, or it was too old to be kept */
-  p->eResult = CV_IMPORT_EXISTED;
-  rc = import_recheck(pDb, p);
-  if( rc==CV_OK && p->eResult==CV_IMPORT_EXISTED ) return CV_OK;
-  return rc;
+  p->eResult = CV_IMPORT_ADDED;
+  return CV_OK;
 }
 
 /* After the batch: was chat p, inserted by it, removed again by the retention trigger

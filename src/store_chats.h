@@ -1,10 +1,10 @@
 /*
-** store_chats.h — character chats (chat_histories): one row per chat, keyed by a UUID
-** chat_id, with the character's and scene's name and picture copied in so the chat
-** survives their deletion. Message arrays pass through as JSON text that the caller has
-** validated and normalized; appends happen in SQL with JSON1. Retention (the newest N
-** chats per user) is the schema's trigger, not code here. Also the legacy import batch.
-** Implemented in store_chats.c.
+** store_chats.h — character chats: the chat rules (a UUID chat_id, the character's and
+** scene's name and picture copied in so the chat survives their deletion, the retention
+** trigger of schema.sql keeping the newest N chats per user) on top of the one conversation
+** store (store_conv.h), whose segments hold the messages. Messages pass in as JSON text the
+** caller has validated and normalized and come out through a read snapshot (store.h).
+** Also the legacy import batch. Implemented in store_chats.c.
 */
 #ifndef CV_STORE_CHATS_H
 #define CV_STORE_CHATS_H
@@ -26,7 +26,6 @@ struct cv_chat {
   char *zSceneName;                 /* copied at creation; NULL when none */
   char *zScenePicture;              /* copied at creation; NULL when none */
   char *zTitle;                     /* "" when untitled */
-  char *zMessages;                  /* JSON array text */
   int64_t nMessages;                /* message_count */
   char zLastUpdated[CV_TS_LEN+1];
   char zCreatedAt[CV_TS_LEN+1];
@@ -43,7 +42,6 @@ struct cv_chat_new {
   int64_t characterId;
   int64_t sceneId;
   int64_t personaId;
-  const char *zTitle;               /* title of a new chat (NULL: "") */
 };
 
 /* Append one message (zMessage: JSON text of a validated message object) to chat zChatId
@@ -51,8 +49,8 @@ struct cv_chat_new {
 ** pNew not NULL: the references in *pNew are checked first (a character and a scene must
 ** exist, a persona must be userId's), and a chat that does not exist is created with them,
 ** the character's and scene's names and pictures copied in, and zMessage as its first
-** message. pNew NULL: the chat must exist.
-** Returns CV_OK with *pOut the chat after the append (clear with store_chat_clear);
+** message (its title: the automatic title, store_conv_touch). pNew NULL: the chat must exist.
+** Returns CV_OK with *pOut the chat's header after the append (clear with store_chat_clear);
 ** CV_FORBIDDEN: zChatId is another user's chat; CV_NOTFOUND: a reference is missing
 ** (*pzMissing = "Character", "Scene" or "Persona", static) or, with pNew NULL, the chat
 ** is gone (*pzMissing = "Chat"). pzMissing may be NULL. */
@@ -60,23 +58,26 @@ cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *z
                               const struct cv_chat_new *pNew, const char *zMessage,
                               struct cv_chat *pOut, const char **pzMissing);
 
-/* One chat of userId. CV_NOTFOUND: no such chat_id; CV_FORBIDDEN: another user's. */
-cv_rc store_chats_get(struct cv_store *pS, int64_t userId, const char *zChatId,
+/* The header of one chat of userId, read in snapshot pRd (its messages:
+** store_read_messages(pRd, pOut->id, ...)). CV_NOTFOUND: no such chat_id; CV_FORBIDDEN:
+** another user's. */
+struct cv_read;
+cv_rc store_chats_get(struct cv_read *pRd, int64_t userId, const char *zChatId,
                       struct cv_chat *pOut);
 
 /* Set the title (validated: 1..CV_TITLE_MAX_CHARS) and make the chat the user's newest.
-** Errors as store_chats_get. On CV_OK *pOut is the renamed chat. */
+** CV_NOTFOUND / CV_FORBIDDEN as store_chats_get. On CV_OK *pOut is the renamed header. */
 cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
                          const char *zTitle, struct cv_chat *pOut);
 
 /* Delete one chat. Errors as store_chats_get. */
 cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId);
 
-/* userId's chats with their messages, newest last_updated first (ties: newer row first).
+/* userId's chat headers in snapshot pRd, newest last_updated first (ties: newer row first).
 ** limit>0: at most limit from offset; limit 0: all of them. *paOut is malloc'd (free with
 ** store_chats_free_list; NULL when *pnOut is 0); *pnTotal (may be NULL) = all the user's
 ** chats, counted in the same snapshot. */
-cv_rc store_chats_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal);
 
 /* ---- legacy import ------------------------------------------------------------------- */

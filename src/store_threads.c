@@ -1,11 +1,15 @@
 /*
-** store_threads.c — SQL for chat_threads. Appends are one UPDATE with
-** json_insert(messages,'$[#]',...) so they never lose each other; the automatic title is
-** applied here, inside the same write transaction, so the rule lives in one place.
-** May call db, SQLite and util (times, automatic title).
+** store_threads.c — SQL for the chat_threads headers; the messages are the conversation
+** store's (store_conv.c), which also owns the time of a change and the automatic title.
+** Concurrent appends to one thread are handed to one call of append_many (db_write_grouped)
+** and applied to the tail segment with one json_insert, so they never lose each other and a
+** batch rewrites one small segment, whatever the thread's length.
+** May call db, SQLite, store_conv and util.
 */
 #include "store_threads.h"
 #include "db.h"
+#include "store.h"
+#include "store_conv.h"
 #include "util.h"
 
 #include <assert.h>
@@ -17,7 +21,6 @@
 void store_thread_clear(struct cv_thread *p){
   if( !p ) return;
   free(p->zTitle);
-  free(p->zMessages);
   memset(p, 0, sizeof *p);
 }
 
@@ -34,9 +37,9 @@ void store_append_clear(struct cv_append *p){
   memset(p, 0, sizeof *p);
 }
 
-/* Columns: id, user_id, title, message_count, created_at, updated_at [, messages] */
+/* Columns: id, user_id, title, message_count, created_at, updated_at */
 #define THREAD_COLS "id, user_id, title, message_count, created_at, updated_at"
-static cv_rc row_to_thread(sqlite3_stmt *pSt, int bMessages, struct cv_thread *pOut){
+static cv_rc row_to_thread(sqlite3_stmt *pSt, struct cv_thread *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
   pOut->id = sqlite3_column_int64(pSt, 0);
@@ -45,7 +48,7 @@ static cv_rc row_to_thread(sqlite3_stmt *pSt, int bMessages, struct cv_thread *p
   pOut->nMessages = sqlite3_column_int64(pSt, 3);
   db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   db_col_copy(pSt, 5, pOut->zUpdatedAt, sizeof pOut->zUpdatedAt);
-  if( bMessages ) pOut->zMessages = db_col_dup(pSt, 6, &rc);
+  if( rc==CV_OK && !pOut->zTitle ) rc = CV_NOMEM;   /* NOT NULL: only OOM leaves it NULL */
   if( rc ) store_thread_clear(pOut);
   return rc;
 }
@@ -66,47 +69,10 @@ static cv_rc why_missing(struct cv_db *pDb, int64_t userId, int64_t id){
   return rc;
 }
 
-/* When thread id still has the default title, name it after its first user message.
-** Runs inside a write job. When pzTitle is not NULL it gets the title set (malloc'd, the
-** caller frees it), or NULL when the title was left as it was. */
-static cv_rc apply_auto_title(struct cv_db *pDb, int64_t id, char **pzTitle){
-  static const char zFirst[] =
-    "SELECT m.value->>'content' FROM chat_threads t, json_each(t.messages) m"
-    " WHERE t.id=?1 AND t.title=?2 AND m.value->>'role'='user' ORDER BY m.key LIMIT 1";
-  static const char zSet[] = "UPDATE chat_threads SET title=?2 WHERE id=?1";
-  sqlite3_stmt *pSt;
-  char *zTitle = NULL;
-  int src;
-  cv_rc rc;
-  if( pzTitle ) *pzTitle = NULL;
-  rc = db_stmt(pDb, zFirst, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_text(pSt, 2, CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    const char *zContent = (const char*)sqlite3_column_text(pSt, 0);
-    if( zContent ) zTitle = util_auto_title(zContent, &rc);
-  }else if( src!=SQLITE_DONE ){
-    rc = db_rc(pDb, src);
-  }
-  db_reset(pSt);
-  if( rc || !zTitle ) return rc;
-  rc = db_stmt(pDb, zSet, &pSt);
-  if( rc==CV_OK ){
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_text(pSt, 2, zTitle, -1, SQLITE_STATIC);
-    rc = db_step_done(pDb, pSt, NULL);
-  }
-  if( rc==CV_OK && pzTitle ) *pzTitle = zTitle;
-  else free(zTitle);
-  return rc;
-}
-
-/* Read thread id (owned by userId) with messages into *pOut, on any connection. */
+/* Read the header of thread id (owned by userId) into *pOut, on any connection. */
 static cv_rc read_thread(struct cv_db *pDb, int64_t userId, int64_t id, struct cv_thread *pOut){
   static const char zSql[] =
-    "SELECT " THREAD_COLS ", messages FROM chat_threads WHERE id=?1 AND user_id=?2";
+    "SELECT " THREAD_COLS " FROM chat_threads WHERE id=?1 AND user_id=?2";
   sqlite3_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
@@ -114,7 +80,7 @@ static cv_rc read_thread(struct cv_db *pDb, int64_t userId, int64_t id, struct c
   sqlite3_bind_int64(pSt, 1, id);
   sqlite3_bind_int64(pSt, 2, userId);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) rc = row_to_thread(pSt, 1, pOut);
+  if( src==SQLITE_ROW ) rc = row_to_thread(pSt, pOut);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -132,50 +98,49 @@ struct create_args {
   struct cv_thread *pOut;        /* OUT, may be NULL */
 };
 
-/* Insert one thread; the shared body of create and import. */
+/* Insert one thread; the shared body of create and import. An import's existing
+** (user, client_id) is left as it is (a->bInserted 0, a->id its id). */
 static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
-  static const char zIns[] =
-    "INSERT INTO chat_threads(user_id, client_id, title, messages, message_count,"
-    " created_at, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7)"
-    " ON CONFLICT(user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id";
   static const char zExisting[] =
     "SELECT id FROM chat_threads WHERE user_id=?1 AND client_id=?2";
+  static const char zIns[] =
+    "INSERT INTO chat_threads(id, user_id, client_id, title, message_count,"
+    " created_at, updated_at) VALUES(?1,?2,?3,?4,0,?5,?6)";
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
-  cv_rc rc = db_stmt(pDb, zIns, &pSt);
-  if( rc ) return rc;
-  util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_int64(pSt, 1, a->userId);
-  if( a->zClientId ) sqlite3_bind_text(pSt, 2, a->zClientId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 3, a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, a->zMessages ? a->zMessages : "[]", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 5, a->zMessages ? a->nMessages : 0);
-  sqlite3_bind_text(pSt, 6, a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(pSt, 7, a->zUpdatedAt ? a->zUpdatedAt
-                            : a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
-  src = sqlite3_step(pSt);
-  a->bInserted = src==SQLITE_ROW;
-  if( src==SQLITE_ROW ){
-    a->id = sqlite3_column_int64(pSt, 0);
-    src = sqlite3_step(pSt);
-  }
-  rc = db_rc(pDb, src);
-  db_reset(pSt);
-  if( rc ) return rc;
-  if( !a->bInserted ){
-    assert( a->zClientId );
+  cv_rc rc;
+  a->bInserted = 0;
+  if( a->zClientId ){
     rc = db_stmt(pDb, zExisting, &pSt);
     if( rc ) return rc;
     sqlite3_bind_int64(pSt, 1, a->userId);
     sqlite3_bind_text(pSt, 2, a->zClientId, -1, SQLITE_STATIC);
     src = sqlite3_step(pSt);
     if( src==SQLITE_ROW ) a->id = sqlite3_column_int64(pSt, 0);
-    else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
+    else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
-    return rc;
+    if( rc || src==SQLITE_ROW ) return rc;
   }
-  if( !a->zTitle ) rc = apply_auto_title(pDb, a->id, NULL);
+  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
+  if( rc==CV_OK ) rc = store_conv_create(pDb, CV_CONV_THREAD, a->userId, &a->id);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zIns, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a->id);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  if( a->zClientId ) sqlite3_bind_text(pSt, 3, a->zClientId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 4, a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 5, a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(pSt, 6, a->zUpdatedAt ? a->zUpdatedAt
+                            : a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  rc = db_step_done(pDb, pSt, NULL);
+  if( rc ) return rc;
+  a->bInserted = 1;
+  if( a->zMessages && a->nMessages>0 ){
+    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages);
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL, NULL);
+  }
   return rc;
 }
 
@@ -202,13 +167,9 @@ cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTit
   return rc;
 }
 
-cv_rc store_threads_get(struct cv_store *pS, int64_t userId, int64_t id, struct cv_thread *pOut){
-  struct cv_db *pDb = db_reader(pS);
-  cv_rc rc;
+cv_rc store_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut){
   memset(pOut, 0, sizeof *pOut);
-  rc = read_thread(pDb, userId, id, pOut);
-  db_reader_done(pS, pDb);
-  return rc;
+  return read_thread(pRd->pDb, userId, id, pOut);
 }
 
 cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
@@ -245,7 +206,7 @@ cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t
   sqlite3_bind_int(pSt, 2, limit);
   sqlite3_bind_int64(pSt, 3, offset);
   while( n<limit && (src = sqlite3_step(pSt))==SQLITE_ROW ){
-    rc = row_to_thread(pSt, 0, &a[n]);
+    rc = row_to_thread(pSt, &a[n]);
     if( rc ) break;
     n++;
   }
@@ -273,27 +234,26 @@ struct update_args {
 
 static cv_rc update_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] =
-    "UPDATE chat_threads SET title=coalesce(?3,title), messages=coalesce(?4,messages),"
-    " message_count=CASE WHEN ?4 IS NULL THEN message_count ELSE ?5 END, updated_at=?6"
+    "UPDATE chat_threads SET title=coalesce(?3,title), updated_at=?4"
     " WHERE id=?1 AND user_id=?2";
   struct update_args *a = pArg;
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  cv_rc rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
   if( rc ) return rc;
-  util_iso_format(util_now_ms(), zNow);
+  rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a->id);
   sqlite3_bind_int64(pSt, 2, a->userId);
   if( a->zTitle ) sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
-  if( a->zMessages ) sqlite3_bind_text(pSt, 4, a->zMessages, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 5, a->nMessages);
-  sqlite3_bind_text(pSt, 6, zNow, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
   if( a->zMessages ){
-    rc = apply_auto_title(pDb, a->id, NULL);
+    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages);
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL, NULL);
     if( rc ) return rc;
   }
   return read_thread(pDb, a->userId, a->id, a->pOut);
@@ -337,87 +297,60 @@ struct append_args {
   struct cv_append *pOut;
 };
 
-/* UPDATE statements appending k messages with one json_insert of k '$[#]' pairs (k =
-** 1..APPEND_CHUNK): ?1 thread id, ?2 updated_at, ?3.. the messages. Built once; their
-** addresses are the statement-cache keys. */
-#define APPEND_CHUNK 63          /* 1 + 2*63 = 127 = SQLITE_MAX_FUNCTION_ARG */
-static char azAppendSql[APPEND_CHUNK+1][64 + APPEND_CHUNK*20 + 200];
-static pthread_once_t appendSqlOnce = PTHREAD_ONCE_INIT;
+#define APPEND_GROUP 63          /* appends applied by one call of append_many */
 
-static void build_append_sql(void){
-  int k, j;
-  for(k=1; k<=APPEND_CHUNK; k++){
-    char *z = azAppendSql[k];
-    size_t n = sizeof azAppendSql[k], used;
-    used = (size_t)snprintf(z, n, "UPDATE chat_threads SET messages=json_insert(messages");
-    for(j=0; j<k; j++) used += (size_t)snprintf(z+used, n-used, ",'$[#]',json(?%d)", j+3);
-    snprintf(z+used, n-used, "), message_count=message_count+%d, updated_at=?2"
-             " WHERE id=?1 RETURNING message_count, title", k);
-  }
-}
-
-/* Appends to one thread from up to APPEND_CHUNK callers (db_write_grouped), applied with
-** one UPDATE, so the row is rewritten once; its RETURNING gives the new count and the
-** title (re-read only when the automatic title replaced the default). Jobs of another user
-** get CV_FORBIDDEN and change nothing. */
+/* Appends to one thread from up to APPEND_GROUP callers (db_write_grouped), applied to the
+** tail segment (and new ones) with one json_insert per segment; the header's count, time
+** and automatic title are set once for the batch. Jobs of another user get CV_FORBIDDEN and
+** change nothing. */
 static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
-  static const char zOwner[] = "SELECT user_id FROM chat_threads WHERE id=?1";
+  static const char zHead[] = "SELECT user_id, message_count FROM chat_threads WHERE id=?1";
   struct append_args *a0 = apArg[0];
-  struct append_args *aOk[APPEND_CHUNK];
+  struct append_args *aOk[APPEND_GROUP];
+  const char *azMsg[APPEND_GROUP];
+  size_t anLen[APPEND_GROUP];
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
-  char *zTitleNow = NULL;
-  int64_t owner = 0;
+  char *zTitle = NULL;
+  int64_t owner = 0, nBefore = 0, iFirst = 0;
   int nOk = 0, i, src;
-  int64_t after;
   cv_rc rc;
-  assert( nArg>0 && nArg<=APPEND_CHUNK );
-  pthread_once(&appendSqlOnce, build_append_sql);
-  rc = db_stmt(pDb, zOwner, &pSt);
+  assert( nArg>0 && nArg<=APPEND_GROUP );
+  rc = db_stmt(pDb, zHead, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a0->id);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) owner = sqlite3_column_int64(pSt, 0);
-  else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  if( src==SQLITE_ROW ){
+    owner = sqlite3_column_int64(pSt, 0);
+    nBefore = sqlite3_column_int64(pSt, 1);
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
   db_reset(pSt);
   if( rc ) return rc;
   for(i=0; i<nArg; i++){
     struct append_args *a = apArg[i];
     if( src==SQLITE_DONE ) aRc[i] = CV_NOTFOUND;
     else if( a->userId!=owner ) aRc[i] = CV_FORBIDDEN;
-    else aOk[nOk++] = a;
+    else{
+      azMsg[nOk] = a->zMessage;
+      anLen[nOk] = strlen(a->zMessage);
+      aOk[nOk++] = a;
+    }
   }
   if( nOk==0 ) return CV_OK;
-  util_iso_format(util_now_ms(), zNow);
-  rc = db_stmt(pDb, azAppendSql[nOk], &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a0->id);
-  sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
-  for(i=0; i<nOk; i++) sqlite3_bind_text(pSt, i+3, aOk[i]->zMessage, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src!=SQLITE_ROW ){
-    rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
-    db_reset(pSt);
-    return rc;
-  }
-  after = sqlite3_column_int64(pSt, 0);
-  zTitleNow = db_col_dup(pSt, 1, &rc);
-  if( rc ){ db_reset(pSt); return rc; }
-  rc = db_step_done(pDb, pSt, NULL);
-  if( rc==CV_OK && zTitleNow && strcmp(zTitleNow, CV_DEFAULT_TITLE)==0 ){
-    char *zAuto;
-    rc = apply_auto_title(pDb, a0->id, &zAuto);
-    if( zAuto ){ free(zTitleNow); zTitleNow = zAuto; }
-  }
-  if( rc ){ free(zTitleNow); return rc; }
-  for(i=0; i<nOk; i++) aOk[i]->pOut->index = after - nOk + i;
+  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, owner, zNow);
+  if( rc==CV_OK ) rc = store_conv_append(pDb, a0->id, azMsg, anLen, nOk, &iFirst);
+  if( rc==CV_OK && iFirst!=nBefore ) rc = CV_DB;     /* header and segments disagree */
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a0->id, nBefore + nOk, zNow, &zTitle);
   for(i=0; i<nOk && rc==CV_OK; i++){
     struct cv_append *pOut = aOk[i]->pOut;
+    pOut->index = iFirst + i;
     memcpy(pOut->zUpdatedAt, zNow, sizeof zNow);
-    pOut->zTitle = strdup(zTitleNow ? zTitleNow : "");
+    pOut->zTitle = strdup(zTitle ? zTitle : "");
     if( !pOut->zTitle ) rc = CV_NOMEM;
   }
-  free(zTitleNow);
+  free(zTitle);
   return rc;
 }
 
@@ -426,7 +359,7 @@ cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
   struct append_args a = { userId, id, zMessage, pOut };
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
-  rc = db_write_grouped(pS, append_many, id, APPEND_CHUNK, &a);
+  rc = db_write_grouped(pS, append_many, id, APPEND_GROUP, &a);
   if( rc ) store_append_clear(pOut);
   return rc;
 }

@@ -1,7 +1,9 @@
 /*
-** store_threads.h — assistant threads (chat_threads). Message arrays pass through as JSON
-** text that the caller has validated and normalized; the store changes them in SQL with
-** JSON1, never by rewriting them from C. Implemented in store_threads.c.
+** store_threads.h — assistant threads: the thread rules (client_id import idempotency, the
+** "New chat" default title, the count kept for X-Total-Count) on top of the one conversation
+** store (store_conv.h), whose segments hold the messages. Message arrays pass in as JSON text
+** that the caller has validated and normalized; they come out through a read snapshot
+** (store.h), never as one copied string. Implemented in store_threads.c.
 */
 #ifndef CV_STORE_THREADS_H
 #define CV_STORE_THREADS_H
@@ -15,7 +17,6 @@ struct cv_thread {
   int64_t id;                    /* chat_threads.id */
   int64_t userId;                /* owner */
   char *zTitle;                  /* title */
-  char *zMessages;               /* JSON array text; NULL in summaries */
   int64_t nMessages;             /* message_count */
   char zCreatedAt[CV_TS_LEN+1];
   char zUpdatedAt[CV_TS_LEN+1];
@@ -28,19 +29,22 @@ void store_threads_free_list(struct cv_thread *a, int n);
 
 /* Create a thread. zTitle NULL: the default title, which is then replaced by the automatic
 ** title of the first user message in zMessages, if any. zMessages NULL means "[]".
-** nMessages is the array's length. Fills *pOut (with messages). */
+** nMessages is the array's length. Fills *pOut (the header; its messages are zMessages). */
 cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
                            const char *zMessages, int64_t nMessages, struct cv_thread *pOut);
 
-/* One thread with its messages. CV_NOTFOUND: no such id; CV_FORBIDDEN: another user's. */
-cv_rc store_threads_get(struct cv_store *pS, int64_t userId, int64_t id, struct cv_thread *pOut);
+/* The header of one thread, read in snapshot pRd (its messages: store_read_messages on the
+** same snapshot). CV_NOTFOUND: no such id; CV_FORBIDDEN: another user's. */
+struct cv_read;
+cv_rc store_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut);
 
 /* Summaries (no messages), newest updated_at first, ties higher id first.
 ** *paOut is malloc'd (free with store_threads_free_list); *pnTotal = the user's threads. */
 cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
                          struct cv_thread **paOut, int *pnOut, int64_t *pnTotal);
 
-/* Replace the title and/or the messages (NULL: keep). Errors as store_threads_get. */
+/* Replace the title and/or the messages (NULL: keep). *pOut gets the header after the
+** change. Errors as store_threads_get. */
 cv_rc store_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zTitle, const char *zMessages, int64_t nMessages,
                            struct cv_thread *pOut);

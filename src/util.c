@@ -289,3 +289,27 @@ void buf_free(struct cv_buf *b){
   free(b->a);
   buf_init(b, b->nMax);
 }
+
+cv_rc sink_write(struct cv_sink *p, const char *z, size_t n){
+  return n ? p->xWrite(p->pCtx, z, n) : CV_OK;
+}
+
+cv_rc sink_printf(struct cv_sink *p, const char *zFmt, ...){
+  char z[512];
+  va_list ap;
+  int n;
+  va_start(ap, zFmt);
+  n = vsnprintf(z, sizeof z, zFmt, ap);
+  va_end(ap);
+  if( n<0 || (size_t)n>=sizeof z ) return CV_INVALID;   /* callers print short fields only */
+  return sink_write(p, z, (size_t)n);
+}
+
+static cv_rc buf_sink_write(void *pCtx, const char *z, size_t n){
+  return buf_append((struct cv_buf*)pCtx, z, n);
+}
+
+void sink_to_buf(struct cv_sink *p, struct cv_buf *b){
+  p->xWrite = buf_sink_write;
+  p->pCtx = b;
+}

@@ -65,4 +65,17 @@ cv_rc buf_append(struct cv_buf *b, const void *p, size_t n);
 cv_rc buf_appendf(struct cv_buf *b, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct cv_buf *b);
 
+/* Where streamed output goes: a write callback and its context. Renderers and the
+** conversation store write through a sink and never know whether the bytes end in a buffer
+** (sink_to_buf) or on a socket (http_stream_sink). xWrite returns CV_OK, or an error that
+** stops the writer (CV_CLOSED when the client left, CV_TOOLARGE over a buffer's cap). */
+struct cv_sink {
+  cv_rc (*xWrite)(void *pCtx, const char *z, size_t n);
+  void *pCtx;
+};
+cv_rc sink_write(struct cv_sink *p, const char *z, size_t n);
+cv_rc sink_printf(struct cv_sink *p, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
+/* A sink that appends to b (borrowed: b must outlive the sink's use). */
+void sink_to_buf(struct cv_sink *p, struct cv_buf *b);
+
 #endif /* CV_UTIL_H */

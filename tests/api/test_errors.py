@@ -73,7 +73,7 @@ def test_wrong_method_405():
     for method, path in (("DELETE", "/api/v1/auth/login"), ("GET", "/api/v1/auth/register"),
                          ("GET", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/me"),
                          ("PUT", T), ("DELETE", T), ("PATCH", T + "/1"), ("POST", T + "/1"),
-                         ("GET", T + "/1/messages"), ("POST", "/healthz")):
+                         ("PUT", T + "/1/messages"), ("POST", "/healthz")):
         expect_error(SRV.req(method, path, json={}), 405, "%s %s without a token" % (method, path))
         expect_error(SRV.req(method, path, json={}, token=TOKEN), 405,
                      "%s %s with a token" % (method, path))

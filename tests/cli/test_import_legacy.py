@@ -62,6 +62,12 @@ def legacy_row(email, entries, **kw):
     return r
 
 
+# A chat's messages as one JSON array, spliced from its segments (schema version 3).
+MESSAGES_SQL = ("(SELECT '[' || coalesce(group_concat(substr(messages, 2, length(messages) - 2), ','), '')"
+                " || ']' FROM (SELECT messages FROM segments WHERE conv_id = c.id AND n > 0"
+                " ORDER BY first_index))")
+
+
 def run_import(path, db, expect_code=0):
     res = cv.run_cli(["import-legacy", path], db=db, timeout=300)
     assert res.returncode == expect_code, res
@@ -176,8 +182,8 @@ def test_legacy_shapes_are_accepted():
     s, res = run_import(path, db)
     assert (s["rows"], s["imported"], s["errors"]) == (3, 3, 0), res
     rows = {r[1]: r for r in sqlite3.connect(db).execute(
-        "SELECT id, chat_id, title, messages, message_count, last_updated, created_at, character_name"
-        " FROM chat_histories")}
+        "SELECT id, chat_id, title, " + MESSAGES_SQL + ", message_count, last_updated, created_at,"
+        " character_name FROM chat_histories c")}
     r = rows[e_str["chat_id"]]
     assert json.loads(r[3]) == [{"role": "user", "content": "as text"}] and r[4] == 1, r
     r = rows[e_num["chat_id"]]

@@ -60,23 +60,41 @@ static void summaries_parse_back(void){
   buf_free(&b);
 }
 
+static cv_rc fixed_messages(void *pCtx, long long id, struct cv_sink *pOut){
+  (void)id;
+  return sink_write(pOut, (const char*)pCtx, strlen((const char*)pCtx));
+}
+
+/* The streamed ChatThreadOut is byte for byte what cJSON prints for the same object. */
 static void thread_like_cjson(void){
+  static const char zMessages[] = "[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}]";
   struct cv_thread t;
   struct cv_buf b;
+  struct cv_sink k;
   cJSON *pWant;
   char *zWant;
   memset(&t, 0, sizeof t);
   t.id = 12; t.userId = 3; t.zTitle = "T\u00e9 \"x\"";
-  t.zMessages = "[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}]";
   strcpy(t.zCreatedAt, "2026-11-21T10:00:00.123Z");
   strcpy(t.zUpdatedAt, "2026-11-21T10:00:02.000Z");
-  pWant = render_thread(&t);
+  pWant = cJSON_CreateObject();
+  render_add_int(pWant, "id", 12);
+  render_add_int(pWant, "user_id", 3);
+  render_add_str(pWant, "title", t.zTitle);
+  render_add_raw(pWant, "messages", zMessages);
+  render_add_str(pWant, "created_at", t.zCreatedAt);
+  render_add_str(pWant, "updated_at", t.zUpdatedAt);
   zWant = cJSON_PrintUnformatted(pWant);
   buf_init(&b, 1<<20);
-  TT_CHECK( render_thread_json(&b, &t)==CV_OK );
+  sink_to_buf(&k, &b);
+  TT_CHECK( render_thread(&k, &t, fixed_messages, (void*)zMessages)==CV_OK );
   TT_CHECK( zWant && strcmp(b.a, zWant)==0 );
   cJSON_free(zWant);
   cJSON_Delete(pWant);
+  buf_free(&b);
+  buf_init(&b, 16);   /* a capped buffer stops the writer */
+  sink_to_buf(&k, &b);
+  TT_CHECK( render_thread(&k, &t, fixed_messages, (void*)zMessages)==CV_TOOLARGE );
   buf_free(&b);
 }
 

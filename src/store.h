@@ -1,0 +1,58 @@
+/*
+** store.h — what handlers and services use of the store besides the per-model operations
+** (store_threads.h, store_chats.h, store_catalog.h, ...): a read snapshot, and the messages
+** of a conversation written through a sink. Every operation takes plain C values and
+** returns a cv_rc; no SQL or SQLite type crosses this line, so a second backend (the
+** cluster's) can implement the same operations without a handler changing.
+**
+** A read snapshot holds one pooled read connection inside one read transaction: what is read
+** through it is one consistent state (a header and its messages agree), however long the
+** caller takes to write it out. Writers never wait for it (WAL). Keep it only as long as a
+** response is being written. Implemented in store_conv.c.
+*/
+#ifndef CV_STORE_H
+#define CV_STORE_H
+
+#include "cv.h"
+#include <stdint.h>
+
+struct cv_store;
+struct cv_db;
+struct cv_sink;
+
+/* A read snapshot. Fields are the store's own; callers only pass it along. */
+struct cv_read {
+  struct cv_store *pS;            /* the store it came from */
+  struct cv_db *pDb;              /* the borrowed read connection, inside BEGIN */
+};
+
+/* Begin a snapshot on pS. On CV_OK end it with store_read_end. */
+cv_rc store_read_begin(struct cv_store *pS, struct cv_read *pRd);
+
+/* End it and give the connection back. A zeroed struct is ok. */
+void store_read_end(struct cv_read *pRd);
+
+/* The whole message array of conversation id (a thread's or a chat's id) as JSON text. */
+cv_rc store_read_messages(struct cv_read *pRd, int64_t id, struct cv_sink *pOut);
+
+/* Messages [iStart, iEnd) of conversation id as [{"index","role","content"}...]. */
+cv_rc store_read_messages_range(struct cv_read *pRd, int64_t id, int64_t iStart, int64_t iEnd,
+                                struct cv_sink *pOut);
+
+/* store_read_messages as a render.h cv_messages_fn: pRd is the struct cv_read *. */
+cv_rc store_messages_cb(void *pRd, long long id, struct cv_sink *pOut);
+
+/* One message of a conversation's tail (borrowed until the callback returns). */
+struct cv_msg_view {
+  const char *zRole;
+  const char *zContent;
+};
+typedef cv_rc (*cv_msg_view_fn)(void *pCtx, const struct cv_msg_view *pMsg);
+
+/* The newest messages of conversation id whose contents add up to at most nBudgetChars
+** characters (the newest one always), oldest first, read in a snapshot of its own from the
+** tail segments only: the prompt history of a turn. */
+cv_rc store_conv_history(struct cv_store *pS, int64_t id, int nBudgetChars, cv_msg_view_fn xMsg,
+                         void *pCtx);
+
+#endif /* CV_STORE_H */

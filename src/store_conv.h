@@ -1,0 +1,116 @@
+/*
+** store_conv.h — the one conversation store under both chat models (schema version 3).
+**
+** A conversation is a row of `conversations` (its id, owner and kind) and an ordered run of
+** `segments`: each segment is a JSON array of at most CONV_SEG_MESSAGES messages and at most
+** CONV_SEG_BYTES bytes (a single message larger than that sits alone in its segment), and
+** knows the index of its first message, so finding message i reads one segment and an append
+** rewrites only the tail segment. Segments are changed only with JSON1 (json_insert,
+** json_remove); whole conversations are read by splicing the segments' arrays, never parsed.
+**
+** The header of a conversation lives in the table of its kind (chat_threads or
+** chat_histories, whose id IS the conversation id): title, message_count and the time of the
+** last change. This module keeps message_count and that time in the same transaction as the
+** segments, and owns the two rules both kinds share: the time of a change (now, but never at
+** or before the owner's newest conversation of that kind, and never past year 9999) and the
+** automatic title (the first line of the first user message while the title is the kind's
+** default).
+**
+** Every function here runs on a connection the caller holds: write functions inside a write
+** job (db_write), read functions inside one read transaction, so what they return is one
+** snapshot. Messages are JSON text of validated, normalized message objects. Only the
+** store_*.c files call this; handlers never do.
+** Implemented in store_conv.c; tested by tests/unit/test_store_conv.c.
+*/
+#ifndef CV_STORE_CONV_H
+#define CV_STORE_CONV_H
+
+#include "cv.h"
+#include <stddef.h>
+#include <stdint.h>
+
+struct cv_db;
+struct cv_sink;
+
+/* The caps of a segment (chosen by measurement: see docs/design.md). CONV_SEG_MESSAGES may
+** grow in a later release but never shrink: range reads rely on no segment holding more. */
+#define CONV_SEG_MESSAGES 64
+#define CONV_SEG_BYTES    16384
+
+/* Conversation kinds: the value of conversations.kind. */
+enum cv_conv_kind {
+  CV_CONV_THREAD = 1,            /* chat_threads: default title "New chat" */
+  CV_CONV_CHAT = 2               /* chat_histories: default title "" */
+};
+
+/* For unit tests only: use other caps (0 restores the defaults). Not thread-safe; call
+** before any write. */
+void store_conv_set_caps(int nMessages, int nBytes);
+
+/* The time of a change to a conversation of kind eKind owned by userId, into zOut
+** (CV_TS_LEN+1 bytes): now, or 1 ms after the user's newest conversation of that kind
+** when that is not older than now, clamped to 9999-12-31T23:59:59.999Z. Write jobs only. */
+cv_rc store_conv_next_ts(struct cv_db *pDb, int eKind, int64_t userId, char *zOut);
+
+/* Create an empty conversation of kind eKind for userId; *pId gets its id, never used
+** before (AUTOINCREMENT). The caller then inserts the header row with that id. */
+cv_rc store_conv_create(struct cv_db *pDb, int eKind, int64_t userId, int64_t *pId);
+
+/* Append azMsg[0..n) (lengths anLen[i] bytes, n >= 1) to conversation id, splitting them
+** over the tail segment and new ones as the caps require. *piFirst gets the index of the
+** first appended message. Does not touch the header (see store_conv_touch). */
+cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
+                        const size_t *anLen, int n, int64_t *piFirst);
+
+/* Replace every message of conversation id by the normalized JSON array zArray of
+** nMessages messages (nMessages 0 or zArray "[]": empty). Does not touch the header. */
+cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int64_t nMessages);
+
+/* Remove messages iFrom..end of conversation id (iFrom >= 0; past the end: nothing).
+** *pnLeft gets the number of messages left. Does not touch the header. */
+cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft);
+
+/* After messages were added or replaced: set the header's message_count to nMessages and its
+** time to zTs (NULL: leave the time), and, while its title is the kind's default, the
+** automatic title from the first user message. *pzTitle (may be NULL) gets the title after
+** that (malloc'd, free()). */
+cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,
+                       const char *zTs, char **pzTitle);
+
+/* The number of messages of conversation id (from its segments). */
+cv_rc store_conv_count(struct cv_db *pDb, int64_t id, int64_t *pn);
+
+/* Write the whole message array of conversation id to pOut as JSON text: the segments'
+** arrays spliced in order, not parsed. */
+cv_rc store_conv_write_all(struct cv_db *pDb, int64_t id, struct cv_sink *pOut);
+
+/* Write messages [iStart, iEnd) of conversation id to pOut as a JSON array of
+** {"index":i,"role":...,"content":...}, oldest first. Reads only the segments that hold them. */
+cv_rc store_conv_write_range(struct cv_db *pDb, int64_t id, int64_t iStart, int64_t iEnd,
+                             struct cv_sink *pOut);
+
+/* One message handed to store_conv_tail's callback (borrowed until it returns). */
+struct cv_conv_msg {
+  int64_t index;                 /* position in the conversation */
+  const char *zRole;             /* "user" or "assistant" */
+  const char *zContent;          /* the text */
+};
+typedef cv_rc (*cv_conv_msg_fn)(void *pCtx, const struct cv_conv_msg *pMsg);
+
+/* The newest messages of conversation id whose contents add up to at most nBudgetChars
+** characters (the newest one always), handed to xMsg OLDEST FIRST. Reads segments from the
+** tail back only as far as the budget reaches. */
+cv_rc store_conv_tail(struct cv_db *pDb, int64_t id, int nBudgetChars, cv_conv_msg_fn xMsg,
+                      void *pCtx);
+
+/* `chatvault check`: verify every conversation's segments (n matches the array, within the
+** caps, first indexes contiguous from 0, counts equal the header's message_count). Appends
+** findings to the report buffer and sets *pnBad to the number of broken conversations. */
+struct cv_buf;
+cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *pReport, int *pnBad);
+
+/* Schema version 3's data step (called by db.c's migration, inside its transaction): split
+** every array left in the table v2_messages(conv_id, messages) into segments, then drop it. */
+cv_rc store_conv_migrate_v3(struct cv_db *pDb);
+
+#endif /* CV_STORE_CONV_H */

@@ -1,0 +1,370 @@
+/* test_store_conv.c — unit tests of src/store_conv.c, the segment store, on a fresh temporary
+** database with small caps (4 messages, 200 bytes) so every boundary is crossed often: the
+** cap, index arithmetic, appends across segment boundaries, a message bigger than the byte
+** cap, truncation at and inside a segment boundary, replacing a long array by a short one and
+** back, range reads, the prompt tail, the check of the invariants, and 200 concurrent appends
+** to a thread holding N-1 messages. */
+#include "tinytest.h"
+#include "db.h"
+#include "store.h"
+#include "store_conv.h"
+#include "store_threads.h"
+#include "store_users.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CAP_N 4
+#define CAP_B 200
+
+static struct cv_store *pS;
+static int64_t alice;
+static char zDir[64];
+static char zPath[128];
+
+static void open_db(void){
+  struct cv_store_opts o;
+  struct cv_user u;
+  char *zErr = NULL;
+  store_conv_set_caps(CAP_N, CAP_B);
+  snprintf(zDir, sizeof zDir, "/tmp/cvconv.XXXXXX");
+  TT_CHECK( mkdtemp(zDir)!=NULL );
+  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
+  memset(&o, 0, sizeof o);
+  o.zPath = zPath;
+  o.nReaders = 4;
+  o.busyMs = 2000;
+  TT_CHECK( db_open(&o, &pS, &zErr)==CV_OK );
+  free(zErr);
+  TT_CHECK( store_users_create(pS, "alice@x.test", NULL, NULL, &u)==CV_OK );
+  alice = u.id;
+  store_user_clear(&u);
+}
+
+/* Messages of thread id as one spliced array (malloc'd), and the header into *pT. */
+static char *messages_of(int64_t id, struct cv_thread *pT){
+  struct cv_read rd;
+  struct cv_buf b;
+  struct cv_sink k;
+  cv_rc rc;
+  buf_init(&b, 1<<24);
+  sink_to_buf(&k, &b);
+  if( store_read_begin(pS, &rd) ) return NULL;
+  rc = store_threads_get(&rd, alice, id, pT);
+  if( rc==CV_OK ) rc = store_read_messages(&rd, id, &k);
+  store_read_end(&rd);
+  if( rc ){ buf_free(&b); return NULL; }
+  return b.a;
+}
+
+static char *range_of(int64_t id, int64_t iStart, int64_t iEnd){
+  struct cv_read rd;
+  struct cv_buf b;
+  struct cv_sink k;
+  cv_rc rc;
+  buf_init(&b, 1<<24);
+  sink_to_buf(&k, &b);
+  if( store_read_begin(pS, &rd) ) return NULL;
+  rc = store_read_messages_range(&rd, id, iStart, iEnd, &k);
+  store_read_end(&rd);
+  if( rc ){ buf_free(&b); return NULL; }
+  return b.a;
+}
+
+/* "chatvault check" on the file: 1 when clean. */
+static int check_clean(void){
+  char *zReport = NULL;
+  cv_rc rc = db_check(zPath, &zReport);
+  if( rc ) fprintf(stderr, "check: %s\n", zReport ? zReport : "?");
+  free(zReport);
+  return rc==CV_OK;
+}
+
+/* The number of segments of conversation id, read with plain SQL. */
+static int n_segments(int64_t id){
+  sqlite3 *h;
+  sqlite3_stmt *pSt;
+  int n = -1;
+  if( sqlite3_open_v2(zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
+  if( sqlite3_prepare_v2(h, "SELECT count(*) FROM segments WHERE conv_id=?1", -1, &pSt, NULL)==SQLITE_OK ){
+    sqlite3_bind_int64(pSt, 1, id);
+    if( sqlite3_step(pSt)==SQLITE_ROW ) n = sqlite3_column_int(pSt, 0);
+    sqlite3_finalize(pSt);
+  }
+  sqlite3_close(h);
+  return n;
+}
+
+static int64_t new_thread(void){
+  struct cv_thread t;
+  int64_t id;
+  TT_CHECK( store_threads_create(pS, alice, "T", NULL, 0, &t)==CV_OK );
+  id = t.id;
+  store_thread_clear(&t);
+  return id;
+}
+
+static void append_one(int64_t id, const char *zContent, int64_t wantIndex){
+  char zMsg[512];
+  struct cv_append a;
+  snprintf(zMsg, sizeof zMsg, "{\"role\":\"user\",\"content\":\"%s\"}", zContent);
+  TT_CHECK( store_threads_append(pS, alice, id, zMsg, &a)==CV_OK );
+  TT_CHECK( a.index==wantIndex );
+  store_append_clear(&a);
+}
+
+/* The cap: N messages per segment; the (N+1)-th starts a new one; indexes run on. */
+static void cap_and_indexes(void){
+  int64_t id = new_thread();
+  struct cv_thread t;
+  char *z;
+  int i;
+  for(i=0; i<3*CAP_N+1; i++){
+    char zC[16];
+    snprintf(zC, sizeof zC, "%d", i);
+    append_one(id, zC, i);
+  }
+  TT_CHECK( n_segments(id)==4 );
+  z = messages_of(id, &t);
+  TT_CHECK( z && t.nMessages==3*CAP_N+1 );
+  {
+    static const char zHead[] = "[{\"role\":\"user\",\"content\":\"0\"},{\"role\":\"user\",\"content\":\"1\"},";
+    TT_CHECK( z && strncmp(z, zHead, sizeof zHead - 1)==0 );
+  }
+  TT_CHECK( z && strstr(z, "{\"role\":\"user\",\"content\":\"12\"}]")!=NULL );
+  free(z);
+  store_thread_clear(&t);
+  /* message i is found in its segment: a range across a boundary */
+  z = range_of(id, 3, 6);
+  TT_CHECK( z && strcmp(z, "[{\"index\":3,\"role\":\"user\",\"content\":\"3\"},"
+                           "{\"index\":4,\"role\":\"user\",\"content\":\"4\"},"
+                           "{\"index\":5,\"role\":\"user\",\"content\":\"5\"}]")==0 );
+  free(z);
+  z = range_of(id, 12, 13);
+  TT_CHECK( z && strcmp(z, "[{\"index\":12,\"role\":\"user\",\"content\":\"12\"}]")==0 );
+  free(z);
+  z = range_of(id, 20, 30);
+  TT_CHECK( z && strcmp(z, "[]")==0 );
+  free(z);
+  TT_CHECK( check_clean() );
+}
+
+/* The byte cap: segments of more than one message stay within it; one big message sits
+** alone in its own segment. */
+static void byte_cap_and_big_message(void){
+  int64_t id = new_thread();
+  char zBig[300];
+  struct cv_thread t;
+  char *z;
+  memset(zBig, 'x', sizeof zBig - 1);
+  zBig[sizeof zBig - 1] = 0;
+  append_one(id, "a", 0);
+  append_one(id, zBig, 1);          /* over CAP_B: a segment of its own */
+  append_one(id, "b", 2);           /* does not fit after it: the next segment */
+  append_one(id, "01234567890123456789012345678901234567890123456789012345678901234567890123456789", 3);
+  append_one(id, "01234567890123456789012345678901234567890123456789012345678901234567890123456789", 4);
+  /* "b" and the first 80-character one fit in 200 bytes, the second one does not */
+  TT_CHECK( n_segments(id)==4 );
+  z = messages_of(id, &t);
+  TT_CHECK( z && t.nMessages==5 && strstr(z, zBig)!=NULL );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( check_clean() );
+}
+
+/* PUT: a long array replaced by a short one and back; truncation at and inside a boundary. */
+static void replace_and_truncate(void){
+  int64_t id = new_thread();
+  struct cv_buf b;
+  struct cv_thread t, u;
+  char *z;
+  int i;
+  buf_init(&b, 1<<20);
+  buf_append(&b, "[", 1);
+  for(i=0; i<10; i++) buf_appendf(&b, "%s{\"role\":\"%s\",\"content\":\"r%d\"}", i ? "," : "",
+                                  i%2 ? "assistant" : "user", i);
+  buf_append(&b, "]", 1);
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, &u)==CV_OK && u.nMessages==10 );
+  store_thread_clear(&u);
+  TT_CHECK( n_segments(id)==3 );
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, "[{\"role\":\"user\",\"content\":\"short\"}]",
+                                 1, &u)==CV_OK && u.nMessages==1 );
+  store_thread_clear(&u);
+  TT_CHECK( n_segments(id)==1 );
+  z = messages_of(id, &t);
+  TT_CHECK( z && strcmp(z, "[{\"role\":\"user\",\"content\":\"short\"}]")==0 );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, &u)==CV_OK && u.nMessages==10 );
+  store_thread_clear(&u);
+  z = messages_of(id, &t);
+  TT_CHECK( z && strcmp(z, b.a)==0 );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, "[]", 0, &u)==CV_OK && u.nMessages==0 );
+  store_thread_clear(&u);
+  TT_CHECK( n_segments(id)==0 );
+  TT_CHECK( check_clean() );
+  buf_free(&b);
+}
+
+struct trunc_args { int64_t id, from, left; };
+static cv_rc trunc_job(struct cv_db *pDb, void *pArg){
+  struct trunc_args *a = pArg;
+  cv_rc rc = store_conv_truncate(pDb, a->id, a->from, &a->left);
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->left, NULL, NULL);
+  return rc;
+}
+
+static void truncate_at_boundaries(void){
+  int64_t id = new_thread();
+  struct trunc_args a;
+  struct cv_thread t;
+  char *z;
+  int i;
+  for(i=0; i<10; i++){ char zC[16]; snprintf(zC, sizeof zC, "%d", i); append_one(id, zC, i); }
+  a.id = id; a.from = 8; a.left = -1;              /* exactly at a segment boundary */
+  TT_CHECK( db_write(pS, trunc_job, &a)==CV_OK && a.left==8 );
+  TT_CHECK( n_segments(id)==2 );
+  a.from = 6;                                      /* inside the second segment */
+  TT_CHECK( db_write(pS, trunc_job, &a)==CV_OK && a.left==6 );
+  TT_CHECK( n_segments(id)==2 );
+  z = messages_of(id, &t);
+  TT_CHECK( z && t.nMessages==6 && strstr(z, "\"content\":\"5\"}]")!=NULL && !strstr(z, "\"6\"") );
+  free(z);
+  store_thread_clear(&t);
+  a.from = 100;                                    /* past the end: nothing */
+  TT_CHECK( db_write(pS, trunc_job, &a)==CV_OK && a.left==6 );
+  append_one(id, "again", 6);                      /* appends go on from the cut */
+  TT_CHECK( check_clean() );
+  a.from = 0;
+  TT_CHECK( db_write(pS, trunc_job, &a)==CV_OK && a.left==0 && n_segments(id)==0 );
+  TT_CHECK( check_clean() );
+}
+
+/* The prompt tail: the newest messages within a budget, oldest first, the newest always. */
+struct tail_ctx { char z[512]; int n; };
+static cv_rc tail_cb(void *pCtx, const struct cv_msg_view *m){
+  struct tail_ctx *c = pCtx;
+  size_t k = strlen(c->z);
+  snprintf(c->z + k, sizeof c->z - k, "%s%s", c->n++ ? "," : "", m->zContent);
+  return CV_OK;
+}
+
+static void prompt_tail(void){
+  int64_t id = new_thread();
+  struct tail_ctx c;
+  int i;
+  for(i=0; i<10; i++){ char zC[16]; snprintf(zC, sizeof zC, "m%d", i); append_one(id, zC, i); }
+  memset(&c, 0, sizeof c);
+  TT_CHECK( store_conv_history(pS, id, 6, tail_cb, &c)==CV_OK );   /* 2 chars each: 3 fit */
+  TT_CHECK( strcmp(c.z, "m7,m8,m9")==0 );
+  memset(&c, 0, sizeof c);
+  TT_CHECK( store_conv_history(pS, id, 0, tail_cb, &c)==CV_OK );   /* the newest always goes */
+  TT_CHECK( strcmp(c.z, "m9")==0 );
+  memset(&c, 0, sizeof c);
+  TT_CHECK( store_conv_history(pS, id, 1000, tail_cb, &c)==CV_OK );
+  TT_CHECK( c.n==10 && strncmp(c.z, "m0,m1,", 6)==0 );
+}
+
+/* The check finds a broken invariant (a segment's n changed behind the store's back). */
+static void check_finds_damage(void){
+  sqlite3 *h;
+  char *zReport = NULL;
+  TT_CHECK( check_clean() );
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_exec(h, "UPDATE segments SET n=n+1 WHERE id=(SELECT max(id) FROM segments)",
+                         NULL, NULL, NULL)==SQLITE_OK );
+  sqlite3_close(h);
+  TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+  TT_CHECK( zReport && strstr(zReport, "segments: 1 conversations broken")!=NULL );
+  free(zReport);
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_exec(h, "UPDATE segments SET n=n-1 WHERE id=(SELECT max(id) FROM segments)",
+                         NULL, NULL, NULL)==SQLITE_OK );
+  sqlite3_close(h);
+  TT_CHECK( check_clean() );
+}
+
+/* 200 concurrent appends to a thread holding N-1 messages: 200 more, indexes distinct and
+** the order of the array the order of the indexes. */
+static int64_t hotId;
+static int64_t aIndex[200];
+static void *appender(void *pArg){
+  long i = (long)(intptr_t)pArg;
+  char zMsg[96];
+  struct cv_append a;
+  snprintf(zMsg, sizeof zMsg, "{\"role\":\"user\",\"content\":\"c%ld\"}", i);
+  aIndex[i] = store_threads_append(pS, alice, hotId, zMsg, &a)==CV_OK ? a.index : -1;
+  store_append_clear(&a);
+  return NULL;
+}
+
+static void concurrent_at_the_cap(void){
+  pthread_t aT[200];
+  char seen[CAP_N-1+200];
+  struct cv_thread t;
+  char *z, *p;
+  long i;
+  hotId = new_thread();
+  for(i=0; i<CAP_N-1; i++) append_one(hotId, "pre", i);
+  for(i=0; i<200; i++) TT_CHECK( pthread_create(&aT[i], NULL, appender, (void*)(intptr_t)i)==0 );
+  for(i=0; i<200; i++) pthread_join(aT[i], NULL);
+  memset(seen, 0, sizeof seen);
+  for(i=0; i<200; i++){
+    TT_CHECK( aIndex[i]>=CAP_N-1 && aIndex[i]<CAP_N-1+200 );
+    if( aIndex[i]>=0 && aIndex[i]<(long)sizeof seen ){ TT_CHECK( !seen[aIndex[i]] ); seen[aIndex[i]] = 1; }
+  }
+  z = messages_of(hotId, &t);
+  TT_CHECK( z && t.nMessages==CAP_N-1+200 );
+  /* message at index aIndex[i] is "c<i>": walk the array in order */
+  for(p = z ? z : "", i=0; i<CAP_N-1+200; i++){
+    char zNeedle[48];
+    long j, who = -1;
+    for(j=0; j<200; j++) if( aIndex[j]==i ) who = j;
+    if( who<0 ) snprintf(zNeedle, sizeof zNeedle, "\"content\":\"pre\"");
+    else snprintf(zNeedle, sizeof zNeedle, "\"content\":\"c%ld\"", who);
+    p = strstr(p, zNeedle);
+    TT_CHECK( p!=NULL );
+    if( !p ) break;
+    p += strlen(zNeedle);
+  }
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( check_clean() );
+}
+
+/* A deleted thread's id (and conversation id) is never given again. */
+static void ids_never_reused(void){
+  int64_t id = new_thread(), id2;
+  TT_CHECK( store_threads_delete(pS, alice, id)==CV_OK );
+  id2 = new_thread();
+  TT_CHECK( id2>id );
+  TT_CHECK( n_segments(id)==0 );
+}
+
+static void close_db(void){
+  char zCmd[128];
+  db_close(pS);
+  store_conv_set_caps(0, 0);
+  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
+  TT_CHECK( system(zCmd)==0 );
+}
+
+int main(void){
+  TT_RUN(open_db);
+  TT_RUN(cap_and_indexes);
+  TT_RUN(byte_cap_and_big_message);
+  TT_RUN(replace_and_truncate);
+  TT_RUN(truncate_at_boundaries);
+  TT_RUN(prompt_tail);
+  TT_RUN(concurrent_at_the_cap);
+  TT_RUN(ids_never_reused);
+  TT_RUN(check_finds_damage);
+  TT_RUN(close_db);
+  return TT_DONE();
+}
