@@ -6,6 +6,7 @@
 #   make test-long  everything again with the long fault/load parts, then the suites under
 #                   valgrind, then docs/reliability.md from the results
 #   make bench      benchmarks (bench/run.sh), never part of the test command
+#   make bench-wal  WAL bytes per append with SQLite's secure_delete off/fast/on
 #   make fuzz       libFuzzer harnesses, long runs
 #   make clean
 SHELL   := /bin/bash
@@ -15,15 +16,26 @@ VERSION := 0.1.0
 B       := build
 CW      := vendor/src/civetweb
 CJ      := vendor/src/cjson
+SQ      := vendor/src/sqlite3-amalgamation
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-INC     := -Isrc -I$(CW)/include -I$(CJ) -I$(B)/gen
+# the vendored sqlite3.h first: every #include <sqlite3.h> gets the SQLite compiled in (3.46.1)
+INC     := -I$(SQ) -Isrc -I$(CW)/include -I$(CJ) -I$(B)/gen
 DEFS    := -D_GNU_SOURCE -DCV_VERSION='"$(VERSION)"' -DCJSON_NESTING_LIMIT=128
 # civetweb compiled with only what we use: no CGI/SSI/Lua/file serving; websockets; OpenSSL 3 TLS.
 CW_DEFS := -DALTERNATIVE_QUEUE -DMG_PRESPAWN_WORKERS=8 -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG -DSOCKET_TIMEOUT_QUANTUM=200
 CW_WARN := -w
-LIBS    := -Wl,-Bstatic -lsqlite3 -lsodium -lssl -lcrypto -Wl,-Bdynamic -lpthread -lm
+# SQLite 3.46.1 compiled in from the amalgamation (vendor/sqlite3-amalgamation.sh); every option
+# with its reason and measurement in vendor/README.md. HAVE_*: what configure finds on Debian
+# (sqlite3.c is compiled without its config header); no malloc_usable_size, as in Debian.
+SQ_DEFS := -DSQLITE_DQS=0 -DSQLITE_THREADSAFE=2 -DSQLITE_DEFAULT_MEMSTATUS=0 \
+           -DSQLITE_ENABLE_FTS5 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_DEPRECATED \
+           -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_LIKE_DOESNT_MATCH_BLOBS -DSQLITE_USE_ALLOCA \
+           -DSQLITE_STRICT_SUBTYPE=1 \
+           -DHAVE_FDATASYNC=1 -DHAVE_USLEEP=1 -DHAVE_LOCALTIME_R=1 -DHAVE_GMTIME_R=1 \
+           -DHAVE_ISNAN=1 -DHAVE_STRCHRNUL=1
+LIBS    := -Wl,-Bstatic -lsodium -lssl -lcrypto -Wl,-Bdynamic -lpthread -lm
 
 REL_FLAGS  := -std=c11 -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ASAN_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -35,7 +47,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-long bench deps vendor clean check-ldd unit
+.PHONY: all asan run test test-long bench bench-wal deps vendor clean check-ldd unit
 all: $(B)/chatvault
 
 deps:
@@ -45,7 +57,11 @@ $(B)/.deps: tools/deps.sh
 	@mkdir -p $(B) && touch $@
 vendor/src/.stamp: vendor/versions vendor/fetch.sh $(wildcard vendor/patches/*.patch) | $(B)/.deps
 	@vendor/fetch.sh
-vendor: vendor/src/.stamp
+# sqlite3.c/sqlite3.h from the full SQLite tree (configure + make sqlite3.c, needs tclsh):
+# once per fetch, kept in vendor/src/ so `make clean` does not redo it
+$(SQ)/.stamp: vendor/src/.stamp vendor/sqlite3-amalgamation.sh
+	@vendor/sqlite3-amalgamation.sh
+vendor: vendor/src/.stamp $(SQ)/.stamp
 
 # --- embedded assets: schema.sql and src/web/* (each web file also gzipped, with an ETag)
 $(B)/tools/embed: tools/embed.c | $(B)/.deps
@@ -62,15 +78,24 @@ $(B)/%/civetweb.o: vendor/src/.stamp Makefile
 $(B)/%/cJSON.o: vendor/src/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(if $(findstring asan,$*),$(ASAN_FLAGS),$(REL_FLAGS)) -DCJSON_NESTING_LIMIT=128 -w -c $(CJ)/cJSON.c -o $@
+# SQLite is instrumented in the ASan build too (ASan and UBSan inside SQLite; about 2 min of
+# compile per fresh build), except UBSan's object-size check: GCC 12 reports a false positive
+# in balance_nonroot, `(nNew>nOld ? apNew : apOld)[nOld-1]` with nOld in 1..3 indexing arrays
+# of 5 and 3 pointers (found by tests/cli/test_import_legacy.py's 100k import).
+# Its default C dialect (gnu), not -std=c11.
+SQ_ASAN := -fno-sanitize=object-size
+$(B)/%/sqlite3.o: $(SQ)/.stamp Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -std=c11,$(if $(findstring asan,$*),$(ASAN_FLAGS) $(SQ_ASAN),$(REL_FLAGS))) $(SQ_DEFS) -w -c $(SQ)/sqlite3.c -o $@
 
 # --- our objects
-REL_OBJS  := $(patsubst src/%.c,$(B)/rel/%.o,$(LIB_SRCS)) $(B)/rel/embedded.o $(B)/rel/civetweb.o $(B)/rel/cJSON.o
-ASAN_OBJS := $(patsubst src/%.c,$(B)/asan/obj/%.o,$(LIB_SRCS)) $(B)/asan/obj/embedded.o $(B)/asan/obj/civetweb.o $(B)/asan/obj/cJSON.o
+REL_OBJS  := $(patsubst src/%.c,$(B)/rel/%.o,$(LIB_SRCS)) $(B)/rel/embedded.o $(B)/rel/civetweb.o $(B)/rel/cJSON.o $(B)/rel/sqlite3.o
+ASAN_OBJS := $(patsubst src/%.c,$(B)/asan/obj/%.o,$(LIB_SRCS)) $(B)/asan/obj/embedded.o $(B)/asan/obj/civetweb.o $(B)/asan/obj/cJSON.o $(B)/asan/obj/sqlite3.o
 
-$(B)/rel/%.o: src/%.c $(HDRS) vendor/src/.stamp
+$(B)/rel/%.o: src/%.c $(HDRS) vendor/src/.stamp $(SQ)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
-$(B)/asan/obj/%.o: src/%.c $(HDRS) vendor/src/.stamp
+$(B)/asan/obj/%.o: src/%.c $(HDRS) vendor/src/.stamp $(SQ)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
 $(B)/rel/embedded.o: $(B)/gen/embedded.c
@@ -93,7 +118,7 @@ check-ldd:
 	if [ -n "$$extra" ]; then echo "unexpected dynamic dependencies: $$extra" >&2; exit 1; fi
 
 # --- unit tests: one binary per tests/unit/test_*.c, linked with everything but main.c
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h $(ASAN_OBJS)
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h $(ASAN_OBJS) $(SQ)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -o $@ $< $(ASAN_OBJS) $(LIBS)
 unit: asan
@@ -115,6 +140,13 @@ test-long: $(B)/chatvault asan
 bench: $(B)/chatvault
 	@tools/deps.sh bench
 	bench/run.sh
+
+# WAL bytes per append with secure_delete OFF/FAST/ON (figures in vendor/README.md)
+$(B)/bench/wal_bytes: bench/wal_bytes.c $(B)/rel/sqlite3.o
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(WARN) -D_GNU_SOURCE -I$(SQ) -o $@ $< $(B)/rel/sqlite3.o -lpthread -lm
+bench-wal: $(B)/bench/wal_bytes
+	$(B)/bench/wal_bytes 20 $${TMPDIR:-/tmp}
 
 clean:
 	rm -rf $(B)

@@ -12,6 +12,7 @@
 #include "server.h"
 #include "store_users.h"
 #include "util.h"
+#include "version.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -229,9 +230,8 @@ int cli_main(int argc, char **argv){
   char zErr[256];
   int nArg = 0, iFirst = 1;
   if( argc>1 && argv[1][0]!='-' ){ zCmd = argv[1]; iFirst = 2; }
-  if( strcmp(zCmd, "version")==0 || strcmp(zCmd, "--version")==0 ){
-    printf("chatvault %s (SQLite %s)\n", CV_VERSION, db_sqlite_version());
-    return 0;
+  if( strcmp(zCmd, "version")==0 || (argc>1 && strcmp(argv[1], "--version")==0) ){
+    return version_print(stdout) ? 1 : 0;
   }
   if( strcmp(zCmd, "help")==0 || (argc>1 && (strcmp(argv[1], "--help")==0 || strcmp(argv[1], "-h")==0)) ){
     fputs(zUsage, stdout);

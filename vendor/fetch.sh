@@ -1,11 +1,13 @@
 #!/bin/bash
-# vendor/fetch.sh — fetch the pinned civetweb and cJSON sources with `apt-get source`,
+# vendor/fetch.sh — fetch the pinned civetweb, cJSON and SQLite sources with `apt-get source`,
 # verify every file against vendor/versions, apply Debian's patches (dpkg-source -x; they
 # carry cJSON's CVE fixes), then ours (vendor/patches/<package>-*.patch, each explained in
-# its own file), and unpack into vendor/src/{civetweb,cjson} (git-ignored).
+# its own file), and unpack into vendor/src/{civetweb,cjson,sqlite3} (git-ignored). SQLite's
+# source is the full tree: vendor/sqlite3-amalgamation.sh (run by the Makefile) makes sqlite3.c.
 #
 # The system's apt configuration is never changed: a private sources list (deb-src lines
-# derived from the machine's configured Debian mirrors) and a private lists/state directory
+# derived from the machine's configured Debian mirrors, for bookworm and trixie: SQLite 3.46 is
+# trixie's) and a private lists/state directory
 # live under vendor/.apt/. Idempotent: does nothing when vendor/src/.stamp matches versions.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +15,8 @@ SRC="$HERE/src"; APTDIR="$HERE/.apt"; DL="$HERE/.dl"
 STAMP="$SRC/.stamp"
 want="$(cat "$HERE/versions" "$HERE"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
-   [ -f "$SRC/civetweb/src/civetweb.c" ] && [ -f "$SRC/cjson/cJSON.c" ]; then
+   [ -f "$SRC/civetweb/src/civetweb.c" ] && [ -f "$SRC/cjson/cJSON.c" ] &&
+   [ -f "$SRC/sqlite3/configure" ]; then
   exit 0
 fi
 for tool in apt-get dpkg-source sha256sum; do
@@ -29,13 +32,18 @@ mirrors=$( { cat /etc/apt/sources.list 2>/dev/null; cat /etc/apt/sources.list.d/
 list="$APTDIR/sources.list"; : >"$list"
 for u in $(printf '%s\n' $mirrors | sort -u); do
   case "$u" in
-    *debian-security*) echo "deb-src $u bookworm-security main" >>"$list" ;;
-    *debian*)          echo "deb-src $u bookworm main" >>"$list"
-                       echo "deb-src $u bookworm-updates main" >>"$list" ;;
+    *debian-security*) for d in bookworm trixie; do echo "deb-src $u $d-security main" >>"$list"; done ;;
+    *debian*)          for d in bookworm trixie; do
+                         echo "deb-src $u $d main" >>"$list"
+                         echo "deb-src $u $d-updates main" >>"$list"
+                       done ;;
   esac
 done
-[ -s "$list" ] || { echo "deb-src http://deb.debian.org/debian bookworm main" >>"$list"
-                    echo "deb-src http://deb.debian.org/debian-security bookworm-security main" >>"$list"; }
+[ -s "$list" ] || for d in bookworm trixie; do
+                    echo "deb-src http://deb.debian.org/debian $d main" >>"$list"
+                    echo "deb-src http://deb.debian.org/debian $d-updates main" >>"$list"
+                    echo "deb-src http://deb.debian.org/debian-security $d-security main" >>"$list"
+                  done
 APT=(apt-get -q -o Dir::Etc::SourceList="$list" -o Dir::Etc::SourceParts=/dev/null
      -o Dir::State::Lists="$APTDIR/lists" -o Dir::Cache="$APTDIR/cache"
      -o APT::Sandbox::User=root)
@@ -72,4 +80,4 @@ for dsc in $(awk '!/^#/ && $3 ~ /\.dsc$/ {print $1":"$3}' "$HERE/versions"); do
   done
 done
 echo "$want" >"$STAMP"
-echo "vendor: civetweb and cJSON unpacked in vendor/src" >&2
+echo "vendor: civetweb, cJSON and SQLite unpacked in vendor/src" >&2

@@ -228,6 +228,34 @@ def test_version_prints_a_version():
     assert re.search(r"\d+\.\d+\.\d+", res.stdout), "no version number: %r" % res.stdout
 
 
+def test_version_names_every_library_inside():
+    """chatvault, then each library's own report of its version: SQLite is the vendored
+    3.46.1 (vendor/versions) compiled with the options of vendor/README.md."""
+    res = ok(run_cli(["version"]))
+    lines = res.stdout.splitlines()
+    assert re.fullmatch(r"chatvault \d+\.\d+\.\d+", lines[0]), "first line: %r" % lines[0]
+    patterns = [
+        r"SQLite 3\.46\.1 \(source id 2024-08-13 09:16:08 [0-9a-f]{60,}\w*\)",
+        r"SQLite options:( \S+)+",
+        r"civetweb \d+\.\d+(\.\d+)?",
+        r"cJSON \d+\.\d+\.\d+",
+        r"libsodium \d+\.\d+\.\d+",
+        r"OpenSSL \d+\.\d+\.\d+.*",
+    ]
+    for pattern in patterns:
+        found = [ln for ln in lines[1:] if re.fullmatch(pattern, ln)]
+        assert len(found) == 1, "no line (or several) like %r in %r" % (pattern, res.stdout)
+    assert len(lines) == 1 + len(patterns), "unexpected lines: %r" % res.stdout
+    opts = set(next(ln for ln in lines if ln.startswith("SQLite options:")).split()[2:])
+    for o in ("DQS=0", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0", "ENABLE_FTS5",
+              "OMIT_LOAD_EXTENSION", "OMIT_DEPRECATED", "OMIT_SHARED_CACHE",
+              "LIKE_DOESNT_MATCH_BLOBS", "USE_ALLOCA"):
+        assert o in opts, "SQLite compiled without %s: %s" % (o, sorted(opts))
+    assert not any(o.startswith("SECURE_DELETE") for o in opts), sorted(opts)
+    assert not any(o.startswith("OMIT_JSON") for o in opts), sorted(opts)
+    assert ok(run_cli(["--version"])).stdout == res.stdout, "--version differs from version"
+
+
 def test_unknown_subcommand_exits_2():
     fails(run_cli(["frobnicate"]), 2)
     fails(run_cli(["user", "frobnicate", "a@b.c"]), 2, "unknown user subcommand")
