@@ -20,4 +20,11 @@ cv_rc server_run(struct cv_app *pApp);
 ** memory ran out; *pzOut is NULL then. Pure. */
 cv_rc server_decode_path(const char *z, char **pzOut);
 
+/* The framing check every request passes before routing (RFC 9112 §6.1, §6.3): NULL when
+** the request's body length is unambiguous, else the detail of the 400 to send (a static
+** string) before closing the connection. azName/azValue: its nHeader header names and values
+** (NULL names skipped); zHttpVersion "1.0", "1.1" or NULL. Pure; fuzzed by fuzz_framing.c. */
+const char *server_check_framing(const char *zHttpVersion, int nHeader,
+                                 const char *const *azName, const char *const *azValue);
+
 #endif
