@@ -17,7 +17,8 @@
 ** worker). Shorter keep-alive/request timeouts would free workers sooner but cut off honest
 ** slow mobile clients; they are left at 10 s.
 **
-** Every request goes through handle_request → router_dispatch → one access-log line.
+** Every request goes through handle_request (framing and path checks) → router_dispatch
+** (on the raw path) → one access-log line.
 */
 #include "server.h"
 #include "app.h"
@@ -47,8 +48,8 @@ static int hexval(char c){
 }
 
 /* Percent-decode the raw path z (contract in server.h). An encoded NUL is refused because
-** civetweb's own decoding would silently cut the path at %00. Not static only so that
-** tests/fuzz/fuzz_query_path.c can reach it. */
+** civetweb's own decoding would silently cut the path at %00. The server uses it only to
+** check a path before routing: routing decodes each segment after splitting (router.c). */
 cv_rc server_decode_path(const char *z, char **pzOut){
   size_t n = strlen(z), i, j = 0;
   char *zOut = malloc(n + 1);
@@ -132,15 +133,25 @@ const char *server_check_framing(const char *zHttpVersion, int nHeader,
   return NULL;
 }
 
+/* The raw path must start with '/' and its escapes must be well formed and not %00 (the
+** router decodes each segment after splitting; see router.c). Returns 1 when acceptable,
+** -1 when memory ran out. */
+static int path_acceptable(const char *z){
+  char *zDec = NULL;
+  cv_rc rc;
+  if( z[0]!='/' ) return 0;
+  rc = server_decode_path(z, &zDec);
+  free(zDec);
+  return rc==CV_OK ? 1 : rc==CV_NOMEM ? -1 : 0;
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
   const char *azName[MG_MAX_HEADERS], *azValue[MG_MAX_HEADERS];
   const char *zBad;
   struct cv_req r;
-  char *zPath;
-  cv_rc rc;
-  int i, nHeader;
+  int i, nHeader, bPathOk;
   int64_t t0 = util_mono_us();
   memset(&r, 0, sizeof r);
   r.conn = conn;
@@ -148,8 +159,7 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
   r.zRemote = ri->remote_addr;
-  rc = server_decode_path(ri->local_uri ? ri->local_uri : "/", &zPath);
-  r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
+  r.zPath = ri->local_uri ? ri->local_uri : "/";   /* raw: the router decodes per segment */
   nHeader = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
   for(i=0; i<nHeader; i++){
     azName[i] = ri->http_headers[i].name;
@@ -159,11 +169,11 @@ static int handle_request(struct mg_connection *conn, void *pData){
   if( zBad ){
     r.bClose = 1;          /* the rest of the stream cannot be trusted: never read it */
     http_reply_detail(&r, 400, zBad);
-  }else if( rc==CV_INVALID ){
+  }else if( (bPathOk = path_acceptable(r.zPath))==0 ){
     r.bClose = 1;
     http_reply_detail(&r, 400, "Malformed path");
-  }else if( rc ){
-    http_reply_rc(&r, rc, NULL);     /* out of memory: a 500, not the client's fault */
+  }else if( bPathOk<0 ){
+    http_reply_rc(&r, CV_NOMEM, NULL);     /* a 500, not the client's fault */
   }else{
     router_dispatch(&r);
   }
@@ -180,7 +190,6 @@ static int handle_request(struct mg_connection *conn, void *pData){
   }
   cJSON_Delete(r.pBody);
   free(r.zParamBuf);
-  free(zPath);
   return r.status ? r.status : 500;
 }
 

@@ -89,6 +89,29 @@ def test_405_lists_allowed_methods():
     assert {"GET", "PUT", "DELETE"} <= allow, "Allow: %r" % r.header("Allow")
 
 
+def test_encoded_slash_is_data_inside_its_segment():
+    """Routing splits the raw path first and decodes each segment after: %2F never separates."""
+    r = expect(SRV.req("POST", T, json={"title": "slash", "messages": [{"role": "user", "content": "hi"}]},
+                       token=TOKEN), 201)
+    tid = r.json["id"]
+    # 1%2Fcomplete is one segment, the id "N/complete": never the /complete route
+    r = SRV.req("POST", T + "/%d%%2Fcomplete" % tid, json={}, token=TOKEN)
+    expect_error(r, 405, "POST {id}%2Fcomplete")
+    r = SRV.req("POST", T + "/%d%%2fmessages" % tid, json={"role": "user", "content": "x"}, token=TOKEN)
+    expect_error(r, 405, "POST {id}%2fmessages")
+    expect_422(SRV.req("GET", T + "/%d%%2Fcomplete" % tid, token=TOKEN), loc=["path", "id"],
+               what="GET {id}%2Fcomplete")
+    got = expect(SRV.req("GET", T + "/%d" % tid, token=TOKEN), 200).json
+    assert len(got["messages"]) == 1, "a request with an encoded slash changed the thread: %r" % got
+    # a slash encoded in a literal segment does not split it either
+    expect_error(SRV.req("GET", "/api/v1%2Fchat-threads", token=TOKEN), 404, "/api/v1%2Fchat-threads")
+    expect_error(SRV.req("GET", "/api%2Fv1/auth/me", token=TOKEN), 404, "/api%2Fv1/auth/me")
+    # other escapes decode inside their segment as before
+    expect(SRV.req("GET", T + "/%%%02x%s" % (ord(str(tid)[0]), str(tid)[1:]), token=TOKEN), 200,
+           "an id with an escaped digit")
+    expect(SRV.req("GET", "/api/v1/chat%2Dthreads", token=TOKEN), 200, "an escaped '-' in a literal")
+
+
 def test_options_is_not_an_open_cors_preflight():
     # No CORS is configured: no Access-Control-Allow-Origin: * (civetweb's default would add it).
     r = SRV.req("OPTIONS", T, headers={"Origin": "https://evil.example",
