@@ -26,6 +26,7 @@
 #include "router.h"
 #include "util.h"
 
+#include <assert.h>
 #include <civetweb.h>
 #include <errno.h>
 #include <malloc.h>
@@ -133,16 +134,43 @@ const char *server_check_framing(const char *zHttpVersion, int nHeader,
   return NULL;
 }
 
-/* The raw path must start with '/' and its escapes must be well formed and not %00 (the
-** router decodes each segment after splitting; see router.c). Returns 1 when acceptable,
-** -1 when memory ran out. */
+/* The raw path must start with '/', hold only URI characters (RFC 3986: visible ASCII; a
+** control character, a space or a byte above 0x7E is refused, so none reaches a handler or a
+** log line unescaped), and its escapes must be well formed and not %00 (the router decodes
+** each segment after splitting; see router.c). Returns 1 when acceptable, -1 when memory
+** ran out. */
 static int path_acceptable(const char *z){
+  const unsigned char *p;
   char *zDec = NULL;
   cv_rc rc;
   if( z[0]!='/' ) return 0;
+  for(p=(const unsigned char*)z; *p; p++){
+    if( *p<=0x20 || *p>=0x7f ) return 0;
+  }
   rc = server_decode_path(z, &zDec);
   free(zDec);
   return rc==CV_OK ? 1 : rc==CV_NOMEM ? -1 : 0;
+}
+
+/* Copy z into zOut (nOut bytes, at least 8) for a log line: printable ASCII as is, a
+** backslash as \\ and every other byte as \xNN, so a request can never write a line break, a
+** terminal escape or a fake field into the log (the path is logged raw, as sent: "%0D%0A"
+** stays those six characters). Cut with "..." when it does not fit. */
+void server_log_escape(const char *z, char *zOut, size_t nOut){
+  static const char hex[] = "0123456789abcdef";
+  size_t j = 0;
+  const unsigned char *p;
+  assert( nOut>=8 );
+  for(p=(const unsigned char*)z; *p; p++){
+    if( j + 4 + 4 >= nOut ){ memcpy(zOut + j, "...", 3); j += 3; break; }
+    if( *p=='\\' ){ zOut[j++] = '\\'; zOut[j++] = '\\'; }
+    else if( *p>0x20 && *p<0x7f ){ zOut[j++] = (char)*p; }
+    else{
+      zOut[j++] = '\\'; zOut[j++] = 'x';
+      zOut[j++] = hex[*p>>4]; zOut[j++] = hex[*p&15];
+    }
+  }
+  zOut[j] = 0;
 }
 
 /* The catch-all civetweb handler: one request in, one response out. */
@@ -183,10 +211,12 @@ static int handle_request(struct mg_connection *conn, void *pData){
     http_reply_detail(&r, 500, "Internal server error");
   }
   if( pAccessLog ){
-    char zNow[CV_TS_LEN+1];
+    char zNow[CV_TS_LEN+1], zMethod[48], zLogPath[1024];
     util_iso_format(util_now_ms(), zNow);
+    server_log_escape(r.zMethod, zMethod, sizeof zMethod);
+    server_log_escape(r.zPath, zLogPath, sizeof zLogPath);
     fprintf(pAccessLog, "%s %s %s %s %d %.2fms\n", zNow, r.zRemote ? r.zRemote : "-",
-            r.zMethod, r.zPath, r.status, (double)(util_mono_us() - t0)/1000.0);
+            zMethod, zLogPath, r.status, (double)(util_mono_us() - t0)/1000.0);
   }
   cJSON_Delete(r.pBody);
   free(r.zParamBuf);

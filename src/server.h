@@ -7,6 +7,7 @@
 #define CV_SERVER_H
 
 #include "cv.h"
+#include <stddef.h>
 
 struct cv_app;
 
@@ -26,5 +27,9 @@ cv_rc server_decode_path(const char *z, char **pzOut);
 ** (NULL names skipped); zHttpVersion "1.0", "1.1" or NULL. Pure; fuzzed by fuzz_framing.c. */
 const char *server_check_framing(const char *zHttpVersion, int nHeader,
                                  const char *const *azName, const char *const *azValue);
+
+/* Copy z into zOut (nOut >= 8 bytes, always NUL-terminated) for a log line: printable
+** ASCII as is, '\\' doubled, any other byte as \xNN; cut with "..." when too long. Pure. */
+void server_log_escape(const char *z, char *zOut, size_t nOut);
 
 #endif
