@@ -171,14 +171,14 @@ def count_chats(db):
 
 
 def test_import_legacy_onto_a_full_disk_stops_cleanly_and_resumes():
-    """import-legacy of ~6 MB into a database on a 3 MiB tmpfs: non-zero exit with a clear message, check passes; with room, the same import completes, every chat once."""
-    d, err = mount_tmpfs("3m")
+    """import-legacy of ~6 MB into a database on a 4 MiB tmpfs: non-zero exit with a clear message, check passes; with room, the same import completes, every chat once."""
+    d, err = mount_tmpfs("4m")
     if d is None:
         print("skip fault.test_backup_import_faults: cannot mount a tmpfs here (%s)" % err)
         return
     try:
         db = os.path.join(d, "cv.db")
-        rows = legacy_rows(60, 10, 10000)     # 600 chats of ~10 KB: about 6 MB
+        rows = legacy_rows(300, 2, 10000)     # 600 chats of ~10 KB, in batches: about 6 MB
         src = os.path.join(TMP, "legacy.jsonl")
         with open(src, "w", encoding="utf-8") as f:
             for r in rows:
@@ -190,7 +190,7 @@ def test_import_legacy_onto_a_full_disk_stops_cleanly_and_resumes():
         assert "sanitizer" not in low, r
         check_ok(db, "database after a full-disk import")
         before = count_chats(db)
-        assert before < 600, "everything imported on a 3 MiB disk? %d chats" % before
+        assert before < 600, "everything imported on a 4 MiB disk? %d chats" % before
         # more room: move the database to a roomy directory and run the same import again
         roomy = os.path.join(TMP, "roomy.db")
         for suffix in ("", "-wal", "-shm"):
