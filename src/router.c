@@ -3,10 +3,11 @@
 ** segments (one path segment each). Routing works on the raw path as sent: it is split at
 ** '/' and only then is each segment percent-decoded, so an encoded slash is data inside a
 ** segment and never a separator (decoding the whole path first let
-** `/chat-threads/1%2Fcomplete` reach `/chat-threads/{id}/complete`). A path that matches some route but not with this
-** method is a 405 with Allow; no match at all is a 404 (JSON), except that GET/HEAD
-** outside /api/ falls through to the embedded web page. Literal routes are listed
-** before parameter routes so `/chat-threads/import` wins over `/chat-threads/{id}`.
+** `/chat-threads/1%2Fcomplete` reach `/chat-threads/{id}/complete`). A path that matches
+** some route but not with this method is a 405 with Allow; no match at all is a 404
+** (JSON), except that GET/HEAD outside /api/ falls through to the embedded web page.
+** Literal routes are listed before parameter routes so `/chat-threads/import` wins over
+** `/chat-threads/{id}`.
 */
 #include "router.h"
 #include "app.h"

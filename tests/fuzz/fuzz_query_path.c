@@ -1,12 +1,13 @@
 /*
 ** fuzz_query_path.c — the request line's path and query as the server reads them:
 ** server_decode_path (percent-decoding, %00 and malformed escapes refused), the router's
-** lookup for every method on the raw path (router_lookup splits, then decodes segments), val_path_id on the parameters it extracts and
-** val_query_int on the query. Input: "PATH?QUERY" (the first '?' splits).
+** lookup for every method on the raw path (router_lookup splits, then decodes segments),
+** val_path_id on the parameters it extracts and val_query_int on the query.
+** Input: "PATH?QUERY" (the first '?' splits).
 ** Properties: a decoded path holds no NUL and is never longer than the raw one; a matched
 ** route's parameters are non-empty and the raw path has exactly the pattern's segments (an
-** encoded '/' never separates); an accepted id is all digits, its
-** value; a query integer accepted is inside its bounds.
+** encoded '/' never separates); an accepted id is all digits, its value; a query integer
+** accepted is inside its bounds.
 */
 #include "fuzz_common.h"
 #include "http.h"
