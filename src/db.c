@@ -23,6 +23,8 @@
 #include "util.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -735,10 +737,19 @@ out:
 }
 
 cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
+  /* The copy is written under a temporary name in zOut's directory
+  ** ("<zOut>.partial-XXXXXX"), fsync'ed, then given its final name without replacing
+  ** anything (renameat2 RENAME_NOREPLACE, or link+unlink where the file system lacks it)
+  ** and the directory fsync'ed: a crash (kill -9, power loss) or a full disk at any point
+  ** leaves either the complete backup under zOut or no zOut at all, never a half-written
+  ** file under the final name. After a kill -9 the temporary file may remain. */
   struct cv_db *pSrc = NULL, *pDst = NULL;
   sqlite3_backup *pB;
-  int rc;
-  cv_rc crc;
+  char *zTmp = NULL, *zDir = NULL;
+  const char *zStep = NULL;   /* the file operation that failed (errno in e), for the message */
+  int rc, fd = -1, bTmp = 0, e = 0;
+  size_t nOut = strlen(zOut), nTmp = nOut + 32;
+  cv_rc crc = CV_OK;
   if( pzErr ) *pzErr = NULL;
   pthread_once(&sqliteOnce, sqlite_global_init);
   if( access(zOut, F_OK)==0 ){
@@ -748,10 +759,19 @@ cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
     }
     return CV_CONFLICT;
   }
+  zTmp = malloc(nTmp);
+  zDir = malloc(nOut + 2);
+  if( !zTmp || !zDir ){ crc = CV_NOMEM; goto out; }
+  snprintf(zTmp, nTmp, "%s.partial-XXXXXX", zOut);
+  fd = mkstemp(zTmp);
+  if( fd<0 ){ e = errno; zStep = "cannot create"; goto out; }
+  bTmp = 1;
+  close(fd);
+  fd = -1;
   crc = conn_open(zPath, SQLITE_OPEN_READONLY, 10000, "PRAGMA query_only=1;", &pSrc, pzErr);
-  if( crc ) return crc;
-  crc = conn_open(zOut, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, 10000, "", &pDst, pzErr);
-  if( crc ){ conn_close(pSrc); return crc; }
+  if( crc ) goto out;
+  crc = conn_open(zTmp, SQLITE_OPEN_READWRITE, 10000, "", &pDst, pzErr);
+  if( crc ) goto out;
   /* one step copies every page inside one read transaction of the source: a consistent
   ** snapshot, while the server's writer goes on appending to the WAL */
   pB = sqlite3_backup_init(pDst->h, "main", pSrc->h, "main");
@@ -770,9 +790,58 @@ cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
     }
     crc = db_rc(pDst, rc);
     if( crc==CV_OK ) crc = CV_DB;
+    goto out;
   }
+  conn_close(pDst);           /* the copy is complete in the file (its journal is gone) */
+  pDst = NULL;
+  fd = open(zTmp, O_RDWR|O_CLOEXEC);
+  if( fd<0 || fsync(fd)!=0 ){ e = errno; zStep = "cannot sync"; goto out; }
+  close(fd);
+  fd = -1;
+  if( renameat2(AT_FDCWD, zTmp, AT_FDCWD, zOut, RENAME_NOREPLACE)!=0 ){
+    e = errno;
+    if( e!=EINVAL && e!=ENOSYS ){ zStep = "cannot name"; goto out; }
+    /* no RENAME_NOREPLACE on this file system: a hard link never replaces either */
+    if( link(zTmp, zOut)!=0 ){ e = errno; zStep = "cannot name"; goto out; }
+    unlink(zTmp);
+  }
+  bTmp = 0;
+  {
+    /* make the new name itself durable */
+    char *zSlash;
+    memcpy(zDir, zOut, nOut + 1);
+    zSlash = strrchr(zDir, '/');
+    if( !zSlash ) strcpy(zDir, ".");
+    else if( zSlash==zDir ) zDir[1] = 0;
+    else *zSlash = 0;
+    fd = open(zDir, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+    if( fd<0 || (fsync(fd)!=0 && errno!=EINVAL) ){ e = errno; zStep = "cannot sync the directory of"; }
+  }
+out:
+  if( zStep ){
+    crc = (e==ENOSPC || e==EDQUOT) ? CV_FULL : e==EEXIST ? CV_CONFLICT : CV_IO;
+    if( pzErr && !*pzErr ){
+      const char *zMsg = strerror(e);
+      size_t n = strlen(zMsg) + strlen(zStep) + nOut + 48;
+      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "backup: %s %s: %s", zStep, zOut, zMsg);
+    }
+  }
+  if( fd>=0 ) close(fd);
   conn_close(pSrc);
   conn_close(pDst);
-  if( crc ) unlink(zOut);
+  if( bTmp ){
+    /* SQLite's own files of the temporary copy go with it */
+    static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
+    size_t i;
+    char *zF = malloc(nTmp + 16);
+    for(i=0; zF && i<sizeof azSuffix/sizeof azSuffix[0]; i++){
+      snprintf(zF, nTmp + 16, "%s%s", zTmp, azSuffix[i]);
+      unlink(zF);
+    }
+    if( !zF ) unlink(zTmp);
+    free(zF);
+  }
+  free(zTmp);
+  free(zDir);
   return crc;
 }

@@ -93,7 +93,10 @@ int db_schema_version(void);
 ** not, another code when the file cannot be read. */
 cv_rc db_check(const char *zPath, char **pzReport);
 
-/* `chatvault backup`: an online, consistent copy of the database into zOut. */
+/* `chatvault backup`: an online, consistent copy of the database into zOut, which must not
+** exist (CV_CONFLICT). Written under a temporary name in zOut's directory, fsync'ed, then
+** renamed without replacing: after any failure or crash zOut is absent or complete.
+** CV_FULL on a full disk, CV_IO/CV_DB otherwise; *pzErr then says why (free with free()). */
 cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr);
 
 #endif /* CV_DB_H */

@@ -5,8 +5,9 @@
 **
 ** Body rules (facts.md): civetweb bounds only the header, so the body limit is ours:
 ** Content-Length over the limit is refused before reading (413, connection closed so
-** civetweb does not drain it); chunked bodies are counted as they arrive; Content-Length
-** together with Transfer-Encoding is refused (400: request smuggling); the whole body
+** civetweb does not drain it); chunked bodies are counted as they arrive; ambiguous framing
+** (CL with TE, repeated CL, TE not chunked) is refused before routing by server.c for every
+** request, and again here for callers outside the server (400: request smuggling); the whole body
 ** must arrive within the body deadline (408), not merely each read.
 */
 #include "http.h"

@@ -22,7 +22,7 @@ struct cv_req {
   struct mg_connection *conn;     /* civetweb's connection: for http.c/server.c only */
   struct cv_app *pApp;            /* configuration and database */
   const char *zMethod;            /* "GET", ... (borrowed from civetweb) */
-  const char *zPath;              /* decoded path, no query (borrowed) */
+  const char *zPath;              /* raw path as sent (%-escapes kept), no query (borrowed) */
   const char *zQuery;             /* raw query string or NULL (borrowed) */
   const char *zRemote;            /* client address (borrowed) */
   const char *azParam[CV_MAX_PARAMS]; /* path parameters, in pattern order */

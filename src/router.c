@@ -1,9 +1,13 @@
 /*
 ** router.c — the route table and dispatch. Patterns are literal segments and `{name}`
-** segments (one path segment each). A path that matches some route but not with this
-** method is a 405 with Allow; no match at all is a 404 (JSON), except that GET/HEAD
-** outside /api/ falls through to the embedded web page. Literal routes are listed
-** before parameter routes so `/chat-threads/import` wins over `/chat-threads/{id}`.
+** segments (one path segment each). Routing works on the raw path as sent: it is split at
+** '/' and only then is each segment percent-decoded, so an encoded slash is data inside a
+** segment and never a separator (decoding the whole path first let
+** `/chat-threads/1%2Fcomplete` reach `/chat-threads/{id}/complete`). A path that matches
+** some route but not with this method is a 405 with Allow; no match at all is a 404
+** (JSON), except that GET/HEAD outside /api/ falls through to the embedded web page.
+** Literal routes are listed before parameter routes so `/chat-threads/import` wins over
+** `/chat-threads/{id}`.
 */
 #include "router.h"
 #include "app.h"
@@ -61,37 +65,100 @@ static const struct cv_route aRoute[] = {
   { "GET",    "/api/chat-history",                     h_chat_history,   1 },
 };
 
-/* Match zPath against zPattern. On a match return 1 and, when zBuf is not NULL, copy
-** parameter values into zBuf (size nBuf) with pointers in azParam. */
+static int hexval(char c){
+  if( c>='0' && c<='9' ) return c - '0';
+  if( c>='a' && c<='f' ) return c - 'a' + 10;
+  if( c>='A' && c<='F' ) return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decode the raw segment z[0..n) into zOut (room for n+1 bytes; NULL: only check).
+** Returns the decoded length, or -1 for a malformed escape or an encoded NUL. A decoded '/'
+** is data here: the segment was split off before decoding. */
+static long decode_segment(const char *z, size_t n, char *zOut){
+  size_t i, j = 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( c=='%' ){
+      int hi, lo;
+      if( i+2>=n ) return -1;
+      hi = hexval(z[i+1]);
+      lo = hexval(z[i+2]);
+      if( hi<0 || lo<0 || (hi==0 && lo==0) ) return -1;
+      c = (char)(hi*16 + lo);
+      i += 2;
+    }
+    if( zOut ) zOut[j] = c;
+    j++;
+  }
+  if( zOut ) zOut[j] = 0;
+  return (long)j;
+}
+
+/* 1 when the raw segment z[0..n) decodes to exactly zLit[0..nLit). */
+static int segment_is(const char *z, size_t n, const char *zLit, size_t nLit){
+  size_t i, j = 0;
+  if( n==nLit && memcmp(z, zLit, n)==0 ) return 1;          /* the common case */
+  for(i=0; i<n; i++, j++){
+    char c = z[i];
+    if( c=='%' ){
+      int hi, lo;
+      if( i+2>=n ) return 0;
+      hi = hexval(z[i+1]);
+      lo = hexval(z[i+2]);
+      if( hi<0 || lo<0 || (hi==0 && lo==0) ) return 0;
+      c = (char)(hi*16 + lo);
+      i += 2;
+    }
+    if( j>=nLit || zLit[j]!=c ) return 0;
+  }
+  return j==nLit;
+}
+
+/* Match the RAW path zPath against zPattern, segment by segment: the raw path is split at
+** its '/' first and each segment decoded afterwards, so an encoded slash (%2F) stays inside
+** its segment (`/chat-threads/1%2Fcomplete` is the thread "1/complete", never the route
+** `/complete`). A literal pattern segment matches a segment that decodes to it; a `{name}`
+** segment takes any segment that decodes to a non-empty value. On a match return 1 and,
+** when zBuf is not NULL, copy the decoded parameter values into zBuf (size nBuf, at least
+** strlen(zPath)+1: decoding never lengthens) with pointers in azParam. */
 static int match(const char *zPattern, const char *zPath, char *zBuf, size_t nBuf,
                  const char **azParam){
   const char *p = zPattern, *s = zPath;
   size_t used = 0;
   int nParam = 0;
   while( *p && *s ){
+    size_t nRaw;
     if( *p!='/' || *s!='/' ) return 0;
     p++; s++;
+    nRaw = strcspn(s, "/");
     if( *p=='{' ){
       const char *zEnd = strchr(p, '}');
-      size_t n = strcspn(s, "/");
-      if( !zEnd || n==0 ) return 0;
+      long nDec;
+      if( !zEnd || nRaw==0 ) return 0;
       if( zBuf ){
-        if( used + n + 1 > nBuf || nParam>=CV_MAX_PARAMS ) return 0;
-        memcpy(zBuf + used, s, n);
-        zBuf[used + n] = 0;
+        if( used + nRaw + 1 > nBuf || nParam>=CV_MAX_PARAMS ) return 0;
+        nDec = decode_segment(s, nRaw, zBuf + used);
+        if( nDec<=0 ) return 0;
         azParam[nParam++] = zBuf + used;
-        used += n + 1;
+        used += (size_t)nDec + 1;
+      }else if( decode_segment(s, nRaw, NULL)<=0 ){
+        return 0;
       }
       p = zEnd + 1;
-      s += n;
     }else{
       size_t n = strcspn(p, "/");
-      if( strncmp(p, s, n)!=0 || (s[n]!='/' && s[n]!=0) ) return 0;
+      if( !segment_is(s, nRaw, p, n) ) return 0;
       p += n;
-      s += n;
     }
+    s += nRaw;
   }
   return *p==0 && *s==0;
+}
+
+const char *router_pattern(int iRoute){
+  if( iRoute<0 || (size_t)iRoute>=sizeof aRoute/sizeof aRoute[0] ) return NULL;
+  return aRoute[iRoute].zPattern;
 }
 
 int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBuf,

@@ -13,12 +13,18 @@ struct cv_req;
 /* Route r (zMethod, zPath filled) and answer it. Returns the status sent. */
 int router_dispatch(struct cv_req *r);
 
-/* The pure route lookup under router_dispatch (exposed for tests/fuzz): zPath is a decoded
-** path with any one trailing slash already removed. Returns the index (>=0) of the route
+/* The pure route lookup under router_dispatch (exposed for tests/fuzz): zPath is the RAW
+** path (percent-escapes kept) with any one trailing slash already removed; it is split at
+** '/' and each segment decoded afterwards, so parameters are decoded values that may hold a
+** '/' (%2F) but never span two segments. Returns the index (>=0) of the route
 ** of zMethod matching zPath, its parameters copied into zBuf (nBuf bytes, at least
 ** strlen(zPath)+1) with pointers in azParam[CV_MAX_PARAMS]; -1 when some route has the path
 ** but not the method (zAllow, nAllow bytes, lists the methods); -2 when no route has it. */
 int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBuf,
                   const char **azParam, char *zAllow, size_t nAllow);
+
+/* The pattern of route iRoute (as router_lookup returns it), NULL when out of range. Static
+** storage. For tests and fuzzing. */
+const char *router_pattern(int iRoute);
 
 #endif

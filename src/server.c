@@ -17,7 +17,8 @@
 ** worker). Shorter keep-alive/request timeouts would free workers sooner but cut off honest
 ** slow mobile clients; they are left at 10 s.
 **
-** Every request goes through handle_request → router_dispatch → one access-log line.
+** Every request goes through handle_request (framing and path checks) → router_dispatch
+** (on the raw path) → one access-log line.
 */
 #include "server.h"
 #include "app.h"
@@ -25,6 +26,7 @@
 #include "router.h"
 #include "util.h"
 
+#include <assert.h>
 #include <civetweb.h>
 #include <errno.h>
 #include <malloc.h>
@@ -34,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 static FILE *pAccessLog;    /* NULL: off */
@@ -46,8 +49,8 @@ static int hexval(char c){
 }
 
 /* Percent-decode the raw path z (contract in server.h). An encoded NUL is refused because
-** civetweb's own decoding would silently cut the path at %00. Not static only so that
-** tests/fuzz/fuzz_query_path.c can reach it. */
+** civetweb's own decoding would silently cut the path at %00. The server uses it only to
+** check a path before routing: routing decodes each segment after splitting (router.c). */
 cv_rc server_decode_path(const char *z, char **pzOut){
   size_t n = strlen(z), i, j = 0;
   char *zOut = malloc(n + 1);
@@ -99,12 +102,84 @@ static int fit_threads_to_fd_limit(int nThreads){
   return (int)fit;
 }
 
+/* Message framing (RFC 9112 §6.1, §6.3), decided once for every request before routing: a
+** request whose body length two parsers could read differently is refused with 400 and the
+** connection closed, whatever its method or route. Refused: Transfer-Encoding together with
+** Content-Length (civetweb 1.15 lets TE win, a proxy in front may let CL win: the bytes after
+** the chunked body would be a second, smuggled request), more than one Transfer-Encoding or
+** Content-Length header (even equal ones), a Transfer-Encoding other than the single coding
+** `chunked` (the name is case-insensitive, RFC 9112 §7), Transfer-Encoding in an HTTP/1.0
+** request, and a Content-Length that is not 1*DIGIT (civetweb's strtoll would take "12abc"
+** as 12). Returns NULL when the framing is unambiguous, else the 400's detail. Pure. */
+const char *server_check_framing(const char *zHttpVersion, int nHeader,
+                                 const char *const *azName, const char *const *azValue){
+  const char *zTe = NULL, *zCl = NULL;
+  int i, nTe = 0, nCl = 0;
+  for(i=0; i<nHeader; i++){
+    if( !azName[i] ) continue;
+    if( strcasecmp(azName[i], "Transfer-Encoding")==0 ){ nTe++; zTe = azValue[i]; }
+    else if( strcasecmp(azName[i], "Content-Length")==0 ){ nCl++; zCl = azValue[i]; }
+  }
+  if( nTe && nCl ) return "Content-Length together with Transfer-Encoding is not allowed";
+  if( nCl>1 ) return "More than one Content-Length";
+  if( nTe>1 ) return "More than one Transfer-Encoding";
+  if( nTe ){
+    if( !zTe || strcasecmp(zTe, "chunked")!=0 ) return "Unsupported Transfer-Encoding";
+    if( zHttpVersion && strcmp(zHttpVersion, "1.0")==0 ) return "Transfer-Encoding in an HTTP/1.0 request";
+  }
+  if( nCl ){
+    size_t n = zCl ? strlen(zCl) : 0;
+    if( n==0 || n>18 || strspn(zCl, "0123456789")!=n ) return "Invalid Content-Length";
+  }
+  return NULL;
+}
+
+/* The raw path must start with '/', hold only URI characters (RFC 3986: visible ASCII; a
+** control character, a space or a byte above 0x7E is refused, so none reaches a handler or a
+** log line unescaped), and its escapes must be well formed and not %00 (the router decodes
+** each segment after splitting; see router.c). Returns 1 when acceptable, -1 when memory
+** ran out. */
+static int path_acceptable(const char *z){
+  const unsigned char *p;
+  char *zDec = NULL;
+  cv_rc rc;
+  if( z[0]!='/' ) return 0;
+  for(p=(const unsigned char*)z; *p; p++){
+    if( *p<=0x20 || *p>=0x7f ) return 0;
+  }
+  rc = server_decode_path(z, &zDec);
+  free(zDec);
+  return rc==CV_OK ? 1 : rc==CV_NOMEM ? -1 : 0;
+}
+
+/* Copy z into zOut (nOut bytes, at least 8) for a log line: printable ASCII as is, a
+** backslash as \\ and every other byte as \xNN, so a request can never write a line break, a
+** terminal escape or a fake field into the log (the path is logged raw, as sent: "%0D%0A"
+** stays those six characters). Cut with "..." when it does not fit. */
+void server_log_escape(const char *z, char *zOut, size_t nOut){
+  static const char hex[] = "0123456789abcdef";
+  size_t j = 0;
+  const unsigned char *p;
+  assert( nOut>=8 );
+  for(p=(const unsigned char*)z; *p; p++){
+    if( j + 4 + 4 >= nOut ){ memcpy(zOut + j, "...", 3); j += 3; break; }
+    if( *p=='\\' ){ zOut[j++] = '\\'; zOut[j++] = '\\'; }
+    else if( *p>0x20 && *p<0x7f ){ zOut[j++] = (char)*p; }
+    else{
+      zOut[j++] = '\\'; zOut[j++] = 'x';
+      zOut[j++] = hex[*p>>4]; zOut[j++] = hex[*p&15];
+    }
+  }
+  zOut[j] = 0;
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
+  const char *azName[MG_MAX_HEADERS], *azValue[MG_MAX_HEADERS];
+  const char *zBad;
   struct cv_req r;
-  char *zPath;
-  cv_rc rc;
+  int i, nHeader, bPathOk;
   int64_t t0 = util_mono_us();
   memset(&r, 0, sizeof r);
   r.conn = conn;
@@ -112,13 +187,21 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
   r.zRemote = ri->remote_addr;
-  rc = server_decode_path(ri->local_uri ? ri->local_uri : "/", &zPath);
-  r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
-  if( rc==CV_INVALID ){
+  r.zPath = ri->local_uri ? ri->local_uri : "/";   /* raw: the router decodes per segment */
+  nHeader = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
+  for(i=0; i<nHeader; i++){
+    azName[i] = ri->http_headers[i].name;
+    azValue[i] = ri->http_headers[i].value;
+  }
+  zBad = server_check_framing(ri->http_version, nHeader, azName, azValue);
+  if( zBad ){
+    r.bClose = 1;          /* the rest of the stream cannot be trusted: never read it */
+    http_reply_detail(&r, 400, zBad);
+  }else if( (bPathOk = path_acceptable(r.zPath))==0 ){
     r.bClose = 1;
     http_reply_detail(&r, 400, "Malformed path");
-  }else if( rc ){
-    http_reply_rc(&r, rc, NULL);     /* out of memory: a 500, not the client's fault */
+  }else if( bPathOk<0 ){
+    http_reply_rc(&r, CV_NOMEM, NULL);     /* a 500, not the client's fault */
   }else{
     router_dispatch(&r);
   }
@@ -128,14 +211,15 @@ static int handle_request(struct mg_connection *conn, void *pData){
     http_reply_detail(&r, 500, "Internal server error");
   }
   if( pAccessLog ){
-    char zNow[CV_TS_LEN+1];
+    char zNow[CV_TS_LEN+1], zMethod[48], zLogPath[1024];
     util_iso_format(util_now_ms(), zNow);
+    server_log_escape(r.zMethod, zMethod, sizeof zMethod);
+    server_log_escape(r.zPath, zLogPath, sizeof zLogPath);
     fprintf(pAccessLog, "%s %s %s %s %d %.2fms\n", zNow, r.zRemote ? r.zRemote : "-",
-            r.zMethod, r.zPath, r.status, (double)(util_mono_us() - t0)/1000.0);
+            zMethod, zLogPath, r.status, (double)(util_mono_us() - t0)/1000.0);
   }
   cJSON_Delete(r.pBody);
   free(r.zParamBuf);
-  free(zPath);
   return r.status ? r.status : 500;
 }
 

@@ -335,6 +335,22 @@ static cv_rc chat_piece(struct cv_chat *p, const char *z, size_t n){
   return CV_OK;
 }
 
+/* 1 when the JSON text z[0..n) carries U+0000: a raw NUL byte or a \u0000 escape (an
+** escaped backslash, "\\u0000", is text and does not count). cJSON decodes \u0000 into
+** its C string, where it would silently cut the reply short ("before\u0000after" was
+** saved as "before"), so an upstream that sends U+0000 is failed like one sending invalid
+** UTF-8. Escapes only occur inside JSON strings, so no string state is needed. */
+static int json_has_nul(const char *z, size_t n){
+  size_t i;
+  if( memchr(z, 0, n) ) return 1;
+  for(i=0; i+1<n; i++){
+    if( z[i]!='\\' ) continue;
+    if( z[i+1]=='u' && i+5<n && memcmp(z + i + 2, "0000", 4)==0 ) return 1;
+    i++;   /* skip the escaped character: "\\\\" is one backslash */
+  }
+  return 0;
+}
+
 /* cv_sse_event_fn: one event of the chat-completion stream. */
 static cv_rc chat_event(void *pCtx, const char *zEvent, const char *zData, size_t nData){
   struct cv_chat *p = pCtx;
@@ -358,6 +374,7 @@ static cv_rc chat_event(void *pCtx, const char *zEvent, const char *zData, size_
     p->bDone = 1;
     return CV_OK;
   }
+  if( json_has_nul(zData, n) ) return chat_fail(p, CV_UPSTREAM, "an event holds U+0000");
   pRoot = cJSON_ParseWithLength(zData, n);
   if( !pRoot ) return chat_fail(p, CV_UPSTREAM, "an event's data is not JSON");
   if( !cJSON_IsObject(pRoot) ){
@@ -430,6 +447,7 @@ cv_rc sse_chat_json(struct cv_chat *p, const char *z, size_t n){
   const cJSON *pChoice, *pMessage, *pContent;
   const char *zMsg;
   if( p->rc ) return p->rc;
+  if( json_has_nul(z, n) ) return chat_fail(p, CV_UPSTREAM, "the answer holds U+0000");
   pRoot = cJSON_ParseWithLength(z, n);
   if( !pRoot ) return chat_fail(p, CV_UPSTREAM, "the answer is not JSON");
   zMsg = json_error_text(pRoot);

@@ -89,6 +89,29 @@ def test_405_lists_allowed_methods():
     assert {"GET", "PUT", "DELETE"} <= allow, "Allow: %r" % r.header("Allow")
 
 
+def test_encoded_slash_is_data_inside_its_segment():
+    """Routing splits the raw path first and decodes each segment after: %2F never separates."""
+    r = expect(SRV.req("POST", T, json={"title": "slash", "messages": [{"role": "user", "content": "hi"}]},
+                       token=TOKEN), 201)
+    tid = r.json["id"]
+    # 1%2Fcomplete is one segment, the id "N/complete": never the /complete route
+    r = SRV.req("POST", T + "/%d%%2Fcomplete" % tid, json={}, token=TOKEN)
+    expect_error(r, 405, "POST {id}%2Fcomplete")
+    r = SRV.req("POST", T + "/%d%%2fmessages" % tid, json={"role": "user", "content": "x"}, token=TOKEN)
+    expect_error(r, 405, "POST {id}%2fmessages")
+    expect_422(SRV.req("GET", T + "/%d%%2Fcomplete" % tid, token=TOKEN), loc=["path", "id"],
+               what="GET {id}%2Fcomplete")
+    got = expect(SRV.req("GET", T + "/%d" % tid, token=TOKEN), 200).json
+    assert len(got["messages"]) == 1, "a request with an encoded slash changed the thread: %r" % got
+    # a slash encoded in a literal segment does not split it either
+    expect_error(SRV.req("GET", "/api/v1%2Fchat-threads", token=TOKEN), 404, "/api/v1%2Fchat-threads")
+    expect_error(SRV.req("GET", "/api%2Fv1/auth/me", token=TOKEN), 404, "/api%2Fv1/auth/me")
+    # other escapes decode inside their segment as before
+    expect(SRV.req("GET", T + "/%%%02x%s" % (ord(str(tid)[0]), str(tid)[1:]), token=TOKEN), 200,
+           "an id with an escaped digit")
+    expect(SRV.req("GET", "/api/v1/chat%2Dthreads", token=TOKEN), 200, "an escaped '-' in a literal")
+
+
 def test_options_is_not_an_open_cors_preflight():
     # No CORS is configured: no Access-Control-Allow-Origin: * (civetweb's default would add it).
     r = SRV.req("OPTIONS", T, headers={"Origin": "https://evil.example",
@@ -387,6 +410,47 @@ def test_access_log_one_line_per_request_without_secrets():
             assert needle in text, "%r missing from the access log:\n%s" % (needle, text)
         assert tok not in text and tok[:16] not in text, "the access log holds a token"
         assert pw not in text, "the access log holds a password"
+    finally:
+        __import__("shutil").rmtree(d, ignore_errors=True)
+
+
+def test_access_log_cannot_be_forged_by_the_path():
+    """An encoded CR/LF in the path is logged as sent (%0D%0A), never decoded into a new line; a raw control or non-ASCII byte in the path is a 400 and logged escaped."""
+    d = __import__("tempfile").mkdtemp(prefix="cv-log-")
+    log = os.path.join(d, "access.log")
+    fake = "2026-01-01T00:00:00.000Z 10.0.0.1 GET /api/v1/admin 200 0.01ms"
+    try:
+        with cv.Server(access_log=log) as s:
+            sent = 0
+            for path in ("/x%0D%0A" + fake.replace(" ", "%20"), "/api/v1/chat-threads/%0a" + fake.replace(" ", "%20"),
+                         "/y%0Dz", "/z%1B%5B31mred"):
+                r = s.req("GET", path)
+                assert r.status in (400, 404, 401), "%s: %r" % (path, r)
+                sent += 1
+            for raw, what in ((b"/a\x1b[31mred", "raw ESC"), (b"/caf\xc3\xa9", "raw UTF-8"),
+                              (b"/a\x7fb", "raw DEL"), (b"/a\x0bb", "raw VT")):
+                st = None
+                try:
+                    rr = cv.raw_request(s, b"GET " + raw + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    st = rr.status
+                except Exception:
+                    pass   # civetweb may refuse the request line itself: no response, no log line
+                # civetweb 1.15 refuses these request lines itself (400, no log line); the
+                # server's own check (400, logged escaped) is the second line of defence
+                assert st in (None, 400), "%s: %s" % (what, st)
+            expect(s.req("GET", "/healthz"), 200)
+            sent += 1
+            s.stop()
+        data = open(log, "rb").read()
+        lines = [l for l in data.split(b"\n") if l.strip()]
+        text = data.decode("utf-8", "replace")
+        assert sent <= len(lines) <= sent + 4, "expected %d to %d access-log lines, got %d:\n%s" \
+            % (sent, sent + 4, len(lines), text)
+        for l in lines:
+            assert l[:2] == b"20" and l.count(b" ") == 5, "a line that is not a log entry: %r\n%s" % (l, text)
+            assert all(0x20 <= c < 0x7f for c in l), "a control or non-ASCII byte in the log: %r" % l
+        assert b"/x%0D%0A" in data, "the raw path is not what was logged:\n%s" % text
+        assert not any(l.startswith(b"2026-01-01") for l in lines), "a forged line:\n%s" % text
     finally:
         __import__("shutil").rmtree(d, ignore_errors=True)
 

@@ -208,6 +208,82 @@ def test_transfer_encoding_with_content_length_is_400_and_closed():
         healthy("TE %r with CL" % te)
 
 
+def _victim():
+    """A fresh thread of the test user: a smuggled DELETE of it would show."""
+    r = srv.req("POST", T, json={"title": "victim", "messages": []}, token=TOKEN)
+    expect(r, 201)
+    return r.json["id"]
+
+
+def _assert_not_smuggled(what, victim, st, got, closed):
+    assert st == 400, "%s: expected 400, got %s: %r" % (what, st, got[:400])
+    assert closed, "%s: connection left open after an ambiguous body length" % what
+    assert got.count(b"HTTP/1.") == 1, "%s: a second response came back: %r" % (what, got[:800])
+    r = srv.req("GET", T + "/%d" % victim, token=TOKEN)
+    assert r.status == 200, "%s: the smuggled DELETE ran: %r" % (what, r)
+    healthy(what)
+
+
+def test_smuggled_request_in_chunked_body_is_never_executed():
+    """Every method and route (GET, DELETE, static, 401, 404, 405): TE chunked + CL, or two CLs, with a second request hidden after the body: 400, closed, the hidden DELETE never runs."""
+    victim = _victim()
+    hidden = (b"DELETE " + T.encode() + b"/%d HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " % victim
+              + TOKEN.encode() + b"\r\nContent-Length: 0\r\n\r\n")
+    tok = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+    routes = [
+        (b"GET", b"/healthz", b""),                               # public GET
+        (b"GET", T.encode() + b"/%d" % TID, tok),                 # authenticated GET
+        (b"GET", b"/", b""),                                      # the web page
+        (b"DELETE", T.encode() + b"/999999999", tok),              # DELETE (404 inside)
+        (b"GET", b"/api/v1/no-such-route", b""),                  # 404
+        (b"PUT", b"/healthz", b""),                               # 405
+        (b"GET", b"/api/v1/auth/me", b""),                        # 401 (no token)
+        (b"POST", T.encode() + b"/%d/messages" % TID, tok),       # a body-reading route
+    ]
+    for method, path, auth in routes:
+        what = "%s %s" % (method.decode(), path.decode())
+        body = b"0\r\n\r\n" + hidden
+        # TE + CL: a proxy that frames by Content-Length forwards all of it as one request
+        req = (method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n" + auth +
+               b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(body) + body)
+        st, got, closed, _ = exchange(req, shutdown=True)
+        _assert_not_smuggled(what + " with TE+CL", victim, st, got, closed)
+        # the same with Transfer-Encoding first
+        req = (method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n" + auth +
+               b"Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        st, got, closed, _ = exchange(req, shutdown=True)
+        _assert_not_smuggled(what + " with TE+CL (TE first)", victim, st, got, closed)
+        # two different Content-Length: one reading sees an empty body and a second request
+        req = (method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n" + auth +
+               b"Content-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(hidden) + hidden)
+        st, got, closed, _ = exchange(req, shutdown=True)
+        _assert_not_smuggled(what + " with two Content-Length", victim, st, got, closed)
+
+
+def test_ambiguous_framing_is_400_and_closed_before_routing():
+    """Refused on a GET route before anything runs: equal duplicate CL, CL list, CL with a sign or junk, TE twice, TE not exactly chunked, TE in HTTP/1.0."""
+    cases = [
+        (b"HTTP/1.1", b"Content-Length: 0\r\nContent-Length: 0\r\n", b"", "equal duplicate Content-Length"),
+        (b"HTTP/1.1", b"Content-Length: 0, 0\r\n", b"", "Content-Length list"),
+        (b"HTTP/1.1", b"Content-Length: +0\r\n", b"", "Content-Length with a sign"),
+        (b"HTTP/1.1", b"Content-Length: 0abc\r\n", b"", "Content-Length with junk"),
+        (b"HTTP/1.1", b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n", "two Transfer-Encoding"),
+        (b"HTTP/1.1", b"Transfer-Encoding: identity\r\n", b"", "Transfer-Encoding identity"),
+        (b"HTTP/1.1", b"Transfer-Encoding: chunked, chunked\r\n", b"0\r\n\r\n", "chunked twice"),
+        (b"HTTP/1.0", b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n", "Transfer-Encoding in HTTP/1.0"),
+    ]
+    for version, hdrs, body, what in cases:
+        req = b"GET /healthz " + version + b"\r\nHost: x\r\n" + hdrs + b"\r\n" + body
+        st, got, closed, _ = exchange(req, shutdown=True)
+        assert st == 400, "%s: expected 400, got %s: %r" % (what, st, got[:300])
+        assert closed, "%s: connection left open" % what
+        healthy(what)
+    # a plain chunked GET (no other framing header) is still fine, and keeps the connection
+    st, got, closed, _ = exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                  b"\r\n0\r\n\r\n", read_all=False)
+    assert st == 200, "plain chunked GET: %s %r" % (st, got[:300])
+
+
 def test_unsupported_transfer_encodings():
     """gzip, `chunked, gzip`, `xchunked`, a control character: refused."""
     for te in (b"gzip", b"chunked, gzip", b"xchunked", b"chunked\x0b"):

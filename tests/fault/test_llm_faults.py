@@ -118,6 +118,32 @@ def test_upstream_garbage_502():
     check_variant("garbage", (502,))
 
 
+def test_upstream_nul_is_502_and_nothing_saved():
+    """Upstream sends U+0000 in a delta ("before\\u0000after"), streamed or as one JSON answer: 502 / error event, never a reply cut at the NUL saved with a 200; user messages kept."""
+    for variant in ("nul", "nuljson"):
+        check_variant(variant, (502,))
+        with cv.Server(args=["--llm-url", FAKE.variant_url(variant), "--llm-timeout", str(LLM_TIMEOUT)]) as srv:
+            _, tok, _ = cv.new_user(srv, "llm-nul")
+            c = cv.Client(srv, tok, timeout=BOUND + 10)
+            tid = expect(c.post(T, json={"title": "t"}), 201).json["id"]
+            r = c.post("%s/%d/complete" % (T, tid), json={"content": "say it"})
+            expect_error(r, 502, variant)
+            th = expect(c.get("%s/%d" % (T, tid)), 200).json
+            assert [m["role"] for m in th["messages"]] == ["user"], \
+                "%s: an assistant reply was saved: %r" % (variant, th["messages"])
+            # streamed: the error event, no done event, nothing saved
+            st, text = stream_post(srv, tok, "%s/%d/complete" % (T, tid), {"content": "again", "stream": True})
+            if st == 200:
+                assert "event: error" in text and "event: done" not in text, text[-400:]
+            else:
+                assert st == 502, "%s streamed /complete: %s %r" % (variant, st, text[:300])
+            th = expect(c.get("%s/%d" % (T, tid)), 200).json
+            assert all(m["role"] == "user" for m in th["messages"]), \
+                "%s: an assistant reply was saved: %r" % (variant, th["messages"])
+            assert not any("before" in m["content"] for m in th["messages"]), th["messages"]
+            c.close()
+
+
 def test_upstream_too_slow_504():
     """Upstream slower than --llm-timeout (1 s per delta): 504 / error event, user messages kept."""
     check_variant("slow", (504,))

@@ -1,11 +1,13 @@
 /*
 ** fuzz_query_path.c — the request line's path and query as the server reads them:
 ** server_decode_path (percent-decoding, %00 and malformed escapes refused), the router's
-** lookup for every method (router_lookup), val_path_id on the parameters it extracts and
-** val_query_int on the query. Input: "PATH?QUERY" (the first '?' splits).
+** lookup for every method on the raw path (router_lookup splits, then decodes segments),
+** val_path_id on the parameters it extracts and val_query_int on the query.
+** Input: "PATH?QUERY" (the first '?' splits).
 ** Properties: a decoded path holds no NUL and is never longer than the raw one; a matched
-** route's parameters are non-empty and hold no '/'; an accepted id is all digits, its
-** value; a query integer accepted is inside its bounds.
+** route's parameters are non-empty and the raw path has exactly the pattern's segments (an
+** encoded '/' never separates); an accepted id is all digits, its value; a query integer
+** accepted is inside its bounds.
 */
 #include "fuzz_common.h"
 #include "http.h"
@@ -62,26 +64,33 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n){
   check_query(zQ);
   if( server_decode_path(zIn, &zPath)!=CV_OK ) FZ_CHECK( zPath==NULL );
   if( zPath ){
-    char *zBuf;
-    nPath = strlen(zPath);
-    FZ_CHECK( nPath<=strlen(zIn) );
-    if( nPath>1 && zPath[nPath-1]=='/' ) zPath[--nPath] = 0;   /* as router_dispatch */
+    /* the server routes the RAW path once it decodes cleanly (server.c handle_request) */
+    char *zBuf, *zRaw = zIn;
+    size_t nSlash = 0;
+    FZ_CHECK( strlen(zPath)<=strlen(zIn) );
+    nPath = strlen(zRaw);
+    if( nPath>1 && zRaw[nPath-1]=='/' ) zRaw[--nPath] = 0;   /* as router_dispatch */
+    for(m=0; m<nPath; m++) nSlash += zRaw[m]=='/';
     zBuf = malloc(nPath + 1);
     FZ_CHECK( zBuf!=NULL );
     for(m=0; m<sizeof azMethod/sizeof azMethod[0]; m++){
       const char *azParam[CV_MAX_PARAMS] = {0};
       char zAllow[64];
-      int i = router_lookup(azMethod[m], zPath, zBuf, nPath + 1, azParam, zAllow, sizeof zAllow);
+      int i = router_lookup(azMethod[m], zRaw, zBuf, nPath + 1, azParam, zAllow, sizeof zAllow);
       FZ_CHECK( i>=-2 );
       if( i==-1 ) FZ_CHECK( zAllow[0]!=0 && strlen(zAllow)<sizeof zAllow );
       if( i>=0 ){
         int k;
+        const char *zPat = router_pattern(i), *z;
+        size_t nPatSlash = 0;
+        FZ_CHECK( zPat!=NULL );
+        /* a decoded '/' never acts as a separator: the raw path has the pattern's segments */
+        for(z=zPat; *z; z++) nPatSlash += *z=='/';
+        FZ_CHECK( nPatSlash==nSlash );
         for(k=0; k<CV_MAX_PARAMS && azParam[k]; k++){
           struct cv_verr e;
           int64_t id = -1;
-          const char *z;
           FZ_CHECK( azParam[k][0]!=0 );
-          FZ_CHECK( strchr(azParam[k], '/')==NULL );
           FZ_CHECK( azParam[k]>=zBuf && azParam[k]<zBuf + nPath + 1 );
           verr_init(&e);
           if( val_path_id(&e, azParam[k], "id", &id)==1 ){

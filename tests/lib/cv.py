@@ -33,7 +33,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # The contract's timestamp format: ISO 8601 UTC, milliseconds, `Z`.
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-LISTEN_RE = re.compile(r"^listening on http://127\.0\.0\.1:(\d+)$")
+LISTEN_RE = re.compile(r"^listening on https?://127\.0\.0\.1:(\d+)$")   # https with --tls-cert
 
 
 def find_binary():

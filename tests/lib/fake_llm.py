@@ -24,6 +24,8 @@ POST /slow/v1/chat/completions) or else by the request's model (`"model":"slow"`
   llamaerr  a delta, then llama.cpp's `error: {...}` line
   empty     only `data: [DONE]`
   auth      like normal, but 401 unless `Authorization: Bearer sekrit`
+  nul       like normal, but the second delta is "before\u0000after" (U+0000 inside)
+  nuljson   like json, with the content "before\u0000after"
 
 The path must end in /v1/chat/completions (404 otherwise), which checks the client's URL join.
 The last request (path, headers, parsed body) is kept: GET /_last returns it as JSON, and with
@@ -48,7 +50,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 VARIANTS = ("normal", "echo", "crlf", "slow", "json", "error", "hang", "reset", "garbage",
-            "nodone", "llamaerr", "empty", "auth")
+            "nodone", "llamaerr", "empty", "auth", "nul", "nuljson")
 DELTAS = ["Hello", ", ", "world", "!"]
 KEY = "sekrit"
 
@@ -225,6 +227,16 @@ class Handler(BaseHTTPRequestHandler):
         self.event(chunk(DELTAS[0]))
         self.put('error: {"code":500,"message":"the context is full","type":"server_error"}\n\n')
         self.end_stream()
+
+    def v_nul(self, body):
+        # a delta holding U+0000 (json.dumps writes it as \u0000) after a normal first delta
+        self.stream([DELTAS[0], "before\u0000after", DELTAS[3]], 0.05)
+
+    def v_nuljson(self, body):
+        self.send_json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake",
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant",
+                                                      "content": "before\u0000after"}}]})
 
     def v_empty(self, body):
         self.start_stream()

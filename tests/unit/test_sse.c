@@ -351,6 +351,8 @@ static void chat_failures(void){
     "<html><body>502 Bad Gateway</body></html>\n",
     "\x01\xff\xfe garbage\n\n\n",
     "data: {\"choices\":[{\"delta\":{\"content\":\"\xff\xfe\"}}]}\n\n" DONE,  /* not UTF-8 */
+    CHUNK("a") CHUNK("before\\u0000after") DONE,         /* U+0000 would cut the reply */
+    CHUNK("before\\\\\\u0000") DONE,                   /* an escaped backslash, then U+0000 */
   };
   size_t i, k;
   for(i=0; i<sizeof azBad/sizeof azBad[0]; i++){
@@ -426,6 +428,23 @@ static void chat_json_answer(void){
   sse_chat_init(&c, NULL, NULL);
   TT_CHECK( sse_chat_json(&c, "nope", 4)==CV_UPSTREAM );
   sse_chat_free(&c);
+  {
+    /* U+0000 in the answer: an upstream error, never a reply cut at the NUL */
+    const char *zNul = "{\"choices\":[{\"message\":{\"content\":\"before\\u0000after\"}}]}";
+    sse_chat_init(&c, NULL, NULL);
+    TT_CHECK( sse_chat_json(&c, zNul, strlen(zNul))==CV_UPSTREAM );
+    TT_CHECK( strstr(c.zErr, "U+0000")!=NULL );
+    sse_chat_free(&c);
+  }
+}
+
+/* "\\u0000" is a backslash and the text u0000: allowed, kept whole. */
+static void chat_escaped_backslash_is_not_nul(void){
+  struct deltas d;
+  char zReply[64];
+  memset(&d, 0, sizeof d);
+  TT_CHECK( chat_run(CHUNK("a\\\\u0000b") DONE, 3, &d, zReply, sizeof zReply)==CV_OK );
+  TT_CHECK( strcmp(zReply, "a\\u0000b")==0 );
 }
 
 static void error_messages(void){
@@ -515,6 +534,7 @@ int main(void){
   TT_RUN(chat_too_many_unknown_lines);
   TT_RUN(chat_reply_cap);
   TT_RUN(chat_json_answer);
+  TT_RUN(chat_escaped_backslash_is_not_nul);
   TT_RUN(error_messages);
   TT_RUN(random_input_survives);
   return TT_DONE();

@@ -58,6 +58,59 @@ test('xss: a title and a message containing HTML and script are shown as text', 
   await noScriptRan(page);
 });
 
+// Pathological Markdown (issue 10 item 8): the renderer runs again on every streamed delta,
+// so it must be linear. The regular-expression renderer it replaced took, in this Chromium,
+// 0.7 s for 20,000 backticks in a line, 27 s for 100,000, 1.6 s for 100,000 characters of
+// unclosed bold and links (a scan to the end of the text from every opener); the linear one
+// takes under 0.5 s for each case here. The budget (3 s each) is several times that, so a
+// loaded machine cannot fail it.
+test('markdown: pathological inputs render in linear time', async (t) => {
+  const page = await t.newPage();
+  await page.goto(`${t.base}/`);
+  const results = await page.evaluate(async () => {
+    const { renderMarkdown } = await import('/markdown.js');
+    const fill = (unit, n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    const realistic = fill([
+      '# Heading with **bold** and `code`', '', 'Some *text* with _emphasis_, a [link](https://example.com/a_b) and https://example.org/x.',
+      '- item **one**', '- item `two`', '  continued', '1. first', '2) second', '', '```js', 'const a = 1; // `tick`', '```', '',
+      '__strong__ and ``a ` b`` and [unclosed and **unclosed and _unclosed and `unclosed', '', ''].join('\n'), 100000);
+    const cases = {
+      backticks: '`'.repeat(20000),                 // a fence line
+      inlineBackticks: `x ${'`'.repeat(20000)} y`,  // one run, never closed
+      backtickRuns: Array.from({ length: 400 }, (_, i) => `a${'`'.repeat(i % 200 + 1)}`).join(' '),
+      unclosedBoldAndLinks: fill('**a [b ', 100000),
+      openBrackets: '['.repeat(100000),
+      mixedMarkup: fill('[x **y __z ``w *v _u `t http://s.example/( ', 100000),
+      inlineBackticks100k: `x ${'`'.repeat(99996)} y`,
+      runsWithBoldAndLinks: fill(Array.from({ length: 400 }, (_, i) => `a${'`'.repeat(i % 300 + 1)} **b [c __d `).join(''), 100000),
+      growingRuns: fill(Array.from({ length: 300 }, (_, i) => `${'`'.repeat(i + 1)}x`).join(''), 100000),
+      unclosedEverything: fill('**a [b `c ', 100000),
+      realistic,
+    };
+    const out = {};
+    for (const [name, text] of Object.entries(cases)) {
+      const t0 = performance.now();
+      const frag = renderMarkdown(text);
+      const ms = performance.now() - t0;
+      const host = document.createElement('div');
+      host.append(frag);
+      out[name] = { ms, chars: text.length, text: host.textContent.length, nodes: host.querySelectorAll('*').length };
+      if (ms > 3000) break;   // failed already: do not wait for the rest
+    }
+    return out;
+  });
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`    ${name}: ${r.chars} chars in ${r.ms.toFixed(0)} ms (${r.nodes} elements)`);
+    assert(r.ms < 3000, `${name}: ${r.chars} characters took ${r.ms.toFixed(0)} ms (budget 3000 ms)`);
+  }
+  // no markup in these: every character comes back as text
+  assertEqual(Object.keys(results).length, 11, 'every case ran');
+  assertEqual(results.inlineBackticks.text, 20004, 'backticks kept as text');
+  assertEqual(results.inlineBackticks100k.text, 100000, 'backticks kept as text');
+  assertEqual(results.openBrackets.text, 100000, 'brackets kept as text');
+  assert(results.realistic.nodes > 1000, `realistic markup rendered as markup (${results.realistic.nodes} elements)`);
+});
+
 test('markdown: the small subset renders, links are safe', async (t) => {
   const user = await newUser(t.base, { prefix: 'markdown' });
   const content = [
