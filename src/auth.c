@@ -77,23 +77,34 @@ cv_rc auth_login(struct cv_store *pS, const char *zEmail, const char *zPassword,
   memset(pUser, 0, sizeof *pUser);
   email_key(zEmail, zEKey, sizeof zEKey);
   snprintf(zCKey, sizeof zCKey, "c:%s", zClient ? zClient : "");
-  wait = ratelimit_wait_s(zEKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_MS, now);
-  if( !wait ) wait = ratelimit_wait_s(zCKey, LOGIN_MAX_PER_CLIENT, LOGIN_WINDOW_MS, now);
+  /* Reserve the attempt on both keys before the (slow) verification, so concurrent
+  ** attempts cannot all pass the check before any failure is counted. */
+  wait = ratelimit_reserve(zEKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_MS, now);
+  if( !wait ){
+    wait = ratelimit_reserve(zCKey, LOGIN_MAX_PER_CLIENT, LOGIN_WINDOW_MS, now);
+    if( wait ) ratelimit_settle(zEKey, 0, LOGIN_WINDOW_MS, now);
+  }
   if( wait ){
     *pRetryS = wait;
     return CV_RATELIMITED;
   }
   rc = store_users_by_email(pS, zEmail, pUser);
-  if( rc && rc!=CV_NOTFOUND ) return rc;
+  if( rc && rc!=CV_NOTFOUND ){
+    ratelimit_settle(zEKey, 0, LOGIN_WINDOW_MS, now);
+    ratelimit_settle(zCKey, 0, LOGIN_WINDOW_MS, now);
+    return rc;
+  }
   /* unknown email or no password: verify against the dummy so it costs the same */
   ok = verify(rc==CV_OK && pUser->zPasswordHash ? pUser->zPasswordHash : zDummyHash, zPassword);
-  if( rc==CV_OK && pUser->zPasswordHash && ok ){
+  ok = rc==CV_OK && pUser->zPasswordHash && ok;
+  now = util_now_ms();
+  ratelimit_settle(zEKey, !ok, LOGIN_WINDOW_MS, now);
+  ratelimit_settle(zCKey, !ok, LOGIN_WINDOW_MS, now);
+  if( ok ){
     ratelimit_clear(zEKey);
     return CV_OK;
   }
   store_user_clear(pUser);
-  ratelimit_fail(zEKey, LOGIN_WINDOW_MS, now);
-  ratelimit_fail(zCKey, LOGIN_WINDOW_MS, now);
   return CV_UNAUTHORIZED;
 }
 

@@ -17,6 +17,7 @@ struct rl_slot {
   uint64_t h;          /* key hash; 0 = empty */
   int64_t startMs;     /* window start */
   int n;               /* failures in the window */
+  int nBusy;           /* reserved attempts not yet settled (ratelimit_reserve) */
 };
 
 static struct rl_slot aSlot[RL_SLOTS];
@@ -35,20 +36,62 @@ static uint64_t key_hash(const char *z){
   return h ? h : 1;
 }
 
-/* The slot of h, or NULL; with bCreate, a free or evicted slot. Caller holds mu. */
+/* The slot of h, or NULL; with bCreate, a free or evicted slot (NULL when every slot of
+** the probe window has attempts in flight). Caller holds mu. */
 static struct rl_slot *find(uint64_t h, int bCreate, int64_t nowMs){
   size_t i, base = (size_t)(h % RL_SLOTS);
   struct rl_slot *pOldest = NULL;
   for(i=0; i<RL_PROBE; i++){
     struct rl_slot *p = &aSlot[(base + i) % RL_SLOTS];
     if( p->h==h ) return p;
+    if( p->nBusy>0 ) continue;     /* its settle must find it */
     if( !pOldest || p->h==0 || (pOldest->h!=0 && p->startMs<pOldest->startMs) ) pOldest = p;
   }
-  if( !bCreate ) return NULL;
+  if( !bCreate || !pOldest ) return NULL;
   pOldest->h = h;
   pOldest->startMs = nowMs;
   pOldest->n = 0;
+  pOldest->nBusy = 0;
   return pOldest;
+}
+
+int ratelimit_reserve(const char *zKey, int maxFails, int64_t windowMs, int64_t nowMs){
+  uint64_t h = key_hash(zKey);
+  struct rl_slot *p;
+  int wait = 0;
+  pthread_mutex_lock(&mu);
+  p = find(h, 1, nowMs);
+  if( !p ){
+    wait = 1;
+  }else{
+    if( p->nBusy==0 && nowMs - p->startMs >= windowMs ){
+      p->startMs = nowMs;
+      p->n = 0;
+    }
+    if( p->n + p->nBusy >= maxFails ){
+      wait = (int)((p->startMs + windowMs - nowMs + 999)/1000);
+      if( wait<1 ) wait = 1;
+    }else{
+      p->nBusy++;
+    }
+  }
+  pthread_mutex_unlock(&mu);
+  return wait;
+}
+
+void ratelimit_settle(const char *zKey, int bFail, int64_t windowMs, int64_t nowMs){
+  uint64_t h = key_hash(zKey);
+  struct rl_slot *p;
+  pthread_mutex_lock(&mu);
+  p = find(h, 0, nowMs);
+  if( p && p->nBusy>0 ){
+    p->nBusy--;
+    if( bFail ){
+      if( p->n==0 && nowMs - p->startMs >= windowMs ) p->startMs = nowMs;
+      p->n++;
+    }
+  }
+  pthread_mutex_unlock(&mu);
 }
 
 int ratelimit_wait_s(const char *zKey, int maxFails, int64_t windowMs, int64_t nowMs){
@@ -70,6 +113,7 @@ void ratelimit_fail(const char *zKey, int64_t windowMs, int64_t nowMs){
   struct rl_slot *p;
   pthread_mutex_lock(&mu);
   p = find(h, 1, nowMs);
+  if( !p ){ pthread_mutex_unlock(&mu); return; }
   if( nowMs - p->startMs >= windowMs ){
     p->startMs = nowMs;
     p->n = 0;
@@ -83,6 +127,7 @@ void ratelimit_clear(const char *zKey){
   struct rl_slot *p;
   pthread_mutex_lock(&mu);
   p = find(h, 0, 0);
-  if( p ) memset(p, 0, sizeof *p);
+  if( p && p->nBusy==0 ) memset(p, 0, sizeof *p);
+  else if( p ) p->n = 0;
   pthread_mutex_unlock(&mu);
 }

@@ -11,6 +11,16 @@
 ** window of windowMs. */
 int ratelimit_wait_s(const char *zKey, int maxFails, int64_t windowMs, int64_t nowMs);
 
+/* Check and reserve in one step (under the table's lock): when key has fewer than maxFails
+** failures plus attempts in flight in its window, count one attempt in flight and return 0;
+** otherwise return the seconds until key may try again (>= 1). A reservation must be ended
+** by exactly one ratelimit_settle(), whatever the outcome, so that concurrent attempts cannot
+** all pass the check before any of them is counted. */
+int ratelimit_reserve(const char *zKey, int maxFails, int64_t windowMs, int64_t nowMs);
+
+/* End a reservation of key: counted as a failure when bFail. */
+void ratelimit_settle(const char *zKey, int bFail, int64_t windowMs, int64_t nowMs);
+
 /* Count one failure of key. */
 void ratelimit_fail(const char *zKey, int64_t windowMs, int64_t nowMs);
 

@@ -311,3 +311,33 @@ def test_login_rate_limited_per_email():
         # guesser tell a right guess (200) from wrong ones (429).
         r2 = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "password123"})
         expect_error(r2, 429, "right password while rate-limited")
+
+
+def test_login_rate_limit_holds_under_concurrency():
+    # Issue 10 item 1: the attempt is reserved before the Argon2id verification, so 40 wrong
+    # passwords sent at once cannot all be verified against a limit of 10.
+    import threading
+    with cv.Server() as s:
+        e = unique_email("rlc")
+        cv.register(s, e, "password123")
+        statuses = []
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def guess(i):
+            go.wait()
+            r = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "wrong-%d" % i})
+            with lock:
+                statuses.append(r.status)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(60)
+        assert len(statuses) == 40, statuses
+        assert set(statuses) <= {401, 429}, statuses
+        assert statuses.count(401) <= 10, \
+            "%d of 40 concurrent wrong passwords were verified (limit 10): %r" % (statuses.count(401), statuses)
+        assert statuses.count(429) >= 30, statuses
