@@ -23,6 +23,7 @@
 #include "app.h"
 #include "http.h"
 #include "router.h"
+#include "store_tokens.h"
 #include "util.h"
 
 #include <civetweb.h>
@@ -99,6 +100,21 @@ static int fit_threads_to_fd_limit(int nThreads){
   return (int)fit;
 }
 
+/* Delete expired tokens (they are refused anyway; this keeps the table from growing with
+** every login). Called from the serve loop: at start, then every PURGE_EVERY_MS, or every
+** token lifetime when that is shorter (a short --token-ttl would otherwise pile up rows).
+** Best effort: a failure is logged and retried at the next turn. */
+#define PURGE_EVERY_MS (10*60*1000)
+static void purge_tokens(struct cv_app *pApp, int64_t *pNextMs){
+  int64_t now = util_now_ms(), every = pApp->pCfg->tokenTtlMs;
+  cv_rc rc;
+  if( now < *pNextMs ) return;
+  if( every<=0 || every>PURGE_EVERY_MS ) every = PURGE_EVERY_MS;
+  *pNextMs = now + every;
+  rc = store_tokens_purge(pApp->pStore, now);
+  if( rc ) fprintf(stderr, "chatvault: purging expired tokens: %s\n", cv_rc_str(rc));
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -171,6 +187,7 @@ cv_rc server_run(struct cv_app *pApp){
   struct mg_context *ctx;
   char zPorts[300], zThreads[16], zReqTimeout[16], zErr[256];
   unsigned errCode = 0;
+  int64_t nextPurgeMs = 0;
   sigset_t set;
   int sig, nPort, bTls = c->zTlsCert!=NULL;
   const char *azOpt[40];
@@ -247,11 +264,15 @@ cv_rc server_run(struct cv_app *pApp){
   /* While waiting for the stop signal, hand memory that bursts left free back to the
   ** system every few seconds: glibc keeps freed arena memory (a GET /api/users/me burst
   ** left 31 MB resident under the reads that followed it; bench run 20261121T161213Z). */
+  purge_tokens(pApp, &nextPurgeMs);
   do{
     static const struct timespec every = { 5, 0 };
     sig = sigtimedwait(&set, NULL, &every);
     if( sig<0 ){
-      if( errno==EAGAIN ) malloc_trim(0);
+      if( errno==EAGAIN ){
+        malloc_trim(0);
+        purge_tokens(pApp, &nextPurgeMs);
+      }
       sig = 0;
     }
   }while( sig!=SIGINT && sig!=SIGTERM );
