@@ -28,6 +28,7 @@ static const char zUsage[] =
   "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS]\n"
   "                 [--llm-history-chars N] [--demo]\n"
   "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
+  "                 [--trusted-proxy CIDR[,CIDR...]]   (read X-Forwarded-For from these peers)\n"
   "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin;\n"
   "                                                        passwd revokes the user's tokens)\n"
   "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"

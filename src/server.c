@@ -22,6 +22,7 @@
 #include "server.h"
 #include "app.h"
 #include "http.h"
+#include "netaddr.h"
 #include "router.h"
 #include "store_tokens.h"
 #include "util.h"
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 static FILE *pAccessLog;    /* NULL: off */
@@ -115,10 +117,32 @@ static void purge_tokens(struct cv_app *pApp, int64_t *pNextMs){
   if( rc ) fprintf(stderr, "chatvault: purging expired tokens: %s\n", cv_rc_str(rc));
 }
 
+/* The client address of the request into zOut (CV_ADDR_TEXT bytes): the socket peer, or,
+** when the peer is a --trusted-proxy, what its X-Forwarded-For says (netaddr_client). */
+static void client_address(const struct cv_config *c, const struct mg_request_info *ri,
+                           char *zOut){
+  const char *azXff[8];
+  int i, nXff = 0;
+  if( c->nTrusted>0 ){
+    for(i=0; i<ri->num_headers && i<MG_MAX_HEADERS; i++){
+      if( ri->http_headers[i].name && strcasecmp(ri->http_headers[i].name, "X-Forwarded-For")==0 ){
+        if( nXff==(int)(sizeof azXff/sizeof azXff[0]) ){
+          /* keep the right-most ones: the trusted proxies' hops are there */
+          memmove(azXff, azXff+1, sizeof azXff - sizeof azXff[0]);
+          nXff--;
+        }
+        azXff[nXff++] = ri->http_headers[i].value;
+      }
+    }
+  }
+  netaddr_client(c->aTrusted, c->nTrusted, ri->remote_addr, azXff, nXff, zOut);
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
   struct cv_req r;
+  char zClient[CV_ADDR_TEXT];
   char *zPath;
   cv_rc rc;
   int64_t t0 = util_mono_us();
@@ -127,7 +151,8 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.pApp = pData;
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
-  r.zRemote = ri->remote_addr;
+  client_address(r.pApp->pCfg, ri, zClient);
+  r.zRemote = zClient;
   rc = server_decode_path(ri->local_uri ? ri->local_uri : "/", &zPath);
   r.zPath = zPath ? zPath : (ri->local_uri ? ri->local_uri : "/");
   if( rc==CV_INVALID ){
