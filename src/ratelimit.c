@@ -14,8 +14,8 @@
 **         tell a right guess (200) from a refused one, so the lock is on the guesser's pair
 **         only. The owner at another address is not affected.
 **   email (from any address): RL_EMAIL_FREE failures, then a growing delay: each attempt
-**         must come after the previous one's delay (1 s, doubling, at most 15 min), 429 with
-**         Retry-After before that. Bounds distributed guessing to ~100 a day per account.
+**         must come after the previous one's delay (1 s, doubling, at most 10 min), 429 with
+**         Retry-After before that. Bounds distributed guessing to ~150 a day per account.
 **   addr  (the client address): RL_ADDR_FREE failures, then a growing delay (1 s doubling,
 **         at most 60 s). Bounds spraying from one address.
 ** A success clears its pair and records it as KNOWN-GOOD (a separate table, 30 days): a known-
@@ -29,7 +29,9 @@
 ** letting a right password through every limit (the limit would then not stop guessing,
 ** since only the hash tells a right guess); device cookies (the API has bearer clients).
 ** Registration: RL_SIGNUP_FREE per address, then growing delays (1 s doubling, at most 60 s).
-** A key's count is forgotten after RL_WINDOW_MS without a counted event.
+** DELAYS. A key's count is forgotten after RL_WINDOW_MS without a counted event; an attempt
+** taken on a delayed key is such an event, and every maximum delay is shorter than the window,
+** so an attacker who waits out each delay stays delayed instead of earning a fresh budget.
 **
 ** RESERVATIONS. An attempt is checked and reserved (nBusy) on all its keys under one mutex
 ** before the hash, and settled after it, so 40 concurrent wrong passwords cannot all be
@@ -76,7 +78,7 @@ struct rl_rule {
 static const struct rl_rule aRule[] = {
   /* unused */  { 0, 0, 0 },
   /* PAIR */    { RL_PAIR_FREE,   0,    0 },
-  /* EMAIL */   { RL_EMAIL_FREE,  1000, 15*60*1000 },
+  /* EMAIL */   { RL_EMAIL_FREE,  1000, 10*60*1000 },  /* < RL_WINDOW_MS: see DELAYS */
   /* ADDR */    { RL_ADDR_FREE,   1000, 60*1000 },
   /* SIGNUP */  { RL_SIGNUP_FREE, 1000, 60*1000 },
 };

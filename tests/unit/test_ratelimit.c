@@ -61,6 +61,33 @@ static void owner_is_not_locked_out(void){
   TT_CHECK( attempt("own@x.test", "10.0.0.3", T0+2002+(int64_t)w*1000, 1)==0 );
 }
 
+static void waiting_out_the_delays_earns_no_new_budget(void){
+  char zAddr[32];
+  int64_t now = T0;
+  int i, w, nAllowed = 0;
+  ratelimit_reset();
+  for(i=0; i<RL_EMAIL_FREE; i++){
+    snprintf(zAddr, sizeof zAddr, "8.8.%d.%d", i/256, i%256);
+    TT_CHECK( attempt("slow@x.test", zAddr, now++, 0)==0 );
+  }
+  /* a patient attacker: a new address each time, each attempt exactly when allowed */
+  for(i=0; i<30; i++){
+    snprintf(zAddr, sizeof zAddr, "9.9.%d.%d", i/256, i%256);
+    w = attempt("slow@x.test", zAddr, now, 0);
+    if( w ) now += (int64_t)w*1000;
+    else{
+      nAllowed++;
+      snprintf(zAddr, sizeof zAddr, "9.8.%d.%d", i/256, i%256);
+      TT_CHECK( attempt("slow@x.test", zAddr, now+1, 0)>0 );    /* the next must wait */
+    }
+  }
+  /* 30 tries over hours: about half were allowed, and the delay reached its maximum */
+  TT_CHECK( nAllowed<=16 );
+  w = attempt("slow@x.test", "9.7.0.1", now, 0);
+  TT_CHECK( w==0 );
+  TT_CHECK( attempt("slow@x.test", "9.7.0.2", now+1, 0)==10*60 );
+}
+
 static void address_spray_does_not_lock_out_neighbours(void){
   char zEmail[64];
   int i, w;
@@ -122,6 +149,7 @@ static void table_is_bounded_and_cannot_be_flushed(void){
 int main(void){
   TT_RUN(reservations_count_before_the_verification);
   TT_RUN(owner_is_not_locked_out);
+  TT_RUN(waiting_out_the_delays_earns_no_new_budget);
   TT_RUN(address_spray_does_not_lock_out_neighbours);
   TT_RUN(registration_is_throttled);
   TT_RUN(table_is_bounded_and_cannot_be_flushed);
