@@ -2,9 +2,11 @@
 ** auth.c — see auth.h. Argon2id costs 64 MiB and ~60 ms per hash here (facts.md): at most
 ** two run at once (a semaphore), so a burst of logins queues instead of exhausting memory.
 ** The token hash lookup is an indexed equality on BLAKE2b(token): timing reveals nothing
-** about the token itself. Login failures are throttled per email and per client address.
+** about the token itself. Logins are throttled per email, per client address and per pair,
+** registrations per client address, both before any hash is computed (ratelimit.c).
 */
 #include "auth.h"
+#include "netaddr.h"
 #include "ratelimit.h"
 #include "store_tokens.h"
 #include "store_users.h"
@@ -18,9 +20,6 @@
 #include <string.h>
 
 #define AUTH_MAX_HASHERS 2
-#define LOGIN_WINDOW_MS (15*60*1000)
-#define LOGIN_MAX_PER_EMAIL 10
-#define LOGIN_MAX_PER_CLIENT 100
 #define TOUCH_EVERY_MS 60000
 
 static sem_t hashers;
@@ -62,39 +61,46 @@ static int verify(const char *zHash, const char *zPassword){
 /* The throttling key of an email: lower-cased, so case variants share one budget. */
 static void email_key(const char *zEmail, char *zKey, size_t n){
   size_t i = 0;
-  zKey[i++] = 'e'; zKey[i++] = ':';
   for(; *zEmail && i+1<n; zEmail++) zKey[i++] = (char)tolower((unsigned char)*zEmail);
   zKey[i] = 0;
 }
 
 cv_rc auth_login(struct cv_store *pS, const char *zEmail, const char *zPassword,
                  const char *zClient, struct cv_user *pUser, int *pRetryS){
-  char zEKey[300], zCKey[80];
-  int64_t now = util_now_ms();
+  char zEKey[300], zAKey[CV_ADDR_TEXT];
+  struct rl_login t;
   int wait, ok;
   cv_rc rc;
   *pRetryS = 0;
   memset(pUser, 0, sizeof *pUser);
   email_key(zEmail, zEKey, sizeof zEKey);
-  snprintf(zCKey, sizeof zCKey, "c:%s", zClient ? zClient : "");
-  wait = ratelimit_wait_s(zEKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_MS, now);
-  if( !wait ) wait = ratelimit_wait_s(zCKey, LOGIN_MAX_PER_CLIENT, LOGIN_WINDOW_MS, now);
+  netaddr_throttle_key(zClient ? zClient : "", zAKey);
+  /* Reserved on every key before the (slow) verification, so concurrent attempts cannot all
+  ** pass the check before any failure is counted (ratelimit.c: RESERVATIONS). */
+  wait = ratelimit_login_begin(zEKey, zAKey, util_now_ms(), &t);
   if( wait ){
     *pRetryS = wait;
     return CV_RATELIMITED;
   }
   rc = store_users_by_email(pS, zEmail, pUser);
-  if( rc && rc!=CV_NOTFOUND ) return rc;
+  if( rc && rc!=CV_NOTFOUND ){
+    ratelimit_login_cancel(&t);      /* our failure, not the client's: not counted */
+    return rc;
+  }
   /* unknown email or no password: verify against the dummy so it costs the same */
   ok = verify(rc==CV_OK && pUser->zPasswordHash ? pUser->zPasswordHash : zDummyHash, zPassword);
-  if( rc==CV_OK && pUser->zPasswordHash && ok ){
-    ratelimit_clear(zEKey);
-    return CV_OK;
-  }
+  ok = rc==CV_OK && pUser->zPasswordHash && ok;
+  ratelimit_login_end(&t, ok, util_now_ms());
+  if( ok ) return CV_OK;
   store_user_clear(pUser);
-  ratelimit_fail(zEKey, LOGIN_WINDOW_MS, now);
-  ratelimit_fail(zCKey, LOGIN_WINDOW_MS, now);
   return CV_UNAUTHORIZED;
+}
+
+cv_rc auth_signup_check(const char *zClient, int *pRetryS){
+  char zAKey[CV_ADDR_TEXT];
+  netaddr_throttle_key(zClient ? zClient : "", zAKey);
+  *pRetryS = ratelimit_signup(zAKey, util_now_ms());
+  return *pRetryS ? CV_RATELIMITED : CV_OK;
 }
 
 cv_rc auth_issue_token(struct cv_store *pS, int64_t userId, int64_t ttlMs, char *zToken){

@@ -24,10 +24,16 @@ cv_rc auth_hash_password(const char *zPassword, char *zOut);
 
 /* Check credentials: CV_OK with *pUser filled (clear with store_user_clear), or
 ** CV_UNAUTHORIZED for an unknown email, a user without password or a wrong password, all
-** taking the same time (one Argon2id verification each); CV_RATELIMITED with *pRetryS when
-** this email or client address failed too often. zClient may be NULL. */
+** taking the same time (one Argon2id verification each); CV_RATELIMITED with *pRetryS
+** (seconds) when the throttle refuses the attempt before verifying it (ratelimit.c: this
+** email from this address failed too often, or this email or this address is in a delay
+** that the pair, not known-good, must wait out). zClient (the client address) may be NULL. */
 cv_rc auth_login(struct cv_store *pS, const char *zEmail, const char *zPassword,
                  const char *zClient, struct cv_user *pUser, int *pRetryS);
+
+/* Registration throttle, before the Argon2id hash of a new account: CV_OK (the attempt is
+** counted on zClient's address), or CV_RATELIMITED with *pRetryS seconds. */
+cv_rc auth_signup_check(const char *zClient, int *pRetryS);
 
 /* Create a token for userId living ttlMs; zToken receives CV_TOKEN_CHARS+1 bytes. */
 cv_rc auth_issue_token(struct cv_store *pS, int64_t userId, int64_t ttlMs, char *zToken);

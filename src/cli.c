@@ -10,6 +10,7 @@
 #include "demo.h"
 #include "import.h"
 #include "server.h"
+#include "store_tokens.h"
 #include "store_users.h"
 #include "util.h"
 #include "version.h"
@@ -28,8 +29,11 @@ static const char zUsage[] =
   "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS]\n"
   "                 [--llm-history-chars N] [--demo]\n"
   "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
-  "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin)\n"
+  "                 [--trusted-proxy CIDR[,CIDR...]]   (read X-Forwarded-For from these peers)\n"
+  "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin;\n"
+  "                                                        passwd revokes the user's tokens)\n"
   "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
+  "       chatvault token revoke EMAIL [--db PATH]         (ends all of the user's sessions)\n"
   "       chatvault import-legacy FILE [--db PATH]\n"
   "       chatvault backup OUT [--db PATH]\n"
   "       chatvault check [--db PATH]\n"
@@ -149,8 +153,10 @@ static int cmd_user(const struct cv_config *c, const char *zVerb, const char *zE
     if( rc==CV_OK ) printf("created user %lld (%s)\n", (long long)u.id, u.zEmail);
     store_user_clear(&u);
   }else{
-    rc = store_users_set_password(pS, zEmail, zHash);
-    if( rc==CV_OK ) printf("password changed for %s\n", zEmail);
+    int nRevoked = 0;
+    rc = store_users_set_password(pS, zEmail, zHash, &nRevoked);
+    if( rc==CV_OK ) printf("password changed for %s; %d token%s revoked\n", zEmail, nRevoked,
+                           nRevoked==1 ? "" : "s");
   }
   db_close(pS);
   if( rc==CV_CONFLICT ){ fprintf(stderr, "chatvault: %s is already registered\n", zEmail); return 1; }
@@ -172,6 +178,23 @@ static int cmd_token(const struct cv_config *c, const char *zEmail){
   if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
   if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
   printf("%s\n", zToken);
+  return 0;
+}
+
+/* `token revoke EMAIL`: end every session of the user. */
+static int cmd_token_revoke(const struct cv_config *c, const char *zEmail){
+  struct cv_store *pS = open_store(c);
+  struct cv_user u;
+  int nRevoked = 0;
+  cv_rc rc;
+  if( !pS ) return 1;
+  rc = store_users_by_email(pS, zEmail, &u);
+  if( rc==CV_OK ) rc = store_tokens_revoke_user(pS, u.id, &nRevoked);
+  store_user_clear(&u);
+  db_close(pS);
+  if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
+  if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
+  printf("revoked %d token%s of %s\n", nRevoked, nRevoked==1 ? "" : "s", zEmail);
   return 0;
 }
 
@@ -253,7 +276,11 @@ int cli_main(int argc, char **argv){
     return cmd_user(&cfg, azArg[0], azArg[1]);
   }
   if( strcmp(zCmd, "token")==0 ){
-    if( nArg!=1 ) return usage("token EMAIL");
+    if( nArg>=1 && strcmp(azArg[0], "revoke")==0 ){
+      if( nArg!=2 ) return usage("token revoke EMAIL");
+      return cmd_token_revoke(&cfg, azArg[1]);
+    }
+    if( nArg!=1 ) return usage("token EMAIL | token revoke EMAIL");
     return cmd_token(&cfg, azArg[0]);
   }
   if( strcmp(zCmd, "import-legacy")==0 ){

@@ -1,6 +1,7 @@
 /*
 ** config.c — defaults, CHATVAULT_* variables and --flags into struct cv_config.
 ** Flags win over the environment. Strings point into argv or environ (never freed).
+** May call netaddr (pure parsing) for --trusted-proxy.
 */
 #include "config.h"
 
@@ -78,6 +79,11 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
     NEED_VAL if( (v = parse_int(zVal, 100, 3600000))<0 ) BAD; c->requestTimeoutMs = (int)v;
   }else if( strcmp(zName, "body-timeout")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 100, 3600000))<0 ) BAD; c->bodyTimeoutMs = (int)v;
+  }else if( strcmp(zName, "trusted-proxy")==0 ){
+    NEED_VAL
+    c->zTrustedProxy = zVal;
+    c->nTrusted = 0;
+    if( *zVal && netaddr_parse_cidrs(zVal, c->aTrusted, &c->nTrusted)!=CV_OK ) BAD;
   }else{
     snprintf(zErr, nErr, "unknown option --%s", zName);
     return CV_INVALID;
@@ -102,6 +108,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
     {"CHATVAULT_LLM_MODEL", "llm-model"}, {"CHATVAULT_LLM_KEY", "llm-key"},
     {"CHATVAULT_LLM_TIMEOUT", "llm-timeout"}, {"CHATVAULT_LLM_HISTORY_CHARS", "llm-history-chars"}, {"CHATVAULT_ACCESS_LOG", "access-log"},
     {"CHATVAULT_TLS_CERT", "tls-cert"}, {"CHATVAULT_TLS_KEY", "tls-key"},
+    {"CHATVAULT_TRUSTED_PROXY", "trusted-proxy"},
   };
   size_t k;
   int i;

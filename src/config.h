@@ -6,6 +6,7 @@
 #define CV_CONFIG_H
 
 #include "cv.h"
+#include "netaddr.h"
 #include <stdint.h>
 
 struct cv_config {
@@ -30,6 +31,9 @@ struct cv_config {
   int nReaders;               /* --readers: read connections (default 8) */
   int requestTimeoutMs;       /* --request-timeout ms per read (default 10000) */
   int bodyTimeoutMs;          /* --body-timeout ms for a whole body (default 30000) */
+  const char *zTrustedProxy;  /* --trusted-proxy CIDR[,CIDR...], CHATVAULT_TRUSTED_PROXY */
+  struct cv_cidr aTrusted[CV_CIDR_MAX]; /* ... parsed: peers whose X-Forwarded-For is read */
+  int nTrusted;               /* entries of aTrusted; 0: X-Forwarded-For is never read */
 };
 
 /* Fill *pCfg with defaults, then the environment, then argv[iFirst..argc) flags.

@@ -95,7 +95,7 @@ cv_rc demo_seed(struct cv_store *pS){
       store_thread_clear(&t);
     }
   }else if( rc==CV_OK ){
-    rc = store_users_set_password(pS, DEMO_EMAIL, zHash);
+    rc = store_users_set_password(pS, DEMO_EMAIL, zHash, NULL);
   }
   if( rc==CV_OK ) rc = seed_catalog(pS, u.id);
   store_user_clear(&u);

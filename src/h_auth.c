@@ -38,9 +38,22 @@ static int read_credentials(struct cv_req *r, int bRegister, const char **pzEmai
   return ok;
 }
 
+/* 429 with Retry-After: retryS. */
+static void reply_throttled(struct cv_req *r, int retryS, const char *zDetail){
+  char zHdr[48];
+  cJSON *p = cJSON_CreateObject();
+  snprintf(zHdr, sizeof zHdr, "Retry-After: %d\r\n", retryS);
+  if( p && !cJSON_AddStringToObject(p, "detail", zDetail) ){
+    cJSON_Delete(p); p = NULL;
+  }
+  http_reply_json(r, 429, p, zHdr);
+  cJSON_Delete(p);
+}
+
 int h_auth_create_user(struct cv_req *r, struct cv_user *pOut){
   const char *zEmail, *zPassword, *zDisplayName;
   char zHash[CV_PWHASH_MAX];
+  int retry = 0;
   cv_rc rc;
   if( r->pApp->pCfg->bNoSignup ){
     http_reply_detail(r, 403, "Sign-up is disabled on this server");
@@ -48,6 +61,11 @@ int h_auth_create_user(struct cv_req *r, struct cv_user *pOut){
   }
   if( !http_read_json(r) ) return 0;
   if( !read_credentials(r, 1, &zEmail, &zPassword, &zDisplayName) ) return 0;
+  /* each registration takes an Argon2id slot: throttled per client address */
+  if( auth_signup_check(r->zRemote, &retry)==CV_RATELIMITED ){
+    reply_throttled(r, retry, "Too many registrations from this address; try again later");
+    return 0;
+  }
   rc = auth_hash_password(zPassword, zHash);
   if( rc ){ http_reply_rc(r, rc, NULL); return 0; }
   rc = store_users_create(r->pApp->pStore, zEmail, zHash, zDisplayName, pOut);
@@ -68,14 +86,7 @@ int h_auth_check_login(struct cv_req *r, struct cv_user *pOut, char *zToken){
   if( !read_credentials(r, 0, &zEmail, &zPassword, &zUnused) ) return 0;
   rc = auth_login(r->pApp->pStore, zEmail, zPassword, r->zRemote, pOut, &retry);
   if( rc==CV_RATELIMITED ){
-    char zHdr[48];
-    cJSON *p = cJSON_CreateObject();
-    snprintf(zHdr, sizeof zHdr, "Retry-After: %d\r\n", retry);
-    if( p && !cJSON_AddStringToObject(p, "detail", "Too many failed login attempts; try again later") ){
-      cJSON_Delete(p); p = NULL;
-    }
-    http_reply_json(r, 429, p, zHdr);
-    cJSON_Delete(p);
+    reply_throttled(r, retry, "Too many failed login attempts; try again later");
     return 0;
   }
   if( rc==CV_UNAUTHORIZED ){
@@ -89,7 +100,8 @@ int h_auth_check_login(struct cv_req *r, struct cv_user *pOut, char *zToken){
 }
 
 /* ROUTE: POST /api/v1/auth/register {email, password, display_name?}
-** 201 user; 403 with --no-signup; 409 email taken; 422 invalid. */
+** 201 user; 403 with --no-signup; 409 email taken; 422 invalid; 429 with Retry-After when
+** this address registered too often (ratelimit.c). */
 int h_auth_register(struct cv_req *r){
   struct cv_user u;
   cJSON *pOut;

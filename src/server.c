@@ -23,7 +23,9 @@
 #include "server.h"
 #include "app.h"
 #include "http.h"
+#include "netaddr.h"
 #include "router.h"
+#include "store_tokens.h"
 #include "util.h"
 
 #include <assert.h>
@@ -173,12 +175,49 @@ void server_log_escape(const char *z, char *zOut, size_t nOut){
   zOut[j] = 0;
 }
 
+/* Delete expired tokens (they are refused anyway; this keeps the table from growing with
+** every login). Called from the serve loop: at start, then every PURGE_EVERY_MS, or every
+** token lifetime when that is shorter (a short --token-ttl would otherwise pile up rows).
+** Best effort: a failure is logged and retried at the next turn. */
+#define PURGE_EVERY_MS (10*60*1000)
+static void purge_tokens(struct cv_app *pApp, int64_t *pNextMs){
+  int64_t now = util_now_ms(), every = pApp->pCfg->tokenTtlMs;
+  cv_rc rc;
+  if( now < *pNextMs ) return;
+  if( every<=0 || every>PURGE_EVERY_MS ) every = PURGE_EVERY_MS;
+  *pNextMs = now + every;
+  rc = store_tokens_purge(pApp->pStore, now);
+  if( rc ) fprintf(stderr, "chatvault: purging expired tokens: %s\n", cv_rc_str(rc));
+}
+
+/* The client address of the request into zOut (CV_ADDR_TEXT bytes): the socket peer, or,
+** when the peer is a --trusted-proxy, what its X-Forwarded-For says (netaddr_client). */
+static void client_address(const struct cv_config *c, const struct mg_request_info *ri,
+                           char *zOut){
+  const char *azXff[8];
+  int i, nXff = 0;
+  if( c->nTrusted>0 ){
+    for(i=0; i<ri->num_headers && i<MG_MAX_HEADERS; i++){
+      if( ri->http_headers[i].name && strcasecmp(ri->http_headers[i].name, "X-Forwarded-For")==0 ){
+        if( nXff==(int)(sizeof azXff/sizeof azXff[0]) ){
+          /* keep the right-most ones: the trusted proxies' hops are there */
+          memmove(azXff, azXff+1, sizeof azXff - sizeof azXff[0]);
+          nXff--;
+        }
+        azXff[nXff++] = ri->http_headers[i].value;
+      }
+    }
+  }
+  netaddr_client(c->aTrusted, c->nTrusted, ri->remote_addr, azXff, nXff, zOut);
+}
+
 /* The catch-all civetweb handler: one request in, one response out. */
 static int handle_request(struct mg_connection *conn, void *pData){
   const struct mg_request_info *ri = mg_get_request_info(conn);
   const char *azName[MG_MAX_HEADERS], *azValue[MG_MAX_HEADERS];
   const char *zBad;
   struct cv_req r;
+  char zClient[CV_ADDR_TEXT];
   int i, nHeader, bPathOk;
   int64_t t0 = util_mono_us();
   memset(&r, 0, sizeof r);
@@ -186,7 +225,8 @@ static int handle_request(struct mg_connection *conn, void *pData){
   r.pApp = pData;
   r.zMethod = ri->request_method ? ri->request_method : "";
   r.zQuery = ri->query_string;
-  r.zRemote = ri->remote_addr;
+  client_address(r.pApp->pCfg, ri, zClient);
+  r.zRemote = zClient;
   r.zPath = ri->local_uri ? ri->local_uri : "/";   /* raw: the router decodes per segment */
   nHeader = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
   for(i=0; i<nHeader; i++){
@@ -255,6 +295,7 @@ cv_rc server_run(struct cv_app *pApp){
   struct mg_context *ctx;
   char zPorts[300], zThreads[16], zReqTimeout[16], zErr[256];
   unsigned errCode = 0;
+  int64_t nextPurgeMs = 0;
   sigset_t set;
   int sig, nPort, bTls = c->zTlsCert!=NULL;
   const char *azOpt[40];
@@ -331,11 +372,15 @@ cv_rc server_run(struct cv_app *pApp){
   /* While waiting for the stop signal, hand memory that bursts left free back to the
   ** system every few seconds: glibc keeps freed arena memory (a GET /api/users/me burst
   ** left 31 MB resident under the reads that followed it; bench run 20261121T161213Z). */
+  purge_tokens(pApp, &nextPurgeMs);
   do{
     static const struct timespec every = { 5, 0 };
     sig = sigtimedwait(&set, NULL, &every);
     if( sig<0 ){
-      if( errno==EAGAIN ) malloc_trim(0);
+      if( errno==EAGAIN ){
+        malloc_trim(0);
+        purge_tokens(pApp, &nextPurgeMs);
+      }
       sig = 0;
     }
   }while( sig!=SIGINT && sig!=SIGTERM );

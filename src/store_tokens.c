@@ -88,6 +88,28 @@ cv_rc store_tokens_revoke(struct cv_store *pS, const unsigned char aHash[CV_TOKE
   return db_write(pS, revoke_job, (void*)aHash);
 }
 
+struct revoke_user_args {
+  int64_t userId;
+  int nRevoked;                  /* OUT */
+};
+
+static cv_rc revoke_user_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "DELETE FROM tokens WHERE user_id=?1";
+  struct revoke_user_args *a = pArg;
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a->userId);
+  return db_step_done(pDb, pSt, &a->nRevoked);
+}
+
+cv_rc store_tokens_revoke_user(struct cv_store *pS, int64_t userId, int *pnRevoked){
+  struct revoke_user_args a = { userId, 0 };
+  cv_rc rc = db_write(pS, revoke_user_job, &a);
+  *pnRevoked = rc==CV_OK ? a.nRevoked : 0;
+  return rc;
+}
+
 static cv_rc purge_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM tokens WHERE expires_ms<=?1";
   sqlite3_stmt *pSt;

@@ -28,7 +28,10 @@ cv_rc store_tokens_touch(struct cv_store *pS, const unsigned char aHash[CV_TOKEN
 /* Revoke one token (logout); CV_OK even when it was already gone. */
 cv_rc store_tokens_revoke(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN]);
 
-/* Delete every expired token. */
+/* Revoke every token of userId; *pnRevoked receives how many there were (0 on error). */
+cv_rc store_tokens_revoke_user(struct cv_store *pS, int64_t userId, int *pnRevoked);
+
+/* Delete every expired token (serve calls it periodically: server.c). */
 cv_rc store_tokens_purge(struct cv_store *pS, int64_t nowMs);
 
 #endif

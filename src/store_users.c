@@ -105,24 +105,38 @@ cv_rc store_users_by_id(struct cv_store *pS, int64_t id, struct cv_user *pOut){
   return read_one(pS, zSql, NULL, id, pOut);
 }
 
-struct passwd_args { const char *zEmail, *zHash; };
+struct passwd_args {
+  const char *zEmail, *zHash;
+  int nRevoked;                  /* OUT: tokens deleted */
+};
 
+/* One transaction: the new hash and the end of every session opened with the old one. */
 static cv_rc passwd_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "UPDATE users SET password_hash=?2 WHERE email=?1";
+  static const char zRevoke[] =
+    "DELETE FROM tokens WHERE user_id=(SELECT id FROM users WHERE email=?1)";
   struct passwd_args *a = pArg;
   sqlite3_stmt *pSt;
-  int nChanged;
+  int nChanged = 0;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, &nChanged);
-  return rc==CV_OK && nChanged==0 ? CV_NOTFOUND : rc;
+  if( rc ) return rc;
+  if( nChanged==0 ) return CV_NOTFOUND;
+  rc = db_stmt(pDb, zRevoke, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  return db_step_done(pDb, pSt, &a->nRevoked);
 }
 
-cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash){
-  struct passwd_args a = { zEmail, zHash };
-  return db_write(pS, passwd_job, &a);
+cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash,
+                               int *pnRevoked){
+  struct passwd_args a = { zEmail, zHash, 0 };
+  cv_rc rc = db_write(pS, passwd_job, &a);
+  if( pnRevoked ) *pnRevoked = rc==CV_OK ? a.nRevoked : 0;
+  return rc;
 }
 
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){

@@ -30,8 +30,11 @@ cv_rc store_users_create(struct cv_store *pS, const char *zEmail, const char *zP
 cv_rc store_users_by_email(struct cv_store *pS, const char *zEmail, struct cv_user *pOut);
 cv_rc store_users_by_id(struct cv_store *pS, int64_t id, struct cv_user *pOut);
 
-/* Set the password hash of the user with this email. CV_NOTFOUND when missing. */
-cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash);
+/* Set the password hash of the user with this email and, in the same transaction, revoke
+** every token of theirs (a password change ends the sessions opened with the old one).
+** CV_NOTFOUND when missing. *pnRevoked (may be NULL) receives the number of tokens deleted. */
+cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash,
+                               int *pnRevoked);
 
 /* Delete a user and, through foreign keys, every row of theirs, in one transaction. */
 cv_rc store_users_delete(struct cv_store *pS, int64_t id);

@@ -311,3 +311,161 @@ def test_login_rate_limited_per_email():
         # guesser tell a right guess (200) from wrong ones (429).
         r2 = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "password123"})
         expect_error(r2, 429, "right password while rate-limited")
+
+
+def test_login_rate_limit_holds_under_concurrency():
+    # Issue 10 item 1: the attempt is reserved before the Argon2id verification, so 40 wrong
+    # passwords sent at once cannot all be verified against a limit of 10.
+    import threading
+    with cv.Server() as s:
+        e = unique_email("rlc")
+        cv.register(s, e, "password123")
+        statuses = []
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def guess(i):
+            go.wait()
+            r = s.req("POST", "/api/v1/auth/login", json={"email": e, "password": "wrong-%d" % i})
+            with lock:
+                statuses.append(r.status)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(60)
+        assert len(statuses) == 40, statuses
+        assert set(statuses) <= {401, 429}, statuses
+        assert statuses.count(401) <= 10, \
+            "%d of 40 concurrent wrong passwords were verified (limit 10): %r" % (statuses.count(401), statuses)
+        assert statuses.count(429) >= 30, statuses
+
+
+# --- throttling that an attacker cannot turn against others (issue 10 item 2) ----------------
+
+def _login_from(s, email, pw, addr=None):
+    h = {"X-Forwarded-For": addr} if addr else None
+    return s.req("POST", "/api/v1/auth/login", json={"email": email, "password": pw}, headers=h)
+
+
+def _concurrently(n, fn, workers=8):
+    """fn(0..n-1) on `workers` threads (each login waits for one of the server's two Argon2id
+    slots: more at once would only queue); the results in completion order."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, range(n)))
+
+
+def test_owner_right_password_works_after_an_attackers_burst():
+    with cv.Server(args=["--trusted-proxy", "127.0.0.1"]) as s:
+        e = unique_email("owner")
+        cv.register(s, e, "password123")
+        expect(_login_from(s, e, "password123", "203.0.113.10"), 200, "the owner's usual device")
+        # a burst of 40 wrong passwords from the attacker's address
+        codes = [r.status for r in _concurrently(
+            40, lambda i: _login_from(s, e, "wrong-%d" % i, "198.51.100.66"))]
+        assert codes.count(401) <= 10 and set(codes) <= {401, 429}, codes
+        # the attacker's own pair is locked, right password included (no guessing oracle) ...
+        expect_error(_login_from(s, e, "password123", "198.51.100.66"), 429, "attacker's address")
+        # ... the owner is not, from the usual device or from a new one
+        expect(_login_from(s, e, "password123", "203.0.113.10"), 200, "owner after the burst")
+        expect(_login_from(s, e, "password123", "203.0.113.11"), 200, "owner, new device")
+        # a distributed attack (6 addresses x 10) slows the email down for new addresses only
+        for a in range(6):
+            for i in range(10):
+                _login_from(s, e, "dist-%d-%d" % (a, i), "198.51.100.%d" % (100 + a))
+        r = _login_from(s, e, "another-guess", "198.51.100.200")
+        expect_error(r, 429, "a new address during the distributed attack")
+        ra = r.header("Retry-After")
+        assert ra and ra.isdigit() and 1 <= int(ra) <= 900, "Retry-After: %r" % ra
+        for addr in ("203.0.113.10", "203.0.113.11"):
+            expect(_login_from(s, e, "password123", addr), 200, "owner's known device " + addr)
+
+
+def test_spray_from_one_address_does_not_lock_out_users_behind_it():
+    # No proxy: everybody here is 127.0.0.1, like users behind one NAT.
+    with cv.Server() as s:
+        neighbour = unique_email("nb")
+        newcomer = unique_email("nb-new")
+        cv.register(s, neighbour, "password123")
+        cv.register(s, newcomer, "password123")
+        cv.login(s, neighbour, "password123")
+        # 100 failures on random emails from this address (the old limit locked everybody out)
+        codes = [r.status for r in _concurrently(
+            100, lambda i: _login_from(s, unique_email("spray"), "password123"))]
+        assert set(codes) <= {401, 429}, codes
+        expect(cv.login(s, neighbour, "password123", expect_status=None), 200, "neighbour after the spray")
+        r = cv.login(s, newcomer, "password123", expect_status=None)
+        if r.status == 429:
+            # a first login from an address under a spray may wait for its turn: a few seconds
+            ra = int(r.header("Retry-After"))
+            assert 1 <= ra <= 60, "Retry-After: %r" % ra
+            time.sleep(ra + 0.2)
+            r = cv.login(s, newcomer, "password123", expect_status=None)
+        expect(r, 200, "a first-time user behind the same address")
+        # the sprayer itself is slowed down once over the address's budget
+        codes = [_login_from(s, unique_email("spray2"), "password123").status for _ in range(20)]
+        assert codes.count(429) >= 10, "the spray is not slowed down: %r" % codes
+        expect(cv.login(s, neighbour, "password123", expect_status=None), 200, "neighbour during the spray")
+        expect(cv.login(s, newcomer, "password123", expect_status=None), 200, "newcomer, now known")
+
+
+def test_x_forwarded_for_is_read_only_from_a_trusted_proxy():
+    plain = cv.Server(access_log="-")
+    proxied = cv.Server(args=["--trusted-proxy", "10.0.0.0/8,127.0.0.1/32"], access_log="-")
+    by_env = cv.Server(env={"CHATVAULT_TRUSTED_PROXY": "::1,127.0.0.0/8"})
+    try:
+        for s in (plain, proxied, by_env):
+            e = unique_email("xff")
+            cv.register(s, e, "password123")
+            for i in range(10):
+                _login_from(s, e, "wrong-%d" % i, "198.51.100.1")
+            r = _login_from(s, e, "password123", "198.51.100.2")
+            if s is plain:
+                # the header is ignored: both "addresses" are the socket peer, whose pair is locked
+                expect_error(r, 429, "X-Forwarded-For from an untrusted peer")
+            else:
+                expect(r, 200, "X-Forwarded-For from a trusted peer")
+        # the right-most untrusted hop is the client: a forged hop on the left changes nothing
+        expect_error(_login_from(proxied, unique_email("xff-log"), "zzzzzzzz",
+                                 "6.6.6.6, 192.0.2.77, 10.1.2.3"), 401)
+        expect_error(_login_from(plain, unique_email("xff-log"), "zzzzzzzz", "192.0.2.78"), 401)
+        time.sleep(0.3)
+        with open(proxied.stderr_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        assert re.search(r" 192\.0\.2\.77 POST /api/v1/auth/login 401", log), log[-2000:]
+        assert "6.6.6.6" not in log, "a forged left-most hop was used"
+        with open(plain.stderr_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        assert "192.0.2.78" not in log and " 127.0.0.1 POST /api/v1/auth/login 401" in log, log[-2000:]
+    finally:
+        cv.close_all([plain, proxied, by_env])
+    for bad in ("proxy.example", "10.0.0.0/33", "10.0.0.1,"):
+        res = cv.run_cli(["serve", "--trusted-proxy", bad, "--listen", "127.0.0.1:0"], timeout=20)
+        assert res.returncode == 2 and "trusted-proxy" in res.stderr, (bad, res)
+
+
+def test_registration_is_throttled_per_address():
+    with cv.Server(args=["--trusted-proxy", "127.0.0.1"]) as s:
+        def reg_from(i, addr="198.51.100.9"):
+            return s.req("POST", "/api/v1/auth/register", headers={"X-Forwarded-For": addr},
+                         json={"email": unique_email("rg%d" % i), "password": "password123"})
+        codes = [r.status for r in _concurrently(100, reg_from)]
+        assert codes.count(201) == 100, "the first 100 registrations: %r" % codes
+        codes = [reg_from(1000 + i).status for i in range(5)]
+        assert codes.count(429) >= 3, "registrations past the budget: %r" % codes
+        r = reg_from(2000)
+        expect_error(r, 429)
+        ra = r.header("Retry-After")
+        assert ra and ra.isdigit() and 1 <= int(ra) <= 60, "Retry-After: %r" % ra
+        expect(reg_from(3000, "198.51.100.10"), 201, "another address")
+        # a 422 is not counted: validation comes first
+        expect_422(s.req("POST", "/api/v1/auth/register", headers={"X-Forwarded-For": "198.51.100.9"},
+                         json={"email": "bad", "password": "password123"}))
+
+
+# each of these verifies ~100 Argon2id hashes: generous bounds for ASan and valgrind runs
+test_spray_from_one_address_does_not_lock_out_users_behind_it.timeout = 600
+test_registration_is_throttled_per_address.timeout = 600

@@ -11,6 +11,7 @@ import sqlite3
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import cv  # noqa: E402
@@ -103,6 +104,74 @@ def test_user_passwd_changes_password():
     cv.login(SRV, e, "second-password")
     fails(run_cli(["user", "passwd", e], stdin="short\n", db=SRV.db), 1, "too short")
     cv.login(SRV, e, "second-password")
+
+
+def test_user_passwd_revokes_every_token_of_the_user():
+    # Issue 10 item 4: a password change ends the sessions opened with the old password.
+    e = unique_email("cli-pwrev")
+    other = unique_email("cli-pwrev-other")
+    ok(run_cli(["user", "add", e], stdin="first-password\n", db=SRV.db))
+    ok(run_cli(["user", "add", other], stdin="first-password\n", db=SRV.db))
+    t1 = cv.login(SRV, e, "first-password").json["access_token"]
+    t2 = ok(run_cli(["token", e], db=SRV.db)).stdout.strip()
+    t_other = cv.login(SRV, other, "first-password").json["access_token"]
+    expect(me(SRV, t1), 200)
+    res = ok(run_cli(["user", "passwd", e], stdin="second-password\n", db=SRV.db), "user passwd")
+    expect_401(me(SRV, t1), "login token after passwd")
+    expect_401(me(SRV, t2), "CLI token after passwd")
+    assert re.search(r"\b2 tokens revoked", res.stdout), "passwd should say how many: %r" % res.stdout
+    expect(me(SRV, t_other), 200, "another user's token")
+    t3 = cv.login(SRV, e, "second-password").json["access_token"]
+    expect(me(SRV, t3), 200, "a token made after passwd")
+
+
+def test_token_revoke_ends_every_session_of_the_user():
+    e = unique_email("cli-rev")
+    other = unique_email("cli-rev-other")
+    ok(run_cli(["user", "add", e], stdin="password123\n", db=SRV.db))
+    ok(run_cli(["user", "add", other], stdin="password123\n", db=SRV.db))
+    toks = [cv.login(SRV, e, "password123").json["access_token"] for _ in range(2)]
+    toks.append(ok(run_cli(["token", e], db=SRV.db)).stdout.strip())
+    t_other = cv.login(SRV, other, "password123").json["access_token"]
+    for t in toks:
+        expect(me(SRV, t), 200)
+    res = ok(run_cli(["token", "revoke", e], db=SRV.db), "token revoke")
+    assert re.search(r"\brevoked 3 tokens\b", res.stdout), "token revoke should print 3: %r" % res.stdout
+    for t in toks:
+        expect_401(me(SRV, t), "after token revoke")
+    expect(me(SRV, t_other), 200, "another user's token")
+    res = ok(run_cli(["token", "revoke", e.upper()], db=SRV.db), "token revoke again")
+    assert re.search(r"\brevoked 0 tokens\b", res.stdout), res.stdout
+    # the password still works: revoking is not a lock
+    expect(me(SRV, cv.login(SRV, e, "password123").json["access_token"]), 200)
+    fails(run_cli(["token", "revoke", unique_email("cli-rev-ghost")], db=SRV.db), 1, "unknown email")
+    fails(run_cli(["token", "revoke"], db=SRV.db), 2, "token revoke without EMAIL")
+
+
+def test_serve_purges_expired_tokens():
+    # store_tokens_purge runs from serve's loop (at most every token lifetime, here 1 s, and at
+    # least every 10 minutes): expired tokens leave the table instead of piling up per login.
+    with cv.Server(args=["--token-ttl", "1s"]) as s:
+        e = unique_email("cli-purge")
+        keep = unique_email("cli-purge-keep")
+        for who in (e, keep):
+            ok(run_cli(["user", "add", who], stdin="password123\n", db=s.db))
+        for _ in range(3):
+            cv.login(s, e, "password123")
+        live = ok(run_cli(["token", keep, "--token-ttl", "1h"], db=s.db)).stdout.strip()
+        con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True, timeout=10)
+        try:
+            def count(who):
+                return con.execute("SELECT count(*) FROM tokens t JOIN users u ON u.id = t.user_id"
+                                   " WHERE u.email = ?", (who,)).fetchone()[0]
+            deadline = time.monotonic() + 20
+            while count(e) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert count(e) == 0, "%d expired tokens still in the table after 20 s" % count(e)
+            assert count(keep) == 1, "the purge deleted a live token"
+        finally:
+            con.close()
+        expect(me(s, live), 200, "the live token after the purge")
 
 
 def test_user_passwd_unknown_email_exits_1():
