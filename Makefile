@@ -7,6 +7,7 @@
 #                   valgrind, then docs/reliability.md from the results
 #   make bench      benchmarks (bench/run.sh), never part of the test command
 #   make bench-wal  WAL bytes per append with SQLite's secure_delete off/fast/on
+#   make bench-append  one append through the store on threads of 20 and 20,000 messages
 #   make fuzz       libFuzzer harnesses, long runs
 #   make clean
 SHELL   := /bin/bash
@@ -47,7 +48,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-long bench bench-wal deps vendor clean check-ldd unit
+.PHONY: all asan run test test-long bench bench-wal bench-append deps vendor clean check-ldd unit
 all: $(B)/chatvault
 
 deps:
@@ -137,7 +138,7 @@ test-long: $(B)/chatvault asan
 	$(MAKE) --no-print-directory test-valgrind
 	$(PYTHON) tests/report.py
 
-bench: $(B)/chatvault
+bench: $(B)/chatvault $(B)/bench/append_cost
 	@tools/deps.sh bench
 	bench/run.sh
 
@@ -147,6 +148,13 @@ $(B)/bench/wal_bytes: bench/wal_bytes.c $(B)/rel/sqlite3.o
 	$(CC) $(REL_FLAGS) $(WARN) -D_GNU_SOURCE -I$(SQ) -o $@ $< $(B)/rel/sqlite3.o -lpthread -lm
 bench-wal: $(B)/bench/wal_bytes
 	$(B)/bench/wal_bytes 20 $${TMPDIR:-/tmp}
+
+# one append through the real store on threads of 20 and 20,000 messages (issue 9)
+$(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(LIBS)
+bench-append: $(B)/bench/append_cost
+	$(B)/bench/append_cost $${TMPDIR:-/tmp}
 
 clean:
 	rm -rf $(B)

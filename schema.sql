@@ -138,7 +138,7 @@ CREATE INDEX chat_threads_user_list
 -- version: 3
 -- One conversation store for both chat models (issue 9). A conversation's messages no longer
 -- sit in one JSON array in one row (every append rewrote all of it): they are an ordered run
--- of `segments`, each a JSON array of at most 64 messages and 16 KiB (one bigger message sits
+-- of `segments`, each a JSON array of at most 64 messages and 4,000 bytes (one bigger message sits
 -- alone), changed only with JSON1 (json_insert, json_remove), each knowing the index of its
 -- first message. `conversations` gives both kinds one id space; chat_threads.id and
 -- chat_histories.id ARE conversation ids. Ids are AUTOINCREMENT: a deleted user's, thread's

@@ -28,7 +28,7 @@ import uuid
 PASSWORD = "bench-password-123"
 FILLER = ("The quick brown fox jumps over the lazy dog while the assistant explains "
           "how a write-ahead log keeps acknowledged writes safe across a crash. ")
-MAX_BODY = 1 << 20
+MAX_BODY = int(os.environ.get("MAX_BODY", 1 << 20))   # the server's --max-body
 
 
 def call(base, method, path, body=None, token=None, expect=(200, 201, 204), raw_body=None):
@@ -81,7 +81,7 @@ def threads(base, token, n, msgs=2, chars=100, batch=1000):
                           "messages": msg, "created_at": iso(base_t + j), "updated_at": iso(base_t + j)})
         body = json.dumps(items).encode()
         if len(body) > MAX_BODY:
-            raise SystemExit(f"import batch of {len(items)} is {len(body)} bytes > 1 MiB: lower BATCH")
+            raise SystemExit(f"import batch of {len(items)} is {len(body)} bytes > MAX_BODY {MAX_BODY}: lower BATCH")
         _, res, _ = call(base, "POST", "/api/v1/chat-threads/import", token=token, raw_body=body)
         if res["imported"] != len(items):
             raise SystemExit(f"import: expected {len(items)} imported, got {res}")

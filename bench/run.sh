@@ -235,7 +235,7 @@ for round in $(seq "$ROUNDS"); do
       "$BENCH/wrk1.sh" f_chat_new "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
     measure chatvault/f_chat_one "$CVG" env TOKEN="$CTOK" CHARACTER_ID="$CHAR_ID" CHAT_ID="$chat_id" \
       "$BENCH/wrk1.sh" f_chat_one "$CONNS" "$BENCH/lua/chat.lua" "${CVURL[main]}/api/chat"
-    note "round $round f_chat_one: the one chat holds $("$PY" "$BENCH/fill.py" sql "$WORK/main.db" "SELECT message_count || ' messages, ' || length(messages) || ' bytes' FROM chat_histories WHERE chat_id='$chat_id'" 2>/dev/null || echo '?') after the run (warm-up included)"
+    note "round $round f_chat_one: the one chat holds $("$PY" "$BENCH/fill.py" sql "$WORK/main.db" "SELECT c.message_count || ' messages, ' || (SELECT sum(length(CAST(s.messages AS BLOB))) FROM segments s WHERE s.conv_id=c.id) || ' bytes in ' || (SELECT count(*) FROM segments s WHERE s.conv_id=c.id) || ' segments' FROM chat_histories c WHERE c.chat_id='$chat_id'" 2>/dev/null || echo '?') after the run (warm-up included)"
     measure chatvault/g_users_me "$CVG" env TOKEN="$METOK" \
       "$BENCH/wrk1.sh" g_users_me "$CONNS" "$PB/lua/get.lua" "${CVURL[main]}/api/users/me"
   fi
@@ -245,7 +245,8 @@ done
 # --- cost growth, on a chatvault of its own (not interleaved with the peer)
 if [ "$GROWTH" = 1 ]; then
   round=growth
-  start_cv growth "$WORK/growth.db"
+  start_cv growth "$WORK/growth.db" --max-body 33554432
+  export MAX_BODY=33554432      # fill.py: a 20,000-message thread goes in one import request
   GU="${CVURL[growth]}"; GG="cv=$WORK/growth.pid"
   for n in 10 1000 "$GROWTH_MAX"; do
     tok=$("$PY" "$BENCH/fill.py" account "$GU" "list$n")
@@ -266,7 +267,7 @@ if [ "$GROWTH" = 1 ]; then
   measure "growth/list_1000_of_400_msgs" "$GG" env TOKEN="$tok" \
     "$BENCH/wrk1.sh" "list_1000_of_400_msgs" "$CONNS" "$PB/lua/get.lua" "$GU/api/v1/chat-threads?limit=20"
   # append rate by thread size: appends spread over K threads so each stays near its size
-  for spec in 20:1000:200 2000:64:2; do
+  for spec in 20:1000:200 2000:64:2 20000:16:1; do
     IFS=: read -r msgs k batch <<<"$spec"
     tok=$("$PY" "$BENCH/fill.py" account "$GU" "append$msgs")
     ids=$("$PY" "$BENCH/fill.py" threads "$GU" "$tok" "$k" "$msgs" 200 "$batch")
@@ -277,6 +278,11 @@ if [ "$GROWTH" = 1 ]; then
   done
   note "growth database: $(du -h "$WORK/growth.db" | cut -f1) (+ WAL $(du -h "$WORK/growth.db-wal" 2>/dev/null | cut -f1))"
   stop_cv growth
+fi
+
+# --- one append through the store, no HTTP: WAL bytes and rate on threads of 20 and 20,000
+if [ "$GROWTH" = 1 ] && [ -x "$ROOT/build/bench/append_cost" ]; then
+  "$ROOT/build/bench/append_cost" "$WORK" 500 | while read -r l; do note "$l"; done
 fi
 
 # --- legacy import: IMPORT_USERS x IMPORT_CHATS chats into a fresh database
