@@ -36,6 +36,12 @@ static void reply_thread(struct cv_req *r, int status, int64_t id){
   store_read_end(&rd);
 }
 
+/* cv_messages_fn writing the JSON array text pCtx as it is. */
+static cv_rc write_given(void *pCtx, long long id, struct cv_sink *pOut){
+  (void)id;
+  return sink_write(pOut, (const char*)pCtx, strlen((const char*)pCtx));
+}
+
 /* ROUTE: POST /api/v1/chat-threads (auth) {title?, messages?}
 ** 201 ChatThreadOut; without a title the thread is named from its first user message. */
 int h_threads_create(struct cv_req *r){
@@ -56,7 +62,13 @@ int h_threads_create(struct cv_req *r){
   if( !ok ){ http_reply_422(r, &e); goto out; }
   rc = store_threads_create(r->pApp->pStore, r->userId, zTitle, zMessages, nMessages, &t);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
-  reply_thread(r, 201, t.id);
+  {
+    /* the messages are what was just stored (normalized by val_messages): no read back */
+    struct cv_stream s;
+    http_stream_begin(r, &s, 201, "application/json", NULL);
+    http_stream_end(&s, render_thread(&s.sink, &t, write_given, zMessages ? zMessages : "[]"),
+                    "Thread");
+  }
   store_thread_clear(&t);
 out:
   cJSON_free(zMessages);

@@ -76,31 +76,45 @@ static const char *connection_header(struct cv_req *r){
   return "";
 }
 
-void http_reply_raw(struct cv_req *r, int status, const char *zType, const char *a, size_t n,
-                    const char *zExtraHeaders){
-  char zHead[2048];
-  int nHead;
-  const struct mg_request_info *ri = mg_get_request_info(r->conn);
-  int bHead = ri && ri->request_method && strcmp(ri->request_method, "HEAD")==0;
-  r->status = status;
+/* The status line and headers of a response with an n-byte body into zHead (nMax bytes).
+** Returns their length, or -1 when they do not fit (only over-long extra headers could). */
+static int format_head(struct cv_req *r, int status, const char *zType, size_t n,
+                       const char *zExtraHeaders, char *zHead, size_t nMax){
   char zLen[40] = "";
+  int nHead;
   if( status!=204 && status!=304 ) snprintf(zLen, sizeof zLen, "Content-Length: %zu\r\n", n);
-  nHead = snprintf(zHead, sizeof zHead,
+  nHead = snprintf(zHead, nMax,
                    "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s%s\r\n",
                    status, reason(status),
                    zType ? "Content-Type: " : "", zType ? zType : "", zType ? "\r\n" : "",
                    zSecurityHeaders,
                    (zType && strncmp(zType, "application/json", 16)==0) ? "Cache-Control: no-store\r\n" : "",
                    zLen, zExtraHeaders ? zExtraHeaders : "", connection_header(r));
-  if( nHead<0 || (size_t)nHead>=sizeof zHead ){
-    /* extra headers too long: never happens with our own headers */
-    nHead = snprintf(zHead, sizeof zHead, "HTTP/1.1 500 %s\r\nContent-Length: 0\r\n"
-                     "Connection: close\r\n\r\n", reason(500));
-    r->status = 500;
-    mg_disable_keep_alive(r->conn);
-    mg_write(r->conn, zHead, (size_t)nHead);
-    return;
-  }
+  return nHead<0 || (size_t)nHead>=nMax ? -1 : nHead;
+}
+
+static int is_head_request(struct cv_req *r){
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  return ri && ri->request_method && strcmp(ri->request_method, "HEAD")==0;
+}
+
+/* The answer when headers do not fit: never happens with our own headers. */
+static void reply_head_overflow(struct cv_req *r){
+  char zHead[128];
+  int nHead = snprintf(zHead, sizeof zHead, "HTTP/1.1 500 %s\r\nContent-Length: 0\r\n"
+                       "Connection: close\r\n\r\n", reason(500));
+  r->status = 500;
+  mg_disable_keep_alive(r->conn);
+  mg_write(r->conn, zHead, (size_t)nHead);
+}
+
+void http_reply_raw(struct cv_req *r, int status, const char *zType, const char *a, size_t n,
+                    const char *zExtraHeaders){
+  char zHead[2048];
+  int bHead = is_head_request(r);
+  int nHead = format_head(r, status, zType, n, zExtraHeaders, zHead, sizeof zHead);
+  r->status = status;
+  if( nHead<0 ){ reply_head_overflow(r); return; }
   if( bHead || n==0 ){
     mg_write(r->conn, zHead, (size_t)nHead);
   }else if( n <= 16384 ){
@@ -378,6 +392,10 @@ static void stream_start(struct cv_stream *s){
   if( mg_write(s->r->conn, zHead, (size_t)nHead)<=0 ) s->rc = CV_CLOSED;
 }
 
+/* The stream's buffer keeps HTTP_STREAM_HEADROOM bytes in front of the body: a response that
+** fits goes out as headers + body in one write, without a second copy. */
+#define HTTP_STREAM_HEADROOM 2048
+
 static cv_rc stream_write(void *pCtx, const char *z, size_t n){
   struct cv_stream *s = pCtx;
   if( s->rc ) return s->rc;
@@ -409,7 +427,8 @@ void http_stream_begin(struct cv_req *r, struct cv_stream *s, int status, const 
   s->zType = zType;
   s->zExtra = zExtra;
   s->bHead = ri && ri->request_method && strcmp(ri->request_method, "HEAD")==0;
-  s->a = malloc(HTTP_STREAM_BUF);
+  s->pAlloc = malloc(HTTP_STREAM_HEADROOM + HTTP_STREAM_BUF);
+  s->a = s->pAlloc ? s->pAlloc + HTTP_STREAM_HEADROOM : NULL;
   s->sink.xWrite = stream_write;
   s->sink.pCtx = s;
 }
@@ -417,8 +436,20 @@ void http_stream_begin(struct cv_req *r, struct cv_stream *s, int status, const 
 cv_rc http_stream_end(struct cv_stream *s, cv_rc rcRender, const char *zWhat){
   cv_rc rc = rcRender ? rcRender : s->rc;
   if( !s->bStarted ){
-    if( rc ) http_reply_rc(s->r, rc, zWhat);
-    else http_reply_raw(s->r, s->status, s->zType, s->a, s->n, s->zExtra);
+    if( rc ){
+      http_reply_rc(s->r, rc, zWhat);
+    }else{
+      char zHead[HTTP_STREAM_HEADROOM];
+      int nHead = format_head(s->r, s->status, s->zType, s->n, s->zExtra, zHead, sizeof zHead);
+      s->r->status = s->status;
+      if( nHead<0 ){
+        reply_head_overflow(s->r);
+      }else{
+        char *p = s->a - nHead;          /* the headroom in front of the body */
+        memcpy(p, zHead, (size_t)nHead);
+        mg_write(s->r->conn, p, (size_t)nHead + (s->bHead ? 0 : s->n));
+      }
+    }
   }else if( rc ){
     /* the status is gone: cut the body short so the client cannot take it as whole */
     fprintf(stderr, "chatvault: %s %s: response cut short: %s\n",
@@ -430,8 +461,8 @@ cv_rc http_stream_end(struct cv_stream *s, cv_rc rcRender, const char *zWhat){
     if( !s->rc && !s->bHead && mg_send_chunk(s->r->conn, "", 0)<=0 ) s->rc = CV_CLOSED;
     rc = s->rc;
   }
-  free(s->a);
-  s->a = NULL;
+  free(s->pAlloc);
+  s->a = s->pAlloc = NULL;
   return rc;
 }
 
@@ -449,7 +480,7 @@ cv_rc http_sse_event_end(struct cv_stream *s){
   cv_rc rc = stream_write(s, "\n\n", 2);
   if( rc==CV_OK ) stream_emit(s, s->a, s->n);
   rc = s->rc;
-  free(s->a);
-  s->a = NULL;
+  free(s->pAlloc);
+  s->a = s->pAlloc = NULL;
   return rc;
 }

@@ -85,13 +85,14 @@ cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData);
 ** response (http_reply_rc); after, the connection is closed without the final chunk, so the
 ** client sees a truncated body, never a complete-looking wrong one.
 ** With bRaw (after http_sse_start), bytes go straight onto the event stream, unframed. */
-#define HTTP_STREAM_BUF 32768
+#define HTTP_STREAM_BUF 16384
 struct cv_stream {
   struct cv_req *r;
   int status;                     /* status to send */
   const char *zType;              /* Content-Type (static) */
   const char *zExtra;             /* extra header lines or NULL (must outlive the stream) */
-  char *a;                        /* buffer (malloc'd, HTTP_STREAM_BUF bytes) */
+  char *pAlloc;                   /* malloc'd: headroom for the headers, then the buffer */
+  char *a;                        /* the buffer (HTTP_STREAM_BUF bytes) inside pAlloc */
   size_t n;                       /* bytes in it */
   int bHead;                      /* HEAD: headers only */
   int bStarted;                   /* headers went out (chunked) */

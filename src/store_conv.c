@@ -661,19 +661,8 @@ cv_rc store_read_begin(struct cv_store *pS, struct cv_read *pRd){
   cv_rc rc;
   pRd->pS = pS;
   pRd->pDb = db_reader(pS);
+  /* deferred: the first read takes the snapshot, and every later one reads the same state */
   rc = db_run(pRd->pDb, "BEGIN");
-  if( rc==CV_OK ){
-    /* BEGIN is deferred: the first read takes the snapshot, so take it now */
-    static const char zSnap[] = "SELECT 1 FROM conversations LIMIT 1";
-    sqlite3_stmt *pSt;
-    rc = db_stmt(pRd->pDb, zSnap, &pSt);
-    if( rc==CV_OK ){
-      int src = sqlite3_step(pSt);
-      if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pRd->pDb, src);
-      db_reset(pSt);
-    }
-    if( rc ) db_run(pRd->pDb, "ROLLBACK");
-  }
   if( rc ){
     db_reader_done(pS, pRd->pDb);
     memset(pRd, 0, sizeof *pRd);

@@ -93,6 +93,8 @@ struct create_args {
   const char *zTitle, *zMessages, *zClientId, *zCreatedAt, *zUpdatedAt;
   int64_t nMessages;
   int bOnConflictSkip;           /* import: skip an existing (user, client_id) */
+  char *zTitleSet;               /* OUT (create): the title written, automatic or given (malloc'd) */
+  char zNow[CV_TS_LEN+1];        /* OUT (create): the time written */
   int64_t id;                    /* OUT */
   int bInserted;                 /* OUT */
   struct cv_thread *pOut;        /* OUT, may be NULL */
@@ -123,6 +125,7 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
     if( rc || src==SQLITE_ROW ) return rc;
   }
   rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
+  memcpy(a->zNow, zNow, sizeof zNow);
   if( rc==CV_OK ) rc = store_conv_create(pDb, CV_CONV_THREAD, a->userId, &a->id);
   if( rc ) return rc;
   rc = db_stmt(pDb, zIns, &pSt);
@@ -139,16 +142,26 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   a->bInserted = 1;
   if( a->zMessages && a->nMessages>0 ){
     rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages);
-    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL, NULL);
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL,
+                                         a->pOut ? &a->zTitleSet : NULL);
   }
   return rc;
 }
 
+/* Create, and fill *pOut from what was written (no read back). */
 static cv_rc create_job(struct cv_db *pDb, void *pArg){
   struct create_args *a = pArg;
+  struct cv_thread *t = a->pOut;
   cv_rc rc = insert_thread(pDb, a);
-  if( rc==CV_OK && a->pOut ) rc = read_thread(pDb, a->userId, a->id, a->pOut);
-  return rc;
+  if( rc ) return rc;
+  t->id = a->id;
+  t->userId = a->userId;
+  t->nMessages = a->zMessages ? a->nMessages : 0;
+  t->zTitle = a->zTitleSet ? a->zTitleSet : strdup(a->zTitle ? a->zTitle : CV_DEFAULT_TITLE);
+  a->zTitleSet = NULL;
+  memcpy(t->zCreatedAt, a->zNow, sizeof t->zCreatedAt);
+  memcpy(t->zUpdatedAt, a->zNow, sizeof t->zUpdatedAt);
+  return t->zTitle ? CV_OK : CV_NOMEM;
 }
 
 cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
@@ -163,6 +176,7 @@ cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTit
   a.nMessages = nMessages;
   a.pOut = pOut;
   rc = db_write(pS, create_job, &a);
+  free(a.zTitleSet);              /* set only when the job failed after naming the thread */
   if( rc ) store_thread_clear(pOut);
   return rc;
 }

@@ -413,6 +413,65 @@ def test_concurrent_appends_none_lost():
     assert items[0]["message_count"] == n + 1, items[0]
 
 
+def segment_cap():
+    """CONV_SEG_MESSAGES, the messages a segment holds at most (src/store_conv.h)."""
+    import re
+    with open(os.path.join(cv.ROOT, "src", "store_conv.h"), encoding="utf-8") as f:
+        return int(re.search(r"#define CONV_SEG_MESSAGES (\d+)", f.read()).group(1))
+
+
+def test_200_concurrent_appends_at_the_segment_cap():
+    # a thread holding N-1 messages (short ones: the message cap binds, not the byte cap), then
+    # 200 appends at once: 200 more, indexes distinct, each message at its index, order kept
+    cap = segment_cap()
+    _, tok, _ = cv.new_user(SRV, "cap")
+    c = cv.Client(SRV, tok)
+    t = create(c, {"title": "at the cap", "messages": [{"role": "user", "content": "p%d" % i}
+                                                      for i in range(cap - 1)]})
+    n = 200
+    contents = ["c%03d" % i for i in range(n)]
+
+    def one(content):
+        return cv.request(SRV, "POST", "%s/%d/messages" % (T, t["id"]), token=tok,
+                          json={"role": "user", "content": content})
+    results = cv.parallel(one, [(x,) for x in contents])
+    bad = [(x, r) for x, r in zip(contents, results) if not isinstance(r, cv.Resp) or r.status != 201]
+    assert not bad, "%d of %d appends failed, e.g. %r" % (len(bad), n, bad[:3])
+    idx = sorted(r.json["index"] for r in results)
+    assert idx == list(range(cap - 1, cap - 1 + n)), "indexes not distinct and contiguous: %r" % idx
+    msgs = get(c, t["id"])["messages"]
+    assert len(msgs) == cap - 1 + n
+    assert [m["content"] for m in msgs[:cap - 1]] == ["p%d" % i for i in range(cap - 1)]
+    for x, r in zip(contents, results):
+        assert msgs[r.json["index"]]["content"] == x, "index %d does not hold %r" % (r.json["index"], x)
+    # the page route agrees with the whole thread across the segment boundaries
+    page = expect(c.get("%s/%d/messages?before=%d&limit=100" % (T, t["id"], cap + 50)), 200)
+    assert [(m["index"], m["content"]) for m in page.json] == \
+        [(i, msgs[i]["content"]) for i in range(cap - 50, cap + 50)]
+
+
+def test_messages_page_route():
+    c, _ = user()
+    t = create(c, {"messages": [{"role": "user" if i % 2 == 0 else "assistant", "content": "m%d" % i}
+                                for i in range(130)]})
+    p = "%s/%d/messages" % (T, t["id"])
+    r = expect(c.get(p), 200)           # default: the last 50
+    assert r.header("X-Total-Count") == "130"
+    assert [m["index"] for m in r.json] == list(range(80, 130))
+    assert r.json[0] == {"index": 80, "role": "user", "content": "m80"}
+    assert [m["index"] for m in expect(c.get(p + "?before=10&limit=500"), 200).json] == list(range(10))
+    assert expect(c.get(p + "?before=0"), 200).json == []
+    assert [m["index"] for m in expect(c.get(p + "?before=999999&limit=2"), 200).json] == [128, 129]
+    for q in ("?limit=0", "?limit=501", "?before=-1", "?limit=x"):
+        expect_422(c.get(p + q))
+    other, _ = user()
+    expect_error(other.get(p), 403)
+    expect_error(c.get("%s/%d/messages" % (T, 2_000_000_003)), 404)
+    empty = create(c, {})
+    r = expect(c.get("%s/%d/messages" % (T, empty["id"])), 200)
+    assert r.json == [] and r.header("X-Total-Count") == "0"
+
+
 def test_concurrent_appends_of_owner_and_stranger_in_one_batch():
     # Appends to one thread are applied in groups (one UPDATE per batch); a stranger's appends
     # landing in the owner's group must get 403 and change nothing, and every caller of a batch

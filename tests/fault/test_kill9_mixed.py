@@ -39,7 +39,7 @@ LONG_AWARE = True   # runs again, bigger, in the long pass (tests/run.py CHATVAU
 ROUNDS = 20 if os.environ.get("CHATVAULT_LONG") else 5
 TEST_TIMEOUT = 1800 if os.environ.get("CHATVAULT_LONG") else 400
 LEGACY_ROWS = 400
-STATS = {"rounds": 0, "acked": 0, "kills": 0, "inflight_unknown": 0}
+STATS = {"rounds": 0, "acked": 0, "kills": 0, "inflight_unknown": 0, "multi_segment": 0}
 
 
 class Worker:
@@ -57,6 +57,14 @@ class Worker:
         self.acked = 0
         self.errors = []
         self.i = 0
+        # a hot thread seeded just under one segment's 4,000 bytes (13 messages of ~270
+        # bytes): half the appends go there, so the rounds cross segment boundaries
+        seed_msgs = ["k9-seed-w%d-%d-%s" % (w, k, "s" * 250) for k in range(13)]
+        r = cv.request(srv, "POST", T, token=self.token, json={
+            "title": "hot-w%d" % w, "messages": [{"role": "user", "content": m} for m in seed_msgs]})
+        assert r.status == 201, r
+        self.hot = r.json["id"]
+        self.threads[self.hot] = {"title": "hot-w%d" % w, "messages": seed_msgs}
 
     def run(self, stop, killed):
         c = cv.Client(self.srv, self.token, timeout=20)
@@ -89,11 +97,11 @@ class Worker:
             self.inflight = ("create", title)
             r = c.post(T, json={"title": title, "messages": [{"role": "user", "content": title}]})
             if self._ok(r, 201, "create"):
-                # SQLite may hand out a deleted thread's id again (rowid = max + 1)
+                # ids are never given again (schema version 3); discarding is harmless
                 self.deleted.discard(r.json["id"])
                 self.threads[r.json["id"]] = {"title": title, "messages": [title]}
         elif x < 0.45:
-            tid = rnd.choice(live)
+            tid = self.hot if self.hot in live and rnd.random() < 0.5 else rnd.choice(live)
             content = "k9-w%d-m%d-%s" % (w, i, "y" * rnd.randrange(0, 500))
             self.inflight = ("thread", tid)
             r = c.post("%s/%d/messages" % (T, tid), json={"role": "assistant", "content": content})
@@ -230,6 +238,17 @@ def legacy_counts(db):
     return rows
 
 
+def multi_segment(db):
+    """Conversations whose messages span more than one segment (appends crossed a boundary)."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM (SELECT conv_id FROM segments GROUP BY conv_id"
+                           " HAVING count(*) > 1)").fetchone()[0]
+    finally:
+        con.close()
+
+
 def one_round(k, seed):
     rnd = random.Random(seed)
     srv = cv.Server(args=["--history-limit", "100000", "--sync", rnd.choice(["full", "normal"])])
@@ -258,6 +277,7 @@ def one_round(k, seed):
         STATS["kills"] += 1
         chk = cv.run_cli(["check"], db=srv.db)
         assert chk.returncode == 0, "round %d: check on the crashed file: %r" % (k, chk)
+        STATS["multi_segment"] += multi_segment(srv.db)
         # legacy rows: whole or absent
         for email, n in legacy_counts(srv.db):
             assert n == 3, "round %d: legacy row %s half-imported (%d of 3 chats)" % (k, email, n)
@@ -296,5 +316,8 @@ def test_kill9_mixed_load_rounds():
     for k in range(ROUNDS):
         total += one_round(k, base + k)
     print("  kill -9: %d rounds, %d acknowledged writes checked, %d in-flight requests of unknown "
-          "outcome (seed %d)" % (STATS["rounds"], total, STATS["inflight_unknown"], base))
+          "outcome, %d conversations spanning several segments at the kills (seed %d)"
+          % (STATS["rounds"], total, STATS["inflight_unknown"], STATS["multi_segment"], base))
+    # the rounds are worth something only if appends crossed segment boundaries
+    assert STATS["multi_segment"] > 0, "no conversation reached a second segment"
     record_stat("kill9_mixed", rounds=STATS["rounds"], acked=total, seed=base)

@@ -188,14 +188,19 @@ static void offline_when_no_url(void){
 static void streams_deltas_live(void){
   struct run r;
   cJSON *pLast, *pBody, *pMsgs, *pHdr;
-  int i;
-  run_llm(&r, "http://127.0.0.1:%d", fakeHttp.port, "fake-model", "k-123", 20);
-  TT_CHECK( r.rc==CV_OK && !r.bOffline );
-  TT_CHECK( r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
-  TT_CHECK( r.got.nDelta==4 && strcmp(r.got.a, "Hello, world!")==0 );
-  /* the fake sleeps 0.2 s before each delta: they must arrive spread out, not at once */
-  TT_CHECK( r.got.usLast - r.got.usFirst >= 450000 );
-  free(r.zReply);
+  int i, nTry, bLive = 0;
+  /* the fake sleeps 0.2 s before each delta: they must arrive as 4 deltas spread out, not at
+  ** once. On a shared, loaded machine a starved client thread can read them together, so the
+  ** liveness part gets three tries; the content must be exact every time. */
+  for(nTry=0; nTry<3 && !bLive; nTry++){
+    run_llm(&r, "http://127.0.0.1:%d", fakeHttp.port, "fake-model", "k-123", 20);
+    TT_CHECK( r.rc==CV_OK && !r.bOffline );
+    TT_CHECK( r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
+    TT_CHECK( strcmp(r.got.a, "Hello, world!")==0 );
+    bLive = r.got.nDelta==4 && r.got.usLast - r.got.usFirst >= 450000;
+    free(r.zReply);
+  }
+  TT_CHECK( bLive );
 
   pLast = fake_last(&fakeHttp);
   TT_CHECK( pLast!=NULL );
