@@ -235,6 +235,12 @@ static int import_time(struct cv_verr *pErr, const cJSON *pItem, const char *zLo
     verr_add(pErr, zFull, "datetime_from_date_parsing", "Input should be a valid ISO 8601 datetime");
     return -1;
   }
+  if( ms > util_now_ms() + UTIL_FUTURE_SKEW_MS ){
+    char zFull[160];
+    snprintf(zFull, sizeof zFull, "%s.%s", zLoc, zKey);
+    verr_add(pErr, zFull, "datetime_future", "Input should not be in the future");
+    return -1;
+  }
   util_iso_format(ms, zOut);
   return 1;
 }

@@ -107,6 +107,10 @@ static int time_field(struct cv_verr *e, const cJSON *pObj, const char *zLoc, co
     verr_add(e, zFull, "datetime_parsing", "Input should be a valid ISO 8601 datetime");
     return -1;
   }
+  if( ms > util_now_ms() + UTIL_FUTURE_SKEW_MS ){
+    verr_add(e, zFull, "datetime_future", "Input should not be in the future");
+    return -1;
+  }
   util_iso_format(ms, zOut);
   return 1;
 }

@@ -28,6 +28,11 @@ cv_rc util_iso_parse(const char *z, int64_t *pMs);
 #define UTIL_ISO_MIN_MS (-62167219200000LL)
 #define UTIL_ISO_MAX_MS 253402300799999LL
 
+/* How far in the future an imported time may be (clock skew between the machines). Later
+** ones are refused: a chat dated 9999 would otherwise make every later write of its user
+** "newest + 1 ms" and pin their times at the end of the representable range. */
+#define UTIL_FUTURE_SKEW_MS (5*60*1000LL)
+
 /* 1 when z[0..n) is valid UTF-8 with no NUL byte, no overlongs and no surrogates. */
 int util_utf8_valid(const char *z, size_t n);
 

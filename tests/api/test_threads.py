@@ -413,6 +413,19 @@ def test_concurrent_appends_none_lost():
     assert items[0]["message_count"] == n + 1, items[0]
 
 
+def test_import_refuses_times_in_the_future():
+    # issue 10 item 5: a far-future updated_at would pin every later write of the user at the
+    # end of the representable range (and once wrapped to year 0000); a few minutes of clock
+    # skew are accepted
+    c, _ = user()
+    r = c.post(T + "/import", json=[{"client_id": "f1", "updated_at": "9999-12-31T23:59:59.999Z"}])
+    detail = expect_422(r, loc_prefix=["body"])
+    assert any(e["type"] == "datetime_future" for e in detail), detail
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+    r = expect(c.post(T + "/import", json=[{"client_id": "f2", "created_at": soon}]), 200)
+    assert r.json["imported"] == 1, r.json
+
+
 def segment_cap():
     """CONV_SEG_MESSAGES, the messages a segment holds at most (src/store_conv.h)."""
     import re

@@ -338,6 +338,26 @@ static void concurrent_at_the_cap(void){
   TT_CHECK( check_clean() );
 }
 
+/* The time of a change never passes 9999-12-31T23:59:59.999Z (it stayed "newest + 1 ms"
+** and wrapped to year 0000 before: issue 10 item 5). */
+static void time_clamped_at_year_9999(void){
+  int64_t id = new_thread();
+  sqlite3 *h;
+  struct cv_thread t;
+  char *z;
+  char zSql[160];
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  snprintf(zSql, sizeof zSql, "UPDATE chat_threads SET updated_at='9999-12-31T23:59:59.999Z'"
+           " WHERE id=%lld", (long long)id);
+  TT_CHECK( sqlite3_exec(h, zSql, NULL, NULL, NULL)==SQLITE_OK );
+  sqlite3_close(h);
+  append_one(id, "late", 0);
+  z = messages_of(id, &t);
+  TT_CHECK( z && strcmp(t.zUpdatedAt, "9999-12-31T23:59:59.999Z")==0 );
+  free(z);
+  store_thread_clear(&t);
+}
+
 /* A deleted thread's id (and conversation id) is never given again. */
 static void ids_never_reused(void){
   int64_t id = new_thread(), id2;
@@ -364,6 +384,7 @@ int main(void){
   TT_RUN(prompt_tail);
   TT_RUN(concurrent_at_the_cap);
   TT_RUN(ids_never_reused);
+  TT_RUN(time_clamped_at_year_9999);
   TT_RUN(check_finds_damage);
   TT_RUN(close_db);
   return TT_DONE();
