@@ -262,7 +262,9 @@ def test_import_while_serving():
         email, tok, _ = cv.new_user(srv, "live")
         c = cv.Client(srv, tok)
         expect(c.post("/api/chat", json={"message": "before"}), 200)
-        e = entry(1, last_updated="2030-01-01T00:00:00Z")
+        # newer than the chat just written: a minute ahead (times beyond 5 minutes of clock
+        # skew are refused, issue 10 item 5)
+        e = entry(1, last_updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60)))
         s, res = run_import(write_jsonl([legacy_row(email, [e])]), db)
         assert s["imported"] == 1, res
         h = expect(c.get("/api/chat-history"), 200).json
