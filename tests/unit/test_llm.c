@@ -124,7 +124,8 @@ static int on_delta(void *pCtx, const char *z, size_t n){
   return p->nStopAfter && p->nDelta>=p->nStopAfter;
 }
 
-/* One llm_reply() call. zUrl may hold %d for the port of pFake. */
+/* One llm_reply() call. zUrl may hold %d for the port of pFake. r must be initialised by
+** the caller (r->got.nStopAfter is kept; everything else is reset). */
 struct run {
   cv_rc rc;
   char *zReply;
@@ -186,7 +187,7 @@ static void offline_when_no_url(void){
 }
 
 static void streams_deltas_live(void){
-  struct run r;
+  struct run r = {0};
   cJSON *pLast, *pBody, *pMsgs, *pHdr;
   int i, nTry, bLive = 0;
   /* the fake sleeps 0.2 s before each delta: they must arrive as 4 deltas spread out, not at
@@ -226,7 +227,7 @@ static void streams_deltas_live(void){
 }
 
 static void url_join_and_no_key(void){
-  struct run r;
+  struct run r = {0};
   cJSON *pLast;
   /* a base URL ending in /v1 (and a slash) is not doubled */
   run_llm(&r, "http://127.0.0.1:%d/v1/", fakeHttp.port, "m", NULL, 20);
@@ -246,7 +247,7 @@ static void url_join_and_no_key(void){
 }
 
 static void close_delimited_crlf_stream(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/crlf", fakeHttp.port, "m", NULL, 20);
   TT_CHECK( r.rc==CV_OK && r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
   TT_CHECK( r.got.nDelta==4 );
@@ -254,7 +255,7 @@ static void close_delimited_crlf_stream(void){
 }
 
 static void json_answer_chosen_by_model(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d", fakeHttp.port, "fake-json", NULL, 20);
   TT_CHECK( r.rc==CV_OK && r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
   TT_CHECK( r.got.nDelta==1 && strcmp(r.got.a, "Hello, world!")==0 );
@@ -262,7 +263,7 @@ static void json_answer_chosen_by_model(void){
 }
 
 static void utf8_content_round_trips(void){
-  struct run r;
+  struct run r = {0};
   struct cv_llm_config cfg;
   struct cv_llm_msg m = { "user", "h\xC3\xA9llo w\xC3\xB6rld \xF0\x9F\x98\x80 \"quoted\" back\\slash" };
   struct cv_llm_request req;
@@ -283,7 +284,7 @@ static void utf8_content_round_trips(void){
 }
 
 static void client_gone_still_gets_whole_reply(void){
-  struct run r;
+  struct run r = {0};
   memset(&r, 0, sizeof r);
   r.got.nStopAfter = 1;
   run_llm(&r, "http://127.0.0.1:%d", fakeHttp.port, "m", NULL, 20);
@@ -311,14 +312,14 @@ static void null_delta_callback(void){
 }
 
 static void http_error_is_upstream(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/error", fakeHttp.port, "m", NULL, 20);
   TT_CHECK( r.rc==CV_UPSTREAM && r.zReply==NULL && r.secs<5 );
   free(r.zReply);
 }
 
 static void bearer_key(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/auth", fakeHttp.port, "m", NULL, 20);
   TT_CHECK( r.rc==CV_UPSTREAM );
   run_llm(&r, "http://127.0.0.1:%d/auth", fakeHttp.port, "m", "wrong", 20);
@@ -334,7 +335,7 @@ static void broken_streams_are_upstream(void){
   static const char *const azVariant[] = { "reset", "garbage", "nodone", "llamaerr", "empty" };
   size_t i;
   for(i=0; i<sizeof azVariant/sizeof azVariant[0]; i++){
-    struct run r;
+    struct run r = {0};
     char zFmt[64];
     snprintf(zFmt, sizeof zFmt, "http://127.0.0.1:%%d/%s", azVariant[i]);
     run_llm(&r, zFmt, fakeHttp.port, "m", NULL, 20);
@@ -345,14 +346,14 @@ static void broken_streams_are_upstream(void){
 }
 
 static void hanging_upstream_times_out(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/hang", fakeHttp.port, "m", NULL, 2);
   TT_CHECK( r.rc==CV_TIMEOUT && r.zReply==NULL );
   TT_CHECK( r.secs>=1.9 && r.secs<3.5 );
 }
 
 static void slow_stream_times_out_midway(void){
-  struct run r;
+  struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/slow", fakeHttp.port, "m", NULL, 2);
   TT_CHECK( r.rc==CV_TIMEOUT && r.zReply==NULL );
   TT_CHECK( r.got.nDelta>=1 && r.got.nDelta<4 );     /* some deltas came before the deadline */
@@ -368,7 +369,7 @@ static void connect_refused_and_bad_urls(void){
   struct sockaddr_in sa;
   socklen_t len = sizeof sa;
   int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-  struct run r;
+  struct run r = {0};
   size_t i;
   /* a port that was free a moment ago: nothing listens there */
   memset(&sa, 0, sizeof sa);
@@ -389,7 +390,7 @@ static void connect_refused_and_bad_urls(void){
 }
 
 static void unresolvable_host(void){
-  struct run r;
+  struct run r = {0};
   /* .invalid never resolves (RFC 6761); without DNS here this may also run into the
   ** deadline, which must then hold */
   run_llm(&r, "http://no-such-host.invalid:%d", 80, "m", NULL, 3);
@@ -417,7 +418,7 @@ static void concurrent_calls(void){
 }
 
 static void https_verifies_the_server(void){
-  struct run r;
+  struct run r = {0};
   if( !bTls ){
     printf("    (no openssl command: https not tested)\n");
     return;
