@@ -152,7 +152,9 @@ CREATE TABLE users_v3 (
   password_hash TEXT,                       -- Argon2id (libsodium crypto_pwhash_str); NULL: no password yet
   display_name  TEXT,
   created_at    TEXT NOT NULL,
-  thread_count  INTEGER NOT NULL DEFAULT 0  -- kept by triggers: X-Total-Count without count(*)
+  thread_count  INTEGER NOT NULL DEFAULT 0, -- kept by triggers: X-Total-Count without count(*)
+  stored_bytes  INTEGER NOT NULL DEFAULT 0  -- kept by triggers: its conversations' message_bytes,
+                                            -- each rounded up to 4 KiB
 );
 INSERT INTO users_v3(id, email, password_hash, display_name, created_at, thread_count)
   SELECT id, email, password_hash, display_name, created_at, thread_count FROM users;
@@ -193,6 +195,7 @@ CREATE TABLE chat_threads_v3 (
   client_id     TEXT,                        -- import idempotency key (browser localStorage id)
   title         TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 255),
   message_count INTEGER NOT NULL DEFAULT 0,  -- kept with the segments, in the same transaction
+  message_bytes INTEGER NOT NULL DEFAULT 0,  -- likewise: the bytes of its segments' arrays
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL
 );
@@ -212,6 +215,7 @@ CREATE TABLE chat_histories_v3 (
   scene_picture     TEXT,
   title             TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 255),
   message_count     INTEGER NOT NULL DEFAULT 0,
+  message_bytes     INTEGER NOT NULL DEFAULT 0,
   last_updated      TEXT NOT NULL,
   created_at        TEXT NOT NULL
 );
@@ -237,11 +241,46 @@ CREATE UNIQUE INDEX chat_threads_user_client ON chat_threads(user_id, client_id)
   WHERE client_id IS NOT NULL;
 CREATE TRIGGER chat_threads_count_insert AFTER INSERT ON chat_threads
 BEGIN
-  UPDATE users SET thread_count = thread_count + 1 WHERE id = NEW.user_id;
+  UPDATE users SET thread_count = thread_count + 1,
+                   stored_bytes = stored_bytes + ((NEW.message_bytes + 4095) / 4096 * 4096)
+   WHERE id = NEW.user_id;
 END;
 CREATE TRIGGER chat_threads_count_delete AFTER DELETE ON chat_threads
 BEGIN
-  UPDATE users SET thread_count = thread_count - 1 WHERE id = OLD.user_id;
+  UPDATE users SET thread_count = thread_count - 1,
+                   stored_bytes = stored_bytes - ((OLD.message_bytes + 4095) / 4096 * 4096)
+   WHERE id = OLD.user_id;
+END;
+
+-- users.stored_bytes is what the per-account size cap (--max-user-bytes) reads: the sum over
+-- the user's threads and chats of message_bytes rounded up to 4 KiB (a conversation is
+-- counted in whole pages, as a disk counts blocks). Counted so, the users row is written
+-- when a conversation crosses a 4 KiB step, about once in 13 appends of 300-byte messages,
+-- not on every append (that cost 4.1 KB more WAL per append: 13.2 KB -> 17.4 KB, measured
+-- with bench/append_cost.c). These triggers keep it for every writer (the API, retention,
+-- import-legacy, the migration); a conversation's message_bytes (the bytes of its segments'
+-- arrays) is set by the store with its segments (store_conv.c), in the same transaction.
+CREATE TRIGGER chat_threads_bytes AFTER UPDATE OF message_bytes ON chat_threads
+  WHEN ((NEW.message_bytes + 4095) / 4096 * 4096) <> ((OLD.message_bytes + 4095) / 4096 * 4096)
+BEGIN
+  UPDATE users SET stored_bytes = stored_bytes + ((NEW.message_bytes + 4095) / 4096 * 4096) - ((OLD.message_bytes + 4095) / 4096 * 4096)
+   WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_histories_bytes_insert AFTER INSERT ON chat_histories
+  WHEN NEW.message_bytes <> 0
+BEGIN
+  UPDATE users SET stored_bytes = stored_bytes + ((NEW.message_bytes + 4095) / 4096 * 4096) WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_histories_bytes AFTER UPDATE OF message_bytes ON chat_histories
+  WHEN ((NEW.message_bytes + 4095) / 4096 * 4096) <> ((OLD.message_bytes + 4095) / 4096 * 4096)
+BEGIN
+  UPDATE users SET stored_bytes = stored_bytes + ((NEW.message_bytes + 4095) / 4096 * 4096) - ((OLD.message_bytes + 4095) / 4096 * 4096)
+   WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_histories_bytes_delete AFTER DELETE ON chat_histories
+  WHEN OLD.message_bytes <> 0
+BEGIN
+  UPDATE users SET stored_bytes = stored_bytes - ((OLD.message_bytes + 4095) / 4096 * 4096) WHERE id = OLD.user_id;
 END;
 
 CREATE INDEX chat_histories_user_updated ON chat_histories(user_id, last_updated DESC);

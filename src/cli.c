@@ -30,6 +30,8 @@ static const char zUsage[] =
   "                 [--llm-history-chars N] [--demo]\n"
   "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
   "                 [--trusted-proxy CIDR[,CIDR...]]   (read X-Forwarded-For from these peers)\n"
+  "                 [--max-conversation-messages N] [--max-conversation-bytes BYTES]\n"
+  "                 [--max-user-bytes BYTES]   (size caps: 100000, 64 MiB, 1 GiB; over -> 413)\n"
   "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin;\n"
   "                                                        passwd revokes the user's tokens)\n"
   "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
@@ -91,6 +93,9 @@ static int cmd_serve(const struct cv_config *c){
   o.nReaders = c->nReaders;
   o.busyMs = 5000;
   o.historyLimit = c->historyLimit;
+  o.maxConvMessages = c->maxConvMessages;
+  o.maxConvBytes = c->maxConvBytes;
+  o.maxUserBytes = c->maxUserBytes;
   rc = db_open(&o, &app.pStore, &zErr);
   if( rc ){
     fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));

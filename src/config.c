@@ -52,6 +52,12 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
     NEED_VAL if( (v = parse_int(zVal, 1, 256))<0 ) BAD; c->nReaders = (int)v;
   }else if( strcmp(zName, "max-body")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 64, (int64_t)1<<31))<0 ) BAD; c->maxBody = v;
+  }else if( strcmp(zName, "max-conversation-messages")==0 ){
+    NEED_VAL if( (v = parse_int(zVal, 1, (int64_t)1<<40))<0 ) BAD; c->maxConvMessages = v;
+  }else if( strcmp(zName, "max-conversation-bytes")==0 ){
+    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<50))<0 ) BAD; c->maxConvBytes = v;
+  }else if( strcmp(zName, "max-user-bytes")==0 ){
+    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<50))<0 ) BAD; c->maxUserBytes = v;
   }else if( strcmp(zName, "token-ttl")==0 ){
     NEED_VAL if( (v = config_duration_ms(zVal))<=0 ) BAD; c->tokenTtlMs = v;
   }else if( strcmp(zName, "no-signup")==0 ){
@@ -103,6 +109,9 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
     {"CHATVAULT_DB", "db"}, {"CHATVAULT_LISTEN", "listen"}, {"CHATVAULT_THREADS", "threads"},
     {"CHATVAULT_READERS", "readers"},
     {"CHATVAULT_MAX_BODY", "max-body"}, {"CHATVAULT_TOKEN_TTL", "token-ttl"},
+    {"CHATVAULT_MAX_CONVERSATION_MESSAGES", "max-conversation-messages"},
+    {"CHATVAULT_MAX_CONVERSATION_BYTES", "max-conversation-bytes"},
+    {"CHATVAULT_MAX_USER_BYTES", "max-user-bytes"},
     {"CHATVAULT_NO_SIGNUP", "no-signup"}, {"CHATVAULT_SYNC", "sync"},
     {"CHATVAULT_HISTORY_LIMIT", "history-limit"}, {"CHATVAULT_LLM_URL", "llm-url"},
     {"CHATVAULT_LLM_MODEL", "llm-model"}, {"CHATVAULT_LLM_KEY", "llm-key"},
@@ -118,6 +127,9 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   c->nThreads = 2048;   /* see server.c: idle keep-alive and slow clients each hold one */
   c->nReaders = 8;
   c->maxBody = 1024*1024;
+  c->maxConvMessages = 100000;            /* 10x a long companion chat (10,000+ is normal) */
+  c->maxConvBytes = (int64_t)64<<20;
+  c->maxUserBytes = (int64_t)1<<30;
   c->tokenTtlMs = 30LL*86400*1000;
   c->bSyncFull = 1;
   c->historyLimit = 30;

@@ -22,6 +22,7 @@ const char *cv_rc_str(cv_rc rc){
     case CV_IO:           return "I/O error";
     case CV_RATELIMITED:  return "rate limited";
     case CV_CLOSED:       return "connection closed";
+    case CV_QUOTA:        return "over a size cap";
   }
   return "unknown";
 }

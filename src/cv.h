@@ -27,7 +27,8 @@ enum cv_rc {
   CV_UNAUTHORIZED,    /* 12: missing/bad/expired credentials */
   CV_IO,              /* 13: file or socket I/O error */
   CV_RATELIMITED,     /* 14: too many attempts */
-  CV_CLOSED           /* 15: the peer went away */
+  CV_CLOSED,          /* 15: the peer went away */
+  CV_QUOTA            /* 16: a conversation or an account would pass its size cap */
 };
 typedef enum cv_rc cv_rc;
 

@@ -583,6 +583,13 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
     if( rc ) goto fail;
     rc = migrate(pS->pWriter, pzErr);
     if( rc ) goto fail;
+    {
+      struct cv_conv_limits lim;
+      lim.nMessages = pO->maxConvMessages;
+      lim.nBytes = pO->maxConvBytes;
+      lim.nUserBytes = pO->maxUserBytes;
+      store_conv_set_limits(&lim);
+    }
     if( pO->historyLimit>0 ){
       sqlite3_stmt *pSt;
       rc = db_stmt(pS->pWriter,

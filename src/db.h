@@ -21,6 +21,9 @@ struct cv_store_opts {
   int busyMs;             /* busy timeout for every connection */
   int historyLimit;       /* >0: write settings.history_limit at open; 0: leave it */
   int bReadOnly;          /* 1: no writer thread, no migration (check, backup source) */
+  int64_t maxConvMessages; /* size caps of conversations and accounts (0: none; serve sets */
+  int64_t maxConvBytes;    /* them): process-wide, the last db_open's win (store_conv.h's */
+  int64_t maxUserBytes;    /* store_conv_set_limits) */
 };
 
 /* Open (creating when missing) and migrate the database, start the writer thread and

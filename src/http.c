@@ -230,6 +230,15 @@ void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat){
     case CV_TIMEOUT:
       http_reply_detail(r, 504, "The language model server timed out");
       return;
+    case CV_QUOTA:
+      {
+        const struct cv_config *c = r->pApp->pCfg;
+        snprintf(zMsg, sizeof zMsg, "%s is full: at most %lld messages and %lld bytes per"
+                 " conversation, %lld bytes per account", zW, (long long)c->maxConvMessages,
+                 (long long)c->maxConvBytes, (long long)c->maxUserBytes);
+        http_reply_detail(r, 413, zMsg);
+      }
+      return;
     case CV_RATELIMITED:
       http_reply_detail(r, 429, "Too many attempts");
       return;

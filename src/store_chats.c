@@ -155,7 +155,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   struct add_args *a = pArg;
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
-  int64_t id = 0, owner = 0, nBefore = 0, iFirst = 0;
+  int64_t id = 0, owner = 0, nBefore = 0, iFirst = 0, nBytes = 0;
   size_t nMsg = strlen(a->zMessage);
   int src;
   cv_rc rc;
@@ -195,9 +195,9 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
   }
-  rc = store_conv_append(pDb, id, &a->zMessage, &nMsg, 1, &iFirst);
+  rc = store_conv_append(pDb, id, &a->zMessage, &nMsg, 1, &iFirst, &nBytes);
   if( rc==CV_OK && iFirst!=nBefore ) rc = CV_DB;       /* header and segments disagree */
-  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_CHAT, id, nBefore + 1, zNow, NULL);
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_CHAT, id, nBefore + 1, nBytes, zNow, NULL);
   if( rc ) return rc;
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
 }
@@ -423,14 +423,14 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   static const char zIns[] =
     "INSERT INTO chat_histories(id, chat_id, user_id, character_id, scene_id, persona_id,"
     " character_name, character_picture, scene_name, scene_picture, title,"
-    " message_count, last_updated, created_at)"
+    " message_count, message_bytes, last_updated, created_at)"
     " SELECT ?15, ?1, ?2,"
     " (SELECT id FROM characters WHERE id=?3 AND name IS ?6),"
     " (SELECT id FROM scenes WHERE id=?4 AND name IS ?8),"
     " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
-    " ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14";
+    " ?6, ?7, ?8, ?9, ?10, ?12, ?16, ?13, ?14";
   sqlite3_stmt *pSt;
-  int64_t id = 0;
+  int64_t id = 0, nBytes = 0;
   int src, bExists = 0, bTooOld = 0;
   cv_rc rc = db_stmt(pDb, zSkip, &pSt);
   if( rc ) return rc;
@@ -450,7 +450,9 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   if( bExists ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
   if( bTooOld ){ p->eResult = CV_IMPORT_RETAINED_OUT; return CV_OK; }
   rc = store_conv_create(pDb, CV_CONV_CHAT, userId, &id);
-  if( rc==CV_OK && p->nMessages>0 ) rc = store_conv_replace(pDb, id, p->zMessages, p->nMessages);
+  if( rc==CV_OK && p->nMessages>0 ){
+    rc = store_conv_replace(pDb, id, p->zMessages, p->nMessages, &nBytes);
+  }
   if( rc ) return rc;
   rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
@@ -468,6 +470,7 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   sqlite3_bind_text(pSt, 13, p->zLastUpdated, -1, SQLITE_STATIC);
   sqlite3_bind_text(pSt, 14, p->zCreatedAt, -1, SQLITE_STATIC);
   sqlite3_bind_int64(pSt, 15, id);
+  sqlite3_bind_int64(pSt, 16, nBytes);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
   p->eResult = CV_IMPORT_ADDED;

@@ -34,6 +34,31 @@
 
 static int nCapMessages = CONV_SEG_MESSAGES;
 static int nCapBytes = CONV_SEG_BYTES;
+static struct cv_conv_limits limits;     /* all 0: no caps until serve sets them */
+
+void store_conv_set_limits(const struct cv_conv_limits *p){ limits = *p; }
+void store_conv_get_limits(struct cv_conv_limits *p){ *p = limits; }
+
+/* Is v, grown from vOld, past cap (0: no cap)? */
+static int over(int64_t cap, int64_t vOld, int64_t v){
+  return cap>0 && v>vOld && v>cap;
+}
+
+/* A conversation's message_bytes as counted in users.stored_bytes: rounded up to 4 KiB (the
+** rounding of schema.sql's triggers). */
+static int64_t stored(int64_t nBytes){
+  return (nBytes + CONV_STORED_UNIT - 1) / CONV_STORED_UNIT * CONV_STORED_UNIT;
+}
+
+int store_conv_admits(int64_t nCount, int64_t nBytes, int64_t nUserBytes, int64_t nPending,
+                      size_t nLen){
+  int64_t grow = (int64_t)nLen + 2;      /* a new segment's "[" "]", or a "," */
+  int64_t nUserNow = nUserBytes + stored(nBytes + nPending) - stored(nBytes);
+  int64_t nUserNext = nUserBytes + stored(nBytes + nPending + grow) - stored(nBytes);
+  return !over(limits.nMessages, nCount, nCount + 1)
+      && !over(limits.nBytes, nBytes + nPending, nBytes + nPending + grow)
+      && !over(limits.nUserBytes, nUserNow, nUserNext);
+}
 
 void store_conv_set_caps(int nMessages, int nBytes){
   nCapMessages = nMessages>0 && nMessages<=CONV_SEG_MESSAGES ? nMessages : CONV_SEG_MESSAGES;
@@ -45,22 +70,26 @@ void store_conv_set_caps(int nMessages, int nBytes){
 struct conv_kind {
   const char *zDefaultTitle;     /* the title that the automatic title replaces */
   const char *zNewest;           /* ?1 user: the newest change time of that user's headers */
-  const char *zTouch;            /* ?1 id, ?2 count, ?3 time or NULL: RETURNING title */
+  const char *zTouch;            /* ?1 id, ?2 count, ?3 time or NULL, ?4 bytes added:
+                                 ** RETURNING title */
   const char *zSetTitle;         /* ?1 id, ?2 title */
+  const char *zSize;             /* ?1 id: message_count, message_bytes, user_id */
 };
 
 static const struct conv_kind aKind[3] = {
-  { NULL, NULL, NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
   { CV_DEFAULT_TITLE,
     "SELECT max(updated_at) FROM chat_threads WHERE user_id=?1",
-    "UPDATE chat_threads SET message_count=?2, updated_at=coalesce(?3, updated_at)"
-    " WHERE id=?1 RETURNING title",
-    "UPDATE chat_threads SET title=?2 WHERE id=?1" },
+    "UPDATE chat_threads SET message_count=?2, updated_at=coalesce(?3, updated_at),"
+    " message_bytes=message_bytes+?4 WHERE id=?1 RETURNING title",
+    "UPDATE chat_threads SET title=?2 WHERE id=?1",
+    "SELECT message_count, message_bytes, user_id FROM chat_threads WHERE id=?1" },
   { "",
     "SELECT max(last_updated) FROM chat_histories WHERE user_id=?1",
-    "UPDATE chat_histories SET message_count=?2, last_updated=coalesce(?3, last_updated)"
-    " WHERE id=?1 RETURNING title",
-    "UPDATE chat_histories SET title=?2 WHERE id=?1" },
+    "UPDATE chat_histories SET message_count=?2, last_updated=coalesce(?3, last_updated),"
+    " message_bytes=message_bytes+?4 WHERE id=?1 RETURNING title",
+    "UPDATE chat_histories SET title=?2 WHERE id=?1",
+    "SELECT message_count, message_bytes, user_id FROM chat_histories WHERE id=?1" },
 };
 
 static const struct conv_kind *kind_of(int eKind){
@@ -183,7 +212,7 @@ static void build_insert_sql(void){
     size_t n = sizeof azInsertSql[k], used;
     used = (size_t)snprintf(z, n, "UPDATE segments SET messages=json_insert(messages");
     for(j=0; j<k; j++) used += (size_t)snprintf(z+used, n-used, ",'$[#]',json(?%d)", j+2);
-    snprintf(z+used, n-used, "), n=n+%d WHERE id=?1", k);
+    snprintf(z+used, n-used, "), n=n+%d WHERE id=?1 RETURNING length(CAST(messages AS BLOB))", k);
   }
 }
 
@@ -195,18 +224,19 @@ static int fits(int64_t n, int64_t nBytes, size_t nLen){
 }
 
 cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
-                        const size_t *anLen, int n, int64_t *piFirst){
+                        const size_t *anLen, int n, int64_t *piFirst, int64_t *pnBytes){
   struct tail t;
   int i = 0;
   cv_rc rc;
   assert( n>=1 );
   pthread_once(&insertSqlOnce, build_insert_sql);
+  *pnBytes = 0;
   rc = read_tail(pDb, id, &t);
   if( rc ) return rc;
   *piFirst = t.first + t.n;
   while( i<n ){
     sqlite3_stmt *pSt;
-    int k = 0, j;
+    int k = 0, j, src;
     int64_t nBytes;
     if( t.rowid==0 || !fits(t.n, t.nBytes, anLen[i]) ){
       /* start the next segment with message i itself: its text is the array's element */
@@ -219,6 +249,7 @@ cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
       rc = insert_segment(pDb, id, t.first + t.n, 1, z, anLen[i]+2, &t);
       free(z);
       if( rc ) return rc;
+      *pnBytes += (int64_t)anLen[i] + 2;
       i++;
       continue;
     }
@@ -232,8 +263,18 @@ cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
     if( rc ) return rc;
     sqlite3_bind_int64(pSt, 1, t.rowid);
     for(j=0; j<k; j++) sqlite3_bind_text(pSt, j+2, azMsg[i+j], (int)anLen[i+j], SQLITE_STATIC);
-    rc = db_step_done(pDb, pSt, NULL);
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ){
+      /* the size SQLite wrote (json() may respell what it was given) */
+      nBytes = sqlite3_column_int64(pSt, 0);
+      src = sqlite3_step(pSt);
+    }else if( src==SQLITE_DONE ){
+      src = SQLITE_CORRUPT;            /* the tail segment read just now is gone */
+    }
+    rc = db_rc(pDb, src);
+    db_reset(pSt);
     if( rc ) return rc;
+    *pnBytes += nBytes - t.nBytes;
     t.n += k;
     t.nBytes = nBytes;
     i += k;
@@ -286,6 +327,7 @@ struct packer {
   int64_t iNext;                 /* index of the next element */
   struct cv_buf seg;             /* the open segment's array text, without its ']' */
   int nSeg;                      /* elements in it */
+  int64_t nBytes;                /* bytes of the segments written */
   struct tail t;
 };
 
@@ -296,6 +338,7 @@ static cv_rc pack_flush(struct packer *pk){
   if( rc==CV_OK ){
     rc = insert_segment(pk->pDb, pk->id, pk->iNext - pk->nSeg, pk->nSeg, pk->seg.a,
                         pk->seg.n, &pk->t);
+    pk->nBytes += (int64_t)pk->seg.n;
   }
   pk->seg.n = 0;
   pk->nSeg = 0;
@@ -312,12 +355,36 @@ static cv_rc pack_elem(void *pCtx, const char *p, size_t n){
   return rc;
 }
 
-/* Delete every segment of conversation id, then pack the array zArray into new ones. */
-static cv_rc replace_all(struct cv_db *pDb, int64_t id, const char *zArray, int64_t *pn){
+/* The bytes of the array texts of conversation id's segments from first_index iFrom on. */
+static cv_rc bytes_from(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pn){
+  static const char zSql[] =
+    "SELECT coalesce(sum(length(CAST(messages AS BLOB))), 0) FROM segments"
+    " WHERE conv_id=?1 AND first_index>=?2";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  *pn = 0;
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, iFrom);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) *pn = sqlite3_column_int64(pSt, 0);
+  else rc = db_rc(pDb, src==SQLITE_DONE ? SQLITE_CORRUPT : src);
+  db_reset(pSt);
+  return rc;
+}
+
+/* Delete every segment of conversation id, then pack the array zArray into new ones.
+** *pnBytes (may be NULL) gets the change of the segments' bytes. */
+static cv_rc replace_all(struct cv_db *pDb, int64_t id, const char *zArray, int64_t *pn,
+                         int64_t *pnBytes){
   static const char zDel[] = "DELETE FROM segments WHERE conv_id=?1";
   struct packer pk;
   sqlite3_stmt *pSt;
-  cv_rc rc = db_stmt(pDb, zDel, &pSt);
+  int64_t nOld = 0;
+  cv_rc rc = pnBytes ? bytes_from(pDb, id, 0, &nOld) : CV_OK;
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zDel, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, id);
   rc = db_step_done(pDb, pSt, NULL);
@@ -330,31 +397,50 @@ static cv_rc replace_all(struct cv_db *pDb, int64_t id, const char *zArray, int6
   if( rc==CV_OK ) rc = pack_flush(&pk);
   buf_free(&pk.seg);
   if( pn ) *pn = pk.iNext;
+  if( pnBytes ) *pnBytes = pk.nBytes - nOld;
   return rc;
 }
 
-cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int64_t nMessages){
+cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int64_t nMessages,
+                         int64_t *pnBytes){
   int64_t n = 0;
-  cv_rc rc = replace_all(pDb, id, zArray ? zArray : "[]", &n);
+  cv_rc rc = replace_all(pDb, id, zArray ? zArray : "[]", &n, pnBytes);
   if( rc==CV_OK && n!=nMessages ) rc = CV_INVALID;   /* the caller's count must be the array's */
   return rc;
 }
 
-cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft){
+cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft,
+                          int64_t *pnBytes){
+  static const char zSeg[] =
+    "SELECT coalesce(max(first_index), 0) FROM segments WHERE conv_id=?1 AND first_index<=?2";
   static const char zDelAfter[] = "DELETE FROM segments WHERE conv_id=?1 AND first_index>=?2";
   static const char zPop[] =
     "UPDATE segments SET messages=json_remove(messages,'$[#-1]'), n=n-1 WHERE id=?1";
+  static const char zDelOne[] = "DELETE FROM segments WHERE id=?1";
   struct tail t;
   sqlite3_stmt *pSt;
+  int64_t iSeg = 0, nBefore = 0, nAfter = 0;
+  int src;
   cv_rc rc;
   assert( iFrom>=0 );
-  rc = db_stmt(pDb, zDelAfter, &pSt);
+  *pnLeft = 0;
+  *pnBytes = 0;
+  /* only the segments from the one holding iFrom on change: measure them before and after */
+  rc = db_stmt(pDb, zSeg, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, iFrom);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) iSeg = sqlite3_column_int64(pSt, 0);
+  else rc = db_rc(pDb, src==SQLITE_DONE ? SQLITE_CORRUPT : src);
+  db_reset(pSt);
+  if( rc==CV_OK ) rc = bytes_from(pDb, id, iSeg, &nBefore);
+  if( rc==CV_OK ) rc = db_stmt(pDb, zDelAfter, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, id);
   sqlite3_bind_int64(pSt, 2, iFrom);
   rc = db_step_done(pDb, pSt, NULL);
-  if( rc ) return rc;
-  rc = read_tail(pDb, id, &t);          /* the segment holding iFrom, if any, is the tail now */
+  if( rc==CV_OK ) rc = read_tail(pDb, id, &t);   /* the segment holding iFrom, if any, is the tail now */
   while( rc==CV_OK && t.rowid && t.first + t.n > iFrom ){
     rc = db_stmt(pDb, zPop, &pSt);
     if( rc ) break;
@@ -362,8 +448,19 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
     rc = db_step_done(pDb, pSt, NULL);
     t.n--;
   }
-  if( pnLeft ) *pnLeft = t.first + t.n;
-  return rc;
+  if( rc==CV_OK && t.rowid && t.n==0 ){
+    /* an emptied segment goes: an empty conversation has no segment */
+    rc = db_stmt(pDb, zDelOne, &pSt);
+    if( rc==CV_OK ){
+      sqlite3_bind_int64(pSt, 1, t.rowid);
+      rc = db_step_done(pDb, pSt, NULL);
+    }
+  }
+  if( rc==CV_OK ) rc = bytes_from(pDb, id, iSeg, &nAfter);
+  if( rc ) return rc;
+  *pnLeft = t.first + t.n;
+  *pnBytes = nAfter - nBefore;
+  return CV_OK;
 }
 
 /* ---- header ----------------------------------------------------------------------------- */
@@ -404,18 +501,60 @@ static cv_rc first_user_content(struct cv_db *pDb, int64_t id, char **pz){
   }
 }
 
+/* The caps of store_conv_set_limits, before a header of kind k changes to nMessages
+** messages and nBytesDelta more bytes: CV_QUOTA when a count or a size would grow past one. */
+static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t id,
+                          int64_t nMessages, int64_t nBytesDelta){
+  static const char zUser[] = "SELECT stored_bytes FROM users WHERE id=?1";
+  sqlite3_stmt *pSt;
+  int64_t nOld = 0, nOldBytes = 0, userId = 0, nUserBytes = 0, nUserGrow;
+  int src;
+  cv_rc rc;
+  if( limits.nMessages==0 && limits.nBytes==0 && limits.nUserBytes==0 ) return CV_OK;
+  rc = db_stmt(pDb, k->zSize, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    nOld = sqlite3_column_int64(pSt, 0);
+    nOldBytes = sqlite3_column_int64(pSt, 1);
+    userId = sqlite3_column_int64(pSt, 2);
+  }else{
+    rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( over(limits.nMessages, nOld, nMessages) ) return CV_QUOTA;
+  if( over(limits.nBytes, nOldBytes, nOldBytes + nBytesDelta) ) return CV_QUOTA;
+  nUserGrow = stored(nOldBytes + nBytesDelta) - stored(nOldBytes);
+  if( limits.nUserBytes==0 || nUserGrow<=0 ) return CV_OK;
+  rc = db_stmt(pDb, zUser, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) nUserBytes = sqlite3_column_int64(pSt, 0);
+  else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ) return rc;
+  return over(limits.nUserBytes, nUserBytes, nUserBytes + nUserGrow) ? CV_QUOTA : CV_OK;
+}
+
 cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,
-                       const char *zTs, char **pzTitle){
+                       int64_t nBytesDelta, const char *zTs, char **pzTitle){
   const struct conv_kind *k = kind_of(eKind);
   sqlite3_stmt *pSt;
   char *zTitle = NULL, *zContent = NULL, *zAuto = NULL;
   int src;
-  cv_rc rc = db_stmt(pDb, k->zTouch, &pSt);
+  cv_rc rc;
   if( pzTitle ) *pzTitle = NULL;
+  rc = check_limits(pDb, k, id, nMessages, nBytesDelta);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, k->zTouch, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, id);
   sqlite3_bind_int64(pSt, 2, nMessages);
   if( zTs ) sqlite3_bind_text(pSt, 3, zTs, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 4, nBytesDelta);
   src = sqlite3_step(pSt);
   if( src==SQLITE_ROW ){
     zTitle = db_col_dup(pSt, 0, &rc);
@@ -602,12 +741,14 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
     "    WHEN n>1 AND bytes>?2 THEN 'a segment is over the byte cap'"
     "    WHEN first_index<>expect THEN 'first indexes are not contiguous from 0'"
     "   END) AS why FROM seg GROUP BY conv_id),"
-    " totals AS (SELECT conv_id, sum(n) AS total FROM segments GROUP BY conv_id),"
-    " heads AS (SELECT id, message_count FROM chat_threads"
-    "   UNION ALL SELECT id, message_count FROM chat_histories)"
+    " totals AS (SELECT conv_id, sum(n) AS total, sum(length(CAST(messages AS BLOB))) AS bytes"
+    "   FROM segments GROUP BY conv_id),"
+    " heads AS (SELECT id, message_count, message_bytes FROM chat_threads"
+    "   UNION ALL SELECT id, message_count, message_bytes FROM chat_histories)"
     " SELECT c.id, coalesce(b.why, CASE"
     "   WHEN h.id IS NULL THEN 'a conversation without a thread or chat'"
     "   WHEN h.message_count<>coalesce(t.total, 0) THEN 'message_count differs from the segments'"
+    "   WHEN h.message_bytes<>coalesce(t.bytes, 0) THEN 'message_bytes differs from the segments'"
     "  END) AS why"
     " FROM conversations c LEFT JOIN bad_seg b ON b.conv_id=c.id"
     " LEFT JOIN totals t ON t.conv_id=c.id LEFT JOIN heads h ON h.id=c.id"
@@ -634,6 +775,29 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
   db_reset(pSt);
   if( rc==CV_OK && nBad ) buf_appendf(r, "segments: %d conversations broken\n", nBad);
   else if( rc==CV_OK ) buf_appendf(r, "segments: ok\n");
+  if( rc==CV_OK ){
+    /* every account's stored_bytes is the sum of its conversations', rounded as stored() */
+    static const char zUsers[] =
+      "SELECT u.id, u.stored_bytes, coalesce((SELECT sum((message_bytes+4095)/4096*4096)"
+      "  FROM chat_threads WHERE user_id=u.id), 0) + coalesce((SELECT"
+      "  sum((message_bytes+4095)/4096*4096) FROM chat_histories WHERE user_id=u.id), 0) AS total"
+      " FROM users u WHERE u.stored_bytes<>total";
+    int nUsers = 0;
+    rc = db_stmt(pDb, zUsers, &pSt);
+    if( rc ) return rc;
+    while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+      if( ++nUsers<=20 ){
+        buf_appendf(r, "user %lld: stored_bytes %lld, its conversations hold %lld\n",
+                    (long long)sqlite3_column_int64(pSt, 0),
+                    (long long)sqlite3_column_int64(pSt, 1),
+                    (long long)sqlite3_column_int64(pSt, 2));
+      }
+    }
+    if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+    db_reset(pSt);
+    if( rc==CV_OK && nUsers ) buf_appendf(r, "accounts: %d with a wrong stored_bytes\n", nUsers);
+    nBad += nUsers;
+  }
   *pnBad = nBad;
   return rc;
 }
@@ -641,16 +805,23 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
 cv_rc store_conv_migrate_v3(struct cv_db *pDb){
   static const char zSql[] = "SELECT conv_id, messages FROM v2_messages ORDER BY conv_id";
   static const char zDrop[] = "DROP TABLE v2_messages";
+  /* the headers' sizes; triggers add them up into users.message_bytes */
+  static const char zBytes[] =
+    "UPDATE chat_threads SET message_bytes=(SELECT coalesce(sum(length(CAST(messages AS BLOB))),"
+    " 0) FROM segments WHERE conv_id=chat_threads.id) WHERE message_count>0;"
+    "UPDATE chat_histories SET message_bytes=(SELECT coalesce(sum(length(CAST(messages AS"
+    " BLOB))), 0) FROM segments WHERE conv_id=chat_histories.id) WHERE message_count>0;";
   sqlite3_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
     const char *z = (const char*)sqlite3_column_text(pSt, 1);
-    rc = replace_all(pDb, sqlite3_column_int64(pSt, 0), z ? z : "[]", NULL);
+    rc = replace_all(pDb, sqlite3_column_int64(pSt, 0), z ? z : "[]", NULL, NULL);
   }
   if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
+  if( rc==CV_OK ) rc = db_exec(pDb, zBytes);
   if( rc==CV_OK ) rc = db_exec(pDb, zDrop);
   return rc;
 }

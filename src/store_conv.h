@@ -51,6 +51,37 @@ enum cv_conv_kind {
 ** before any write. */
 void store_conv_set_caps(int nMessages, int nBytes);
 
+/* The size caps of conversations and accounts (issue 10: one user must not be able to fill
+** the disk or hold the server's memory with one conversation). A conversation's size is
+** message_count and message_bytes (the bytes of its segments' array texts) in its header;
+** an account's is users.stored_bytes, the sum over its conversations of message_bytes
+** rounded up to CONV_STORED_UNIT, kept by triggers in schema.sql (rounded, so that the users
+** row is written once per 4 KiB of growth, not on every append). 0: no cap. A change that makes a count or size GROW past its cap fails with
+** CV_QUOTA and changes nothing; shrinking is always allowed (a cap lowered later never
+** blocks deleting or replacing with less). */
+#define CONV_STORED_UNIT 4096    /* the rounding of users.stored_bytes (schema.sql's triggers) */
+
+struct cv_conv_limits {
+  int64_t nMessages;             /* messages per conversation */
+  int64_t nBytes;                /* message_bytes per conversation */
+  int64_t nUserBytes;            /* message_bytes per account */
+};
+
+/* Set the caps (serve does, from its config, before the first write; the subcommands run
+** without caps: an operator's import-legacy is not refused). Not thread-safe. */
+void store_conv_set_limits(const struct cv_conv_limits *p);
+
+/* The caps in force. */
+void store_conv_get_limits(struct cv_conv_limits *p);
+
+/* Would one more message of nLen bytes fit a conversation of nCount messages (counting those
+** already admitted) and nBytes bytes (its header's) whose owner's stored_bytes is
+** nUserBytes, when nPending bytes were already admitted to it? An upper bound of the growth
+** is used, so that a message admitted here is never refused by store_conv_touch. For grouped
+** appends, which admit jobs one by one instead of failing the whole group. */
+int store_conv_admits(int64_t nCount, int64_t nBytes, int64_t nUserBytes, int64_t nPending,
+                      size_t nLen);
+
 /* The time of a change to a conversation of kind eKind owned by userId, into zOut
 ** (CV_TS_LEN+1 bytes): now, or 1 ms after the user's newest conversation of that kind
 ** when that is not older than now, clamped to 9999-12-31T23:59:59.999Z. Write jobs only. */
@@ -62,24 +93,31 @@ cv_rc store_conv_create(struct cv_db *pDb, int eKind, int64_t userId, int64_t *p
 
 /* Append azMsg[0..n) (lengths anLen[i] bytes, n >= 1) to conversation id, splitting them
 ** over the tail segment and new ones as the caps require. *piFirst gets the index of the
-** first appended message. Does not touch the header (see store_conv_touch). */
+** first appended message and *pnBytes the growth of the conversation's message_bytes.
+** Does not touch the header (see store_conv_touch, which takes that growth). */
 cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
-                        const size_t *anLen, int n, int64_t *piFirst);
+                        const size_t *anLen, int n, int64_t *piFirst, int64_t *pnBytes);
 
 /* Replace every message of conversation id by the normalized JSON array zArray of
-** nMessages messages (nMessages 0 or zArray "[]": empty). Does not touch the header. */
-cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int64_t nMessages);
+** nMessages messages (nMessages 0 or zArray "[]": empty). *pnBytes gets the change of the
+** conversation's message_bytes (negative when it shrank). Does not touch the header. */
+cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int64_t nMessages,
+                         int64_t *pnBytes);
 
 /* Remove messages iFrom..end of conversation id (iFrom >= 0; past the end: nothing).
-** *pnLeft gets the number of messages left. Does not touch the header. */
-cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft);
+** *pnLeft gets the number of messages left and *pnBytes the change of message_bytes (<= 0).
+** Does not touch the header. */
+cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft,
+                          int64_t *pnBytes);
 
-/* After messages were added or replaced: set the header's message_count to nMessages and its
-** time to zTs (NULL: leave the time), and, while its title is the kind's default, the
-** automatic title from the first user message. *pzTitle (may be NULL) gets the title after
-** that (malloc'd, free()). */
+/* After messages were added, replaced or removed: set the header's message_count to
+** nMessages, add nBytesDelta to its message_bytes, set its time to zTs (NULL: leave the
+** time), and, while its title is the kind's default, the automatic title from the first
+** user message. *pzTitle (may be NULL) gets the title after that (malloc'd, free()).
+** CV_QUOTA, with nothing of the header changed, when the count or the size grows past a cap
+** of store_conv_set_limits (the caller's job then fails and its segment changes roll back). */
 cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,
-                       const char *zTs, char **pzTitle);
+                       int64_t nBytesDelta, const char *zTs, char **pzTitle);
 
 /* The number of messages of conversation id (from its segments). */
 cv_rc store_conv_count(struct cv_db *pDb, int64_t id, int64_t *pn);
@@ -108,13 +146,15 @@ cv_rc store_conv_tail(struct cv_db *pDb, int64_t id, int nBudgetChars, cv_conv_m
                       void *pCtx);
 
 /* `chatvault check`: verify every conversation's segments (n matches the array, within the
-** caps, first indexes contiguous from 0, counts equal the header's message_count). Appends
+** caps, first indexes contiguous from 0, counts equal the header's message_count, bytes its
+** message_bytes) and every account's message_bytes (the sum of its conversations'). Appends
 ** findings to the report buffer and sets *pnBad to the number of broken conversations. */
 struct cv_buf;
 cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *pReport, int *pnBad);
 
 /* Schema version 3's data step (called by db.c's migration, inside its transaction): split
-** every array left in the table v2_messages(conv_id, messages) into segments, then drop it. */
+** every array left in the table v2_messages(conv_id, messages) into segments, set the
+** headers' message_bytes (and, by triggers, the accounts'), then drop it. */
 cv_rc store_conv_migrate_v3(struct cv_db *pDb);
 
 #endif /* CV_STORE_CONV_H */

@@ -110,6 +110,7 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
     " created_at, updated_at) VALUES(?1,?2,?3,?4,0,?5,?6)";
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
+  int64_t nBytes = 0;
   int src;
   cv_rc rc;
   a->bInserted = 0;
@@ -141,9 +142,9 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   if( rc ) return rc;
   a->bInserted = 1;
   if( a->zMessages && a->nMessages>0 ){
-    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages);
-    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL,
-                                         a->pOut ? &a->zTitleSet : NULL);
+    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages, &nBytes);
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, nBytes,
+                                         NULL, a->pOut ? &a->zTitleSet : NULL);
   }
   return rc;
 }
@@ -266,8 +267,10 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
   if( a->zMessages ){
-    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages);
-    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, NULL, NULL);
+    int64_t nBytes = 0;
+    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages, &nBytes);
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, nBytes,
+                                         NULL, NULL);
     if( rc ) return rc;
   }
   return read_thread(pDb, a->userId, a->id, a->pOut);
@@ -318,7 +321,9 @@ struct append_args {
 ** and automatic title are set once for the batch. Jobs of another user get CV_FORBIDDEN and
 ** change nothing. */
 static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
-  static const char zHead[] = "SELECT user_id, message_count FROM chat_threads WHERE id=?1";
+  static const char zHead[] =
+    "SELECT t.user_id, t.message_count, t.message_bytes, u.stored_bytes"
+    " FROM chat_threads t JOIN users u ON u.id=t.user_id WHERE t.id=?1";
   struct append_args *a0 = apArg[0];
   struct append_args *aOk[APPEND_GROUP];
   const char *azMsg[APPEND_GROUP];
@@ -326,7 +331,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   char *zTitle = NULL;
-  int64_t owner = 0, nBefore = 0, iFirst = 0;
+  int64_t owner = 0, nBefore = 0, iFirst = 0, nBytes = 0, nUserBytes = 0, nGrow = 0;
   int nOk = 0, i, src;
   cv_rc rc;
   assert( nArg>0 && nArg<=APPEND_GROUP );
@@ -337,6 +342,8 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   if( src==SQLITE_ROW ){
     owner = sqlite3_column_int64(pSt, 0);
     nBefore = sqlite3_column_int64(pSt, 1);
+    nBytes = sqlite3_column_int64(pSt, 2);
+    nUserBytes = sqlite3_column_int64(pSt, 3);
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -347,16 +354,25 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
     if( src==SQLITE_DONE ) aRc[i] = CV_NOTFOUND;
     else if( a->userId!=owner ) aRc[i] = CV_FORBIDDEN;
     else{
+      size_t nLen = strlen(a->zMessage);
+      /* admitted one by one, so that a full thread refuses only what does not fit */
+      if( !store_conv_admits(nBefore + nOk, nBytes, nUserBytes, nGrow, nLen) ){
+        aRc[i] = CV_QUOTA;
+        continue;
+      }
+      nGrow += (int64_t)nLen + 2;
       azMsg[nOk] = a->zMessage;
-      anLen[nOk] = strlen(a->zMessage);
+      anLen[nOk] = nLen;
       aOk[nOk++] = a;
     }
   }
   if( nOk==0 ) return CV_OK;
   rc = store_conv_next_ts(pDb, CV_CONV_THREAD, owner, zNow);
-  if( rc==CV_OK ) rc = store_conv_append(pDb, a0->id, azMsg, anLen, nOk, &iFirst);
+  if( rc==CV_OK ) rc = store_conv_append(pDb, a0->id, azMsg, anLen, nOk, &iFirst, &nGrow);
   if( rc==CV_OK && iFirst!=nBefore ) rc = CV_DB;     /* header and segments disagree */
-  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a0->id, nBefore + nOk, zNow, &zTitle);
+  if( rc==CV_OK ){
+    rc = store_conv_touch(pDb, CV_CONV_THREAD, a0->id, nBefore + nOk, nGrow, zNow, &zTitle);
+  }
   for(i=0; i<nOk && rc==CV_OK; i++){
     struct cv_append *pOut = aOk[i]->pOut;
     pOut->index = iFirst + i;

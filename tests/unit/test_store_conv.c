@@ -2,8 +2,9 @@
 ** database with small caps (4 messages, 200 bytes) so every boundary is crossed often: the
 ** cap, index arithmetic, appends across segment boundaries, a message bigger than the byte
 ** cap, truncation at and inside a segment boundary, replacing a long array by a short one and
-** back, range reads, the prompt tail, the check of the invariants, and 200 concurrent appends
-** to a thread holding N-1 messages. */
+** back, range reads, the prompt tail, the check of the invariants (message_bytes of every
+** conversation and stored_bytes of the account included), 200 concurrent appends to a thread
+** holding N-1 messages, and the size caps of conversations and accounts (issue 10). */
 #include "tinytest.h"
 #include "db.h"
 #include "store.h"
@@ -13,6 +14,7 @@
 #include "util.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +217,10 @@ static void replace_and_truncate(void){
 struct trunc_args { int64_t id, from, left; };
 static cv_rc trunc_job(struct cv_db *pDb, void *pArg){
   struct trunc_args *a = pArg;
-  cv_rc rc = store_conv_truncate(pDb, a->id, a->from, &a->left);
-  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->left, NULL, NULL);
+  int64_t nBytes = 1;
+  cv_rc rc = store_conv_truncate(pDb, a->id, a->from, &a->left, &nBytes);
+  if( rc==CV_OK && nBytes>0 ) rc = CV_DB;          /* truncation never grows */
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->left, nBytes, NULL, NULL);
   return rc;
 }
 
@@ -358,6 +362,125 @@ static void time_clamped_at_year_9999(void){
   store_thread_clear(&t);
 }
 
+/* One integer from the file, by plain SQL with one int64 parameter. */
+static int64_t sql_int(const char *zSql, int64_t v){
+  sqlite3 *h;
+  sqlite3_stmt *pSt;
+  int64_t r = -1;
+  if( sqlite3_open_v2(zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
+  if( sqlite3_prepare_v2(h, zSql, -1, &pSt, NULL)==SQLITE_OK ){
+    sqlite3_bind_int64(pSt, 1, v);
+    if( sqlite3_step(pSt)==SQLITE_ROW ) r = sqlite3_column_int64(pSt, 0);
+    sqlite3_finalize(pSt);
+  }
+  sqlite3_close(h);
+  return r;
+}
+
+/* The size caps (issue 10): growth past a cap is CV_QUOTA and changes nothing, shrinking
+** always works, a grouped append admits what fits, and message_bytes (the conversation's
+** and the account's) stays the segments' bytes (check_clean verifies both). */
+static void size_caps(void){
+  struct cv_conv_limits lim;
+  struct cv_append ap;
+  struct cv_thread t;
+  int64_t id = new_thread(), id2, nBytes, nUser;
+  char *z;
+  int i;
+  memset(&lim, 0, sizeof lim);
+  lim.nMessages = 6;
+  store_conv_set_limits(&lim);
+  for(i=0; i<6; i++){ char zC[16]; snprintf(zC, sizeof zC, "m%d", i); append_one(id, zC, i); }
+  TT_CHECK( store_threads_append(pS, alice, id, "{\"role\":\"user\",\"content\":\"x\"}", &ap)==CV_QUOTA );
+  store_append_clear(&ap);
+  z = messages_of(id, &t);
+  TT_CHECK( z && t.nMessages==6 && !strstr(z, "\"x\"") );
+  free(z);
+  store_thread_clear(&t);
+  /* a replace that grows past the cap is refused; one that shrinks is not */
+  TT_CHECK( store_threads_update(pS, alice, id, NULL,
+            "[{\"role\":\"user\",\"content\":\"1\"},{\"role\":\"user\",\"content\":\"2\"},"
+            "{\"role\":\"user\",\"content\":\"3\"},{\"role\":\"user\",\"content\":\"4\"},"
+            "{\"role\":\"user\",\"content\":\"5\"},{\"role\":\"user\",\"content\":\"6\"},"
+            "{\"role\":\"user\",\"content\":\"7\"}]", 7, &t)==CV_QUOTA );
+  store_thread_clear(&t);
+  TT_CHECK( store_threads_update(pS, alice, id, NULL,
+            "[{\"role\":\"user\",\"content\":\"1\"}]", 1, &t)==CV_OK && t.nMessages==1 );
+  store_thread_clear(&t);
+  TT_CHECK( check_clean() );
+  nBytes = sql_int("SELECT message_bytes FROM chat_threads WHERE id=?1", id);
+  TT_CHECK( nBytes==(int64_t)strlen("[{\"role\":\"user\",\"content\":\"1\"}]") );
+
+  /* the byte cap of a conversation */
+  lim.nMessages = 0;
+  lim.nBytes = nBytes + 40;
+  store_conv_set_limits(&lim);
+  append_one(id, "short", 1);                      /* 33 bytes + "," */
+  TT_CHECK( store_threads_append(pS, alice, id, "{\"role\":\"user\",\"content\":\"tiny\"}", &ap)==CV_QUOTA );
+  store_append_clear(&ap);
+  TT_CHECK( sql_int("SELECT message_count FROM chat_threads WHERE id=?1", id)==2 );
+
+  /* the account's cap counts every conversation, each rounded up to 4 KiB; deleting one
+  ** frees its bytes */
+  lim.nBytes = 0;
+  nUser = sql_int("SELECT stored_bytes FROM users WHERE id=?1", alice);
+  TT_CHECK( nUser>0 && nUser%CONV_STORED_UNIT==0 );
+  lim.nUserBytes = nUser + CONV_STORED_UNIT;
+  store_conv_set_limits(&lim);
+  id2 = new_thread();
+  {
+    char zMsg[1100];
+    int n = 0;
+    cv_rc rc = CV_OK;
+    memset(zMsg, 0, sizeof zMsg);
+    snprintf(zMsg, sizeof zMsg, "{\"role\":\"user\",\"content\":\"%01000d\"}", 7);
+    while( n<10 && (rc = store_threads_append(pS, alice, id2, zMsg, &ap))==CV_OK ){
+      store_append_clear(&ap);
+      n++;
+    }
+    store_append_clear(&ap);
+    TT_CHECK( rc==CV_QUOTA && n==3 );             /* 3 x 1,029 bytes fit one 4 KiB step */
+    TT_CHECK( sql_int("SELECT stored_bytes FROM users WHERE id=?1", alice)==lim.nUserBytes );
+    TT_CHECK( store_threads_delete(pS, alice, id)==CV_OK );
+    TT_CHECK( store_threads_append(pS, alice, id2, zMsg, &ap)==CV_OK );
+    store_append_clear(&ap);
+  }
+  TT_CHECK( check_clean() );
+  memset(&lim, 0, sizeof lim);
+  store_conv_set_limits(&lim);
+}
+
+/* Grouped appends at a message cap: of 40 concurrent appends to a thread 10 short of the
+** cap, exactly 10 are written and the other 30 get CV_QUOTA. */
+static void *appender_q(void *pArg){
+  int64_t id = *(int64_t*)pArg;
+  struct cv_append a;
+  cv_rc rc = store_threads_append(pS, alice, id, "{\"role\":\"user\",\"content\":\"q\"}", &a);
+  store_append_clear(&a);
+  return (void*)(intptr_t)rc;
+}
+static void grouped_appends_at_a_cap(void){
+  struct cv_conv_limits lim;
+  pthread_t aTh[40];
+  int64_t id = new_thread();
+  int i, nOk = 0, nQuota = 0;
+  memset(&lim, 0, sizeof lim);
+  lim.nMessages = 10;
+  store_conv_set_limits(&lim);
+  for(i=0; i<40; i++) TT_CHECK( pthread_create(&aTh[i], NULL, appender_q, &id)==0 );
+  for(i=0; i<40; i++){
+    void *pRc;
+    pthread_join(aTh[i], &pRc);
+    if( (intptr_t)pRc==CV_OK ) nOk++;
+    else if( (intptr_t)pRc==CV_QUOTA ) nQuota++;
+  }
+  TT_CHECK( nOk==10 && nQuota==30 );
+  TT_CHECK( sql_int("SELECT message_count FROM chat_threads WHERE id=?1", id)==10 );
+  TT_CHECK( check_clean() );
+  memset(&lim, 0, sizeof lim);
+  store_conv_set_limits(&lim);
+}
+
 /* A deleted thread's id (and conversation id) is never given again. */
 static void ids_never_reused(void){
   int64_t id = new_thread(), id2;
@@ -385,6 +508,8 @@ int main(void){
   TT_RUN(concurrent_at_the_cap);
   TT_RUN(ids_never_reused);
   TT_RUN(time_clamped_at_year_9999);
+  TT_RUN(size_caps);
+  TT_RUN(grouped_appends_at_a_cap);
   TT_RUN(check_finds_damage);
   TT_RUN(close_db);
   return TT_DONE();
