@@ -218,6 +218,27 @@ def test_retention_applies_to_imports():
     assert len(kept2) == 30 and kept2[0] == newer["chat_id"] and kept2[1:] == kept[:29], kept2
 
 
+def test_write_order_keeps_what_file_order_kept():
+    """The importer writes a user's chats newest first (so older ones are skipped, not written
+    and dropped again); what it keeps must be what writing in file order kept: among chats of
+    the same time the later ones in the file, and of one chat_id given twice the first."""
+    db = fresh_db("order")
+    # 31 chats at the same time: the trigger keeps the 30 written last in file order
+    same = [entry(i, last_updated="2024-05-01T00:00:00Z") for i in range(31)]
+    s, res = run_import(write_jsonl([legacy_row(cv.unique_email("tie"), same)]), db)
+    assert (s["imported"], s["retained"]) == (30, 1), res
+    kept = {r[0] for r in sqlite3.connect(db).execute("SELECT chat_id FROM chat_histories")}
+    assert kept == {e["chat_id"] for e in same[1:]}, kept
+    # one chat_id twice in a row, the second copy newer: the first copy is the one kept
+    first = entry(500, last_updated="2024-01-01T00:00:00Z", title="first copy")
+    second = dict(first, title="second copy", last_updated="2024-02-01T00:00:00Z")
+    s, res = run_import(write_jsonl([legacy_row(cv.unique_email("dup"), [first, second])]), db)
+    assert (s["imported"], s["skipped"]) == (1, 1), res
+    got = sqlite3.connect(db).execute("SELECT title FROM chat_histories WHERE chat_id=?",
+                                      (first["chat_id"],)).fetchall()
+    assert got == [("first copy",)], got
+
+
 def test_retention_with_history_limit_set_by_serve():
     db = fresh_db("ret5")
     with cv.Server(db=db, args=["--history-limit", "5"]):
