@@ -327,6 +327,7 @@ int http_read_json(struct cv_req *r){
     http_reply_422(r, &e);
     goto out;
   }
+  r->nBodyBytes = b.n;
   rc = val_parse_json(b.a, b.n, &e, &r->pBody);
   if( rc==CV_INVALID ){ http_reply_422(r, &e); goto out; }
   if( rc ){ http_reply_rc(r, rc, NULL); goto out; }

@@ -28,6 +28,7 @@ struct cv_req {
   const char *azParam[CV_MAX_PARAMS]; /* path parameters, in pattern order */
   char *zParamBuf;                /* storage of azParam (owned, freed by the dispatcher) */
   cJSON *pBody;                   /* parsed JSON body after http_read_json (owned) */
+  size_t nBodyBytes;              /* bytes of the body http_read_json read */
   int64_t userId;                 /* authenticated user, 0 when none */
   unsigned char aTokenHash[32];   /* hash of the presented token (when userId) */
   int status;                     /* status sent, 0 before */
