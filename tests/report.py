@@ -20,8 +20,21 @@ import os
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-RELIABILITY_MODULES = ["tests/api/test_hostile.py", "tests/api/test_access_matrix.py",
-                       "tests/fault/test_*.py", "tests/api/test_durability.py"]
+RELIABILITY_MODULES = ["tests/api/test_hostile.py", "tests/api/test_hostile_tls.py",
+                       "tests/api/test_access_matrix.py", "tests/api/test_limits.py",
+                       "tests/fault/test_*.py", "tests/api/test_durability.py",
+                       "tests/cli/test_upgrade.py"]
+# and from other modules, the tests of issue 10's attacks (by name prefix)
+RELIABILITY_TESTS = {
+    "tests/api/test_auth.py": ("test_login_rate_limit", "test_owner_right_password",
+                               "test_spray_from_one_address", "test_x_forwarded_for",
+                               "test_registration_is_throttled"),
+    "tests/api/test_errors.py": ("test_encoded_slash", "test_access_log_cannot_be_forged"),
+    "tests/api/test_chats.py": ("test_catalog_text_goes_into_the_prompt",),
+    "tests/cli/test_import_legacy.py": ("test_a_chat_dated_in_the_future",
+                                        "test_write_order"),
+    "tests/cli/test_cli.py": ("test_user_passwd_revokes", "test_token_revoke"),
+}
 
 
 def load_json(path, default):
@@ -52,14 +65,18 @@ def docstrings():
     docs, mods = {}, {}
     paths = []
     for g in RELIABILITY_MODULES:
-        paths += sorted(glob.glob(os.path.join(ROOT, g)))
-    for p in paths:
+        paths += [(p, None) for p in sorted(glob.glob(os.path.join(ROOT, g)))]
+    for rel_path, prefixes in sorted(RELIABILITY_TESTS.items()):
+        if os.path.exists(os.path.join(ROOT, rel_path)):
+            paths.append((os.path.join(ROOT, rel_path), prefixes))
+    for p, prefixes in paths:
         rel = os.path.splitext(os.path.relpath(p, os.path.join(ROOT, "tests")))[0].replace(os.sep, ".")
         tree = ast.parse(open(p, encoding="utf-8").read())
         md = ast.get_docstring(tree) or ""
         mods[rel] = md.split("\n\n")[0].replace("\n", " ")
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            if (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+                    and (prefixes is None or node.name.startswith(prefixes))):
                 d = ast.get_docstring(node)
                 if d:
                     docs[rel + "." + node.name] = d.split("\n\n")[0].replace("\n", " ")
