@@ -147,6 +147,22 @@ cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged){
   return rc;
 }
 
+cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_t *pv){
+  sqlite3_stmt *pSt;
+  int src, nParam;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  *pv = 0;
+  if( rc ) return rc;
+  nParam = sqlite3_bind_parameter_count(pSt);
+  if( nParam>=1 ) sqlite3_bind_int64(pSt, 1, a);
+  if( nParam>=2 ) sqlite3_bind_int64(pSt, 2, b);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) *pv = sqlite3_column_int64(pSt, 0);
+  else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
+  db_reset(pSt);
+  return rc;
+}
+
 cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){
   int i, rc;
   for(i=0; i<pDb->nStmt; i++){

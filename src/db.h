@@ -85,6 +85,11 @@ cv_rc db_exec(struct cv_db *pDb, const char *zSql);
 ** stores run a statement that returns no rows. */
 cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged);
 
+/* Run the static SQL zSql (through the statement cache) with ?1 = a and ?2 = b (a
+** statement may use fewer), and read column 0 of its first row into *pv. CV_NOTFOUND (and
+** *pv 0) when it returns no row. The one way stores read a single integer. */
+cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_t *pv);
+
 /* The linked SQLite library version. */
 const char *db_sqlite_version(void);
 

@@ -360,18 +360,8 @@ static cv_rc bytes_from(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *p
   static const char zSql[] =
     "SELECT coalesce(sum(length(CAST(messages AS BLOB))), 0) FROM segments"
     " WHERE conv_id=?1 AND first_index>=?2";
-  sqlite3_stmt *pSt;
-  int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  *pn = 0;
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iFrom);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pn = sqlite3_column_int64(pSt, 0);
-  else rc = db_rc(pDb, src==SQLITE_DONE ? SQLITE_CORRUPT : src);
-  db_reset(pSt);
-  return rc;
+  cv_rc rc = db_int64(pDb, zSql, id, iFrom, pn);
+  return rc==CV_NOTFOUND ? CV_DB : rc;      /* an aggregate always has a row */
 }
 
 /* Delete every segment of conversation id, then pack the array zArray into new ones.
@@ -420,20 +410,13 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
   struct tail t;
   sqlite3_stmt *pSt;
   int64_t iSeg = 0, nBefore = 0, nAfter = 0;
-  int src;
   cv_rc rc;
   assert( iFrom>=0 );
   *pnLeft = 0;
   *pnBytes = 0;
   /* only the segments from the one holding iFrom on change: measure them before and after */
-  rc = db_stmt(pDb, zSeg, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iFrom);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) iSeg = sqlite3_column_int64(pSt, 0);
-  else rc = db_rc(pDb, src==SQLITE_DONE ? SQLITE_CORRUPT : src);
-  db_reset(pSt);
+  rc = db_int64(pDb, zSeg, id, iFrom, &iSeg);
+  if( rc==CV_NOTFOUND ) rc = CV_DB;          /* an aggregate always has a row */
   if( rc==CV_OK ) rc = bytes_from(pDb, id, iSeg, &nBefore);
   if( rc==CV_OK ) rc = db_stmt(pDb, zDelAfter, &pSt);
   if( rc ) return rc;
@@ -528,13 +511,7 @@ static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t 
   if( over(limits.nBytes, nOldBytes, nOldBytes + nBytesDelta) ) return CV_QUOTA;
   nUserGrow = stored(nOldBytes + nBytesDelta) - stored(nOldBytes);
   if( limits.nUserBytes==0 || nUserGrow<=0 ) return CV_OK;
-  rc = db_stmt(pDb, zUser, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) nUserBytes = sqlite3_column_int64(pSt, 0);
-  else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
-  db_reset(pSt);
+  rc = db_int64(pDb, zUser, userId, 0, &nUserBytes);
   if( rc ) return rc;
   return over(limits.nUserBytes, nUserBytes, nUserBytes + nUserGrow) ? CV_QUOTA : CV_OK;
 }

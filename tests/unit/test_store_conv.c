@@ -86,19 +86,24 @@ static int check_clean(void){
   return rc==CV_OK;
 }
 
-/* The number of segments of conversation id, read with plain SQL. */
-static int n_segments(int64_t id){
+/* One integer from the file, by plain SQL with one int64 parameter. */
+static int64_t sql_int(const char *zSql, int64_t v){
   sqlite3 *h;
   sqlite3_stmt *pSt;
-  int n = -1;
+  int64_t r = -1;
   if( sqlite3_open_v2(zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
-  if( sqlite3_prepare_v2(h, "SELECT count(*) FROM segments WHERE conv_id=?1", -1, &pSt, NULL)==SQLITE_OK ){
-    sqlite3_bind_int64(pSt, 1, id);
-    if( sqlite3_step(pSt)==SQLITE_ROW ) n = sqlite3_column_int(pSt, 0);
+  if( sqlite3_prepare_v2(h, zSql, -1, &pSt, NULL)==SQLITE_OK ){
+    sqlite3_bind_int64(pSt, 1, v);
+    if( sqlite3_step(pSt)==SQLITE_ROW ) r = sqlite3_column_int64(pSt, 0);
     sqlite3_finalize(pSt);
   }
   sqlite3_close(h);
-  return n;
+  return r;
+}
+
+/* The number of segments of conversation id. */
+static int n_segments(int64_t id){
+  return (int)sql_int("SELECT count(*) FROM segments WHERE conv_id=?1", id);
 }
 
 static int64_t new_thread(void){
@@ -360,21 +365,6 @@ static void time_clamped_at_year_9999(void){
   TT_CHECK( z && strcmp(t.zUpdatedAt, "9999-12-31T23:59:59.999Z")==0 );
   free(z);
   store_thread_clear(&t);
-}
-
-/* One integer from the file, by plain SQL with one int64 parameter. */
-static int64_t sql_int(const char *zSql, int64_t v){
-  sqlite3 *h;
-  sqlite3_stmt *pSt;
-  int64_t r = -1;
-  if( sqlite3_open_v2(zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
-  if( sqlite3_prepare_v2(h, zSql, -1, &pSt, NULL)==SQLITE_OK ){
-    sqlite3_bind_int64(pSt, 1, v);
-    if( sqlite3_step(pSt)==SQLITE_ROW ) r = sqlite3_column_int64(pSt, 0);
-    sqlite3_finalize(pSt);
-  }
-  sqlite3_close(h);
-  return r;
 }
 
 /* The size caps (issue 10): growth past a cap is CV_QUOTA and changes nothing, shrinking
