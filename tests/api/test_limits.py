@@ -50,6 +50,8 @@ def check_file():
 
 
 def test_message_cap_of_a_thread():
+    """Create, append, PUT and complete (plain and streamed) past the message cap: 413, the
+    thread unchanged; shrinking works and then it grows again."""
     c, _ = cv.new_client(SRV, "cap")
     full(c.post("/api/v1/chat-threads", json={"messages": msgs(MAX_MESSAGES + 1)}))
     assert expect(c.get("/api/v1/chat-threads"), 200).json == []       # nothing was created
@@ -71,6 +73,8 @@ def test_message_cap_of_a_thread():
 
 
 def test_byte_cap_of_a_thread():
+    """1,200-character appends stop with 413 at the byte cap (3 fit in 4,096 bytes); a small
+    one still fits."""
     c, _ = cv.new_client(SRV, "bytes")
     t = expect(c.post("/api/v1/chat-threads", json={}), 201).json
     n = 0
@@ -89,6 +93,8 @@ def test_byte_cap_of_a_thread():
 
 
 def test_character_chat_turns_stop_at_the_cap():
+    """POST /api/chat at the cap: 413; when only the reply does not fit, the user's message
+    stays (like a 502)."""
     c, _ = cv.new_client(SRV, "chat")
     cid = str(uuid.uuid4())
     expect(c.post("/api/chat", json={"chat_id": cid, "message": "one"}), 200)     # 2 messages
@@ -105,6 +111,8 @@ def test_character_chat_turns_stop_at_the_cap():
 
 
 def test_account_cap_counts_every_conversation_and_frees_on_delete():
+    """The account cap counts every thread (in 4 KiB steps), refuses an import whole, does not
+    touch another user, and frees a deleted thread's bytes."""
     c, _ = cv.new_client(SRV, "acct")
     other, _ = cv.new_client(SRV, "bystander")
     big = [{"role": "user", "content": "a" * 3000}]
@@ -129,6 +137,7 @@ def test_account_cap_counts_every_conversation_and_frees_on_delete():
 
 
 def test_bad_cap_values_are_refused_at_start():
+    """Out-of-range or non-numeric cap values stop `serve` with exit 2 and a message."""
     for flag, value in (("--max-conversation-messages", "0"), ("--max-conversation-bytes", "100"),
                         ("--max-user-bytes", "lots")):
         res = cv.run_cli(["serve", "--db", os.path.join(SRV.dir, "unused.db"), "--listen",
