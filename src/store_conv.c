@@ -37,7 +37,6 @@ static int nCapBytes = CONV_SEG_BYTES;
 static struct cv_conv_limits limits;     /* all 0: no caps until serve sets them */
 
 void store_conv_set_limits(const struct cv_conv_limits *p){ limits = *p; }
-void store_conv_get_limits(struct cv_conv_limits *p){ *p = limits; }
 
 /* Is v, grown from vOld, past cap (0: no cap)? */
 static int over(int64_t cap, int64_t vOld, int64_t v){
@@ -406,7 +405,6 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
   static const char zDelAfter[] = "DELETE FROM segments WHERE conv_id=?1 AND first_index>=?2";
   static const char zPop[] =
     "UPDATE segments SET messages=json_remove(messages,'$[#-1]'), n=n-1 WHERE id=?1";
-  static const char zDelOne[] = "DELETE FROM segments WHERE id=?1";
   struct tail t;
   sqlite3_stmt *pSt;
   int64_t iSeg = 0, nBefore = 0, nAfter = 0;
@@ -431,14 +429,8 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
     rc = db_step_done(pDb, pSt, NULL);
     t.n--;
   }
-  if( rc==CV_OK && t.rowid && t.n==0 ){
-    /* an emptied segment goes: an empty conversation has no segment */
-    rc = db_stmt(pDb, zDelOne, &pSt);
-    if( rc==CV_OK ){
-      sqlite3_bind_int64(pSt, 1, t.rowid);
-      rc = db_step_done(pDb, pSt, NULL);
-    }
-  }
+  /* never emptied: a segment starting at iFrom or later went with zDelAfter */
+  assert( rc!=CV_OK || t.rowid==0 || t.n>0 );
   if( rc==CV_OK ) rc = bytes_from(pDb, id, iSeg, &nAfter);
   if( rc ) return rc;
   *pnLeft = t.first + t.n;
@@ -726,10 +718,10 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
     "   WHEN h.id IS NULL THEN 'a conversation without a thread or chat'"
     "   WHEN h.message_count<>coalesce(t.total, 0) THEN 'message_count differs from the segments'"
     "   WHEN h.message_bytes<>coalesce(t.bytes, 0) THEN 'message_bytes differs from the segments'"
-    "  END) AS why"
+    "  END) AS problem"
     " FROM conversations c LEFT JOIN bad_seg b ON b.conv_id=c.id"
     " LEFT JOIN totals t ON t.conv_id=c.id LEFT JOIN heads h ON h.id=c.id"
-    " WHERE why IS NOT NULL"
+    " WHERE problem IS NOT NULL"
     " UNION ALL SELECT s.conv_id, 'segments of a missing conversation' FROM segments s"
     "  WHERE NOT EXISTS(SELECT 1 FROM conversations c WHERE c.id=s.conv_id)"
     " UNION ALL SELECT h.id, 'a thread or chat without a conversation' FROM heads h"
@@ -755,13 +747,14 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
   if( rc==CV_OK ){
     /* every account's stored_bytes is the sum of its conversations', rounded as stored() */
     static const char zUsers[] =
-      "SELECT u.id, u.stored_bytes, coalesce((SELECT sum((message_bytes+4095)/4096*4096)"
+      "SELECT u.id, u.stored_bytes, coalesce((SELECT sum((message_bytes+?1-1)/?1*?1)"
       "  FROM chat_threads WHERE user_id=u.id), 0) + coalesce((SELECT"
-      "  sum((message_bytes+4095)/4096*4096) FROM chat_histories WHERE user_id=u.id), 0) AS total"
+      "  sum((message_bytes+?1-1)/?1*?1) FROM chat_histories WHERE user_id=u.id), 0) AS total"
       " FROM users u WHERE u.stored_bytes<>total";
     int nUsers = 0;
     rc = db_stmt(pDb, zUsers, &pSt);
     if( rc ) return rc;
+    sqlite3_bind_int(pSt, 1, CONV_STORED_UNIT);   /* the triggers' rounding, as stored() */
     while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
       if( ++nUsers<=20 ){
         buf_appendf(r, "user %lld: stored_bytes %lld, its conversations hold %lld\n",
@@ -782,7 +775,7 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
 cv_rc store_conv_migrate_v3(struct cv_db *pDb){
   static const char zSql[] = "SELECT conv_id, messages FROM v2_messages ORDER BY conv_id";
   static const char zDrop[] = "DROP TABLE v2_messages";
-  /* the headers' sizes; triggers add them up into users.message_bytes */
+  /* the headers' sizes; triggers add them up into users.stored_bytes */
   static const char zBytes[] =
     "UPDATE chat_threads SET message_bytes=(SELECT coalesce(sum(length(CAST(messages AS BLOB))),"
     " 0) FROM segments WHERE conv_id=chat_threads.id) WHERE message_count>0;"

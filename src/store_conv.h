@@ -71,9 +71,6 @@ struct cv_conv_limits {
 ** without caps: an operator's import-legacy is not refused). Not thread-safe. */
 void store_conv_set_limits(const struct cv_conv_limits *p);
 
-/* The caps in force. */
-void store_conv_get_limits(struct cv_conv_limits *p);
-
 /* Would one more message of nLen bytes fit a conversation of nCount messages (counting those
 ** already admitted) and nBytes bytes (its header's) whose owner's stored_bytes is
 ** nUserBytes, when nPending bytes were already admitted to it? An upper bound of the growth

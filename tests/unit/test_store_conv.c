@@ -297,6 +297,19 @@ static void check_finds_damage(void){
                          NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
   TT_CHECK( check_clean() );
+  /* a header's message_bytes and an account's stored_bytes that disagree with the segments
+  ** (written around the triggers: a trigger would keep stored_bytes with the header) */
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_exec(h, "DROP TRIGGER chat_threads_bytes;"
+                         "UPDATE chat_threads SET message_bytes=message_bytes+1"
+                         " WHERE message_count>0;"
+                         "UPDATE users SET stored_bytes=stored_bytes+1",
+                         NULL, NULL, NULL)==SQLITE_OK );
+  sqlite3_close(h);
+  TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+  TT_CHECK( zReport && strstr(zReport, "message_bytes differs from the segments")!=NULL );
+  TT_CHECK( zReport && strstr(zReport, "accounts: 1 with a wrong stored_bytes")!=NULL );
+  free(zReport);
 }
 
 /* 200 concurrent appends to a thread holding N-1 messages: 200 more, indexes distinct and
