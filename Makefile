@@ -48,7 +48,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-long bench bench-wal bench-append deps vendor clean check-ldd unit
+.PHONY: all asan run test test-long bench bench-wal bench-append deps vendor clean check-ldd check-layers unit
 all: $(B)/chatvault
 
 deps:
@@ -113,6 +113,23 @@ $(B)/asan/chatvault: $(ASAN_OBJS) $(B)/asan/obj/main.o
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 asan: $(B)/asan/chatvault $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT))
 
+# The store interface's line (store.h, store_backend.h): above store.c nothing sees SQL. Only the
+# SQLite backend (db.c, store_*.c but store.c) includes sqlite3.h, db.h, store_conv.h or
+# store_backend.h; store.c the last; cli.c (opens the store, runs check and backup) db.h;
+# version.c (prints SQLite's version) sqlite3.h.
+LAYER_BACKEND := src/db.c src/db.h $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
+check-layers:
+	@bad=$$(grep -lE '#include [<"](sqlite3|db|store_conv|store_backend)\.h[>"]' \
+	    $(filter-out $(LAYER_BACKEND),$(wildcard src/*.c src/*.h)) | while read f; do \
+	  case "$$f" in \
+	    src/store.c) grep -qE '#include [<"](sqlite3|db|store_conv)\.h' $$f && echo $$f ;; \
+	    src/cli.c) grep -qE '#include [<"](sqlite3|store_conv|store_backend)\.h' $$f && echo $$f ;; \
+	    src/version.c) grep -qE '#include [<"](db|store_conv|store_backend)\.h' $$f && echo $$f ;; \
+	    *) echo $$f ;; \
+	  esac; done); \
+	if [ -n "$$bad" ]; then echo "check-layers: SQL seen above store.c in: $$bad" >&2; exit 1; fi; \
+	echo "check-layers: ok"
+
 # The release binary's only dynamic dependencies are libc and libm.
 check-ldd:
 	@extra=$$(ldd $(B)/chatvault | grep -vE 'linux-vdso|ld-linux|libc\.so|libm\.so' || true); \
@@ -128,7 +145,7 @@ unit: asan
 run: $(B)/chatvault
 	$(B)/chatvault serve --db ./chatvault-demo.db --demo
 
-test: $(B)/chatvault asan
+test: $(B)/chatvault asan check-layers
 	@tools/deps.sh test
 	$(PYTHON) tests/run.py
 

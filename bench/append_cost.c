@@ -9,6 +9,7 @@
 **   build/bench/append_cost DIR [N_APPENDS [SEG_MESSAGES SEG_BYTES]]   (caps: to choose them)
 */
 #include "db.h"
+#include "store.h"
 #include "store_conv.h"
 #include "store_threads.h"
 #include "store_users.h"
@@ -94,7 +95,7 @@ int main(int argc, char **argv){
   }
   sqlite3_close(hReader);
   store_user_clear(&u);
-  db_close(pS);
+  store_close(pS);
   unlink(zPath); unlink(zWal);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "demo.h"
 #include "import.h"
 #include "server.h"
+#include "store.h"
 #include "store_tokens.h"
 #include "store_users.h"
 #include "util.h"
@@ -104,13 +105,13 @@ static int cmd_serve(const struct cv_config *c){
   }
   if( c->bDemo && (rc = demo_seed(app.pStore))!=CV_OK ){
     fprintf(stderr, "chatvault: demo data: %s\n", cv_rc_str(rc));
-    db_close(app.pStore);
+    store_close(app.pStore);
     return 1;
   }
   fprintf(stderr, "chatvault %s: database %s (synchronous=%s), %d threads\n", CV_VERSION,
           c->zDb, c->bSyncFull ? "FULL" : "NORMAL", c->nThreads);
   rc = server_run(&app);
-  db_close(app.pStore);
+  store_close(app.pStore);
   return rc ? 1 : 0;
 }
 
@@ -163,7 +164,7 @@ static int cmd_user(const struct cv_config *c, const char *zVerb, const char *zE
     if( rc==CV_OK ) printf("password changed for %s; %d token%s revoked\n", zEmail, nRevoked,
                            nRevoked==1 ? "" : "s");
   }
-  db_close(pS);
+  store_close(pS);
   if( rc==CV_CONFLICT ){ fprintf(stderr, "chatvault: %s is already registered\n", zEmail); return 1; }
   if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
   if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
@@ -179,7 +180,7 @@ static int cmd_token(const struct cv_config *c, const char *zEmail){
   rc = store_users_by_email(pS, zEmail, &u);
   if( rc==CV_OK ) rc = auth_issue_token(pS, u.id, c->tokenTtlMs, zToken);
   store_user_clear(&u);
-  db_close(pS);
+  store_close(pS);
   if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
   if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
   printf("%s\n", zToken);
@@ -196,7 +197,7 @@ static int cmd_token_revoke(const struct cv_config *c, const char *zEmail){
   rc = store_users_by_email(pS, zEmail, &u);
   if( rc==CV_OK ) rc = store_tokens_revoke_user(pS, u.id, &nRevoked);
   store_user_clear(&u);
-  db_close(pS);
+  store_close(pS);
   if( rc==CV_NOTFOUND ){ fprintf(stderr, "chatvault: no user %s\n", zEmail); return 1; }
   if( rc ){ fprintf(stderr, "chatvault: %s\n", cv_rc_str(rc)); return 1; }
   printf("revoked %d token%s of %s\n", nRevoked, nRevoked==1 ? "" : "s", zEmail);
@@ -214,7 +215,7 @@ static int cmd_import(const struct cv_config *c, const char *zFile){
   pS = open_store(c);
   if( !pS ) return 1;
   rc = import_legacy(pS, zFile, stderr, &st);
-  db_close(pS);
+  store_close(pS);
   printf("import-legacy: %lld rows, %lld users (%lld created), %lld chats imported, "
          "%lld skipped, %lld dropped by retention, %lld errors\n",
          st.nRows, st.nRows, st.nUsersCreated, st.nChats, st.nSkipped, st.nRetained,

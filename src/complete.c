@@ -17,7 +17,6 @@
 #include "store_catalog.h"
 #include "store_chats.h"
 #include "store.h"
-#include "store_conv.h"
 #include "store_threads.h"
 #include "util.h"
 

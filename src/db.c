@@ -12,13 +12,15 @@
 **     batch was slow (a big row rewritten), the writer waits a moment for the callers it
 **     just answered to queue again, so they share the next rewrite too (see coalesce),
 **   - a per-connection cache of prepared statements keyed by the SQL's address,
-**   - the mapping from SQLite result codes to cv_rc.
+**   - the mapping from SQLite result codes to cv_rc,
+**   - with store_*.c, the SQLite backend of store_backend.h (its close is sqlite_close).
 ** Rejected: a connection per civetweb thread (128 threads x page cache blows the memory
 ** budget) and writers taking the lock themselves (SQLITE_BUSY storms, one fsync each).
 ** May call SQLite, pthreads and assets (schema.sql).
 */
 #include "db.h"
 #include "assets.h"
+#include "store_backend.h"
 #include "store_conv.h"
 #include "util.h"
 
@@ -56,6 +58,7 @@ struct cv_job {
 };
 
 struct cv_store {
+  struct cv_store_base base;          /* first: the SQLite backend's table (store_backend.h) */
   struct cv_db *pWriter;               /* the writer connection (NULL when read-only) */
   pthread_t writer;                    /* the writer thread */
   int bWriterRunning;                  /* writer thread started */
@@ -577,6 +580,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   pthread_once(&sqliteOnce, sqlite_global_init);
   pS = calloc(1, sizeof *pS);
   if( !pS ) return CV_NOMEM;
+  pS->base.pB = &cv_sqlite_backend;
   pthread_mutex_init(&pS->mu, NULL);
   {
     pthread_condattr_t ca;            /* coalesce() waits on CLOCK_MONOTONIC */
@@ -636,11 +640,11 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   return CV_OK;
 
 fail:
-  db_close(pS);
+  sqlite_close(pS);
   return rc;
 }
 
-void db_close(struct cv_store *pS){
+void sqlite_close(struct cv_store *pS){
   int i;
   if( !pS ) return;
   if( pS->bWriterRunning ){

@@ -31,8 +31,8 @@ struct cv_store_opts {
 ** in *pzErr (free with free()). *ppStore is set only on CV_OK. */
 cv_rc db_open(const struct cv_store_opts *pOpts, struct cv_store **ppStore, char **pzErr);
 
-/* Stop the writer (after it finished queued jobs), close every connection. NULL is ok. */
-void db_close(struct cv_store *pStore);
+/* The store's close (store_close) is sqlite_close: stop the writer after it finished the
+** queued jobs, close every connection. */
 
 /* Borrow a read connection (blocks while all are in use); give it back with
 ** db_reader_done. Read connections are query_only. Never NULL. */

@@ -20,7 +20,6 @@
 #include "render.h"
 #include "store.h"
 #include "store_chats.h"
-#include "store_conv.h"
 #include "store_threads.h"
 #include "util.h"
 #include "validate.h"

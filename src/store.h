@@ -1,14 +1,15 @@
 /*
-** store.h — what handlers and services use of the store besides the per-model operations
-** (store_threads.h, store_chats.h, store_catalog.h, ...): a read snapshot, and the messages
-** of a conversation written through a sink. Every operation takes plain C values and
-** returns a cv_rc; no SQL or SQLite type crosses this line, so a second backend (the
-** cluster's) can implement the same operations without a handler changing.
+** store.h — the store interface: what handlers and services may do with stored data. The
+** operations are here and in the per-model headers (store_users.h, store_tokens.h,
+** store_catalog.h, store_threads.h, store_chats.h); each takes plain C values and returns a
+** cv_rc. No SQL or SQLite type crosses this line: store.c hands every operation to the
+** backend of the store it is given (store_backend.h), today SQLite (db.c, store_*.c), so a
+** second backend (the cluster's) implements the same operations without a handler changing.
 **
 ** A read snapshot holds one pooled read connection inside one read transaction: what is read
 ** through it is one consistent state (a header and its messages agree), however long the
 ** caller takes to write it out. Writers never wait for it (WAL). Keep it only as long as a
-** response is being written. Implemented in store_conv.c.
+** response is being written.
 */
 #ifndef CV_STORE_H
 #define CV_STORE_H
@@ -19,6 +20,19 @@
 struct cv_store;
 struct cv_db;
 struct cv_sink;
+
+/* The two chat models over the one conversation store: the value of conversations.kind. */
+enum cv_conv_kind {
+  CV_CONV_THREAD = 1,            /* assistant threads (chat_threads): default title "New chat" */
+  CV_CONV_CHAT = 2               /* character chats (chat_histories): default title "" */
+};
+
+/* Close a store opened by a backend (db_open: SQLite): its queued writes finish first, then
+** every connection closes. NULL is ok. */
+void store_close(struct cv_store *pS);
+
+/* The name of the store's backend ("sqlite"). */
+const char *store_backend_name(struct cv_store *pS);
 
 /* A read snapshot. Fields are the store's own; callers only pass it along. */
 struct cv_read {

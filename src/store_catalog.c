@@ -8,28 +8,13 @@
 ** May call db, SQLite and util.
 */
 #include "store_catalog.h"
+#include "store_backend.h"
 #include "db.h"
 #include "util.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-void store_item_clear(struct cv_item *p){
-  if( !p ) return;
-  free(p->zName);
-  free(p->zPicture);
-  free(p->zDescription);
-  free(p->zGreeting);
-  memset(p, 0, sizeof *p);
-}
-
-void store_items_free(struct cv_item *a, int n){
-  int i;
-  if( !a ) return;
-  for(i=0; i<n; i++) store_item_clear(&a[i]);
-  free(a);
-}
 
 /* Fill *pOut from the seven item columns starting at column 0. */
 static cv_rc row_to_item(sqlite3_stmt *pSt, enum cv_kind eKind, struct cv_item *pOut){
@@ -99,7 +84,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_catalog_create(struct cv_store *pS, enum cv_kind eKind, int64_t ownerId,
+cv_rc sqlite_catalog_create(struct cv_store *pS, enum cv_kind eKind, int64_t ownerId,
                            const char *zName, const char *zPicture, const char *zDescription,
                            const char *zGreeting, struct cv_item *pOut){
   struct create_args a;
@@ -144,7 +129,7 @@ static cv_rc read_item(struct cv_db *pDb, enum cv_kind eKind, int64_t userId, in
   return rc;
 }
 
-cv_rc store_catalog_get(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int64_t id,
+cv_rc sqlite_catalog_get(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int64_t id,
                         struct cv_item *pOut){
   struct cv_db *pDb;
   cv_rc rc;
@@ -187,7 +172,7 @@ static cv_rc collect(struct cv_db *pDb, sqlite3_stmt *pSt, enum cv_kind eKind, i
   return CV_OK;
 }
 
-cv_rc store_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int limit,
+cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int limit,
                          int64_t offset, struct cv_item **paOut, int *pnOut, int64_t *pnTotal){
   struct cv_db *pDb;
   sqlite3_stmt *pSt;
@@ -223,7 +208,7 @@ out:
   return rc;
 }
 
-cv_rc store_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
+cv_rc sqlite_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
                                 struct cv_item **paOut, int *pnOut){
   static const char zSql[] =
     "SELECT " CHAR_COLS " FROM characters c WHERE NOT EXISTS"
@@ -299,7 +284,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_catalog_update_character(struct cv_store *pS, int64_t userId, int64_t id,
+cv_rc sqlite_catalog_update_character(struct cv_store *pS, int64_t userId, int64_t id,
                                      const char *zName, const char *zPicture,
                                      const char *zDescription, const char *zGreeting,
                                      struct cv_item *pOut){
@@ -334,7 +319,7 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   return nChanged ? CV_OK : why_not_character(pDb, a->id);
 }
 
-cv_rc store_catalog_delete_character(struct cv_store *pS, int64_t userId, int64_t id){
+cv_rc sqlite_catalog_delete_character(struct cv_store *pS, int64_t userId, int64_t id){
   struct delete_args a;
   a.userId = userId;
   a.id = id;

@@ -3,7 +3,8 @@
 ** user, each with the user who created it) and personas (private to their user). One
 ** struct and one set of calls serve the three kinds; the differences are in the table
 ** (scenes have no greeting, personas no picture and no greeting). Plain C values in and
-** out; never HTTP, never cJSON. Implemented in store_catalog.c.
+** out; never HTTP, never cJSON. Operations of the store
+** interface (store.h); the SQLite backend's are sqlite_* in store_catalog.c.
 */
 #ifndef CV_STORE_CATALOG_H
 #define CV_STORE_CATALOG_H

@@ -10,6 +10,7 @@
 ** May call db, SQLite, store_conv and util.
 */
 #include "store_chats.h"
+#include "store_backend.h"
 #include "db.h"
 #include "store.h"
 #include "store_conv.h"
@@ -18,23 +19,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-void store_chat_clear(struct cv_chat *p){
-  if( !p ) return;
-  free(p->zCharacterName);
-  free(p->zCharacterPicture);
-  free(p->zSceneName);
-  free(p->zScenePicture);
-  free(p->zTitle);
-  memset(p, 0, sizeof *p);
-}
-
-void store_chats_free_list(struct cv_chat *a, int n){
-  int i;
-  if( !a ) return;
-  for(i=0; i<n; i++) store_chat_clear(&a[i]);
-  free(a);
-}
 
 #define CHAT_COLS "id, chat_id, user_id, character_id, scene_id, persona_id, character_name," \
   " character_picture, scene_name, scene_picture, title, message_count," \
@@ -202,7 +186,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
 }
 
-cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
+cv_rc sqlite_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
                               const struct cv_chat_new *pNew, const char *zMessage,
                               struct cv_chat *pOut, const char **pzMissing){
   struct add_args a;
@@ -223,7 +207,7 @@ cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *z
 
 /* ---- read, rename, delete, list ------------------------------------------------------- */
 
-cv_rc store_chats_get(struct cv_read *pRd, int64_t userId, const char *zChatId,
+cv_rc sqlite_chats_get(struct cv_read *pRd, int64_t userId, const char *zChatId,
                       struct cv_chat *pOut){
   memset(pOut, 0, sizeof *pOut);
   return read_chat(pRd->pDb, userId, zChatId, pOut);
@@ -256,7 +240,7 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   return read_chat(pDb, a->userId, a->zChatId, a->pOut);
 }
 
-cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
+cv_rc sqlite_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
                          const char *zTitle, struct cv_chat *pOut){
   struct rename_args a;
   cv_rc rc;
@@ -287,14 +271,14 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->zChatId);
 }
 
-cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId){
+cv_rc sqlite_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId){
   struct delete_args a;
   a.userId = userId;
   a.zChatId = zChatId;
   return db_write(pS, delete_job, &a);
 }
 
-cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
+cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
   static const char zCount[] = "SELECT count(*) FROM chat_histories WHERE user_id=?1";
   static const char zList[] =
@@ -544,7 +528,7 @@ static cv_rc import_job(struct cv_db *pDb, void *pArg){
   return CV_OK;
 }
 
-cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
+cv_rc sqlite_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
   struct import_args a;
   int i, j;
   for(i=0; i<nUser; i++){

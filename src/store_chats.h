@@ -4,7 +4,8 @@
 ** trigger of schema.sql keeping the newest N chats per user) on top of the one conversation
 ** store (store_conv.h), whose segments hold the messages. Messages pass in as JSON text the
 ** caller has validated and normalized and come out through a read snapshot (store.h).
-** Also the legacy import batch. Implemented in store_chats.c.
+** Also the legacy import batch. Operations of the store
+** interface (store.h); the SQLite backend's are sqlite_* in store_chats.c.
 */
 #ifndef CV_STORE_CHATS_H
 #define CV_STORE_CHATS_H

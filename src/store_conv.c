@@ -19,6 +19,7 @@
 ** May call db, SQLite and util.
 */
 #include "store_conv.h"
+#include "store_backend.h"
 #include "store.h"
 #include "db.h"
 #include "util.h"
@@ -798,7 +799,7 @@ cv_rc store_conv_migrate_v3(struct cv_db *pDb){
 
 /* ---- the read snapshot of store.h ------------------------------------------------------ */
 
-cv_rc store_read_begin(struct cv_store *pS, struct cv_read *pRd){
+cv_rc sqlite_read_begin(struct cv_store *pS, struct cv_read *pRd){
   cv_rc rc;
   pRd->pS = pS;
   pRd->pDb = db_reader(pS);
@@ -811,24 +812,20 @@ cv_rc store_read_begin(struct cv_store *pS, struct cv_read *pRd){
   return rc;
 }
 
-void store_read_end(struct cv_read *pRd){
+void sqlite_read_end(struct cv_read *pRd){
   if( !pRd->pDb ) return;
   db_run(pRd->pDb, "COMMIT");
   db_reader_done(pRd->pS, pRd->pDb);
   memset(pRd, 0, sizeof *pRd);
 }
 
-cv_rc store_read_messages(struct cv_read *pRd, int64_t id, struct cv_sink *pOut){
+cv_rc sqlite_read_messages(struct cv_read *pRd, int64_t id, struct cv_sink *pOut){
   return store_conv_write_all(pRd->pDb, id, pOut);
 }
 
-cv_rc store_read_messages_range(struct cv_read *pRd, int64_t id, int64_t iStart, int64_t iEnd,
+cv_rc sqlite_read_messages_range(struct cv_read *pRd, int64_t id, int64_t iStart, int64_t iEnd,
                                 struct cv_sink *pOut){
   return store_conv_write_range(pRd->pDb, id, iStart, iEnd, pOut);
-}
-
-cv_rc store_messages_cb(void *pRd, long long id, struct cv_sink *pOut){
-  return store_read_messages((struct cv_read*)pRd, (int64_t)id, pOut);
 }
 
 struct history_ctx { cv_msg_view_fn xMsg; void *pCtx; };
@@ -841,15 +838,15 @@ static cv_rc history_msg(void *pCtx, const struct cv_conv_msg *m){
   return h->xMsg(h->pCtx, &v);
 }
 
-cv_rc store_conv_history(struct cv_store *pS, int64_t id, int nBudgetChars, cv_msg_view_fn xMsg,
+cv_rc sqlite_conv_history(struct cv_store *pS, int64_t id, int nBudgetChars, cv_msg_view_fn xMsg,
                          void *pCtx){
   struct cv_read rd;
   struct history_ctx h;
-  cv_rc rc = store_read_begin(pS, &rd);
+  cv_rc rc = sqlite_read_begin(pS, &rd);
   if( rc ) return rc;
   h.xMsg = xMsg;
   h.pCtx = pCtx;
   rc = store_conv_tail(rd.pDb, id, nBudgetChars, history_msg, &h);
-  store_read_end(&rd);
+  sqlite_read_end(&rd);
   return rc;
 }

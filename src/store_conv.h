@@ -18,14 +18,15 @@
 **
 ** Every function here runs on a connection the caller holds: write functions inside a write
 ** job (db_write), read functions inside one read transaction, so what they return is one
-** snapshot. Messages are JSON text of validated, normalized message objects. Only the
-** store_*.c files call this; handlers never do.
+** snapshot. Messages are JSON text of validated, normalized message objects. Part of the
+** SQLite backend: only db.c and store_*.c call this; nothing above store.c does.
 ** Implemented in store_conv.c; tested by tests/unit/test_store_conv.c.
 */
 #ifndef CV_STORE_CONV_H
 #define CV_STORE_CONV_H
 
 #include "cv.h"
+#include "store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,11 +42,7 @@ struct cv_sink;
 #define CONV_SEG_MESSAGES 64
 #define CONV_SEG_BYTES    4000
 
-/* Conversation kinds: the value of conversations.kind. */
-enum cv_conv_kind {
-  CV_CONV_THREAD = 1,            /* chat_threads: default title "New chat" */
-  CV_CONV_CHAT = 2               /* chat_histories: default title "" */
-};
+/* Conversation kinds: enum cv_conv_kind of store.h. */
 
 /* For unit tests only: use other caps (0 restores the defaults). Not thread-safe; call
 ** before any write. */

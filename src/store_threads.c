@@ -7,6 +7,7 @@
 ** May call db, SQLite, store_conv and util.
 */
 #include "store_threads.h"
+#include "store_backend.h"
 #include "db.h"
 #include "store.h"
 #include "store_conv.h"
@@ -17,25 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void store_thread_clear(struct cv_thread *p){
-  if( !p ) return;
-  free(p->zTitle);
-  memset(p, 0, sizeof *p);
-}
-
-void store_threads_free_list(struct cv_thread *a, int n){
-  int i;
-  if( !a ) return;
-  for(i=0; i<n; i++) store_thread_clear(&a[i]);
-  free(a);
-}
-
-void store_append_clear(struct cv_append *p){
-  if( !p ) return;
-  free(p->zTitle);
-  memset(p, 0, sizeof *p);
-}
 
 /* Columns: id, user_id, title, message_count, created_at, updated_at */
 #define THREAD_COLS "id, user_id, title, message_count, created_at, updated_at"
@@ -165,7 +147,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   return t->zTitle ? CV_OK : CV_NOMEM;
 }
 
-cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
+cv_rc sqlite_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
                            const char *zMessages, int64_t nMessages, struct cv_thread *pOut){
   struct create_args a;
   cv_rc rc;
@@ -182,12 +164,12 @@ cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTit
   return rc;
 }
 
-cv_rc store_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut){
+cv_rc sqlite_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut){
   memset(pOut, 0, sizeof *pOut);
   return read_thread(pRd->pDb, userId, id, pOut);
 }
 
-cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
+cv_rc sqlite_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
                          struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
   /* users.thread_count is kept by triggers (schema.sql): O(1), not a count(*) scan */
   static const char zCount[] = "SELECT thread_count FROM users WHERE id=?1";
@@ -276,7 +258,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   return read_thread(pDb, a->userId, a->id, a->pOut);
 }
 
-cv_rc store_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
+cv_rc sqlite_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zTitle, const char *zMessages, int64_t nMessages,
                            struct cv_thread *pOut){
   struct update_args a = { userId, id, zTitle, zMessages, nMessages, pOut };
@@ -303,7 +285,7 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->id);
 }
 
-cv_rc store_threads_delete(struct cv_store *pS, int64_t userId, int64_t id){
+cv_rc sqlite_threads_delete(struct cv_store *pS, int64_t userId, int64_t id){
   struct delete_args a = { userId, id };
   return db_write(pS, delete_job, &a);
 }
@@ -384,7 +366,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   return rc;
 }
 
-cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
+cv_rc sqlite_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zMessage, struct cv_append *pOut){
   struct append_args a = { userId, id, zMessage, pOut };
   cv_rc rc;
@@ -423,7 +405,7 @@ static cv_rc import_job(struct cv_db *pDb, void *pArg){
   return CV_OK;
 }
 
-cv_rc store_threads_import(struct cv_store *pS, int64_t userId,
+cv_rc sqlite_threads_import(struct cv_store *pS, int64_t userId,
                            struct cv_import_item *aItem, int nItem){
   struct import_args a = { userId, aItem, nItem };
   return db_write(pS, import_job, &a);

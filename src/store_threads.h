@@ -3,7 +3,8 @@
 ** "New chat" default title, the count kept for X-Total-Count) on top of the one conversation
 ** store (store_conv.h), whose segments hold the messages. Message arrays pass in as JSON text
 ** that the caller has validated and normalized; they come out through a read snapshot
-** (store.h), never as one copied string. Implemented in store_threads.c.
+** (store.h), never as one copied string. Operations of the store
+** interface (store.h); the SQLite backend's are sqlite_* in store_threads.c.
 */
 #ifndef CV_STORE_THREADS_H
 #define CV_STORE_THREADS_H

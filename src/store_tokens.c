@@ -2,6 +2,7 @@
 ** store_tokens.c — SQL for the tokens table (hashes only; never a token). May call db.
 */
 #include "store_tokens.h"
+#include "store_backend.h"
 #include "db.h"
 
 struct tok_args {
@@ -25,14 +26,14 @@ static cv_rc insert_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_tokens_insert(struct cv_store *pS, int64_t userId,
+cv_rc sqlite_tokens_insert(struct cv_store *pS, int64_t userId,
                           const unsigned char aHash[CV_TOKEN_HASH_LEN],
                           int64_t nowMs, int64_t expiresMs){
   struct tok_args a = { aHash, userId, nowMs, expiresMs };
   return db_write(pS, insert_job, &a);
 }
 
-cv_rc store_tokens_lookup(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN],
+cv_rc sqlite_tokens_lookup(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN],
                           int64_t nowMs, int64_t *pUserId, int64_t *pLastUsedMs){
   static const char zSql[] =
     "SELECT user_id, last_used_ms FROM tokens WHERE hash=?1 AND expires_ms>?2";
@@ -68,7 +69,7 @@ static cv_rc touch_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_tokens_touch(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN],
+cv_rc sqlite_tokens_touch(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN],
                          int64_t nowMs){
   struct tok_args a = { aHash, 0, nowMs, 0 };
   return db_write(pS, touch_job, &a);
@@ -84,7 +85,7 @@ static cv_rc revoke_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_tokens_revoke(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN]){
+cv_rc sqlite_tokens_revoke(struct cv_store *pS, const unsigned char aHash[CV_TOKEN_HASH_LEN]){
   return db_write(pS, revoke_job, (void*)aHash);
 }
 
@@ -103,7 +104,7 @@ static cv_rc revoke_user_job(struct cv_db *pDb, void *pArg){
   return db_step_done(pDb, pSt, &a->nRevoked);
 }
 
-cv_rc store_tokens_revoke_user(struct cv_store *pS, int64_t userId, int *pnRevoked){
+cv_rc sqlite_tokens_revoke_user(struct cv_store *pS, int64_t userId, int *pnRevoked){
   struct revoke_user_args a = { userId, 0 };
   cv_rc rc = db_write(pS, revoke_user_job, &a);
   *pnRevoked = rc==CV_OK ? a.nRevoked : 0;
@@ -120,6 +121,6 @@ static cv_rc purge_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_tokens_purge(struct cv_store *pS, int64_t nowMs){
+cv_rc sqlite_tokens_purge(struct cv_store *pS, int64_t nowMs){
   return db_write(pS, purge_job, &nowMs);
 }

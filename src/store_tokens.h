@@ -1,6 +1,7 @@
 /*
 ** store_tokens.h — bearer tokens, stored only as their BLAKE2b-256 hash, with expiry and
-** last use. Implemented in store_tokens.c.
+** last use. Operations of the store
+** interface (store.h); the SQLite backend's are sqlite_* in store_tokens.c.
 */
 #ifndef CV_STORE_TOKENS_H
 #define CV_STORE_TOKENS_H

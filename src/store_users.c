@@ -3,19 +3,12 @@
 ** through db_write (group commit). May call db and SQLite.
 */
 #include "store_users.h"
+#include "store_backend.h"
 #include "db.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
-
-void store_user_clear(struct cv_user *p){
-  if( !p ) return;
-  free(p->zEmail);
-  free(p->zDisplayName);
-  free(p->zPasswordHash);
-  memset(p, 0, sizeof *p);
-}
 
 /* Fill *pOut from a row of (id, email, display_name, password_hash, created_at). */
 static cv_rc row_to_user(sqlite3_stmt *pSt, struct cv_user *pOut){
@@ -64,7 +57,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   return rc;
 }
 
-cv_rc store_users_create(struct cv_store *pS, const char *zEmail, const char *zHash,
+cv_rc sqlite_users_create(struct cv_store *pS, const char *zEmail, const char *zHash,
                          const char *zDisplayName, struct cv_user *pOut){
   struct create_args a = { zEmail, zHash, zDisplayName, pOut };
   cv_rc rc;
@@ -95,12 +88,12 @@ out:
   return rc;
 }
 
-cv_rc store_users_by_email(struct cv_store *pS, const char *zEmail, struct cv_user *pOut){
+cv_rc sqlite_users_by_email(struct cv_store *pS, const char *zEmail, struct cv_user *pOut){
   static const char zSql[] = "SELECT " USER_COLS " FROM users WHERE email=?1";
   return read_one(pS, zSql, zEmail, 0, pOut);
 }
 
-cv_rc store_users_by_id(struct cv_store *pS, int64_t id, struct cv_user *pOut){
+cv_rc sqlite_users_by_id(struct cv_store *pS, int64_t id, struct cv_user *pOut){
   static const char zSql[] = "SELECT " USER_COLS " FROM users WHERE id=?1";
   return read_one(pS, zSql, NULL, id, pOut);
 }
@@ -131,7 +124,7 @@ static cv_rc passwd_job(struct cv_db *pDb, void *pArg){
   return db_step_done(pDb, pSt, &a->nRevoked);
 }
 
-cv_rc store_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash,
+cv_rc sqlite_users_set_password(struct cv_store *pS, const char *zEmail, const char *zHash,
                                int *pnRevoked){
   struct passwd_args a = { zEmail, zHash, 0 };
   cv_rc rc = db_write(pS, passwd_job, &a);
@@ -150,6 +143,6 @@ static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   return rc==CV_OK && nChanged==0 ? CV_NOTFOUND : rc;
 }
 
-cv_rc store_users_delete(struct cv_store *pS, int64_t id){
+cv_rc sqlite_users_delete(struct cv_store *pS, int64_t id){
   return db_write(pS, delete_job, &id);
 }

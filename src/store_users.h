@@ -1,6 +1,7 @@
 /*
 ** store_users.h — accounts in the users table. Plain C values in and out; never HTTP,
-** never cJSON. Implemented in store_users.c.
+** never cJSON. Operations of the store
+** interface (store.h); the SQLite backend's are sqlite_* in store_users.c.
 */
 #ifndef CV_STORE_USERS_H
 #define CV_STORE_USERS_H

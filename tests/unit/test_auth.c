@@ -3,6 +3,7 @@
 #include "tinytest.h"
 #include "auth.h"
 #include "db.h"
+#include "store.h"
 #include "ratelimit.h"
 #include "store_users.h"
 
@@ -94,7 +95,7 @@ static void bearer(void){
 
 static void teardown(void){
   char zCmd[96];
-  db_close(pS);
+  store_close(pS);
   snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
   TT_CHECK( system(zCmd)==0 );
 }

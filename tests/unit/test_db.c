@@ -3,6 +3,7 @@
 ** jobs split at their nMax with the rest carried to the next batch. */
 #include "tinytest.h"
 #include "db.h"
+#include "store.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -70,10 +71,10 @@ static void migrate_and_reopen(void){
   TT_CHECK( db_write(p, insert_user, "A@X")==CV_CONFLICT );
   TT_CHECK( db_write(p, insert_then_fail, "b@x")==CV_INVALID );
   TT_CHECK( count_users(p)==1 );
-  db_close(p);
+  store_close(p);
   p = open_path(zPath, &rc);
   TT_CHECK( rc==CV_OK && count_users(p)==1 );
-  db_close(p);
+  store_close(p);
   TT_CHECK( db_check(zPath, &zReport)==CV_OK );
   TT_CHECK( zReport && strstr(zReport, "integrity: ok") );
   free(zReport);
@@ -99,7 +100,7 @@ static void group_commit(void){
   for(i=0; i<64; i++){ void *r; pthread_join(a[i], &r); if( r ) bad++; }
   TT_CHECK( bad==0 );
   TT_CHECK( count_users(pShared)==65 );
-  db_close(pShared);
+  store_close(pShared);
 }
 
 /* Grouped jobs: each call inserts one user per job after a pause (a slow batch, so the
@@ -138,7 +139,7 @@ static void grouped_jobs_split_at_nmax(void){
   TT_CHECK( nMaxSeen>=1 && nMaxSeen<=GROUP_NMAX );
   TT_CHECK( nCalls>=100/GROUP_NMAX );
   printf("  100 grouped jobs in %d calls, at most %d per call\n", nCalls, nMaxSeen);
-  db_close(pShared);
+  store_close(pShared);
 }
 
 static void newer_schema_refused(void){

@@ -495,7 +495,7 @@ static void ids_never_reused(void){
 
 static void close_db(void){
   char zCmd[128];
-  db_close(pS);
+  store_close(pS);
   store_conv_set_caps(0, 0);
   snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
   TT_CHECK( system(zCmd)==0 );

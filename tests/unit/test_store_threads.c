@@ -167,7 +167,7 @@ static void import_idempotent(void){
 
 static void close_db(void){
   char zCmd[128];
-  db_close(pS);
+  store_close(pS);
   snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
   TT_CHECK( system(zCmd)==0 );
 }
