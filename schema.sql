@@ -310,3 +310,23 @@ BEGIN
                      LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
                                        FROM settings WHERE key = 'history_limit'), 30));
 END;
+
+-- version: 4
+-- Retention does the same, cheaper: its DELETE runs only when the user holds more than N
+-- chats (WHEN), so inserting a user's first N chats (every import, most new chats) no longer
+-- builds the list of the newest N on each insert. What it keeps is unchanged.
+DROP TRIGGER chat_histories_retention;
+CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+  WHEN EXISTS (SELECT 1 FROM chat_histories
+                WHERE user_id = NEW.user_id
+                LIMIT 1 OFFSET coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                           FROM settings WHERE key = 'history_limit'), 30))
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END;

@@ -16,8 +16,10 @@ struct cv_user;
 #define CV_TOKEN_CHARS 43          /* base64url of 32 bytes, no padding */
 #define CV_PWHASH_MAX 128          /* >= crypto_pwhash_STRBYTES */
 
-/* Initialise libsodium and the dummy hash that unknown emails are checked against. */
-cv_rc auth_init(void);
+/* Initialise libsodium and, when bLogins (serve), the dummy hash that unknown emails are
+** checked against (one Argon2id hash, ~0.1 s: the subcommands, which verify no password,
+** skip it). auth_login must not be called after auth_init(0). */
+cv_rc auth_init(int bLogins);
 
 /* Argon2id hash of zPassword into zOut (CV_PWHASH_MAX bytes). */
 cv_rc auth_hash_password(const char *zPassword, char *zOut);

@@ -269,7 +269,7 @@ int cli_main(int argc, char **argv){
   if( config_load(&cfg, argc, argv, iFirst, azArg, 3, &nArg, zErr, sizeof zErr) ){
     return usage(zErr);
   }
-  if( auth_init() ){
+  if( auth_init(strcmp(zCmd, "serve")==0) ){
     fprintf(stderr, "chatvault: libsodium failed to initialise\n");
     return 1;
   }

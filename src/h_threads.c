@@ -71,7 +71,7 @@ int h_threads_create(struct cv_req *r){
   }
   store_thread_clear(&t);
 out:
-  cJSON_free(zMessages);
+  free(zMessages);
   verr_free(&e);
   return r->status;
 }
@@ -177,7 +177,7 @@ int h_threads_update(struct cv_req *r){
   reply_thread(r, 200, id);
   store_thread_clear(&t);
 out:
-  cJSON_free(zMessages);
+  free(zMessages);
   verr_free(&e);
   return r->status;
 }
@@ -329,7 +329,7 @@ int h_threads_import(struct cv_req *r){
   http_reply_json(r, 200, pOut, NULL);
 out:
   if( azMessages ){
-    for(i=0; aItem && i<n; i++) cJSON_free(azMessages[i]);
+    for(i=0; aItem && i<n; i++) free(azMessages[i]);
   }
   free(azMessages);
   free(aItem);

@@ -26,7 +26,8 @@ struct cv_import_stats {
 /* Import the JSON Lines file zFile ("-" for standard input) into pS: each row's user is
 ** matched by email or created without a password; each chat_history entry becomes a chat
 ** unless its chat_id exists (so running it twice changes nothing). Rows are written in
-** batches (about 1000 chats or rows per write transaction). A bad row is reported on pErr
+** batches (about 4000 chats or 1000 rows per write transaction; a batch is written while the
+** next is read). A bad row is reported on pErr
 ** as "line N: reason" and skipped; progress goes to pErr about once a second on long
 ** files. Returns CV_OK when the file was read to its end (bad rows included: see
 ** pStats->nErrors), CV_IO when it cannot be read, or the database error that stopped it

@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,17 +394,61 @@ static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
   return rc;
 }
 
+/* The newest last_updated values among one user's chats, newest first, at most nMax of them
+** (the retention limit): while the user holds nMax chats, a chat older than every one of them
+** would be dropped by the retention trigger as soon as it is inserted (the trigger keeps the
+** newest nMax by (last_updated, id), and an inserted chat has the highest id, so only chats
+** strictly newer outrank it). Kept in memory per user and batch, so that deciding this costs
+** a comparison, not a query. */
+struct newest {
+  int n, nMax;                   /* values held; the limit (0: never skip) */
+  char (*a)[CV_TS_LEN+1];        /* nMax entries */
+};
+
+/* Load the newest values of userId's chats into *pN (whose nMax is set). */
+static cv_rc newest_load(struct cv_db *pDb, int64_t userId, struct newest *pN){
+  static const char zTop[] =
+    "SELECT last_updated FROM chat_histories WHERE user_id=?1"
+    " ORDER BY last_updated DESC LIMIT ?2";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc;
+  pN->n = 0;
+  if( pN->nMax==0 ) return CV_OK;
+  rc = db_stmt(pDb, zTop, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, userId);
+  sqlite3_bind_int(pSt, 2, pN->nMax);
+  while( (src = sqlite3_step(pSt))==SQLITE_ROW && pN->n<pN->nMax ){
+    db_col_copy(pSt, 0, pN->a[pN->n++], CV_TS_LEN+1);
+  }
+  if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+  return rc;
+}
+
+/* Would a chat last updated at zTs be dropped at once by retention? */
+static int newest_drops(const struct newest *pN, const char *zTs){
+  return pN->nMax>0 && pN->n==pN->nMax && strcmp(pN->a[pN->nMax-1], zTs)>0;
+}
+
+/* Note an inserted chat last updated at zTs (the oldest value falls off when full). */
+static void newest_add(struct newest *pN, const char *zTs){
+  int i;
+  if( pN->nMax==0 || newest_drops(pN, zTs) ) return;
+  i = pN->n<pN->nMax ? pN->n++ : pN->nMax-1;
+  for(; i>0 && strcmp(pN->a[i-1], zTs)<0; i--) memcpy(pN->a[i], pN->a[i-1], CV_TS_LEN+1);
+  snprintf(pN->a[i], CV_TS_LEN+1, "%s", zTs);
+}
+
 /* Insert one legacy chat of userId; sets p->eResult. A chat_id already present is left as
-** it is; a chat older than the user's newest N is not written at all (retention would drop
-** it at once), so a second run of the same file writes nothing. The segments go in before
-** the header, whose INSERT fires the retention trigger (which may drop older chats, their
-** conversations and segments with them). */
-static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_chat *p){
-  static const char zSkip[] =
-    "SELECT EXISTS(SELECT 1 FROM chat_histories WHERE chat_id=?1),"
-    " ?3 < coalesce((SELECT last_updated FROM chat_histories WHERE user_id=?2"
-    "   ORDER BY last_updated DESC, id DESC LIMIT 1 OFFSET coalesce((SELECT"
-    "   max(CAST(value AS INTEGER), 1) FROM settings WHERE key='history_limit'), 30) - 1), '')";
+** it is; a chat that retention would drop at once (newest_drops) is not written at all, so a
+** second run of the same file writes nothing. The segments go in before the header, whose
+** INSERT fires the retention trigger (which may drop older chats, their conversations and
+** segments with them). */
+static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct newest *pN,
+                         struct cv_legacy_chat *p){
+  static const char zExists[] = "SELECT 1 FROM chat_histories WHERE chat_id=?1";
   static const char zIns[] =
     "INSERT INTO chat_histories(id, chat_id, user_id, character_id, scene_id, persona_id,"
     " character_name, character_picture, scene_name, scene_picture, title,"
@@ -415,24 +460,16 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
     " ?6, ?7, ?8, ?9, ?10, ?12, ?16, ?13, ?14";
   sqlite3_stmt *pSt;
   int64_t id = 0, nBytes = 0;
-  int src, bExists = 0, bTooOld = 0;
-  cv_rc rc = db_stmt(pDb, zSkip, &pSt);
+  int src;
+  cv_rc rc = db_stmt(pDb, zExists, &pSt);
   if( rc ) return rc;
   sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, userId);
-  sqlite3_bind_text(pSt, 3, p->zLastUpdated, -1, SQLITE_STATIC);
   src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    bExists = sqlite3_column_int(pSt, 0);
-    bTooOld = sqlite3_column_int(pSt, 1);
-  }else{
-    rc = db_rc(pDb, src);
-    if( rc==CV_OK ) rc = CV_DB;
-  }
+  if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) return rc;
-  if( bExists ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
-  if( bTooOld ){ p->eResult = CV_IMPORT_RETAINED_OUT; return CV_OK; }
+  if( src==SQLITE_ROW ){ p->eResult = CV_IMPORT_EXISTED; return CV_OK; }
+  if( newest_drops(pN, p->zLastUpdated) ){ p->eResult = CV_IMPORT_RETAINED_OUT; return CV_OK; }
   rc = store_conv_create(pDb, CV_CONV_CHAT, userId, &id);
   if( rc==CV_OK && p->nMessages>0 ){
     rc = store_conv_replace(pDb, id, p->zMessages, p->nMessages, &nBytes);
@@ -457,6 +494,7 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct cv_legacy_cha
   sqlite3_bind_int64(pSt, 16, nBytes);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
+  newest_add(pN, p->zLastUpdated);
   p->eResult = CV_IMPORT_ADDED;
   return CV_OK;
 }
@@ -504,23 +542,38 @@ static cv_rc write_order(const struct cv_legacy_user *p, int *aOrder){
 /* After the batch: was chat p, inserted by it, removed again by the retention trigger
 ** (older than its user's newest N, counting the chats inserted after it)? */
 static cv_rc import_job(struct cv_db *pDb, void *pArg){
+  static const char zLimit[] =
+    "SELECT coalesce((SELECT max(CAST(value AS INTEGER), 1) FROM settings"
+    " WHERE key='history_limit'), 30)";
   struct import_args *a = pArg;
+  struct newest top = {0, 0, NULL};
+  int64_t nLimit = 0;
   int i, j;
+  cv_rc rc = db_int64(pDb, zLimit, 0, 0, &nLimit);
+  if( rc ) return rc;
+  /* a limit no flag can set (the file was edited): no skipping, the trigger alone decides */
+  top.nMax = nLimit>=1 && nLimit<=100000 ? (int)nLimit : 0;
+  if( top.nMax ){
+    top.a = malloc(sizeof *top.a * (size_t)top.nMax);
+    if( !top.a ) return CV_NOMEM;
+  }
   for(i=0; i<a->nUser; i++){
     struct cv_legacy_user *p = &a->aUser[i];
     int *aOrder = malloc(sizeof *aOrder * (size_t)(p->nChat ? p->nChat : 1));
-    cv_rc rc = aOrder ? write_order(p, aOrder) : CV_NOMEM;
+    rc = aOrder ? write_order(p, aOrder) : CV_NOMEM;
     if( rc==CV_OK ) rc = import_user(pDb, p);
+    if( rc==CV_OK ) rc = newest_load(pDb, p->userId, &top);
     for(j=0; rc==CV_OK && j<p->nChat; j++){
-      rc = import_chat(pDb, p->userId, &p->aChat[aOrder[j]]);
+      rc = import_chat(pDb, p->userId, &top, &p->aChat[aOrder[j]]);
     }
     free(aOrder);
-    if( rc ) return rc;
+    if( rc ){ free(top.a); return rc; }
   }
+  free(top.a);
   for(i=0; i<a->nUser; i++){
     for(j=0; j<a->aUser[i].nChat; j++){
       if( a->aUser[i].aChat[j].eResult==CV_IMPORT_ADDED ){
-        cv_rc rc = import_recheck(pDb, &a->aUser[i].aChat[j]);
+        rc = import_recheck(pDb, &a->aUser[i].aChat[j]);
         if( rc ) return rc;
       }
     }

@@ -7,8 +7,10 @@
 ** nesting level. The scan rejects all of these in one linear pass first.
 */
 #include "validate.h"
+#include "render.h"
 #include "util.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -260,6 +262,14 @@ static void join_loc(char *zOut, size_t n, const char *zLoc, const char *zKey){
   snprintf(zOut, n, "%s.%s", zLoc, zKey);
 }
 
+/* verr_add at "<zLoc>.<zKey>": the location is only formatted when there is an error. */
+static void loc_add(struct cv_verr *pErr, const char *zLoc, const char *zKey, const char *zType,
+                    const char *zMsg){
+  char zFull[160];
+  join_loc(zFull, sizeof zFull, zLoc, zKey);
+  verr_add(pErr, zFull, zType, zMsg);
+}
+
 /* Common start of every getter: 0 absent/null, -1 missing-required, 1 present. */
 static int field(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
                  int bRequired, const cJSON **ppItem){
@@ -280,25 +290,24 @@ static int field(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, cons
 int val_string(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
                size_t minChars, size_t maxChars, int bRequired, const char **pzOut){
   const cJSON *p;
-  char zFull[160], zMsg[96];
+  char zMsg[96];
   size_t nChars;
   int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
   if( rc<=0 ) return rc;
-  join_loc(zFull, sizeof zFull, zLoc, zKey);
   if( !cJSON_IsString(p) || !p->valuestring ){
-    verr_add(pErr, zFull, "string_type", "Input should be a valid string");
+    loc_add(pErr, zLoc, zKey, "string_type", "Input should be a valid string");
     return -1;
   }
   nChars = util_utf8_chars(p->valuestring);
   if( nChars<minChars ){
     snprintf(zMsg, sizeof zMsg, "String should have at least %zu character%s",
              minChars, minChars==1 ? "" : "s");
-    verr_add(pErr, zFull, "string_too_short", zMsg);
+    loc_add(pErr, zLoc, zKey, "string_too_short", zMsg);
     return -1;
   }
   if( nChars>maxChars ){
     snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters", maxChars);
-    verr_add(pErr, zFull, "string_too_long", zMsg);
+    loc_add(pErr, zLoc, zKey, "string_too_long", zMsg);
     return -1;
   }
   *pzOut = p->valuestring;
@@ -318,23 +327,22 @@ static int as_int(const cJSON *p, int64_t *pi){
 int val_int(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
             int64_t iMin, int64_t iMax, int bRequired, int64_t *piOut){
   const cJSON *p;
-  char zFull[160], zMsg[96];
+  char zMsg[96];
   int64_t v;
   int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
   if( rc<=0 ) return rc;
-  join_loc(zFull, sizeof zFull, zLoc, zKey);
   if( !as_int(p, &v) ){
-    verr_add(pErr, zFull, "int_type", "Input should be a valid integer");
+    loc_add(pErr, zLoc, zKey, "int_type", "Input should be a valid integer");
     return -1;
   }
   if( v<iMin ){
     snprintf(zMsg, sizeof zMsg, "Input should be greater than or equal to %lld", (long long)iMin);
-    verr_add(pErr, zFull, "greater_than_equal", zMsg);
+    loc_add(pErr, zLoc, zKey, "greater_than_equal", zMsg);
     return -1;
   }
   if( v>iMax ){
     snprintf(zMsg, sizeof zMsg, "Input should be less than or equal to %lld", (long long)iMax);
-    verr_add(pErr, zFull, "less_than_equal", zMsg);
+    loc_add(pErr, zLoc, zKey, "less_than_equal", zMsg);
     return -1;
   }
   *piOut = v;
@@ -401,37 +409,74 @@ int val_message(struct cv_verr *pErr, const cJSON *pItem, const char *zLoc, cJSO
   return 1;
 }
 
+/* The role and content of a message object that val_message would accept (an object whose
+** "role" is "user" or "assistant" and whose "content" is a string), without building
+** anything. 1 when it would, 0 when not (val_message then says why). */
+static int message_fields(const cJSON *pItem, const char **pzRole, const char **pzContent){
+  const cJSON *pRole, *pContent;
+  if( !cJSON_IsObject(pItem) ) return 0;
+  pRole = cJSON_GetObjectItemCaseSensitive(pItem, "role");
+  pContent = cJSON_GetObjectItemCaseSensitive(pItem, "content");
+  if( !cJSON_IsString(pRole) || !pRole->valuestring ) return 0;
+  if( !cJSON_IsString(pContent) || !pContent->valuestring ) return 0;
+  if( strcmp(pRole->valuestring, "user")!=0 && strcmp(pRole->valuestring, "assistant")!=0 ){
+    return 0;
+  }
+  *pzRole = pRole->valuestring;
+  *pzContent = pContent->valuestring;
+  return 1;
+}
+
+/* Normalized messages are written straight into one buffer, escaped as cJSON prints them
+** (render_json_string), so the text is what cJSON_PrintUnformatted of the normalized objects
+** gave, without a tree of copies per message (the legacy import's hot path). Locations of
+** errors are only formatted for an item that has one. */
 int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
                  int bRequired, char **pzJson, int64_t *pnOut){
   const cJSON *p, *pItem;
-  cJSON *pArr;
+  struct cv_buf b;
   char zFull[160];
   int64_t i = 0;
   int bad = 0;
-  int rc = field(pErr, pObj, zLoc, zKey, bRequired, &p);
-  if( rc<=0 ) return rc;
+  cv_rc rc = CV_OK;
+  int r = field(pErr, pObj, zLoc, zKey, bRequired, &p);
+  if( r<=0 ) return r;
   join_loc(zFull, sizeof zFull, zLoc, zKey);
   if( !cJSON_IsArray(p) ){
     verr_add(pErr, zFull, "list_type", "Input should be a valid list");
     return -1;
   }
-  pArr = cJSON_CreateArray();
-  if( !pArr ){ pErr->bNoMem = 1; return -1; }
+  buf_init(&b, (size_t)-1);
+  rc = buf_append(&b, "[", 1);
   cJSON_ArrayForEach(pItem, p){
-    char zItemLoc[192];
-    cJSON *pNorm = NULL;
-    snprintf(zItemLoc, sizeof zItemLoc, "%s.%lld", zFull, (long long)i);
-    if( val_message(pErr, pItem, zItemLoc, &pNorm)==1 ){
-      cJSON_AddItemToArray(pArr, pNorm);
-    }else if( ++bad>=20 ){
-      break;   /* the 422 list is bounded */
+    const char *zRole = NULL, *zContent = NULL;
+    if( rc ) break;
+    if( !message_fields(pItem, &zRole, &zContent) ){
+      char zItemLoc[192];
+      cJSON *pNorm = NULL;
+      snprintf(zItemLoc, sizeof zItemLoc, "%s.%lld", zFull, (long long)i);
+      r = val_message(pErr, pItem, zItemLoc, &pNorm);
+      assert( r!=1 );            /* message_fields accepts what val_message accepts */
+      cJSON_Delete(pNorm);
+      if( ++bad>=20 ) break;     /* the 422 list is bounded */
+      i++;
+      continue;
     }
+    if( bad ){ i++; continue; }
+    rc = buf_append(&b, i ? ",{\"role\":" : "{\"role\":", i ? 9 : 8);
+    if( rc==CV_OK ) rc = render_json_string(&b, zRole);
+    if( rc==CV_OK ) rc = buf_append(&b, ",\"content\":", 11);
+    if( rc==CV_OK ) rc = render_json_string(&b, zContent);
+    if( rc==CV_OK ) rc = buf_append(&b, "}", 1);
     i++;
   }
-  if( bad ){ cJSON_Delete(pArr); return -1; }
-  *pzJson = cJSON_PrintUnformatted(pArr);
-  cJSON_Delete(pArr);
-  if( !*pzJson ){ pErr->bNoMem = 1; return -1; }
+  if( rc==CV_OK && !bad ) rc = buf_append(&b, "]", 1);
+  if( rc || bad ){
+    buf_free(&b);
+    if( rc ) pErr->bNoMem = 1;
+    return -1;
+  }
+  *pzJson = b.a;
   *pnOut = i;
   return 1;
 }

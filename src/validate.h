@@ -52,7 +52,7 @@ int val_email(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const c
 int val_message(struct cv_verr *pErr, const cJSON *pItem, const char *zLoc, cJSON **ppNorm);
 
 /* Field zKey as an array of messages. On 1, *pzJson is the normalized array as compact
-** JSON text (free with cJSON_free) and *pnOut its length. */
+** JSON text (free with free()) and *pnOut its length. */
 int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, const char *zKey,
                  int bRequired, char **pzJson, int64_t *pnOut);
 

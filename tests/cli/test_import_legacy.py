@@ -239,6 +239,41 @@ def test_write_order_keeps_what_file_order_kept():
     assert got == [("first copy",)], got
 
 
+def test_skipped_chats_are_those_retention_would_drop():
+    """The importer decides in memory which chats retention would drop at once (it keeps the
+    newest N times of each user's chats) and does not write them. Over several imports into
+    the same user, with rows of one user repeated in a batch and chats older and newer than
+    those already kept, the chats kept must be exactly the N newest of all of them, and every
+    entry must be counted once."""
+    import random
+    rnd = random.Random(9)
+    db = fresh_db("model")
+    with cv.Server(db=db, args=["--history-limit", "5"]):
+        pass
+    email = cv.unique_email("model")
+    times = rnd.sample(range(100000), 120)       # distinct: the newest 5 are well defined
+    all_entries = []
+    for run in range(6):
+        rows = []
+        for _ in range(rnd.randint(1, 3)):       # the same user's row more than once in a file
+            batch = [entry(len(all_entries) + j, last_updated="2024-01-01T00:00:00.000Z")
+                     for j in range(rnd.randint(0, 8))]
+            for e in batch:
+                t = times.pop()
+                e["last_updated"] = "2024-%02d-%02dT%02d:%02d:00.000Z" % (
+                    1 + t % 12, 1 + t // 12 % 28, t // 336 % 24, t // 8064 % 60)
+            all_entries += batch
+            rows.append(legacy_row(email, batch))
+        s, res = run_import(write_jsonl(rows), db)
+        assert s["imported"] + s["skipped"] + s["retained"] == sum(len(r["chat_history"]) for r in rows), res
+        assert s["skipped"] == 0, res
+        want = {e["chat_id"] for e in sorted(all_entries, key=lambda e: e["last_updated"])[-5:]}
+        got = {r[0] for r in sqlite3.connect(db).execute("SELECT chat_id FROM chat_histories")}
+        assert got == want, (run, sorted(got), sorted(want))
+    res = cv.run_cli(["check"], db=db)
+    assert res.returncode == 0, res
+
+
 def test_retention_with_history_limit_set_by_serve():
     db = fresh_db("ret5")
     with cv.Server(db=db, args=["--history-limit", "5"]):

@@ -100,7 +100,7 @@ def test_version_2_file_upgrades_and_serves_exactly_what_it_served():
         srv.stop()
     finally:
         srv.close(check=False)
-    assert user_version(path) == 3
+    assert user_version(path) == 4
     res = run_cli(["check"], db=path)
     assert res.returncode == 0 and "segments: ok" in res.stdout, res
     legacy = os.path.join(TMP, "legacy.jsonl")
@@ -152,7 +152,7 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
         proc.kill()
         proc.wait()
         v = user_version(path)
-        assert v in (2, 3), v
+        assert v in (2, 4), v
         interrupted += v == 2
         srv.start()          # the next start migrates (again, or not at all)
         try:
@@ -162,7 +162,7 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
             assert int(r.header("X-Total-Count")) == int(before["total"]) + 3000, r
         finally:
             srv.close()
-        assert user_version(path) == 3
+        assert user_version(path) == 4
         res = run_cli(["check"], db=path)
         assert res.returncode == 0, res
     print("  migration of 3,000 more threads (150 messages each) took %.2f s; %d of 4 kills landed mid-migration"

@@ -68,7 +68,7 @@ static void as_object(const cJSON *pObj, const char *zLoc){
   if( val_messages(&e, pObj, zLoc, "messages", 0, &zJson, &nMsg)==1 ){
     FZ_CHECK( fz_utf8_ref((const unsigned char*)zJson, strlen(zJson), NULL) );
     check_messages_json(zJson, nMsg);
-    cJSON_free(zJson);
+    free(zJson);
   }
   if( val_string(&e, pObj, zLoc, "created_at", 1, 64, 0, &z)==1 ){
     int64_t ms;

@@ -19,7 +19,7 @@ static void setup(void){
   struct cv_store_opts o;
   char zPath[128], *zErr = NULL, zHash[CV_PWHASH_MAX];
   struct cv_user u;
-  TT_CHECK( auth_init()==CV_OK );
+  TT_CHECK( auth_init(1)==CV_OK );
   snprintf(zDir, sizeof zDir, "/tmp/cvauth.XXXXXX");
   TT_CHECK( mkdtemp(zDir)!=NULL );
   snprintf(zPath, sizeof zPath, "%s/t.db", zDir);

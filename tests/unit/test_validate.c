@@ -101,7 +101,7 @@ static void messages(void){
   verr_init(&e);
   TT_CHECK( val_messages(&e, p, "body", "m", 1, &z, &n)==1 );
   TT_CHECK( n==2 && z && strcmp(z, "[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"\"}]")==0 );
-  cJSON_free(z);
+  free(z);
   TT_CHECK( e.n==0 );
   TT_CHECK( val_messages(&e, p, "body", "bad", 1, &z, &n)==-1 );
   TT_CHECK( e.n==2 );
@@ -113,6 +113,49 @@ static void messages(void){
   TT_CHECK( val_messages(&e, p, "body", "notlist", 1, &z, &n)==-1 );
   verr_free(&e);
   cJSON_Delete(p);
+}
+
+/* val_messages writes the normalized array itself: its text must be what cJSON printed for
+** the normalized objects before (stored messages keep one form), whatever the content holds. */
+static void messages_print_as_cjson(void){
+  static const char *azContent[] = {
+    "", "plain", "quote \" backslash \\ slash /", "tab\t nl\n cr\r bs\b ff\f",
+    "\x01\x1f control", "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80", "\x7f del",
+    "</script> & <b>", "u2028 \xe2\x80\xa8 end"
+  };
+  cJSON *pIn = cJSON_CreateObject(), *pArr = cJSON_AddArrayToObject(pIn, "m");
+  cJSON *pWant = cJSON_CreateArray();
+  char *zWant, *z = NULL;
+  struct cv_verr e;
+  int64_t n = 0;
+  size_t i;
+  for(i=0; i<sizeof azContent/sizeof azContent[0]; i++){
+    cJSON *pM = cJSON_CreateObject(), *pW = cJSON_CreateObject();
+    const char *zRole = i%2 ? "assistant" : "user";
+    cJSON_AddStringToObject(pM, "content", azContent[i]);   /* other key order, extra keys */
+    cJSON_AddNumberToObject(pM, "ts", (double)i);
+    cJSON_AddStringToObject(pM, "role", zRole);
+    cJSON_AddItemToArray(pArr, pM);
+    cJSON_AddStringToObject(pW, "role", zRole);
+    cJSON_AddStringToObject(pW, "content", azContent[i]);
+    cJSON_AddItemToArray(pWant, pW);
+  }
+  zWant = cJSON_PrintUnformatted(pWant);
+  verr_init(&e);
+  TT_CHECK( val_messages(&e, pIn, "body", "m", 1, &z, &n)==1 );
+  TT_CHECK( n==(int64_t)(sizeof azContent/sizeof azContent[0]) );
+  TT_CHECK( z && zWant && strcmp(z, zWant)==0 );
+  free(z);
+  cJSON_free(zWant);
+  /* an empty array */
+  cJSON_DeleteItemFromObject(pIn, "m");
+  cJSON_AddArrayToObject(pIn, "m");
+  TT_CHECK( val_messages(&e, pIn, "body", "m", 1, &z, &n)==1 && n==0 && z && strcmp(z, "[]")==0 );
+  free(z);
+  TT_CHECK( e.n==0 );
+  verr_free(&e);
+  cJSON_Delete(pWant);
+  cJSON_Delete(pIn);
 }
 
 static void query_and_path(void){
@@ -141,6 +184,7 @@ int main(void){
   TT_RUN(duplicate_keys_large_object);
   TT_RUN(getters);
   TT_RUN(messages);
+  TT_RUN(messages_print_as_cjson);
   TT_RUN(query_and_path);
   return TT_DONE();
 }
