@@ -79,10 +79,12 @@ trap 'exit 130' INT TERM
 # --- chatvault instances: start_cv NAME DB [serve flags...]  (pid in $WORK/NAME.pid)
 start_cv() {
   local name=$1 db=$2 pid i; shift 2
-  # the hot-thread append puts ~150,000 messages into one thread in 12 s, past the default cap
-  # of 100,000 messages per conversation (the rest would be fast 413s): the bench lifts it
+  # the hot-thread append puts ~150,000 messages (~30 MB) into one thread per round, past the
+  # default caps of 100,000 messages and 64 MiB per conversation after a round or two (the
+  # rest would be fast 413s): the bench lifts the size caps
   "$CV" serve --db "$db" --listen 127.0.0.1:0 --access-log off \
-    --max-conversation-messages 100000000 ${CV_FLAGS:-} "$@" \
+    --max-conversation-messages 100000000 --max-conversation-bytes 1099511627776 \
+    --max-user-bytes 1099511627776 ${CV_FLAGS:-} "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   pid=$!
   echo "$pid" >"$WORK/$name.pid"

@@ -303,6 +303,16 @@ cv_rc buf_appendf(struct cv_buf *b, const char *zFmt, ...){
   }
 }
 
+cv_rc buf_append_int(struct cv_buf *b, int64_t v){
+  char z[24];
+  int i = (int)sizeof z;
+  /* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
+  uint64_t u = v<0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do{ z[--i] = (char)('0' + u%10u); u /= 10u; }while( u );
+  if( v<0 ) z[--i] = '-';
+  return buf_append(b, z + i, sizeof z - (size_t)i);
+}
+
 void buf_free(struct cv_buf *b){
   free(b->a);
   buf_init(b, b->nMax);

@@ -68,6 +68,8 @@ struct cv_buf {
 void buf_init(struct cv_buf *b, size_t nMax);
 cv_rc buf_append(struct cv_buf *b, const void *p, size_t n);
 cv_rc buf_appendf(struct cv_buf *b, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append v in decimal, as "%lld" writes it, without printf (lists write two per row). */
+cv_rc buf_append_int(struct cv_buf *b, int64_t v);
 void buf_free(struct cv_buf *b);
 
 /* Where streamed output goes: a write callback and its context. Renderers and the

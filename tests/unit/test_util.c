@@ -131,6 +131,28 @@ static void auto_title(void){
   TT_CHECK( z==NULL && rc==CV_OK );
 }
 
+/* buf_append_int writes what "%lld" writes, at the ends of the range too. */
+static void append_int_matches_snprintf(void){
+  static const int64_t aV[] = { 0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN,
+                                INT64_MIN+1, 1000000000000LL };
+  size_t i;
+  for(i=0; i<sizeof aV/sizeof aV[0]; i++){
+    struct cv_buf b;
+    char zWant[32];
+    buf_init(&b, 64);
+    snprintf(zWant, sizeof zWant, "x%lld", (long long)aV[i]);
+    TT_CHECK( buf_append(&b, "x", 1)==CV_OK && buf_append_int(&b, aV[i])==CV_OK );
+    TT_CHECK( b.a && strcmp(b.a, zWant)==0 );
+    buf_free(&b);
+  }
+  {
+    struct cv_buf b;             /* the cap holds: nothing written past it */
+    buf_init(&b, 3);
+    TT_CHECK( buf_append_int(&b, 1234)==CV_TOOLARGE && b.n==0 );
+    buf_free(&b);
+  }
+}
+
 static void buffers(void){
   struct cv_buf b;
   buf_init(&b, 10);
@@ -153,5 +175,6 @@ int main(void){
   TT_RUN(base64url);
   TT_RUN(auto_title);
   TT_RUN(buffers);
+  TT_RUN(append_int_matches_snprintf);
   return TT_DONE();
 }
