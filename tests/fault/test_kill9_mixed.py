@@ -90,6 +90,10 @@ class Worker:
     def step(self, c):
         rnd, w, i = self.rnd, self.w, self.i
         live = [t for t in self.threads if t not in self.deleted]
+        # the hot thread is never replaced or deleted, so that it keeps growing across segment
+        # boundaries (when it could be, some seeds deleted it early in every round and no
+        # conversation reached a second segment)
+        others = [t for t in live if t != self.hot]
         chats = [k for k in self.chats if k not in self.chats_deleted]
         x = rnd.random()
         if not live or x < 0.20:
@@ -114,15 +118,15 @@ class Worker:
             r = c.put("%s/%d" % (T, tid), json={"title": title})
             if self._ok(r, 200, "rename"):
                 self.threads[tid]["title"] = title
-        elif x < 0.60:
-            tid = rnd.choice(live)
+        elif x < 0.60 and others:
+            tid = rnd.choice(others)
             msgs = ["replaced-w%d-%d-%d" % (w, i, k) for k in range(rnd.randrange(0, 4))]
             self.inflight = ("thread", tid)
             r = c.put("%s/%d" % (T, tid), json={"messages": [{"role": "user", "content": m} for m in msgs]})
             if self._ok(r, 200, "replace"):
                 self.threads[tid]["messages"] = msgs
-        elif x < 0.68:
-            tid = rnd.choice(live)
+        elif x < 0.68 and others:
+            tid = rnd.choice(others)
             self.inflight = ("thread", tid)
             r = c.delete("%s/%d" % (T, tid))
             if self._ok(r, 204, "delete"):
