@@ -32,7 +32,7 @@ RELIABILITY_TESTS = {
     "tests/api/test_errors.py": ("test_encoded_slash", "test_access_log_cannot_be_forged"),
     "tests/api/test_chats.py": ("test_catalog_text_goes_into_the_prompt",),
     "tests/cli/test_import_legacy.py": ("test_a_chat_dated_in_the_future",
-                                        "test_write_order"),
+                                        "test_write_order", "test_skipped_chats"),
     "tests/cli/test_cli.py": ("test_user_passwd_revokes", "test_token_revoke"),
 }
 
