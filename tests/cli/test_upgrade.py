@@ -168,3 +168,55 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
     print("  migration of 3,000 more threads (150 messages each) took %.2f s; %d of 4 kills landed mid-migration"
           % (took, interrupted))
     assert interrupted >= 1, "no kill landed during the migration (took %.2f s)" % took
+
+
+# The retention trigger as the release that writes schema version 3 (64a916e) created it; version
+# 4 only re-creates this trigger, so a version-3 file is a current one with this trigger back.
+V3_RETENTION = """CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END"""
+
+
+def test_version_3_file_upgrades_to_version_4_and_retention_holds():
+    """A version-3 file (the previous release's) migrates to version 4 at start: the retention
+    trigger is re-created with its WHEN, the chats it held are served as before, retention
+    still keeps the newest N, and check passes."""
+    path = os.path.join(TMP, "v3.db")
+    srv = cv.Server(db=path, args=["--history-limit", "3"])
+    try:
+        _, tok, _ = cv.new_user(srv, "v3")
+        for k in range(3):
+            expect(srv.req("POST", "/api/chat", token=tok, json={"message": "v3 chat %d" % k}), 200)
+        before = expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"]
+        srv.stop()
+        con = sqlite3.connect(path)
+        con.executescript("DROP TRIGGER chat_histories_retention;" + V3_RETENTION
+                          + ";PRAGMA user_version=3;")
+        con.close()
+        assert user_version(path) == 3
+        srv.start()
+        assert expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"] == before
+        expect(srv.req("POST", "/api/chat", token=tok, json={"message": "v4 chat"}), 200)
+        after = expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"]
+        assert len(after) == 3, after
+        kept = {c["chat_id"] for c in after}
+        assert kept >= {c["chat_id"] for c in before} - {min(before, key=lambda c: c["last_updated"])["chat_id"]}
+        srv.stop()
+    finally:
+        srv.close(check=False)
+    assert user_version(path) == 4
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        sql = con.execute("SELECT sql FROM sqlite_master WHERE name='chat_histories_retention'").fetchone()[0]
+    finally:
+        con.close()
+    assert "WHEN EXISTS" in sql, sql
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res
