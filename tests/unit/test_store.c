@@ -5,14 +5,15 @@
 #include "tinytest.h"
 #include "db.h"
 #include "store_backend.h"
+#include "store_fixture.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static struct store_fixture fx;
 static struct cv_store *pS;
-static char zDir[64];
 static int64_t alice;
 
 /* The table the store carries (its first member, by store_backend.h's contract). */
@@ -21,21 +22,9 @@ static const struct cv_store_backend **slot_of(struct cv_store *p){
 }
 
 static void open_db(void){
-  struct cv_store_opts o;
-  struct cv_user u;
-  char zPath[128], *zErr = NULL;
-  snprintf(zDir, sizeof zDir, "/tmp/cvtest.XXXXXX");
-  TT_CHECK( mkdtemp(zDir)!=NULL );
-  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
-  memset(&o, 0, sizeof o);
-  o.zPath = zPath;
-  o.nReaders = 2;
-  o.busyMs = 2000;
-  TT_CHECK( db_open(&o, &pS, &zErr)==CV_OK );
-  free(zErr);
-  TT_CHECK( store_users_create(pS, "alice@x.test", NULL, NULL, &u)==CV_OK );
-  alice = u.id;
-  store_user_clear(&u);
+  store_fixture_open(&fx, "/tmp/cvtest.XXXXXX", 2);
+  pS = fx.pS;
+  alice = store_fixture_user(&fx, "alice@x.test", NULL);
 }
 
 /* db_open's stores carry the SQLite table, and it sets every slot. */
@@ -149,11 +138,8 @@ static void operations_go_through_the_table(void){
 }
 
 static void close_db(void){
-  char zCmd[128];
   store_close(NULL);             /* NULL is ok */
-  store_close(pS);
-  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-  TT_CHECK( system(zCmd)==0 );
+  store_fixture_close(&fx);
 }
 
 int main(void){

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "store.h"
 #include "store_conv.h"
+#include "store_fixture.h"
 #include "store_threads.h"
 #include "store_users.h"
 #include "util.h"
@@ -23,28 +24,15 @@
 #define CAP_N 4
 #define CAP_B 200
 
+static struct store_fixture fx;
 static struct cv_store *pS;
 static int64_t alice;
-static char zDir[64];
-static char zPath[128];
 
 static void open_db(void){
-  struct cv_store_opts o;
-  struct cv_user u;
-  char *zErr = NULL;
   store_conv_set_caps(CAP_N, CAP_B);
-  snprintf(zDir, sizeof zDir, "/tmp/cvconv.XXXXXX");
-  TT_CHECK( mkdtemp(zDir)!=NULL );
-  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
-  memset(&o, 0, sizeof o);
-  o.zPath = zPath;
-  o.nReaders = 4;
-  o.busyMs = 2000;
-  TT_CHECK( db_open(&o, &pS, &zErr)==CV_OK );
-  free(zErr);
-  TT_CHECK( store_users_create(pS, "alice@x.test", NULL, NULL, &u)==CV_OK );
-  alice = u.id;
-  store_user_clear(&u);
+  store_fixture_open(&fx, "/tmp/cvconv.XXXXXX", 4);
+  pS = fx.pS;
+  alice = store_fixture_user(&fx, "alice@x.test", NULL);
 }
 
 /* Messages of thread id as one spliced array (malloc'd), and the header into *pT. */
@@ -80,7 +68,7 @@ static char *range_of(int64_t id, int64_t iStart, int64_t iEnd){
 /* "chatvault check" on the file: 1 when clean. */
 static int check_clean(void){
   char *zReport = NULL;
-  cv_rc rc = db_check(zPath, &zReport);
+  cv_rc rc = db_check(fx.zPath, &zReport);
   if( rc ) fprintf(stderr, "check: %s\n", zReport ? zReport : "?");
   free(zReport);
   return rc==CV_OK;
@@ -91,7 +79,7 @@ static int64_t sql_int(const char *zSql, int64_t v){
   sqlite3 *h;
   sqlite3_stmt *pSt;
   int64_t r = -1;
-  if( sqlite3_open_v2(zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
+  if( sqlite3_open_v2(fx.zPath, &h, SQLITE_OPEN_READONLY, NULL)!=SQLITE_OK ) return -1;
   if( sqlite3_prepare_v2(h, zSql, -1, &pSt, NULL)==SQLITE_OK ){
     sqlite3_bind_int64(pSt, 1, v);
     if( sqlite3_step(pSt)==SQLITE_ROW ) r = sqlite3_column_int64(pSt, 0);
@@ -285,28 +273,28 @@ static void check_finds_damage(void){
   sqlite3 *h;
   char *zReport = NULL;
   TT_CHECK( check_clean() );
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
   TT_CHECK( sqlite3_exec(h, "UPDATE segments SET n=n+1 WHERE id=(SELECT max(id) FROM segments)",
                          NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
-  TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+  TT_CHECK( db_check(fx.zPath, &zReport)==CV_INVALID );
   TT_CHECK( zReport && strstr(zReport, "segments: 1 conversations broken")!=NULL );
   free(zReport);
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
   TT_CHECK( sqlite3_exec(h, "UPDATE segments SET n=n-1 WHERE id=(SELECT max(id) FROM segments)",
                          NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
   TT_CHECK( check_clean() );
   /* a header's message_bytes and an account's stored_bytes that disagree with the segments
   ** (written around the triggers: a trigger would keep stored_bytes with the header) */
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
   TT_CHECK( sqlite3_exec(h, "DROP TRIGGER chat_threads_bytes;"
                          "UPDATE chat_threads SET message_bytes=message_bytes+1"
                          " WHERE message_count>0;"
                          "UPDATE users SET stored_bytes=stored_bytes+1",
                          NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
-  TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+  TT_CHECK( db_check(fx.zPath, &zReport)==CV_INVALID );
   TT_CHECK( zReport && strstr(zReport, "message_bytes differs from the segments")!=NULL );
   TT_CHECK( zReport && strstr(zReport, "accounts: 1 with a wrong stored_bytes")!=NULL );
   free(zReport);
@@ -368,7 +356,7 @@ static void time_clamped_at_year_9999(void){
   struct cv_thread t;
   char *z;
   char zSql[160];
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
   snprintf(zSql, sizeof zSql, "UPDATE chat_threads SET updated_at='9999-12-31T23:59:59.999Z'"
            " WHERE id=%lld", (long long)id);
   TT_CHECK( sqlite3_exec(h, zSql, NULL, NULL, NULL)==SQLITE_OK );
@@ -494,11 +482,8 @@ static void ids_never_reused(void){
 }
 
 static void close_db(void){
-  char zCmd[128];
-  store_close(pS);
   store_conv_set_caps(0, 0);
-  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-  TT_CHECK( system(zCmd)==0 );
+  store_fixture_close(&fx);
 }
 
 int main(void){

@@ -6,6 +6,7 @@
 #include "store_threads.h"
 #include "util.h"
 #include "store_users.h"
+#include "store_fixture.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -13,31 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
+static struct store_fixture fx;
 static struct cv_store *pS;
 static int64_t alice, bob;
-static char zDir[64];
 
 static void open_db(void){
-  struct cv_store_opts o;
   struct cv_user u;
-  char zPath[128], *zErr = NULL;
-  snprintf(zDir, sizeof zDir, "/tmp/cvtest.XXXXXX");
-  TT_CHECK( mkdtemp(zDir)!=NULL );
-  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
-  memset(&o, 0, sizeof o);
-  o.zPath = zPath;
-  o.bSyncFull = 0;
-  o.nReaders = 4;
-  o.busyMs = 2000;
-  TT_CHECK( db_open(&o, &pS, &zErr)==CV_OK );
-  free(zErr);
-  TT_CHECK( store_users_create(pS, "alice@x.test", NULL, NULL, &u)==CV_OK );
-  alice = u.id;
-  store_user_clear(&u);
+  store_fixture_open(&fx, "/tmp/cvtest.XXXXXX", 4);
+  pS = fx.pS;
+  alice = store_fixture_user(&fx, "alice@x.test", NULL);
   TT_CHECK( store_users_create(pS, "ALICE@x.test", NULL, NULL, &u)==CV_CONFLICT );
-  TT_CHECK( store_users_create(pS, "bob@x.test", NULL, "Bob", &u)==CV_OK );
-  bob = u.id;
-  store_user_clear(&u);
+  bob = store_fixture_user(&fx, "bob@x.test", "Bob");
 }
 
 /* Read thread id of userId in one snapshot: the header into *pT and, when pzMessages is
@@ -166,10 +153,7 @@ static void import_idempotent(void){
 }
 
 static void close_db(void){
-  char zCmd[128];
-  store_close(pS);
-  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-  TT_CHECK( system(zCmd)==0 );
+  store_fixture_close(&fx);
 }
 
 int main(void){
