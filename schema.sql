@@ -330,3 +330,222 @@ BEGIN
                      LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
                                        FROM settings WHERE key = 'history_limit'), 30));
 END;
+
+-- version: 5
+-- Find and organize (issue 11).
+--
+-- Organize: threads gain `pinned`, `archived` and `tags`. `tags` is the thread's tags as a
+-- sorted JSON array of strings (what ChatThreadOut shows, read with the header); thread_tags
+-- holds the same tags one per row for the `?tag=` filter and GET /api/v1/tags, written by the
+-- store in the same transaction. tag_key is the tag folded to compare case-insensitively
+-- (Unicode simple lower case, done in C); a user's tags keep the first spelling used.
+-- Organizing never changes updated_at. users.archived_count (kept by triggers) gives
+-- X-Total-Count of `?archived=false|true` without count(*).
+ALTER TABLE chat_threads ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1));
+ALTER TABLE chat_threads ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+ALTER TABLE chat_threads ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE users ADD COLUMN archived_count INTEGER NOT NULL DEFAULT 0;
+
+-- The list's covering index gains the new columns, so the list (every filter but tag) and its
+-- keyset cursor (updated_at, id) still never read a row. Pinned threads also have an index of
+-- their own (partial: only pinned rows), so `?pinned=true` does not scan the others.
+DROP INDEX chat_threads_user_list;
+CREATE INDEX chat_threads_user_list ON chat_threads(user_id, updated_at DESC, id DESC, title,
+  message_count, created_at, archived, pinned, tags);
+CREATE INDEX chat_threads_user_pinned ON chat_threads(user_id, updated_at DESC, id DESC)
+  WHERE pinned = 1;
+-- Archived threads have a covering index of their own (partial: only archived rows), so
+-- `?archived=true` does not step over the others; it costs writes only for archived threads.
+CREATE INDEX chat_threads_user_archived ON chat_threads(user_id, updated_at DESC, id DESC,
+  title, message_count, created_at, archived, pinned, tags) WHERE archived = 1;
+-- The chat history's keyset cursor seeks with (last_updated, id): the index gets the id, so
+-- the page is a SEARCH in index order with no temporary b-tree (version 3's index had
+-- last_updated only; retention's ORDER BY last_updated DESC, id DESC uses it too).
+DROP INDEX chat_histories_user_updated;
+CREATE INDEX chat_histories_user_updated ON chat_histories(user_id, last_updated DESC, id DESC);
+
+CREATE TABLE thread_tags (
+  thread_id     INTEGER NOT NULL REFERENCES chat_threads(id) ON DELETE CASCADE,
+  user_id       INTEGER NOT NULL,            -- the thread's owner (deleted with the thread)
+  tag_key       TEXT NOT NULL,               -- the tag folded (compared case-insensitively)
+  tag           TEXT NOT NULL,               -- as first spelled by the user
+  PRIMARY KEY (thread_id, tag_key)
+) WITHOUT ROWID;
+CREATE INDEX thread_tags_user ON thread_tags(user_id, tag_key, tag);   -- covering: GET /api/v1/tags
+
+CREATE TRIGGER chat_threads_archived_insert AFTER INSERT ON chat_threads WHEN NEW.archived
+BEGIN
+  UPDATE users SET archived_count = archived_count + 1 WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_threads_archived_update AFTER UPDATE OF archived ON chat_threads
+  WHEN NEW.archived <> OLD.archived
+BEGIN
+  UPDATE users SET archived_count = archived_count + NEW.archived - OLD.archived
+   WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER chat_threads_archived_delete AFTER DELETE ON chat_threads WHEN OLD.archived
+BEGIN
+  UPDATE users SET archived_count = archived_count - 1 WHERE id = OLD.user_id;
+END;
+
+-- Statistics: messages written per user and UTC day (GET /api/v1/stats' per_day), counted
+-- when a header's message_count grows, on the day of its new time (an import's messages on
+-- their conversation's own date). It is a record of activity: deleting a conversation does
+-- not rewrite past days; deleting the account deletes it. Filled here from what the file
+-- holds (each conversation's messages on the day of its last change).
+CREATE TABLE activity (
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  day           TEXT NOT NULL,               -- YYYY-MM-DD, UTC
+  messages      INTEGER NOT NULL,
+  PRIMARY KEY (user_id, day)
+) WITHOUT ROWID;
+INSERT INTO activity(user_id, day, messages)
+  SELECT user_id, day, sum(n) FROM (
+    SELECT user_id, substr(updated_at, 1, 10) AS day, message_count AS n FROM chat_threads
+    UNION ALL
+    SELECT user_id, substr(last_updated, 1, 10), message_count FROM chat_histories)
+   WHERE n > 0 GROUP BY user_id, day;
+CREATE TRIGGER chat_threads_activity_insert AFTER INSERT ON chat_threads
+  WHEN NEW.message_count > 0
+BEGIN
+  INSERT INTO activity(user_id, day, messages)
+    VALUES (NEW.user_id, substr(NEW.updated_at, 1, 10), NEW.message_count)
+    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages;
+END;
+CREATE TRIGGER chat_threads_activity AFTER UPDATE OF message_count ON chat_threads
+  WHEN NEW.message_count > OLD.message_count
+BEGIN
+  INSERT INTO activity(user_id, day, messages)
+    VALUES (NEW.user_id, substr(NEW.updated_at, 1, 10), NEW.message_count - OLD.message_count)
+    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages;
+END;
+CREATE TRIGGER chat_histories_activity_insert AFTER INSERT ON chat_histories
+  WHEN NEW.message_count > 0
+BEGIN
+  INSERT INTO activity(user_id, day, messages)
+    VALUES (NEW.user_id, substr(NEW.last_updated, 1, 10), NEW.message_count)
+    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages;
+END;
+CREATE TRIGGER chat_histories_activity AFTER UPDATE OF message_count ON chat_histories
+  WHEN NEW.message_count > OLD.message_count
+BEGIN
+  INSERT INTO activity(user_id, day, messages)
+    VALUES (NEW.user_id, substr(NEW.last_updated, 1, 10), NEW.message_count - OLD.message_count)
+    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages;
+END;
+
+-- version: 6
+-- Full-text search (issue 11): one FTS5 table over every message and title of both models.
+-- Contentless (it holds terms, not text: the text stays in segments and headers) with
+-- contentless_delete, so rows can be deleted by rowid alone. A row is one message, rowid
+-- (conversation id << 32) + index + 1, or one title, rowid (conversation id << 32). The
+-- "chatvault" tokenizer (src/store_fts.c, registered on every connection chatvault opens)
+-- folds case and accents, splits Chinese/Japanese/Korean runs into overlapping pairs of
+-- characters, and reads the owner marker char(1) || user_id || char(1) that starts every text:
+-- each term is stored as "<user id>:<term>", so a user's query reaches only that user's rows.
+CREATE VIRTUAL TABLE search_index USING fts5(body, content='', contentless_delete=1,
+  tokenize='chatvault');
+
+-- The triggers below record, by every writer (the API, retention, cascades, import-legacy,
+-- migrations), what the index must change: search_queue holds per rowid its final text (body,
+-- NULL: none) and whether an older text must go first (del). The writer applies the queue to
+-- search_index at the end of every write transaction, before COMMIT (store_search.c,
+-- search_index_flush), and empties it: the index changes in the same transaction as the data.
+-- Why not write search_index in the triggers: FTS5 flushes its pending terms to a new index
+-- segment at every statement savepoint, so 100,000 chats imported in one transaction made
+-- 100,000 segments (import-legacy 10x slower, 3x the WAL per append); one INSERT ... SELECT in
+-- rowid order at the end writes one. Segments are only ever appended to or shrunk from the
+-- end (store_conv.c); an edit in place must queue the message it changes.
+CREATE TABLE search_queue (
+  rowid         INTEGER PRIMARY KEY,         -- the search_index rowid
+  del           INTEGER NOT NULL,            -- 1: delete what the index holds for it first
+  body          TEXT                         -- the text to index (with its owner marker), or NULL
+);
+
+CREATE TRIGGER segments_search_insert AFTER INSERT ON segments
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    SELECT (NEW.conv_id << 32) + NEW.first_index + m.key + 1, 0,
+           char(1) || c.user_id || char(1) || (m.value ->> '$.content')
+      FROM conversations c, json_each(NEW.messages) m
+     WHERE c.id = NEW.conv_id
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER segments_search_grow AFTER UPDATE OF messages ON segments
+  WHEN NEW.n > OLD.n
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    SELECT (NEW.conv_id << 32) + NEW.first_index + m.key + 1, 0,
+           char(1) || c.user_id || char(1) || (m.value ->> '$.content')
+      FROM conversations c, json_each(NEW.messages) m
+     WHERE c.id = NEW.conv_id AND m.key >= OLD.n
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER segments_search_shrink AFTER UPDATE OF messages ON segments
+  WHEN NEW.n < OLD.n
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    SELECT (OLD.conv_id << 32) + OLD.first_index + key + 1, 1, NULL
+      FROM json_each(OLD.messages) WHERE key >= NEW.n
+    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+END;
+CREATE TRIGGER segments_search_delete AFTER DELETE ON segments
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    SELECT (OLD.conv_id << 32) + OLD.first_index + key + 1, 1, NULL
+      FROM json_each(OLD.messages) WHERE true
+    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+END;
+
+CREATE TRIGGER chat_threads_search_insert AFTER INSERT ON chat_threads
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    VALUES (NEW.id << 32, 0, char(1) || NEW.user_id || char(1) || NEW.title)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER chat_threads_search_title AFTER UPDATE OF title ON chat_threads
+  WHEN NEW.title IS NOT OLD.title
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    VALUES (NEW.id << 32, 1, char(1) || NEW.user_id || char(1) || NEW.title)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER chat_threads_search_delete AFTER DELETE ON chat_threads
+BEGIN
+  INSERT INTO search_queue(rowid, del, body) VALUES (OLD.id << 32, 1, NULL)
+    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+END;
+CREATE TRIGGER chat_histories_search_insert AFTER INSERT ON chat_histories
+  WHEN NEW.title <> ''
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    VALUES (NEW.id << 32, 0, char(1) || NEW.user_id || char(1) || NEW.title)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER chat_histories_search_title AFTER UPDATE OF title ON chat_histories
+  WHEN NEW.title IS NOT OLD.title
+BEGIN
+  INSERT INTO search_queue(rowid, del, body)
+    VALUES (NEW.id << 32, OLD.title <> '',
+            CASE WHEN NEW.title <> '' THEN char(1) || NEW.user_id || char(1) || NEW.title END)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
+END;
+CREATE TRIGGER chat_histories_search_delete AFTER DELETE ON chat_histories
+  WHEN OLD.title <> ''
+BEGIN
+  INSERT INTO search_queue(rowid, del, body) VALUES (OLD.id << 32, 1, NULL)
+    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+END;
+
+-- What the file already holds, in rowid order (FTS5 appends rows in order without flushing).
+INSERT INTO search_index(rowid, body)
+  SELECT rowid, body FROM (
+    SELECT (s.conv_id << 32) + s.first_index + m.key + 1 AS rowid,
+           char(1) || c.user_id || char(1) || (m.value ->> '$.content') AS body
+      FROM segments s JOIN conversations c ON c.id = s.conv_id, json_each(s.messages) m
+    UNION ALL
+    SELECT id << 32, char(1) || user_id || char(1) || title FROM chat_threads
+    UNION ALL
+    SELECT id << 32, char(1) || user_id || char(1) || title FROM chat_histories
+     WHERE title <> '')
+   ORDER BY rowid;

@@ -19,6 +19,7 @@
 ** May call SQLite, pthreads and assets (schema.sql).
 */
 #include "db.h"
+#include "store_fts.h"
 #include "assets.h"
 #include "store_backend.h"
 #include "store_conv.h"
@@ -41,6 +42,7 @@ struct cv_db {
   int nStmt;                           /* statements in the cache */
   const char *azSql[DB_STMT_CACHE];    /* cache keys: addresses of static SQL */
   sqlite3_stmt *apStmt[DB_STMT_CACHE]; /* prepared statements */
+  struct cv_fts_tok *pTok;             /* the search tokenizer outside FTS5 (db_fts_tok), or NULL */
 };
 
 struct cv_job {
@@ -198,6 +200,7 @@ static void conn_close(struct cv_db *pDb){
   int i;
   if( !pDb ) return;
   for(i=0; i<pDb->nStmt; i++) sqlite3_finalize(pDb->apStmt[i]);
+  fts_tok_close(pDb->pTok);
   if( sqlite3_close(pDb->h)!=SQLITE_OK ){
     fprintf(stderr, "chatvault: close: %s\n", sqlite3_errmsg(pDb->h));
   }
@@ -227,7 +230,8 @@ static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPr
   }
   sqlite3_extended_result_codes(pDb->h, 1);
   snprintf(zBusy, sizeof zBusy, "PRAGMA busy_timeout=%d;", busyMs);
-  rc = sqlite3_exec(pDb->h, zBusy, NULL, NULL, NULL);
+  rc = fts_register(pDb->h);   /* before anything can fire the search index's triggers */
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(pDb->h, zBusy, NULL, NULL, NULL);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(pDb->h, zPragmas, NULL, NULL, NULL);
   if( rc!=SQLITE_OK ){
     if( pzErr ){
@@ -241,6 +245,11 @@ static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPr
   }
   *ppDb = pDb;
   return CV_OK;
+}
+
+struct cv_fts_tok *db_fts_tok(struct cv_db *pDb){
+  if( !pDb->pTok && fts_tok_open(pDb->h, &pDb->pTok)!=SQLITE_OK ) pDb->pTok = NULL;
+  return pDb->pTok;
 }
 
 const char *db_sqlite_version(void){
@@ -348,6 +357,8 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
     crc = db_exec(pDb, zSql);
     if( crc ) goto rollback;
   }
+  crc = search_index_flush(pDb);     /* changes queued by the migration (and any left over) */
+  if( crc ) goto rollback;
   crc = db_exec(pDb, "COMMIT");
   if( crc==CV_OK ) goto done;
 rollback:
@@ -422,7 +433,8 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
     for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = lost;
     return;
   }
-  rc = db_run(pDb, "COMMIT");
+  rc = search_index_flush(pDb);      /* the search index, in this same transaction */
+  if( rc==CV_OK ) rc = db_run(pDb, "COMMIT");
   if( rc ){
     if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
     for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;

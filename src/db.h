@@ -90,6 +90,11 @@ cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged);
 ** *pv 0) when it returns no row. The one way stores read a single integer. */
 cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_t *pv);
 
+/* The search tokenizer for use outside FTS5 on pDb (store_fts.h), created on first use and
+** closed with the connection; NULL when it cannot be created (out of memory). */
+struct cv_fts_tok;
+struct cv_fts_tok *db_fts_tok(struct cv_db *pDb);
+
 /* The linked SQLite library version. */
 const char *db_sqlite_version(void);
 

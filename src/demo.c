@@ -6,6 +6,7 @@
 */
 #include "demo.h"
 #include "auth.h"
+#include "store.h"
 #include "store_catalog.h"
 #include "store_threads.h"
 #include "store_users.h"
@@ -58,7 +59,8 @@ static cv_rc seed_catalog(struct cv_store *pS, int64_t userId){
   int n = 0;
   int64_t total = 0;
   size_t i;
-  cv_rc rc = store_catalog_list(pS, CV_KIND_CHARACTER, userId, 1, 0, &a, &n, &total);
+  struct cv_page pg = { 1, 0, NULL, 0, 0 };
+  cv_rc rc = store_catalog_list(pS, CV_KIND_CHARACTER, userId, &pg, &a, &n, &total);
   store_items_free(a, n);
   if( rc || total>0 ) return rc;
   for(i=0; i<sizeof aDemoCharacter/sizeof aDemoCharacter[0]; i++){

@@ -3,13 +3,16 @@
 ** /api/scenes and /api/personas. Every route needs a token: the caller becomes the creator
 ** of what it adds, and personas are private to it. Characters and scenes are shared by
 ** all users; only a character's creator may change or delete it (403 for anyone else).
-** Lists take ?limit=1..200 (default 50) and ?offset=, in id order, with X-Total-Count.
+** Lists take ?limit=1..200 (default 50) and ?offset=, in id order, with X-Total-Count, and
+** X-Next-Cursor when more follow (?cursor= continues: keyset on the id).
 ** May call http, validate, render and store_catalog.
 */
 #include "app.h"
+#include "cursor.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
+#include "store.h"
 #include "store_catalog.h"
 #include "validate.h"
 
@@ -87,19 +90,45 @@ static int create_item(struct cv_req *r, enum cv_kind eKind){
 }
 
 static int list_items(struct cv_req *r, enum cv_kind eKind){
+  static const char acKind[] = { CV_CURSOR_CHARACTERS, CV_CURSOR_SCENES, CV_CURSOR_PERSONAS };
   struct cv_verr e;
+  struct cv_cursor cur;
+  struct cv_page pg;
   int64_t limit, offset, total = 0;
   struct cv_item *a = NULL;
-  int n = 0, ok;
-  char zHdr[64];
+  int n = 0, ok, k;
+  char zHdr[64 + CV_CURSOR_MAX_LEN];
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
   ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
+  k = val_query_cursor(&e, r->zQuery, acKind[eKind], &cur);
+  if( k<0 ) ok = 0;
+  if( ok && k==1 && offset>0 ){
+    verr_add(&e, "query.cursor", "value_error", "Value error, cursor and offset cannot be combined");
+    ok = 0;
+  }
   if( !ok ){ http_reply_422(r, &e); goto out; }
-  rc = store_catalog_list(r->pApp->pStore, eKind, r->userId, (int)limit, offset, &a, &n, &total);
+  memset(&pg, 0, sizeof pg);
+  pg.limit = (int)limit;
+  pg.offset = offset;
+  if( k==1 ){
+    pg.zAfterKey = "";
+    pg.afterId = cur.id;
+  }
+  rc = store_catalog_list(r->pApp->pStore, eKind, r->userId, &pg, &a, &n, &total);
   if( rc ){ http_reply_rc(r, rc, azWhat[eKind]); goto out; }
-  snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  k = snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  if( pg.bMore && n>0 ){
+    struct cv_cursor next;
+    char zCur[CV_CURSOR_MAX_LEN];
+    memset(&next, 0, sizeof next);
+    next.cKind = acKind[eKind];
+    next.id = a[n-1].id;
+    if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
+      snprintf(zHdr + k, sizeof zHdr - (size_t)k, "X-Next-Cursor: %s\r\n", zCur);
+    }
+  }
   reply_items(r, a, n, zHdr);
 out:
   store_items_free(a, n);
@@ -119,8 +148,9 @@ static int get_item(struct cv_req *r, enum cv_kind eKind){
   return r->status;
 }
 
-/* ROUTE: GET /api/characters?limit=50&offset=0 (auth)
-** 200 [character] in id order, X-Total-Count; 422 bad limit/offset. */
+/* ROUTE: GET /api/characters?limit=50&offset=0&cursor= (auth)
+** 200 [character] in id order, X-Total-Count, X-Next-Cursor when more follow; 422 bad
+** limit/offset/cursor or a cursor with offset>0. */
 int h_characters_list(struct cv_req *r){
   return list_items(r, CV_KIND_CHARACTER);
 }
@@ -189,7 +219,8 @@ out:
   return r->status;
 }
 
-/* ROUTE: GET /api/scenes?limit=50&offset=0 (auth) — 200 [scene], X-Total-Count; 422. */
+/* ROUTE: GET /api/scenes?limit=50&offset=0&cursor= (auth) — 200 [scene], X-Total-Count,
+** X-Next-Cursor; 422. */
 int h_scenes_list(struct cv_req *r){
   return list_items(r, CV_KIND_SCENE);
 }
@@ -204,8 +235,8 @@ int h_scenes_get(struct cv_req *r){
   return get_item(r, CV_KIND_SCENE);
 }
 
-/* ROUTE: GET /api/personas?limit=50&offset=0 (auth) — 200 [persona] of the caller only,
-** X-Total-Count; 422. */
+/* ROUTE: GET /api/personas?limit=50&offset=0&cursor= (auth) — 200 [persona] of the caller
+** only, X-Total-Count, X-Next-Cursor; 422. */
 int h_personas_list(struct cv_req *r){
   return list_items(r, CV_KIND_PERSONA);
 }

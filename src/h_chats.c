@@ -15,6 +15,7 @@
 */
 #include "app.h"
 #include "complete.h"
+#include "cursor.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
@@ -321,29 +322,57 @@ out:
   return r->status;
 }
 
-/* ROUTE: GET /api/chat-history?page=1&limit=20 (auth)
+/* ROUTE: GET /api/chat-history?page=1&limit=20&cursor= (auth)
 ** 200 {items:[entry], page, limit, total}, newest last_updated first; page >= 1, limit
-** 1..100; 422 otherwise. */
+** 1..100; X-Next-Cursor when more follow (?cursor= continues after the last entry sent,
+** without page); 422 otherwise, and for a cursor with page>1. */
 int h_chat_history(struct cv_req *r){
   struct cv_verr e;
   struct cv_read rd;
   struct cv_stream o;
+  struct cv_cursor cur;
+  struct cv_page pg;
   struct cv_chat *a = NULL;
   int64_t page, limit, total = 0;
-  int n = 0, ok;
+  int n = 0, ok, k;
+  char zHdr[64 + CV_CURSOR_MAX_LEN] = "";
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "page", 1, 1, 1000000000, &page)==1;
   ok &= val_query_int(&e, r->zQuery, "limit", 20, 1, CV_HISTORY_PAGE_MAX, &limit)==1;
+  k = val_query_cursor(&e, r->zQuery, CV_CURSOR_CHATS, &cur);
+  if( k<0 ) ok = 0;
+  if( ok && k==1 && page>1 ){
+    verr_add(&e, "query.cursor", "value_error", "Value error, cursor and page cannot be combined");
+    ok = 0;
+  }
   if( !ok ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
   verr_free(&e);
+  memset(&pg, 0, sizeof pg);
+  pg.limit = (int)limit;
+  pg.offset = (page-1)*limit;
+  if( k==1 ){
+    pg.zAfterKey = cur.zKey;
+    pg.afterId = cur.id;
+  }
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = store_chats_list(&rd, r->userId, (int)limit, (page-1)*limit, &a, &n, &total);
+  rc = store_chats_list(&rd, r->userId, &pg, &a, &n, &total);
   if( rc ){
     http_reply_rc(r, rc, "Chat");
   }else{
-    http_stream_begin(r, &o, 200, "application/json", NULL);
+    if( pg.bMore && n>0 ){
+      struct cv_cursor next;
+      char zCur[CV_CURSOR_MAX_LEN];
+      memset(&next, 0, sizeof next);
+      next.cKind = CV_CURSOR_CHATS;
+      memcpy(next.zKey, a[n-1].zLastUpdated, sizeof next.zKey);
+      next.id = a[n-1].id;
+      if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
+        snprintf(zHdr, sizeof zHdr, "X-Next-Cursor: %s\r\n", zCur);
+      }
+    }
+    http_stream_begin(r, &o, 200, "application/json", zHdr[0] ? zHdr : NULL);
     rc = sink_write(&o.sink, "{\"items\":", 9);
     if( rc==CV_OK ) rc = render_chat_entries(&o.sink, a, n, store_messages_cb, &rd);
     if( rc==CV_OK ) rc = sink_printf(&o.sink, ",\"page\":%lld,\"limit\":%lld,\"total\":%lld}",

@@ -6,11 +6,13 @@
 ** May call http, validate, render, util, store (snapshots) and store_threads.
 */
 #include "app.h"
+#include "cursor.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
 #include "store.h"
 #include "store_threads.h"
+#include "tags.h"
 #include "util.h"
 #include "validate.h"
 
@@ -76,26 +78,127 @@ out:
   return r->status;
 }
 
-/* ROUTE: GET /api/v1/chat-threads?limit=50&offset=0 (auth)
-** 200 [ChatThreadSummaryOut], newest updated_at first; X-Total-Count header. */
+/* The list's filters from the query: ?archived=false|true|any (default false; a boolean in
+** any of pydantic's spellings), ?pinned=<boolean>, ?tag=NAME (trimmed, 1..50 characters,
+** folded into zTagKey). *pbGiven gets a bit per filter present (1 archived, 2 pinned,
+** 4 tag). Returns 1, or 0 with entries added to pErr. */
+static int read_filters(struct cv_verr *pErr, const char *zQuery, struct cv_thread_filter *pF,
+                        char *zTagKey, int *pbGiven){
+  char zArch[16], zTag[CV_TAG_MAX_LEN*2 + 64];
+  int ok = 1, b, k;
+  memset(pF, 0, sizeof *pF);
+  pF->eArchived = CV_FILTER_NO;
+  pF->ePinned = CV_FILTER_ANY;
+  *pbGiven = 0;
+  {
+    struct cv_verr e2;
+    verr_init(&e2);                /* a long value is just not one of the choices */
+    k = val_query_str(&e2, zQuery, "archived", zArch, sizeof zArch);
+    verr_free(&e2);
+  }
+  if( k ){
+    *pbGiven |= 1;
+    b = k==1 ? (strcmp(zArch, "any")==0 ? 2 : val_bool_text(zArch)) : -1;
+    if( b<0 ){
+      verr_add(pErr, "query.archived", "literal_error", "Input should be 'false', 'true' or 'any'");
+      ok = 0;
+    }else{
+      pF->eArchived = b==2 ? CV_FILTER_ANY : b ? CV_FILTER_YES : CV_FILTER_NO;
+    }
+  }
+  k = val_query_bool(pErr, zQuery, "pinned", &b);
+  if( k<0 ) ok = 0;
+  else if( k==1 ){ *pbGiven |= 2; pF->ePinned = b ? CV_FILTER_YES : CV_FILTER_NO; }
+  k = val_query_str(pErr, zQuery, "tag", zTag, sizeof zTag);
+  if( k<0 ) ok = 0;
+  else if( k==1 ){
+    struct cv_tagset set;
+    int bTooLong;
+    set.n = 0;
+    *pbGiven |= 4;
+    if( tags_set_add(&set, zTag, strlen(zTag), &bTooLong)!=CV_OK ){
+      if( bTooLong ) verr_add(pErr, "query.tag", "string_too_long", "String should have at most 50 characters");
+      else verr_add(pErr, "query.tag", "string_too_short", "String should have at least 1 character");
+      ok = 0;
+    }else{
+      memcpy(zTagKey, set.a[0].zKey, strlen(set.a[0].zKey) + 1);
+      pF->zTagKey = zTagKey;
+    }
+  }
+  return ok;
+}
+
+/* ROUTE: GET /api/v1/chat-threads?limit=50&offset=0&archived=false&pinned=&tag=&cursor= (auth)
+** 200 [ChatThreadSummaryOut], newest updated_at first (ties: higher id first), filtered:
+** archived threads are hidden unless ?archived=true|any; X-Total-Count after filtering;
+** X-Next-Cursor when a next page exists (?cursor= continues with the cursor's filters;
+** filters sent with it must agree). 422: bad limit/offset/filter/cursor, or a cursor
+** together with offset>0. */
 int h_threads_list(struct cv_req *r){
+  static const char acArch[] = { 'a', 'f', 't' };   /* by enum cv_filter */
+  static const char acPin[] = { '-', 'f', 't' };
   struct cv_verr e;
   struct cv_buf b;
+  struct cv_thread_filter f;
+  struct cv_cursor cur;
+  struct cv_page pg;
+  char zTagKey[CV_TAG_MAX_LEN+1] = "";
+  char zHdr[64 + CV_CURSOR_MAX_LEN];
   int64_t limit, offset, total = 0;
   struct cv_thread *a = NULL;
-  int n = 0, ok;
-  char zHdr[64];
+  int n = 0, ok, bGiven = 0, k;
   cv_rc rc;
   verr_init(&e);
   buf_init(&b, (size_t)1<<26);
   ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
   ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
+  ok &= read_filters(&e, r->zQuery, &f, zTagKey, &bGiven);
+  k = val_query_cursor(&e, r->zQuery, CV_CURSOR_THREADS, &cur);
+  if( k<0 ) ok = 0;
+  if( ok && k==1 ){
+    if( offset>0 ){
+      verr_add(&e, "query.cursor", "value_error", "Value error, cursor and offset cannot be combined");
+      ok = 0;
+    }else if( ((bGiven & 1) && acArch[f.eArchived]!=cur.cArchived)
+           || ((bGiven & 2) && acPin[f.ePinned]!=cur.cPinned)
+           || ((bGiven & 4) && strcmp(zTagKey, cur.zTag)!=0) ){
+      verr_add(&e, "query.cursor", "value_error",
+               "Value error, the cursor belongs to a list with other filters");
+      ok = 0;
+    }else{                         /* the cursor's filters */
+      f.eArchived = cur.cArchived=='a' ? CV_FILTER_ANY : cur.cArchived=='t' ? CV_FILTER_YES : CV_FILTER_NO;
+      f.ePinned = cur.cPinned=='-' ? CV_FILTER_ANY : cur.cPinned=='t' ? CV_FILTER_YES : CV_FILTER_NO;
+      memcpy(zTagKey, cur.zTag, strlen(cur.zTag) + 1);
+      f.zTagKey = zTagKey[0] ? zTagKey : NULL;
+    }
+  }
   if( !ok ){ http_reply_422(r, &e); goto out; }
-  rc = store_threads_list(r->pApp->pStore, r->userId, (int)limit, offset, &a, &n, &total);
+  memset(&pg, 0, sizeof pg);
+  pg.limit = (int)limit;
+  pg.offset = offset;
+  if( k==1 ){
+    pg.zAfterKey = cur.zKey;
+    pg.afterId = cur.id;
+  }
+  rc = store_threads_list(r->pApp->pStore, r->userId, &f, &pg, &a, &n, &total);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
   rc = render_thread_summaries(&b, a, n);
   if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
-  snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  k = snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  if( pg.bMore && n>0 ){
+    struct cv_cursor next;
+    char zCur[CV_CURSOR_MAX_LEN];
+    memset(&next, 0, sizeof next);
+    next.cKind = CV_CURSOR_THREADS;
+    memcpy(next.zKey, a[n-1].zUpdatedAt, sizeof next.zKey);
+    next.id = a[n-1].id;
+    next.cArchived = acArch[f.eArchived];
+    next.cPinned = acPin[f.ePinned];
+    if( f.zTagKey ) memcpy(next.zTag, f.zTagKey, strlen(f.zTagKey) + 1);
+    if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
+      snprintf(zHdr + k, sizeof zHdr - (size_t)k, "X-Next-Cursor: %s\r\n", zCur);
+    }
+  }
   http_reply_raw(r, 200, "application/json", b.a, b.n, zHdr);
 out:
   buf_free(&b);
@@ -148,35 +251,92 @@ int h_threads_messages(struct cv_req *r){
   return r->status;
 }
 
-/* ROUTE: PUT /api/v1/chat-threads/{id} (auth) {title?, messages?} (at least one)
-** 200 ChatThreadOut; `messages` replaces the array; 403; 404; 422. */
+/* Field "tags" of the body: absent/null 0; a list of at most CV_TAGS_MAX strings, each
+** 1..CV_TAG_MAX_CHARS characters once trimmed, gives 1 with *pSet the distinct tags (first
+** spelling kept) sorted by key; otherwise -1 with entries at body.tags[.i]. */
+static int read_tags(struct cv_verr *pErr, const cJSON *pBody, struct cv_tagset *pSet){
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(pBody, "tags"), *pItem;
+  int i = 0, ok = 1;
+  pSet->n = 0;
+  if( !p || cJSON_IsNull(p) ) return 0;
+  if( !cJSON_IsArray(p) ){
+    verr_add(pErr, "body.tags", "list_type", "Input should be a valid list");
+    return -1;
+  }
+  if( cJSON_GetArraySize(p)>CV_TAGS_MAX ){
+    char zMsg[96];
+    snprintf(zMsg, sizeof zMsg, "List should have at most %d items after validation, not %d",
+             CV_TAGS_MAX, cJSON_GetArraySize(p));
+    verr_add(pErr, "body.tags", "too_long", zMsg);
+    return -1;
+  }
+  cJSON_ArrayForEach(pItem, p){
+    char zLoc[32];
+    int bTooLong;
+    snprintf(zLoc, sizeof zLoc, "body.tags.%d", i++);
+    if( !cJSON_IsString(pItem) || !pItem->valuestring ){
+      verr_add(pErr, zLoc, "string_type", "Input should be a valid string");
+      ok = 0;
+      continue;
+    }
+    if( tags_set_add(pSet, pItem->valuestring, strlen(pItem->valuestring), &bTooLong)!=CV_OK ){
+      if( bTooLong ) verr_add(pErr, zLoc, "string_too_long", "String should have at most 50 characters");
+      else verr_add(pErr, zLoc, "string_too_short", "String should have at least 1 character");
+      ok = 0;
+    }
+  }
+  if( !ok ) return -1;
+  tags_set_sort(pSet);
+  return 1;
+}
+
+/* ROUTE: PUT /api/v1/chat-threads/{id} (auth) {title?, messages?, pinned?, archived?, tags?}
+** (at least one) — 200 ChatThreadOut; `messages` replaces the array; `tags` replaces the
+** tags (at most 20, 1..50 characters, trimmed, compared ignoring case, first spelling kept,
+** also across the user's other threads). Only title and messages change updated_at; all of
+** it is one transaction. 403; 404; 422. */
 int h_threads_update(struct cv_req *r){
   struct cv_verr e;
   const char *zTitle = NULL;
   char *zMessages = NULL;
   int64_t nMessages = 0, id;
   struct cv_thread t;
-  int ok, hasTitle = 0, hasMessages = 0;
+  struct cv_thread_org org;
+  struct cv_tagset *pSet = NULL;
+  int ok, hasTitle = 0, hasMessages = 0, hasPinned = 0, hasArchived = 0, hasTags = 0;
   cv_rc rc;
   if( !http_path_id(r, 0, "id", &id) ) return r->status;
   if( !http_read_json(r) ) return r->status;
   verr_init(&e);
+  org.bPinned = org.bArchived = -1;
+  org.pTags = NULL;
+  pSet = malloc(sizeof *pSet);
+  if( !pSet ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
   ok = val_body_object(&e, r->pBody);
   if( ok ){
     hasTitle = val_string(&e, r->pBody, "body", "title", 1, CV_TITLE_MAX_CHARS, 0, &zTitle);
     hasMessages = val_messages(&e, r->pBody, "body", "messages", 0, &zMessages, &nMessages);
-    ok = hasTitle>=0 && hasMessages>=0;
-    if( ok && !hasTitle && !hasMessages ){
-      verr_add(&e, "body", "value_error", "Value error, at least one of title or messages is required");
+    hasPinned = val_bool(&e, r->pBody, "body", "pinned", 0, &org.bPinned);
+    hasArchived = val_bool(&e, r->pBody, "body", "archived", 0, &org.bArchived);
+    hasTags = read_tags(&e, r->pBody, pSet);
+    ok = hasTitle>=0 && hasMessages>=0 && hasPinned>=0 && hasArchived>=0 && hasTags>=0;
+    if( ok && !hasTitle && !hasMessages && !hasPinned && !hasArchived && !hasTags ){
+      verr_add(&e, "body", "value_error",
+               "Value error, at least one of title, messages, pinned, archived or tags is required");
       ok = 0;
     }
   }
   if( !ok ){ http_reply_422(r, &e); goto out; }
-  rc = store_threads_update(r->pApp->pStore, r->userId, id, zTitle, zMessages, nMessages, &t);
+  if( hasPinned!=1 ) org.bPinned = -1;
+  if( hasArchived!=1 ) org.bArchived = -1;
+  if( hasTags==1 ) org.pTags = pSet;
+  rc = store_threads_update(r->pApp->pStore, r->userId, id, zTitle, zMessages, nMessages, &org,
+                            &t);
   if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
   reply_thread(r, 200, id);
   store_thread_clear(&t);
 out:
+  free(pSet);
   free(zMessages);
   verr_free(&e);
   return r->status;

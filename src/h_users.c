@@ -24,10 +24,11 @@ static void reply_user(struct cv_req *r, int status, const struct cv_user *u, co
   struct cv_read rd;
   struct cv_stream o;
   struct cv_chat *a = NULL;
+  struct cv_page pg = { 0, 0, NULL, 0, 0 };   /* every chat */
   int n = 0;
   cv_rc rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, "User"); return; }
-  rc = store_chats_list(&rd, u->id, 0, 0, &a, &n, NULL);
+  rc = store_chats_list(&rd, u->id, &pg, &a, &n, NULL);
   if( rc ){
     http_reply_rc(r, rc, "User");
   }else{

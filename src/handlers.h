@@ -38,6 +38,10 @@ int h_threads_append(struct cv_req *r);
 int h_threads_import(struct cv_req *r);
 int h_threads_messages(struct cv_req *r);
 
+/* h_organize.c */
+int h_tags_list(struct cv_req *r);
+int h_stats(struct cv_req *r);
+
 /* h_catalog.c */
 int h_characters_list(struct cv_req *r);
 int h_characters_create(struct cv_req *r);
@@ -63,6 +67,9 @@ int h_chat_send(struct cv_req *r);
 int h_chat_rename(struct cv_req *r);
 int h_chat_delete(struct cv_req *r);
 int h_chat_history(struct cv_req *r);
+
+/* h_search.c */
+int h_search(struct cv_req *r);
 int h_threads_complete(struct cv_req *r);   /* answers like POST /api/chat */
 
 #endif

@@ -8,8 +8,11 @@
 #include <string.h>
 #include "store_catalog.h"
 #include "store_chats.h"
+#include "store_stats.h"
 #include "store_threads.h"
 #include "store_users.h"
+#include "store.h"
+#include "search.h"
 #include "util.h"
 
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson){
@@ -81,6 +84,55 @@ cv_rc render_json_string(struct cv_buf *b, const char *z){
   return render_string(&k, z);
 }
 
+/* Append a string literal. */
+#define LIT(b, z) buf_append((b), (z), sizeof(z) - 1)
+
+cv_rc render_search_result(struct cv_buf *b, struct cv_search_hit *a, int n, long long total){
+  int i;
+  cv_rc rc = LIT(b, "{\"items\":[");
+  for(i=0; rc==CV_OK && i<n; i++){
+    struct cv_search_hit *h = &a[i];
+    int aHl[SEARCH_MAX_MATCHES][2], nHl = 0, iStart = 0, iEnd = 0, j;
+    char cSaved;
+    search_snippet(h->zText, h->nText, h->aMatch, h->nMatch, &iStart, &iEnd, aHl,
+                   SEARCH_MAX_MATCHES, &nHl);
+    rc = i ? LIT(b, ",{\"kind\":") : LIT(b, "{\"kind\":");
+    if( h->eKind==CV_CONV_THREAD ){
+      if( rc==CV_OK ) rc = LIT(b, "\"thread\",\"thread_id\":");
+      if( rc==CV_OK ) rc = buf_append_int(b, h->threadId);
+    }else{
+      if( rc==CV_OK ) rc = LIT(b, "\"chat\",\"chat_id\":");
+      if( rc==CV_OK ) rc = render_json_string(b, h->zChatId);
+    }
+    if( rc==CV_OK ) rc = LIT(b, ",\"title\":");
+    if( rc==CV_OK ) rc = render_json_string(b, h->zTitle);
+    if( rc==CV_OK ) rc = LIT(b, ",\"index\":");
+    if( rc==CV_OK ) rc = buf_append_int(b, h->index);
+    if( rc==CV_OK ) rc = LIT(b, ",\"role\":");
+    if( rc==CV_OK ) rc = h->index<0 ? LIT(b, "null") : render_json_string(b, h->zRole);
+    if( rc==CV_OK ) rc = LIT(b, ",\"snippet\":");
+    cSaved = h->zText[iEnd];
+    h->zText[iEnd] = 0;
+    if( rc==CV_OK ) rc = render_json_string(b, h->zText + iStart);
+    h->zText[iEnd] = cSaved;
+    if( rc==CV_OK ) rc = LIT(b, ",\"highlights\":[");
+    for(j=0; rc==CV_OK && j<nHl; j++){
+      rc = j ? LIT(b, ",[") : LIT(b, "[");
+      if( rc==CV_OK ) rc = buf_append_int(b, aHl[j][0]);
+      if( rc==CV_OK ) rc = LIT(b, ",");
+      if( rc==CV_OK ) rc = buf_append_int(b, aHl[j][1]);
+      if( rc==CV_OK ) rc = LIT(b, "]");
+    }
+    if( rc==CV_OK ) rc = LIT(b, "],\"updated_at\":\"");
+    if( rc==CV_OK ) rc = buf_append(b, h->zUpdatedAt, strlen(h->zUpdatedAt));
+    if( rc==CV_OK ) rc = LIT(b, "\"}");
+  }
+  if( rc==CV_OK ) rc = LIT(b, "],\"total\":");
+  if( rc==CV_OK ) rc = buf_append_int(b, total);
+  if( rc==CV_OK ) rc = LIT(b, "}");
+  return rc;
+}
+
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n){
   int i;
   cv_rc rc = buf_append(b, "[", 1);
@@ -96,6 +148,16 @@ cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n
     if( rc==CV_OK ) rc = buf_append(b, a[i].zUpdatedAt, strlen(a[i].zUpdatedAt));
     if( rc==CV_OK ) rc = buf_append(b, "\",\"message_count\":", 18);
     if( rc==CV_OK ) rc = buf_append_int(b, a[i].nMessages);
+    if( rc==CV_OK ) rc = buf_append(b, a[i].bPinned ? ",\"pinned\":true" : ",\"pinned\":false",
+                                    a[i].bPinned ? 14 : 15);
+    if( rc==CV_OK ) rc = buf_append(b, a[i].bArchived ? ",\"archived\":true"
+                                                      : ",\"archived\":false",
+                                    a[i].bArchived ? 16 : 17);
+    if( rc==CV_OK ) rc = buf_append(b, ",\"tags\":", 8);
+    if( rc==CV_OK ){
+      const char *zTags = a[i].zTags ? a[i].zTags : "[]";
+      rc = buf_append(b, zTags, strlen(zTags));
+    }
     if( rc==CV_OK ) rc = buf_append(b, "}", 1);
   }
   if( rc==CV_OK ) rc = buf_append(b, "]", 1);
@@ -154,8 +216,10 @@ cv_rc render_thread(struct cv_sink *p, const struct cv_thread *t, cv_messages_fn
   if( rc==CV_OK ) rc = field_str(p, "title", t->zTitle ? t->zTitle : "");
   if( rc==CV_OK ) rc = sink_write(p, ",\"messages\":", 12);
   if( rc==CV_OK ) rc = xMessages(pCtx, (long long)t->id, p);
-  if( rc==CV_OK ) rc = sink_printf(p, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}",
-                                   t->zCreatedAt, t->zUpdatedAt);
+  if( rc==CV_OK ) rc = sink_printf(p, ",\"created_at\":\"%s\",\"updated_at\":\"%s\","
+                                   "\"pinned\":%s,\"archived\":%s,\"tags\":%s}",
+                                   t->zCreatedAt, t->zUpdatedAt, t->bPinned ? "true" : "false",
+                                   t->bArchived ? "true" : "false", t->zTags ? t->zTags : "[]");
   return rc;
 }
 
@@ -242,5 +306,42 @@ cv_rc render_delta(struct cv_buf *b, const char *z, size_t n){
     n -= k2;
   }
   if( rc==CV_OK ) rc = sink_write(&k, "\"}", 2);
+  return rc;
+}
+
+cv_rc render_tag_counts(struct cv_buf *b, const struct cv_tag_count *a, int n){
+  int i;
+  cv_rc rc = buf_append(b, "[", 1);
+  for(i=0; rc==CV_OK && i<n; i++){
+    rc = buf_append(b, i ? ",{\"tag\":" : "{\"tag\":", i ? 8 : 7);
+    if( rc==CV_OK ) rc = render_json_string(b, a[i].zTag);
+    if( rc==CV_OK ) rc = buf_append(b, ",\"count\":", 9);
+    if( rc==CV_OK ) rc = buf_append_int(b, a[i].n);
+    if( rc==CV_OK ) rc = buf_append(b, "}", 1);
+  }
+  if( rc==CV_OK ) rc = buf_append(b, "]", 1);
+  return rc;
+}
+
+cv_rc render_stats(struct cv_buf *b, const struct cv_stats *p, const char (*azDay)[11],
+                   const int64_t *anDay, int nDay){
+  int i;
+  cv_rc rc = buf_appendf(b, "{\"threads\":%lld,\"chats\":%lld,\"messages\":%lld,"
+                         "\"characters_used\":%lld,\"per_day\":[", (long long)p->nThreads,
+                         (long long)p->nChats, (long long)p->nMessages,
+                         (long long)p->nCharactersUsed);
+  for(i=0; rc==CV_OK && i<nDay; i++){
+    rc = buf_appendf(b, "%s{\"date\":\"%s\",\"messages\":%lld}", i ? "," : "", azDay[i],
+                     (long long)anDay[i]);
+  }
+  if( rc==CV_OK ) rc = buf_append(b, "],\"top_characters\":[", 20);
+  for(i=0; rc==CV_OK && i<p->nTop; i++){
+    rc = buf_append(b, i ? ",{\"character_name\":" : "{\"character_name\":", i ? 19 : 18);
+    if( rc==CV_OK ) rc = render_json_string(b, p->aTop[i].zName);
+    if( rc==CV_OK ) rc = buf_appendf(b, ",\"chats\":%lld,\"messages\":%lld}",
+                                     (long long)p->aTop[i].nChats,
+                                     (long long)p->aTop[i].nMessages);
+  }
+  if( rc==CV_OK ) rc = buf_append(b, "]}", 2);
   return rc;
 }

@@ -27,7 +27,8 @@ cJSON *render_user(const struct cv_user *p);
 struct cv_sink;
 typedef cv_rc (*cv_messages_fn)(void *pCtx, long long id, struct cv_sink *pOut);
 
-/* ChatThreadOut {id, user_id, title, messages, created_at, updated_at}. */
+/* ChatThreadOut {id, user_id, title, messages, created_at, updated_at, pinned, archived,
+** tags}; tags is the stored JSON text (t->zTags, NULL: []). */
 cv_rc render_thread(struct cv_sink *pOut, const struct cv_thread *t, cv_messages_fn xMessages,
                     void *pCtx);
 
@@ -70,13 +71,30 @@ cv_rc render_user_fields(struct cv_sink *pOut, const struct cv_user *u, const st
 cv_rc render_string(struct cv_sink *pOut, const char *z);
 
 /* The list answer [ChatThreadSummaryOut, ...] — each {id, title, created_at, updated_at,
-** message_count} — written straight into b as JSON text: the
+** message_count, pinned, archived, tags} — written straight into b as JSON text: the
 ** hottest list path builds no cJSON tree (a tree costs ~8 allocations per summary).
 ** Titles are escaped; the times are copied as they are, so they must be what
 ** util_iso_format wrote (every stored time is: import re-formats the client's). Same for
 ** render_thread_json, whose messages are the stored, already valid JSON array. */
 struct cv_buf;
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
+
+/* The search answer {"items":[hit...],"total":N} (contract "Search"): each hit's snippet and
+** highlights made by search_snippet from its text and matches. The hits' texts are
+** NUL-terminated at the snippet's end while it is written, then restored. */
+struct cv_search_hit;
+cv_rc render_search_result(struct cv_buf *b, struct cv_search_hit *a, int n, long long total);
+
+/* GET /api/v1/tags: [{tag, count}, ...] of a[0..n), as JSON text into b. */
+struct cv_tag_count;
+cv_rc render_tag_counts(struct cv_buf *b, const struct cv_tag_count *a, int n);
+
+/* GET /api/v1/stats: {threads, chats, messages, characters_used, per_day:[{date, messages}],
+** top_characters:[{character_name, chats, messages}]} as JSON text into b; per_day is the
+** nDay days azDay[i] (YYYY-MM-DD) with anDay[i] messages, in that order. */
+struct cv_stats;
+cv_rc render_stats(struct cv_buf *b, const struct cv_stats *p, const char (*azDay)[11],
+                   const int64_t *anDay, int nDay);
 
 /* Append z (valid UTF-8) to b as a JSON string literal, escaped as cJSON prints it. */
 cv_rc render_json_string(struct cv_buf *b, const char *z);

@@ -41,6 +41,9 @@ static const struct cv_route aRoute[] = {
   { "POST",   "/api/v1/chat-threads/{id}/messages",    h_threads_append, 1 },
   { "GET",    "/api/v1/chat-threads/{id}/messages",    h_threads_messages, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/complete",    h_threads_complete, 1 },
+  { "GET",    "/api/v1/tags",                          h_tags_list,      1 },
+  { "GET",    "/api/v1/stats",                         h_stats,          1 },
+  { "GET",    "/api/v1/search",                        h_search,         1 },
 
   /* character chats: the older client's routes */
   { "POST",   "/api/users",                            h_users_create,   0 },

@@ -49,6 +49,11 @@ cv_rc store_users_delete(struct cv_store *pS, int64_t id){
   return backend(pS)->users_delete(pS, id);
 }
 
+cv_rc store_users_stats(struct cv_store *pS, int64_t userId, const char *zFirstDay,
+                        const char *zLastDay, struct cv_stats *pOut){
+  return backend(pS)->users_stats(pS, userId, zFirstDay, zLastDay, pOut);
+}
+
 cv_rc store_tokens_insert(struct cv_store *pS, int64_t userId,
                           const unsigned char aHash[CV_TOKEN_HASH_LEN], int64_t nowMs,
                           int64_t expiresMs){
@@ -89,9 +94,10 @@ cv_rc store_catalog_get(struct cv_store *pS, enum cv_kind eKind, int64_t userId,
   return backend(pS)->catalog_get(pS, eKind, userId, id, pOut);
 }
 
-cv_rc store_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int limit,
-                         int64_t offset, struct cv_item **paOut, int *pnOut, int64_t *pnTotal){
-  return backend(pS)->catalog_list(pS, eKind, userId, limit, offset, paOut, pnOut, pnTotal);
+cv_rc store_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId,
+                         struct cv_page *pPage, struct cv_item **paOut, int *pnOut,
+                         int64_t *pnTotal){
+  return backend(pS)->catalog_list(pS, eKind, userId, pPage, paOut, pnOut, pnTotal);
 }
 
 cv_rc store_catalog_update_character(struct cv_store *pS, int64_t userId, int64_t id,
@@ -120,14 +126,16 @@ cv_rc store_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct 
   return backend(pRd->pS)->threads_get(pRd, userId, id, pOut);
 }
 
-cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
-                         struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
-  return backend(pS)->threads_list(pS, userId, limit, offset, paOut, pnOut, pnTotal);
+cv_rc store_threads_list(struct cv_store *pS, int64_t userId, const struct cv_thread_filter *pF,
+                         struct cv_page *pPage, struct cv_thread **paOut, int *pnOut,
+                         int64_t *pnTotal){
+  return backend(pS)->threads_list(pS, userId, pF, pPage, paOut, pnOut, pnTotal);
 }
 
 cv_rc store_threads_update(struct cv_store *pS, int64_t userId, int64_t id, const char *zTitle,
-                           const char *zMessages, int64_t nMessages, struct cv_thread *pOut){
-  return backend(pS)->threads_update(pS, userId, id, zTitle, zMessages, nMessages, pOut);
+                           const char *zMessages, int64_t nMessages,
+                           const struct cv_thread_org *pOrg, struct cv_thread *pOut){
+  return backend(pS)->threads_update(pS, userId, id, zTitle, zMessages, nMessages, pOrg, pOut);
 }
 
 cv_rc store_threads_delete(struct cv_store *pS, int64_t userId, int64_t id){
@@ -142,6 +150,11 @@ cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id, cons
 cv_rc store_threads_import(struct cv_store *pS, int64_t userId, struct cv_import_item *aItem,
                            int nItem){
   return backend(pS)->threads_import(pS, userId, aItem, nItem);
+}
+
+cv_rc store_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_count **paOut,
+                         int *pnOut){
+  return backend(pS)->threads_tags(pS, userId, paOut, pnOut);
 }
 
 cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
@@ -164,9 +177,9 @@ cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatI
   return backend(pS)->chats_delete(pS, userId, zChatId);
 }
 
-cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
+cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
-  return backend(pRd->pS)->chats_list(pRd, userId, limit, offset, paOut, pnOut, pnTotal);
+  return backend(pRd->pS)->chats_list(pRd, userId, pPage, paOut, pnOut, pnTotal);
 }
 
 cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
@@ -200,6 +213,22 @@ cv_rc store_conv_history(struct cv_store *pS, int64_t id, int nBudgetChars, cv_m
 void store_thread_clear(struct cv_thread *p){
   if( !p ) return;
   free(p->zTitle);
+  free(p->zTags);
+  memset(p, 0, sizeof *p);
+}
+
+void store_tag_counts_free(struct cv_tag_count *a, int n){
+  int i;
+  if( !a ) return;
+  for(i=0; i<n; i++) free(a[i].zTag);
+  free(a);
+}
+
+void store_stats_clear(struct cv_stats *p){
+  int i;
+  if( !p ) return;
+  free(p->aDay);
+  for(i=0; i<p->nTop; i++) free(p->aTop[i].zName);
   memset(p, 0, sizeof *p);
 }
 
@@ -259,4 +288,20 @@ void store_user_clear(struct cv_user *p){
 
 cv_rc store_messages_cb(void *pRd, long long id, struct cv_sink *pOut){
   return store_read_messages((struct cv_read*)pRd, (int64_t)id, pOut);
+}
+
+cv_rc store_search(struct cv_read *pRd, int64_t userId, const struct cv_search_req *pReq,
+                   struct cv_search_hit **paHit, int *pnHit, int64_t *pnTotal){
+  assert( pRd && pRd->pS );
+  return backend(pRd->pS)->search(pRd, userId, pReq, paHit, pnHit, pnTotal);
+}
+
+void store_search_free(struct cv_search_hit *a, int n){
+  int i;
+  if( !a ) return;
+  for(i=0; i<n; i++){
+    free(a[i].zTitle);
+    free(a[i].zText);
+  }
+  free(a);
 }

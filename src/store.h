@@ -34,6 +34,19 @@ void store_close(struct cv_store *pS);
 /* The name of the store's backend ("sqlite"). */
 const char *store_backend_name(struct cv_store *pS);
 
+/* One page of a list (threads, chat history, catalog): how many rows and where it starts,
+** by offset or, for keyset paging, after the position of the previous page's last row, so a
+** deep page seeks in an index instead of stepping over the rows before it. */
+struct cv_page {
+  int limit;                     /* rows wanted (1..); 0: all (store_chats_list only) */
+  int64_t offset;                /* rows skipped from the top (0 with zAfterKey) */
+  const char *zAfterKey;         /* NULL: from the top (after offset); else only rows after
+                                 ** (zAfterKey, afterId) in the list's order: its sort time
+                                 ** ("" for the catalog, which is in id order) and id */
+  int64_t afterId;               /* with zAfterKey */
+  int bMore;                     /* OUT: at least one row follows the page's last */
+};
+
 /* A read snapshot. Fields are the store's own; callers only pass it along. */
 struct cv_read {
   struct cv_store *pS;            /* the store it came from */

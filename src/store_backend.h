@@ -1,7 +1,7 @@
 /*
 ** store_backend.h — what a storage backend implements: one table of the operations of
 ** store.h and the per-model headers (store_users.h, store_tokens.h, store_catalog.h,
-** store_threads.h, store_chats.h), in the manner of SQLite's sqlite3_io_methods.
+** store_threads.h, store_chats.h, store_stats.h), in the manner of SQLite's sqlite3_io_methods.
 **
 ** Handlers and services call store_<op>() (store.c), which calls the backend's <op> through
 ** the table of the store the operation was given. The SQLite backend (db.c and store_*.c,
@@ -23,6 +23,8 @@
 #include "store.h"
 #include "store_catalog.h"
 #include "store_chats.h"
+#include "store_search.h"
+#include "store_stats.h"
 #include "store_threads.h"
 #include "store_tokens.h"
 #include "store_users.h"
@@ -31,15 +33,17 @@
 #define CV_STORE_OPS(X) \
   X(close) \
   X(users_create) X(users_by_email) X(users_by_id) X(users_set_password) X(users_delete) \
+  X(users_stats) \
   X(tokens_insert) X(tokens_lookup) X(tokens_touch) X(tokens_revoke) X(tokens_revoke_user) \
   X(tokens_purge) \
   X(catalog_create) X(catalog_get) X(catalog_list) X(catalog_update_character) \
   X(catalog_delete_character) X(catalog_recommended) \
   X(threads_create) X(threads_get) X(threads_list) X(threads_update) X(threads_delete) \
-  X(threads_append) X(threads_import) \
+  X(threads_append) X(threads_import) X(threads_tags) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
   X(chats_import_legacy) \
-  X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history)
+  X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history) \
+  X(search)
 
 #define CV_STORE_SLOT(op) __typeof__(store_##op) *op;
 struct cv_store_backend {

@@ -151,6 +151,16 @@ static const char *const azList[] = {
   "SELECT " SCENE_COLS " FROM scenes WHERE ?1 IS NOT NULL ORDER BY id LIMIT ?2 OFFSET ?3",
   "SELECT " PERSONA_COLS " FROM personas WHERE user_id=?1 ORDER BY id LIMIT ?2 OFFSET ?3",
 };
+/* keyset: ids above ?4, a SEARCH on the rowid (personas: on personas_user, whose entries
+** end with the rowid) */
+static const char *const azListAfter[] = {
+  "SELECT " CHAR_COLS " FROM characters WHERE ?1 IS NOT NULL AND id>?4 ORDER BY id"
+  " LIMIT ?2 OFFSET ?3",
+  "SELECT " SCENE_COLS " FROM scenes WHERE ?1 IS NOT NULL AND id>?4 ORDER BY id"
+  " LIMIT ?2 OFFSET ?3",
+  "SELECT " PERSONA_COLS " FROM personas WHERE user_id=?1 AND id>?4 ORDER BY id"
+  " LIMIT ?2 OFFSET ?3",
+};
 
 /* Step pSt (already bound) collecting at most limit items into a new array. */
 static cv_rc collect(struct cv_db *pDb, sqlite3_stmt *pSt, enum cv_kind eKind, int limit,
@@ -172,17 +182,19 @@ static cv_rc collect(struct cv_db *pDb, sqlite3_stmt *pSt, enum cv_kind eKind, i
   return CV_OK;
 }
 
-cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int limit,
-                         int64_t offset, struct cv_item **paOut, int *pnOut, int64_t *pnTotal){
+cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId,
+                         struct cv_page *pPage, struct cv_item **paOut, int *pnOut,
+                         int64_t *pnTotal){
   struct cv_db *pDb;
   sqlite3_stmt *pSt;
-  int src;
+  int src, limit = pPage->limit;
   cv_rc rc;
   assert( eKind>=CV_KIND_CHARACTER && eKind<=CV_KIND_PERSONA );
-  assert( limit>0 && limit<=CV_LIST_MAX && offset>=0 );
+  assert( limit>0 && limit<=CV_LIST_MAX && pPage->offset>=0 );
   *paOut = NULL;
   *pnOut = 0;
   *pnTotal = 0;
+  pPage->bMore = 0;
   pDb = db_reader(pS);
   rc = db_exec(pDb, "BEGIN");     /* count and page from one snapshot */
   if( rc ) goto out;
@@ -194,13 +206,19 @@ cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userI
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) goto end;
-  rc = db_stmt(pDb, azList[eKind], &pSt);
+  rc = db_stmt(pDb, pPage->zAfterKey ? azListAfter[eKind] : azList[eKind], &pSt);
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit);
-  sqlite3_bind_int64(pSt, 3, offset);
-  rc = collect(pDb, pSt, eKind, limit, paOut, pnOut);
+  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  if( pPage->zAfterKey ) sqlite3_bind_int64(pSt, 4, pPage->afterId);
+  rc = collect(pDb, pSt, eKind, limit + 1, paOut, pnOut);
   db_reset(pSt);
+  if( rc==CV_OK && *pnOut>limit ){           /* the extra row only says "more" */
+    store_item_clear(&(*paOut)[limit]);
+    *pnOut = limit;
+    pPage->bMore = 1;
+  }
 end:
   db_exec(pDb, "COMMIT");
 out:

@@ -50,11 +50,15 @@ cv_rc store_catalog_create(struct cv_store *pS, enum cv_kind eKind, int64_t owne
 cv_rc store_catalog_get(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int64_t id,
                         struct cv_item *pOut);
 
-/* Items in id order: every character or scene, or userId's personas. At most limit (1..
-** CV_LIST_MAX) from offset (>=0); *pnTotal = all of them. *paOut is malloc'd (free with
-** store_items_free; NULL when *pnOut is 0). */
-cv_rc store_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId, int limit,
-                         int64_t offset, struct cv_item **paOut, int *pnOut, int64_t *pnTotal);
+/* Items in id order: every character or scene, or userId's personas. At most pPage->limit
+** (1..CV_LIST_MAX) from pPage->offset (>=0), or with ids above pPage->afterId when
+** pPage->zAfterKey is not NULL (keyset: a SEARCH on the rowid); pPage->bMore set;
+** *pnTotal = all of them. *paOut is malloc'd (free with store_items_free; NULL when *pnOut
+** is 0). */
+struct cv_page;
+cv_rc store_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userId,
+                         struct cv_page *pPage, struct cv_item **paOut, int *pnOut,
+                         int64_t *pnTotal);
 
 /* Change a character: each of zName, zPicture, zDescription, zGreeting that is not NULL
 ** replaces the stored value. Only its creator may: CV_FORBIDDEN for any other user (also

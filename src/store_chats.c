@@ -279,21 +279,28 @@ cv_rc sqlite_chats_delete(struct cv_store *pS, int64_t userId, const char *zChat
   return db_write(pS, delete_job, &a);
 }
 
-cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
+cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
   static const char zCount[] = "SELECT count(*) FROM chat_histories WHERE user_id=?1";
   static const char zList[] =
     "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1"
     " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
+  /* keyset: a SEARCH of chat_histories_user_updated (user_id, last_updated DESC, id DESC) */
+  static const char zListAfter[] =
+    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1"
+    " AND (last_updated, id) < (?4, ?5)"
+    " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
   struct cv_db *pDb;
   struct cv_chat *a = NULL;
   sqlite3_stmt *pSt;
-  int n = 0, nAlloc = 0, src = SQLITE_DONE;
+  int n = 0, nAlloc = 0, src = SQLITE_DONE, limit = pPage->limit;
   int64_t total = 0;
   cv_rc rc;
-  assert( limit>=0 && offset>=0 );
+  assert( limit>=0 && pPage->offset>=0 );
+  assert( !pPage->zAfterKey || pPage->offset==0 );
   *paOut = NULL;
   *pnOut = 0;
+  pPage->bMore = 0;
   if( pnTotal ) *pnTotal = 0;
   pDb = pRd->pDb;                 /* count and page from the caller's snapshot */
   rc = db_stmt(pDb, zCount, &pSt);
@@ -304,12 +311,17 @@ cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t 
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) goto end;
-  rc = db_stmt(pDb, zList, &pSt);
+  rc = db_stmt(pDb, pPage->zAfterKey ? zListAfter : zList, &pSt);
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit>0 ? limit : -1);
-  sqlite3_bind_int64(pSt, 3, offset);
+  sqlite3_bind_int(pSt, 2, limit>0 ? limit + 1 : -1);    /* one more: is there a next page? */
+  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  if( pPage->zAfterKey ){
+    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+  }
   while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    if( limit>0 && n==limit ){ pPage->bMore = 1; break; }
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 16;
       struct cv_chat *aNew = realloc(a, (size_t)nNew * sizeof *a);
@@ -321,11 +333,12 @@ cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t 
     if( rc ) break;
     n++;
   }
-  if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  if( rc==CV_OK && src!=SQLITE_DONE && src!=SQLITE_ROW ) rc = db_rc(pDb, src);
   db_reset(pSt);
 end:
   if( rc ){
     store_chats_free_list(a, n);
+    pPage->bMore = 0;
     return rc;
   }
   if( n==0 ){ free(a); a = NULL; }

@@ -75,10 +75,13 @@ cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatI
 cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId);
 
 /* userId's chat headers in snapshot pRd, newest last_updated first (ties: newer row first).
-** limit>0: at most limit from offset; limit 0: all of them. *paOut is malloc'd (free with
+** pPage->limit>0: at most limit from pPage->offset, or after the keyset position
+** (last_updated, id) in pPage (a SEARCH of chat_histories_user_updated, no temporary
+** b-tree), pPage->bMore set; limit 0: all of them. *paOut is malloc'd (free with
 ** store_chats_free_list; NULL when *pnOut is 0); *pnTotal (may be NULL) = all the user's
 ** chats, counted in the same snapshot. */
-cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, int limit, int64_t offset,
+struct cv_page;
+cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal);
 
 /* ---- legacy import ------------------------------------------------------------------- */

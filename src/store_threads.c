@@ -19,8 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Columns: id, user_id, title, message_count, created_at, updated_at */
-#define THREAD_COLS "id, user_id, title, message_count, created_at, updated_at"
+/* Columns: id, user_id, title, message_count, created_at, updated_at, pinned, archived,
+** tags: all in the list's covering indexes (schema.sql, version 5). */
+#define THREAD_COLS "id, user_id, title, message_count, created_at, updated_at, pinned," \
+  " archived, tags"
+#define THREAD_COLS_T "t.id, t.user_id, t.title, t.message_count, t.created_at, t.updated_at," \
+  " t.pinned, t.archived, t.tags"
 static cv_rc row_to_thread(sqlite3_stmt *pSt, struct cv_thread *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
@@ -30,7 +34,10 @@ static cv_rc row_to_thread(sqlite3_stmt *pSt, struct cv_thread *pOut){
   pOut->nMessages = sqlite3_column_int64(pSt, 3);
   db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   db_col_copy(pSt, 5, pOut->zUpdatedAt, sizeof pOut->zUpdatedAt);
-  if( rc==CV_OK && !pOut->zTitle ) rc = CV_NOMEM;   /* NOT NULL: only OOM leaves it NULL */
+  pOut->bPinned = sqlite3_column_int(pSt, 6)!=0;
+  pOut->bArchived = sqlite3_column_int(pSt, 7)!=0;
+  pOut->zTags = db_col_dup(pSt, 8, &rc);
+  if( rc==CV_OK && (!pOut->zTitle || !pOut->zTags) ) rc = CV_NOMEM; /* NOT NULL: only OOM */
   if( rc ) store_thread_clear(pOut);
   return rc;
 }
@@ -142,9 +149,10 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   t->nMessages = a->zMessages ? a->nMessages : 0;
   t->zTitle = a->zTitleSet ? a->zTitleSet : strdup(a->zTitle ? a->zTitle : CV_DEFAULT_TITLE);
   a->zTitleSet = NULL;
+  t->zTags = strdup("[]");        /* a new thread: not pinned, not archived, no tags */
   memcpy(t->zCreatedAt, a->zNow, sizeof t->zCreatedAt);
   memcpy(t->zUpdatedAt, a->zNow, sizeof t->zUpdatedAt);
-  return t->zTitle ? CV_OK : CV_NOMEM;
+  return t->zTitle && t->zTags ? CV_OK : CV_NOMEM;
 }
 
 cv_rc sqlite_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
@@ -169,45 +177,168 @@ cv_rc sqlite_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct
   return read_thread(pRd->pDb, userId, id, pOut);
 }
 
-cv_rc sqlite_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
-                         struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
-  /* users.thread_count is kept by triggers (schema.sql): O(1), not a count(*) scan */
-  static const char zCount[] = "SELECT thread_count FROM users WHERE id=?1";
-  static const char zList[] =
-    "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1"
-    " ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3";
+/* The list's statements (static: the statement cache is keyed by address). Keyset
+** variants ("_AFTER") seek with the row value (updated_at, id) < (?4, ?5) in the index's own
+** order, so a deep page costs what the first costs. ?1 user, ?2 limit, ?3 offset.
+**   - no pinned or tag filter: literal archived terms, so `archived=true` uses the partial
+**     index chat_threads_user_archived and the others chat_threads_user_list (both
+**     covering);
+**   - pinned=true: the partial index chat_threads_user_pinned (pinned threads only);
+**   - a tag: driven from thread_tags (the tag's rows only), sorted: O(threads with the tag);
+**   - pinned=false alone: chat_threads_user_list, skipping the pinned threads.
+** ?6 archived (-1 any, 0, 1), ?7 tag key or NULL, ?8 pinned (-1 any, 0, 1). */
+#define LIST_ORDER " ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+#define LIST_ORDER_T " ORDER BY t.updated_at DESC, t.id DESC LIMIT ?2 OFFSET ?3"
+#define AFTER " AND (updated_at, id) < (?4, ?5)"
+#define AFTER_T " AND (t.updated_at, t.id) < (?4, ?5)"
+#define ARCHIVED_T " AND (?6 < 0 OR t.archived = ?6)"
+#define TAG_EXISTS " AND (?7 IS NULL OR EXISTS (SELECT 1 FROM thread_tags g" \
+  " WHERE g.thread_id = t.id AND g.tag_key = ?7))"
+static const char *const azList[2][3] = {
+  { /* from the top: archived false, true, any */
+    "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1 AND archived=0" LIST_ORDER,
+    "SELECT " THREAD_COLS " FROM chat_threads INDEXED BY chat_threads_user_archived"
+    " WHERE user_id=?1 AND archived=1" LIST_ORDER,
+    "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1" LIST_ORDER },
+  { /* after a cursor */
+    "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1 AND archived=0" AFTER LIST_ORDER,
+    "SELECT " THREAD_COLS " FROM chat_threads INDEXED BY chat_threads_user_archived"
+    " WHERE user_id=?1 AND archived=1" AFTER LIST_ORDER,
+    "SELECT " THREAD_COLS " FROM chat_threads WHERE user_id=?1" AFTER LIST_ORDER },
+};
+static const char *const azListPinned[2] = {
+  "SELECT " THREAD_COLS_T " FROM chat_threads t INDEXED BY chat_threads_user_pinned"
+  " WHERE t.user_id=?1 AND t.pinned=1" ARCHIVED_T TAG_EXISTS LIST_ORDER_T,
+  "SELECT " THREAD_COLS_T " FROM chat_threads t INDEXED BY chat_threads_user_pinned"
+  " WHERE t.user_id=?1 AND t.pinned=1" ARCHIVED_T TAG_EXISTS AFTER_T LIST_ORDER_T,
+};
+static const char *const azListTag[2] = {
+  "SELECT " THREAD_COLS_T " FROM thread_tags g CROSS JOIN chat_threads t ON t.id=g.thread_id"
+  " WHERE g.user_id=?1 AND g.tag_key=?7 AND t.user_id=?1" ARCHIVED_T
+  " AND (?8 < 0 OR t.pinned = ?8)" LIST_ORDER_T,
+  "SELECT " THREAD_COLS_T " FROM thread_tags g CROSS JOIN chat_threads t ON t.id=g.thread_id"
+  " WHERE g.user_id=?1 AND g.tag_key=?7 AND t.user_id=?1" ARCHIVED_T
+  " AND (?8 < 0 OR t.pinned = ?8)" AFTER_T LIST_ORDER_T,
+};
+static const char *const azListUnpinned[2] = {
+  "SELECT " THREAD_COLS_T " FROM chat_threads t WHERE t.user_id=?1 AND t.pinned=0" ARCHIVED_T
+  LIST_ORDER_T,
+  "SELECT " THREAD_COLS_T " FROM chat_threads t WHERE t.user_id=?1 AND t.pinned=0" ARCHIVED_T
+  AFTER_T LIST_ORDER_T,
+};
+/* Counts: ?1 user, ?2 archived (-1 any, 0, 1), ?3 tag key or NULL, ?4 pinned (-1, 0, 1). */
+static const char zCountUser[] = "SELECT thread_count, archived_count FROM users WHERE id=?1";
+static const char zCountPinned[] =
+  "SELECT count(*) FROM chat_threads t INDEXED BY chat_threads_user_pinned"
+  " WHERE t.user_id=?1 AND t.pinned=1 AND (?2 < 0 OR t.archived = ?2)"
+  " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM thread_tags g"
+  " WHERE g.thread_id = t.id AND g.tag_key = ?3))";
+static const char zCountTag[] =
+  "SELECT count(*) FROM thread_tags g CROSS JOIN chat_threads t ON t.id=g.thread_id"
+  " WHERE g.user_id=?1 AND g.tag_key=?3 AND t.user_id=?1 AND (?2 < 0 OR t.archived = ?2)"
+  " AND (?4 < 0 OR t.pinned = ?4)";
+
+static int filter_arg(enum cv_filter e){
+  return e==CV_FILTER_ANY ? -1 : e==CV_FILTER_YES;
+}
+
+/* *pnTotal of the list with filter *pF, on pDb inside the list's snapshot. */
+static cv_rc list_count(struct cv_db *pDb, int64_t userId, const struct cv_thread_filter *pF,
+                        int64_t *pnTotal){
+  sqlite3_stmt *pSt;
+  int64_t nAll = 0, nArchived = 0, nBase, nPinned;
+  int src;
+  cv_rc rc;
+  if( pF->ePinned==CV_FILTER_YES || pF->zTagKey ){
+    const char *zSql = pF->ePinned==CV_FILTER_YES ? zCountPinned : zCountTag;
+    rc = db_stmt(pDb, zSql, &pSt);
+    if( rc ) return rc;
+    sqlite3_bind_int64(pSt, 1, userId);
+    sqlite3_bind_int(pSt, 2, filter_arg(pF->eArchived));
+    if( pF->zTagKey ) sqlite3_bind_text(pSt, 3, pF->zTagKey, -1, SQLITE_STATIC);
+    if( zSql==zCountTag ) sqlite3_bind_int(pSt, 4, filter_arg(pF->ePinned));
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
+    else rc = db_rc(pDb, src);
+    db_reset(pSt);
+    return rc;
+  }
+  /* users.thread_count and archived_count are kept by triggers: O(1), not a count(*) */
+  rc = db_stmt(pDb, zCountUser, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    nAll = sqlite3_column_int64(pSt, 0);
+    nArchived = sqlite3_column_int64(pSt, 1);
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc ) return rc;
+  nBase = pF->eArchived==CV_FILTER_ANY ? nAll
+        : pF->eArchived==CV_FILTER_YES ? nArchived : nAll - nArchived;
+  if( pF->ePinned==CV_FILTER_ANY ){ *pnTotal = nBase; return CV_OK; }
+  /* pinned=false: the others minus the pinned ones (few, counted in their own index) */
+  rc = db_stmt(pDb, zCountPinned, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, userId);
+  sqlite3_bind_int(pSt, 2, filter_arg(pF->eArchived));
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    nPinned = sqlite3_column_int64(pSt, 0);
+    *pnTotal = nBase - nPinned;
+  }else{
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  return rc;
+}
+
+cv_rc sqlite_threads_list(struct cv_store *pS, int64_t userId, const struct cv_thread_filter *pF,
+                         struct cv_page *pPage, struct cv_thread **paOut, int *pnOut,
+                         int64_t *pnTotal){
   struct cv_db *pDb = db_reader(pS);
   struct cv_thread *a = NULL;
   sqlite3_stmt *pSt;
-  int n = 0, src;
+  const char *zSql;
+  int n = 0, src = SQLITE_DONE, limit = pPage->limit, bAfter = pPage->zAfterKey!=NULL;
   cv_rc rc;
-  assert( limit>0 && limit<=CV_LIST_MAX && offset>=0 );
+  assert( limit>0 && limit<=CV_LIST_MAX && pPage->offset>=0 );
+  assert( !bAfter || pPage->offset==0 );
   *paOut = NULL;
   *pnOut = 0;
   *pnTotal = 0;
+  pPage->bMore = 0;
+  if( pF->ePinned==CV_FILTER_YES ) zSql = azListPinned[bAfter];
+  else if( pF->zTagKey ) zSql = azListTag[bAfter];
+  else if( pF->ePinned==CV_FILTER_NO ) zSql = azListUnpinned[bAfter];
+  else zSql = azList[bAfter][pF->eArchived==CV_FILTER_NO ? 0 : pF->eArchived==CV_FILTER_YES ? 1 : 2];
   rc = db_run(pDb, "BEGIN");      /* count and page from one snapshot */
   if( rc ) goto out;
-  rc = db_stmt(pDb, zCount, &pSt);
-  if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
-  else rc = db_rc(pDb, src);
-  db_reset(pSt);
+  rc = list_count(pDb, userId, pF, pnTotal);
   if( rc ) goto end;
   a = calloc((size_t)limit, sizeof *a);
   if( !a ){ rc = CV_NOMEM; goto end; }
-  rc = db_stmt(pDb, zList, &pSt);
+  rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit);
-  sqlite3_bind_int64(pSt, 3, offset);
-  while( n<limit && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  if( bAfter ){
+    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+  }
+  sqlite3_bind_int(pSt, 6, filter_arg(pF->eArchived));
+  if( pF->zTagKey ) sqlite3_bind_text(pSt, 7, pF->zTagKey, -1, SQLITE_STATIC);
+  sqlite3_bind_int(pSt, 8, filter_arg(pF->ePinned));
+  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    if( n==limit ){ pPage->bMore = 1; break; }
     rc = row_to_thread(pSt, &a[n]);
     if( rc ) break;
     n++;
   }
-  if( rc==CV_OK && n<limit && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  if( rc==CV_OK && src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
 end:
   db_run(pDb, "COMMIT");
@@ -215,8 +346,10 @@ out:
   db_reader_done(pS, pDb);
   if( rc ){
     store_threads_free_list(a, n);
+    pPage->bMore = 0;
     return rc;
   }
+  if( n==0 ){ free(a); a = NULL; }
   *paOut = a;
   *pnOut = n;
   return CV_OK;
@@ -226,28 +359,87 @@ struct update_args {
   int64_t userId, id;
   const char *zTitle, *zMessages;
   int64_t nMessages;
+  const struct cv_thread_org *pOrg;
   struct cv_thread *pOut;
 };
 
+/* Replace the tags of thread id (owned by userId, checked) with *pSet: each key the user
+** has on another thread takes that thread's spelling; thread_tags and the JSON column
+** chat_threads.tags (sorted by key, then spelling) are written together. */
+static cv_rc set_tags(struct cv_db *pDb, int64_t userId, int64_t id, const struct cv_tagset *pSet){
+  static const char zDel[] = "DELETE FROM thread_tags WHERE thread_id=?1";
+  static const char zSpelling[] =
+    "SELECT tag FROM thread_tags WHERE user_id=?1 AND tag_key=?2 AND thread_id<>?3 LIMIT 1";
+  static const char zIns[] =
+    "INSERT INTO thread_tags(thread_id, user_id, tag_key, tag) VALUES(?1,?2,?3,?4)";
+  static const char zJson[] =
+    "UPDATE chat_threads SET tags=(SELECT json_group_array(tag) FROM"
+    " (SELECT tag FROM thread_tags WHERE thread_id=?1 ORDER BY tag_key, tag)) WHERE id=?1";
+  sqlite3_stmt *pSt;
+  int i, src;
+  cv_rc rc = db_stmt(pDb, zDel, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  rc = db_step_done(pDb, pSt, NULL);
+  for(i=0; rc==CV_OK && i<pSet->n; i++){
+    char *zOther = NULL;
+    rc = db_stmt(pDb, zSpelling, &pSt);
+    if( rc ) break;
+    sqlite3_bind_int64(pSt, 1, userId);
+    sqlite3_bind_text(pSt, 2, pSet->a[i].zKey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 3, id);
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ) zOther = db_col_dup(pSt, 0, &rc);
+    else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+    db_reset(pSt);
+    if( rc==CV_OK ) rc = db_stmt(pDb, zIns, &pSt);
+    if( rc==CV_OK ){
+      sqlite3_bind_int64(pSt, 1, id);
+      sqlite3_bind_int64(pSt, 2, userId);
+      sqlite3_bind_text(pSt, 3, pSet->a[i].zKey, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pSt, 4, zOther ? zOther : pSet->a[i].zTag, -1, SQLITE_TRANSIENT);
+      rc = db_step_done(pDb, pSt, NULL);
+    }
+    free(zOther);
+  }
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zJson, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  return db_step_done(pDb, pSt, NULL);
+}
+
 static cv_rc update_job(struct cv_db *pDb, void *pArg){
+  /* organizing (pinned, archived) leaves updated_at alone: ?4 is NULL then */
   static const char zSql[] =
-    "UPDATE chat_threads SET title=coalesce(?3,title), updated_at=?4"
+    "UPDATE chat_threads SET title=coalesce(?3,title), updated_at=coalesce(?4,updated_at),"
+    " pinned=coalesce(?5,pinned), archived=coalesce(?6,archived)"
     " WHERE id=?1 AND user_id=?2";
   struct update_args *a = pArg;
+  const struct cv_thread_org *pOrg = a->pOrg;
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
-  cv_rc rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
-  if( rc ) return rc;
+  cv_rc rc = CV_OK;
+  if( a->zTitle || a->zMessages ){
+    rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
+    if( rc ) return rc;
+  }
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, a->id);
   sqlite3_bind_int64(pSt, 2, a->userId);
   if( a->zTitle ) sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  if( a->zTitle || a->zMessages ) sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  if( pOrg && pOrg->bPinned>=0 ) sqlite3_bind_int(pSt, 5, pOrg->bPinned!=0);
+  if( pOrg && pOrg->bArchived>=0 ) sqlite3_bind_int(pSt, 6, pOrg->bArchived!=0);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
+  if( pOrg && pOrg->pTags ){
+    rc = set_tags(pDb, a->userId, a->id, pOrg->pTags);
+    if( rc ) return rc;
+  }
   if( a->zMessages ){
     int64_t nBytes = 0;
     rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages, &nBytes);
@@ -260,8 +452,8 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
 
 cv_rc sqlite_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zTitle, const char *zMessages, int64_t nMessages,
-                           struct cv_thread *pOut){
-  struct update_args a = { userId, id, zTitle, zMessages, nMessages, pOut };
+                           const struct cv_thread_org *pOrg, struct cv_thread *pOut){
+  struct update_args a = { userId, id, zTitle, zMessages, nMessages, pOrg, pOut };
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
   rc = db_write(pS, update_job, &a);
@@ -409,4 +601,45 @@ cv_rc sqlite_threads_import(struct cv_store *pS, int64_t userId,
                            struct cv_import_item *aItem, int nItem){
   struct import_args a = { userId, aItem, nItem };
   return db_write(pS, import_job, &a);
+}
+
+cv_rc sqlite_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_count **paOut,
+                         int *pnOut){
+  /* every row of one key has the same spelling (set_tags); min() only makes that explicit */
+  static const char zSql[] =
+    "SELECT min(tag), count(*) FROM thread_tags WHERE user_id=?1 GROUP BY tag_key"
+    " ORDER BY tag_key";
+  struct cv_db *pDb = db_reader(pS);
+  struct cv_tag_count *a = NULL;
+  sqlite3_stmt *pSt;
+  int n = 0, nAlloc = 0, src = SQLITE_DONE;
+  cv_rc rc;
+  *paOut = NULL;
+  *pnOut = 0;
+  rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) goto out;
+  sqlite3_bind_int64(pSt, 1, userId);
+  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    if( n==nAlloc ){
+      int nNew = nAlloc ? nAlloc*2 : 16;
+      struct cv_tag_count *aNew = realloc(a, (size_t)nNew * sizeof *a);
+      if( !aNew ){ rc = CV_NOMEM; break; }
+      a = aNew;
+      nAlloc = nNew;
+    }
+    a[n].zTag = db_col_dup(pSt, 0, &rc);
+    a[n].n = sqlite3_column_int64(pSt, 1);
+    if( rc==CV_OK && !a[n].zTag ) rc = CV_NOMEM;
+    if( rc ) break;
+    n++;
+  }
+  if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+out:
+  db_reader_done(pS, pDb);
+  if( rc ){ store_tag_counts_free(a, n); return rc; }
+  if( n==0 ){ free(a); a = NULL; }
+  *paOut = a;
+  *pnOut = n;
+  return CV_OK;
 }

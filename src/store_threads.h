@@ -10,9 +10,11 @@
 #define CV_STORE_THREADS_H
 
 #include "cv.h"
+#include "tags.h"
 #include <stdint.h>
 
 struct cv_store;
+struct cv_page;
 
 struct cv_thread {
   int64_t id;                    /* chat_threads.id */
@@ -21,6 +23,9 @@ struct cv_thread {
   int64_t nMessages;             /* message_count */
   char zCreatedAt[CV_TS_LEN+1];
   char zUpdatedAt[CV_TS_LEN+1];
+  int bPinned;                   /* pinned (0/1) */
+  int bArchived;                 /* archived (0/1) */
+  char *zTags;                   /* tags: a JSON array of strings, sorted, as stored (NULL: []) */
 };
 
 /* Free the strings of *p and zero it. NULL is ok. */
@@ -39,16 +44,45 @@ cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTit
 struct cv_read;
 cv_rc store_threads_get(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut);
 
-/* Summaries (no messages), newest updated_at first, ties higher id first.
-** *paOut is malloc'd (free with store_threads_free_list); *pnTotal = the user's threads. */
-cv_rc store_threads_list(struct cv_store *pS, int64_t userId, int limit, int64_t offset,
-                         struct cv_thread **paOut, int *pnOut, int64_t *pnTotal);
+/* A filter of the thread list. */
+enum cv_filter {
+  CV_FILTER_ANY = 0,             /* no filter */
+  CV_FILTER_NO = 1,              /* only where the flag is 0 */
+  CV_FILTER_YES = 2              /* only where the flag is 1 */
+};
+struct cv_thread_filter {
+  enum cv_filter eArchived;      /* the list's default is CV_FILTER_NO (the handler's) */
+  enum cv_filter ePinned;
+  const char *zTagKey;           /* only threads with this tag key (tags_fold), or NULL */
+};
 
-/* Replace the title and/or the messages (NULL: keep). *pOut gets the header after the
-** change. Errors as store_threads_get. */
+/* Summaries (no messages) of userId's threads that pass *pF, newest updated_at first, ties
+** higher id first: pPage->limit (1..CV_LIST_MAX) of them from pPage->offset, or after the
+** keyset position (updated_at, id) in pPage; pPage->bMore tells whether more follow. Count
+** and page come from one snapshot. *pnTotal = the threads that pass *pF: from the users row
+** (thread_count, archived_count) unless pinned or a tag filters, which count the pinned
+** index or the tag's rows. Query plans (EXPLAIN QUERY PLAN, docs/api.md): without pinned
+** or tag filters a SEARCH of a covering index with no temporary b-tree, also after a
+** cursor. *paOut is malloc'd (free with store_threads_free_list; NULL when *pnOut is 0). */
+cv_rc store_threads_list(struct cv_store *pS, int64_t userId, const struct cv_thread_filter *pF,
+                         struct cv_page *pPage, struct cv_thread **paOut, int *pnOut,
+                         int64_t *pnTotal);
+
+/* What a PUT organizes: each part is kept when not given. Never changes updated_at. */
+struct cv_thread_org {
+  int bPinned;                   /* -1 keep, 0 or 1 */
+  int bArchived;                 /* -1 keep, 0 or 1 */
+  const struct cv_tagset *pTags; /* NULL keep; else the thread's new tags (distinct keys,
+                                 ** sorted: tags_set_sort). A key the user already has on
+                                 ** another thread takes that thread's spelling. */
+};
+
+/* Replace the title and/or the messages (NULL: keep; either given makes updated_at now)
+** and organize (pOrg NULL: nothing), all in one transaction. *pOut gets the header after
+** the change. Errors as store_threads_get. */
 cv_rc store_threads_update(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zTitle, const char *zMessages, int64_t nMessages,
-                           struct cv_thread *pOut);
+                           const struct cv_thread_org *pOrg, struct cv_thread *pOut);
 
 /* Delete. Errors as store_threads_get. */
 cv_rc store_threads_delete(struct cv_store *pS, int64_t userId, int64_t id);
@@ -83,5 +117,18 @@ struct cv_import_item {
 /* Import threads, idempotent per (user, client_id), all in one transaction. */
 cv_rc store_threads_import(struct cv_store *pS, int64_t userId,
                            struct cv_import_item *aItem, int nItem);
+
+/* A tag of the user's threads and how many threads carry it (archived ones included). */
+struct cv_tag_count {
+  char *zTag;                    /* its spelling (malloc'd) */
+  int64_t n;                     /* threads */
+};
+/* Free an array from store_threads_tags. NULL is ok. */
+void store_tag_counts_free(struct cv_tag_count *a, int n);
+
+/* Every tag of userId's threads with its count, ordered by key (tags_fold). *paOut is
+** malloc'd (store_tag_counts_free; NULL when *pnOut is 0). */
+cv_rc store_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_count **paOut,
+                         int *pnOut);
 
 #endif

@@ -7,6 +7,7 @@
 ** nesting level. The scan rejects all of these in one linear pass first.
 */
 #include "validate.h"
+#include "cursor.h"
 #include "render.h"
 #include "util.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void verr_init(struct cv_verr *p){
   p->pList = NULL;
@@ -552,6 +554,47 @@ int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
   return 1;
 }
 
+int val_query_text(struct cv_verr *pErr, const char *zQuery, const char *zName,
+                   size_t minChars, size_t maxChars, char *zOut, size_t nOut, int *pbFound){
+  size_t nName = strlen(zName);
+  const char *z = zQuery;
+  char zLoc[96], zMsg[96];
+  assert( nOut>0 );
+  zOut[0] = 0;
+  *pbFound = 0;
+  snprintf(zLoc, sizeof zLoc, "query.%s", zName);
+  while( z && *z ){
+    const char *zAmp = strchr(z, '&');
+    size_t n = zAmp ? (size_t)(zAmp - z) : strlen(z);
+    if( n>nName && strncmp(z, zName, nName)==0 && z[nName]=='=' ){
+      size_t nChars;
+      *pbFound = 1;
+      if( !url_decode(z + nName + 1, n - nName - 1, zOut, nOut)
+       || !util_utf8_valid(zOut, strlen(zOut)) ){
+        zOut[0] = 0;
+        snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters of UTF-8 text",
+                 maxChars);
+        verr_add(pErr, zLoc, "string_type", zMsg);
+        return -1;
+      }
+      nChars = util_utf8_chars(zOut);
+      if( nChars<minChars ){
+        snprintf(zMsg, sizeof zMsg, "String should have at least %zu character%s", minChars,
+                 minChars==1 ? "" : "s");
+        verr_add(pErr, zLoc, "string_too_short", zMsg);
+        return -1;
+      }
+      if( nChars>maxChars ){
+        snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters", maxChars);
+        verr_add(pErr, zLoc, "string_too_long", zMsg);
+        return -1;
+      }
+    }
+    z = zAmp ? zAmp+1 : NULL;
+  }
+  return 1;
+}
+
 int val_path_id(struct cv_verr *pErr, const char *zSeg, const char *zName, int64_t *piOut){
   char zLoc[96];
   int64_t v = 0;
@@ -568,4 +611,100 @@ bad:
   verr_add(pErr, zLoc, "int_parsing",
            "Input should be a valid integer, unable to parse string as an integer");
   return -1;
+}
+
+/* The raw value of the last occurrence of query parameter zName: 1 with *pzV, *pnV set,
+** 0 when absent. */
+static int query_find(const char *zQuery, const char *zName, const char **pzV, size_t *pnV){
+  size_t nName = strlen(zName);
+  const char *z = zQuery;
+  int bFound = 0;
+  while( z && *z ){
+    const char *zAmp = strchr(z, '&');
+    size_t n = zAmp ? (size_t)(zAmp - z) : strlen(z);
+    if( n>=nName+1 && strncmp(z, zName, nName)==0 && z[nName]=='=' ){
+      *pzV = z + nName + 1;
+      *pnV = n - nName - 1;
+      bFound = 1;
+    }
+    z = zAmp ? zAmp+1 : NULL;
+  }
+  return bFound;
+}
+
+int val_query_str(struct cv_verr *pErr, const char *zQuery, const char *zName, char *zOut,
+                  size_t nOut){
+  const char *zV;
+  size_t nV;
+  char zLoc[96], zMsg[96];
+  assert( nOut>1 );
+  zOut[0] = 0;
+  if( !query_find(zQuery, zName, &zV, &nV) ) return 0;
+  snprintf(zLoc, sizeof zLoc, "query.%s", zName);
+  if( nV/3 >= nOut ){               /* even fully escaped it cannot fit */
+    snprintf(zMsg, sizeof zMsg, "String should have at most %zu bytes", nOut - 1);
+    verr_add(pErr, zLoc, "string_too_long", zMsg);
+    return -1;
+  }
+  if( !url_decode(zV, nV, zOut, nOut) ){
+    if( nV>=nOut ){
+      snprintf(zMsg, sizeof zMsg, "String should have at most %zu bytes", nOut - 1);
+      verr_add(pErr, zLoc, "string_too_long", zMsg);
+    }else{
+      verr_add(pErr, zLoc, "value_error", "Value error, malformed percent-escape or encoded NUL");
+    }
+    zOut[0] = 0;
+    return -1;
+  }
+  if( !util_utf8_valid(zOut, strlen(zOut)) ){
+    verr_add(pErr, zLoc, "value_error", "Value error, not valid UTF-8");
+    zOut[0] = 0;
+    return -1;
+  }
+  return 1;
+}
+
+int val_bool_text(const char *z){
+  static const char *const azTrue[] = { "true", "1", "yes", "on", "t", "y" };
+  static const char *const azFalse[] = { "false", "0", "no", "off", "f", "n" };
+  size_t i;
+  for(i=0; i<sizeof azTrue/sizeof azTrue[0]; i++){
+    if( strcasecmp(z, azTrue[i])==0 ) return 1;
+    if( strcasecmp(z, azFalse[i])==0 ) return 0;
+  }
+  return -1;
+}
+
+int val_query_bool(struct cv_verr *pErr, const char *zQuery, const char *zName, int *pbOut){
+  char zVal[16], zLoc[96];
+  struct cv_verr e;
+  int rc, b;
+  verr_init(&e);                    /* a value too long for zVal is just not a boolean */
+  rc = val_query_str(&e, zQuery, zName, zVal, sizeof zVal);
+  verr_free(&e);
+  if( rc==0 ) return 0;
+  b = rc==1 ? val_bool_text(zVal) : -1;
+  if( b<0 ){
+    snprintf(zLoc, sizeof zLoc, "query.%s", zName);
+    verr_add(pErr, zLoc, "bool_parsing", "Input should be a valid boolean, unable to interpret input");
+    return -1;
+  }
+  *pbOut = b;
+  return 1;
+}
+
+int val_query_cursor(struct cv_verr *pErr, const char *zQuery, char cKind,
+                     struct cv_cursor *pOut){
+  char z[CV_CURSOR_MAX_LEN+1];
+  int rc;
+  memset(pOut, 0, sizeof *pOut);
+  rc = val_query_str(pErr, zQuery, "cursor", z, sizeof z);
+  if( rc<=0 ) return rc;
+  if( cursor_decode(z, pOut)!=CV_OK || pOut->cKind!=cKind ){
+    memset(pOut, 0, sizeof *pOut);
+    verr_add(pErr, "query.cursor", "value_error",
+             "Value error, not a cursor of this list (send back X-Next-Cursor as it came)");
+    return -1;
+  }
+  return 1;
 }

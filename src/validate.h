@@ -61,6 +61,33 @@ int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, cons
 int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
                   int64_t iDefault, int64_t iMin, int64_t iMax, int64_t *piOut);
 
+/* Query parameter zName of the raw query string, URL-decoded into zOut (nOut bytes): valid
+** UTF-8 without NUL of minChars..maxChars characters. *pbFound: whether it was given (zOut is
+** "" when not). 1 ok (given or not), -1 invalid (entry at "query.<zName>"). */
+int val_query_text(struct cv_verr *pErr, const char *zQuery, const char *zName,
+                   size_t minChars, size_t maxChars, char *zOut, size_t nOut, int *pbFound);
+
+/* Query parameter zName (its last occurrence), URL-decoded into zOut (nOut bytes with the
+** NUL). 1 present, 0 absent (zOut ""), -1 invalid: longer than nOut-1 bytes
+** (string_too_long), a malformed escape or an encoded NUL, or not UTF-8 (value_error),
+** entry at "query.<zName>". */
+int val_query_str(struct cv_verr *pErr, const char *zQuery, const char *zName, char *zOut,
+                  size_t nOut);
+
+/* A boolean as pydantic reads one from text (any case): true/1/yes/on/t/y -> 1,
+** false/0/no/off/f/n -> 0, anything else -1. */
+int val_bool_text(const char *z);
+
+/* Query parameter zName as a boolean (val_bool_text): 1 with *pbOut set, 0 absent, -1
+** invalid (bool_parsing at "query.<zName>"). */
+int val_query_bool(struct cv_verr *pErr, const char *zQuery, const char *zName, int *pbOut);
+
+/* Query parameter "cursor" as a cursor of the list cKind (cursor.h): 1 with *pOut set, 0
+** absent, -1 malformed or another list's (value_error at "query.cursor"). */
+struct cv_cursor;
+int val_query_cursor(struct cv_verr *pErr, const char *zQuery, char cKind,
+                     struct cv_cursor *pOut);
+
 /* A path segment as a positive integer id. 1 ok, -1 invalid (entry at "path.<zName>"). */
 int val_path_id(struct cv_verr *pErr, const char *zSeg, const char *zName, int64_t *piOut);
 

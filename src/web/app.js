@@ -1,10 +1,14 @@
 // chatvault web page: sign-in, the app shell and hash routing.
 //   #/assistant[/<thread id>]    assistant threads
 //   #/companions[/<chat id>]     character chats
+//   #/stats                      totals and messages per day
+// The search box in the top bar covers both kinds of conversation; `/` focuses it.
 import { api, getToken, setToken, clearToken, onUnauthorized, ApiError } from './http.js';
 import { h, icon, replace, nextId } from './dom.js';
 import { AssistantView } from './threads.js';
 import { CompanionsView } from './companions.js';
+import { StatsView } from './stats.js';
+import { SearchBox } from './search.js';
 
 const root = document.getElementById('app');
 
@@ -12,6 +16,13 @@ const state = {
   user: null,
   view: null, // {name, instance}
   shell: null,
+  pendingReveal: null, // a search hit to show once its conversation is open
+};
+
+const VIEWS = {
+  assistant: { title: 'Assistant', View: AssistantView },
+  companions: { title: 'Companions', View: CompanionsView },
+  stats: { title: 'Stats', View: StatsView },
 };
 
 // ---------------------------------------------------------------- auth view
@@ -142,14 +153,15 @@ function teardownView() {
 function buildShell() {
   const user = state.user || {};
   const navLink = (name, label) => h('a', { href: `#/${name}`, class: 'nav-link', testid: `nav-${name}`, dataset: { view: name } }, label);
-  const nav = h('nav', { class: 'nav', 'aria-label': 'Views' }, navLink('assistant', 'Assistant'), navLink('companions', 'Companions'));
+  const nav = h('nav', { class: 'nav', 'aria-label': 'Views' }, navLink('assistant', 'Assistant'), navLink('companions', 'Companions'), navLink('stats', 'Stats'));
+  const search = new SearchBox({ onOpen: (hit, terms) => openHit(hit, terms) });
   const toggle = h('button', { type: 'button', class: 'icon-btn sidebar-toggle', testid: 'sidebar-toggle', 'aria-label': 'Show the list of chats', 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, icon('menu'));
   const signout = h('button', { type: 'button', class: 'btn btn-ghost', testid: 'signout' }, 'Sign out');
   const who = h('span', { class: 'who', testid: 'current-user', title: user.email || '' }, user.display_name || user.email || '');
   const header = h('header', { class: 'topbar' },
     toggle,
     h('a', { href: '#/assistant', class: 'brand', 'aria-label': 'chatvault home' }, h('img', { src: 'icons/logo.svg', alt: '', class: 'brand-logo' }), h('span', { class: 'brand-name' }, 'chatvault')),
-    nav, h('span', { class: 'spacer' }), who, signout);
+    nav, search.el, who, signout);
   const sidebar = h('aside', { class: 'sidebar', id: 'sidebar', testid: 'sidebar', 'aria-label': 'Chats' });
   const main = h('main', { class: 'main', testid: 'main' });
   const backdrop = h('div', { class: 'backdrop', testid: 'sidebar-backdrop' });
@@ -165,6 +177,16 @@ function buildShell() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && shell.classList.contains('sidebar-open')) setSidebar(false);
   });
+  // `/` focuses the search box, unless the user is typing somewhere.
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || e.defaultPrevented) return;
+    if (!state.shell || state.shell.el !== shell || !shell.isConnected) return;
+    const t = e.target;
+    if (t instanceof Element && (t.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]') || t.closest('dialog[open]'))) return;
+    if (document.querySelector('dialog[open]')) return;
+    e.preventDefault();
+    search.focus();
+  });
 
   signout.addEventListener('click', async () => {
     signout.disabled = true;
@@ -175,13 +197,25 @@ function buildShell() {
   });
 
   replace(root, shell);
-  state.shell = { el: shell, sidebar, main, nav, closeSidebar: () => setSidebar(false), who };
+  state.shell = { el: shell, sidebar, main, nav, closeSidebar: () => setSidebar(false), who, search };
 }
 
 function parseRoute() {
-  const parts = window.location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const name = parts[0] === 'companions' ? 'companions' : 'assistant';
+  const parts = window.location.hash.replace(/^#\/?/, '').split('/').map((p) => {
+    try { return decodeURIComponent(p); } catch { return p; }
+  });
+  const name = Object.hasOwn(VIEWS, parts[0]) ? parts[0] : 'assistant';
   return { name, param: parts[1] || null };
+}
+
+/** Open the conversation of a search hit (switching view if needed), at the message found. */
+function openHit(hit, terms) {
+  const name = hit.kind === 'chat' ? 'companions' : 'assistant';
+  const id = String(hit.kind === 'chat' ? hit.chat_id : hit.thread_id);
+  state.pendingReveal = { name, id, index: Number.isInteger(hit.index) ? hit.index : -1, terms };
+  const target = `#/${name}/${encodeURIComponent(id)}`;
+  if (window.location.hash !== target) window.location.hash = target;
+  else route();
 }
 
 function route() {
@@ -193,12 +227,21 @@ function route() {
   }
   if (!state.view || state.view.name !== name) {
     teardownView();
+    state.shell.el.classList.toggle('no-sidebar', name === 'stats');
+    state.shell.closeSidebar();
     const ctx = { sidebar: state.shell.sidebar, main: state.shell.main, closeSidebar: state.shell.closeSidebar, user: state.user };
-    const instance = name === 'companions' ? new CompanionsView(ctx) : new AssistantView(ctx);
+    const instance = new VIEWS[name].View(ctx);
     state.view = { name, instance };
-    document.title = `${name === 'companions' ? 'Companions' : 'Assistant'} · chatvault`;
+    document.title = `${VIEWS[name].title} · chatvault`;
   }
   state.view.instance.route(param);
+  const r = state.pendingReveal;
+  if (r && r.name === name && r.id === param) {
+    state.pendingReveal = null;
+    if (state.view.instance.reveal) state.view.instance.reveal(r);
+  } else if (r) {
+    state.pendingReveal = null;
+  }
 }
 
 async function startApp() {

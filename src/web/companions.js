@@ -3,7 +3,9 @@
 // chats (the 30 newest are kept), rename, delete and streamed replies.
 import { api, stream } from './http.js';
 import { h, icon, replace, timeAgo, nextId } from './dom.js';
-import { confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, avatar } from './ui.js';
+import {
+  confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, avatar, revealMessage,
+} from './ui.js';
 
 const HISTORY_LIMIT = 30;
 
@@ -345,6 +347,20 @@ export class CompanionsView {
     this.msgs.scrollTop = this.msgs.scrollHeight;
     document.title = `${entry.character_name || 'Chat'} · chatvault`;
     this.composer.focus();
+    this.applyReveal();
+  }
+
+  /** Open chat `id` scrolled to message `index`, marked with `terms` (a search hit). */
+  reveal({ id, index, terms }) {
+    this.pendingReveal = { id: String(id), index, terms };
+    this.applyReveal();
+  }
+
+  applyReveal() {
+    const r = this.pendingReveal;
+    if (!r || this.mode !== 'chat' || !this.current || this.current.chat_id !== r.id) return;
+    this.pendingReveal = null;
+    revealMessage(this.msgs, r.index, r.terms);
   }
 
   paintHeader() {

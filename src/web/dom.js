@@ -59,6 +59,12 @@ const ICONS = {
   x: ['M6 6l12 12', 'M18 6L6 18'],
   back: ['M15 5l-7 7 7 7'],
   bolt: ['M13 3L5 14h6l-1 7 8-11h-6z'],
+  search: ['M17 10.5a6.5 6.5 0 1 1-13 0a6.5 6.5 0 1 1 13 0z', 'M15.5 15.5L20 20'],
+  pin: ['M12 16v5', 'M8 4h8l-1 6 3 3v3H6v-3l3-3z'],
+  archive: ['M3 4h18v4H3z', 'M5 8v11h14V8', 'M10 12h4'],
+  tag: ['M3 12V4h8l9 9-8 8z', 'M7.5 8h.01'],
+  more: ['M5 12h.01', 'M12 12h.01', 'M19 12h.01'],
+  chart: ['M4 20V11', 'M10 20V5', 'M16 20v-6', 'M3 20h18'],
 };
 
 export function icon(name, label) {

@@ -2,7 +2,9 @@
 // streaming replies, rename, delete and import of browser-only history.
 import { api, apiWithHeaders, stream } from './http.js';
 import { h, icon, replace, timeAgo, nextId } from './dom.js';
-import { confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker } from './ui.js';
+import {
+  confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, actionMenu, tagsDialog, revealMessage,
+} from './ui.js';
 import { readImportFile, importThreads } from './importer.js';
 
 const PAGE = 30;
@@ -14,6 +16,9 @@ function summaryOf(thread) {
     created_at: thread.created_at,
     updated_at: thread.updated_at,
     message_count: Array.isArray(thread.messages) ? thread.messages.length : (thread.message_count ?? 0),
+    pinned: Boolean(thread.pinned),
+    archived: Boolean(thread.archived),
+    tags: Array.isArray(thread.tags) ? thread.tags : [],
   };
 }
 
@@ -23,22 +28,30 @@ function byRecency(a, b) {
   return tb - ta || b.id - a.id;
 }
 
+const sameTag = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
+
 export class AssistantView {
   constructor(ctx) {
     this.ctx = ctx;
-    this.threads = [];
-    this.offset = 0;
-    this.total = null;
+    this.threads = []; // the paged list (unpinned threads in the grouped view)
+    this.pinned = []; // the "Pinned" group (only in the grouped view)
+    this.filter = { archived: false, tag: null };
+    this.tags = [];
+    this.cursor = null;
+    this.done = false;
     this.loading = false;
     this.listFailed = false;
+    this.listGen = 0;
     this.currentId = null;
     this.current = null;
     this.opened = false;
     this.openSeq = 0;
     this.streaming = false;
+    this.pendingReveal = null;
     this.buildSidebar();
     this.buildMain();
     this.loadMore();
+    this.loadTags();
   }
 
   destroy() {
@@ -51,6 +64,7 @@ export class AssistantView {
     const newBtn = h('button', { type: 'button', class: 'btn btn-primary btn-block', testid: 'new-chat' }, icon('plus'), 'New chat');
     newBtn.addEventListener('click', () => {
       this.ctx.closeSidebar();
+      if (this.filter.archived || this.filter.tag) this.setFilter({ archived: false, tag: null });
       if (window.location.hash === '#/assistant') this.route(null, true);
       else window.location.hash = '#/assistant';
     });
@@ -62,17 +76,82 @@ export class AssistantView {
     this.importInput.addEventListener('change', () => this.runImport());
     this.importStatus = h('p', { class: 'import-status', role: 'status', testid: 'import-result', hidden: true });
 
+    // Which threads: all (not archived) or the archived ones; and a tag filter.
+    this.viewAll = h('button', { type: 'button', class: 'seg-btn', testid: 'view-all', 'aria-pressed': 'true' }, 'Threads');
+    this.viewArchived = h('button', { type: 'button', class: 'seg-btn', testid: 'view-archived', 'aria-pressed': 'false' }, icon('archive'), 'Archived');
+    this.viewAll.addEventListener('click', () => this.setFilter({ ...this.filter, archived: false }));
+    this.viewArchived.addEventListener('click', () => this.setFilter({ ...this.filter, archived: true }));
+    this.tagBar = h('div', { class: 'tag-filter', role: 'group', 'aria-label': 'Filter by tag', testid: 'tag-filter', hidden: true });
+    const filters = h('div', { class: 'sidebar-filters' },
+      h('div', { class: 'seg', role: 'group', 'aria-label': 'Show threads' }, this.viewAll, this.viewArchived),
+      this.tagBar);
+
+    this.pinnedList = h('ul', { class: 'item-list', testid: 'pinned-list' });
+    this.pinnedGroup = h('div', { class: 'list-group', testid: 'pinned-group', hidden: true },
+      h('h2', { class: 'sidebar-title' }, icon('pin'), 'Pinned'), this.pinnedList);
+    this.listTitle = h('h2', { class: 'sidebar-title', testid: 'thread-list-title' }, 'Threads');
     this.list = h('ul', { class: 'item-list', testid: 'thread-list' });
     this.listStatus = h('p', { class: 'list-status', testid: 'thread-list-status', role: 'status' });
     this.scroller = h('nav', { class: 'sidebar-scroll', 'aria-label': 'Chat threads', testid: 'thread-scroller' },
-      h('h2', { class: 'sidebar-title' }, 'Threads'), this.list, this.listStatus);
+      this.pinnedGroup, this.listTitle, this.list, this.listStatus);
     this.scroller.addEventListener('scroll', () => this.maybeLoadMore(), { passive: true });
     this.onResize = () => this.maybeLoadMore();
     window.addEventListener('resize', this.onResize);
 
     replace(this.ctx.sidebar,
       h('div', { class: 'sidebar-head' }, newBtn, importBtn, this.importInput, this.importStatus),
+      filters,
       this.scroller);
+  }
+
+  /** The grouped view: not archived, no tag; pinned threads come first, in their own group. */
+  get grouped() {
+    return !this.filter.archived && !this.filter.tag;
+  }
+
+  matches(t) {
+    if (Boolean(t.archived) !== this.filter.archived) return false;
+    if (this.filter.tag && !(t.tags || []).some((x) => sameTag(x, this.filter.tag))) return false;
+    return true;
+  }
+
+  setFilter(filter) {
+    this.filter = { archived: Boolean(filter.archived), tag: filter.tag || null };
+    this.viewAll.setAttribute('aria-pressed', String(!this.filter.archived));
+    this.viewArchived.setAttribute('aria-pressed', String(this.filter.archived));
+    this.renderTags();
+    let title = this.filter.archived ? 'Archived' : 'Threads';
+    if (this.filter.tag) title += ` tagged “${this.filter.tag}”`;
+    this.listTitle.textContent = title;
+    this.scroller.scrollTop = 0;
+    return this.resetList();
+  }
+
+  async loadTags() {
+    try {
+      const data = await api('GET', '/api/v1/tags');
+      if (this.destroyed) return;
+      this.tags = Array.isArray(data) ? data.filter((x) => x && typeof x.tag === 'string') : [];
+    } catch {
+      this.tags = [];
+    }
+    this.renderTags();
+  }
+
+  renderTags() {
+    const chosen = this.filter.tag;
+    const list = [...this.tags];
+    if (chosen && !list.some((x) => sameTag(x.tag, chosen))) list.push({ tag: chosen, count: 0 });
+    replace(this.tagBar, list.map(({ tag, count }) => {
+      const on = Boolean(chosen && sameTag(tag, chosen));
+      const chip = h('button', {
+        type: 'button', class: 'chip', testid: 'tag-chip', 'aria-pressed': String(on), dataset: { tag },
+        title: on ? `Show all threads again` : `Show only threads tagged “${tag}”`,
+      }, icon('tag'), h('span', { class: 'chip-text' }, tag), count ? h('span', { class: 'chip-count', 'aria-label': `${count} threads` }, String(count)) : null);
+      chip.addEventListener('click', () => this.setFilter({ ...this.filter, tag: on ? null : tag }));
+      return chip;
+    }));
+    this.tagBar.hidden = list.length === 0;
   }
 
   maybeLoadMore() {
@@ -81,34 +160,64 @@ export class AssistantView {
   }
 
   get hasMore() {
-    return this.total === null || this.offset < this.total;
+    return !this.done;
   }
 
   resetList() {
-    this.listGen = (this.listGen || 0) + 1;
+    this.listGen += 1;
     this.loading = false;
     this.threads = [];
-    this.offset = 0;
-    this.total = null;
+    this.pinned = [];
+    this.cursor = null;
+    this.done = false;
     this.renderList();
     return this.loadMore();
+  }
+
+  listPath({ pinned, cursor, limit = PAGE } = {}) {
+    const p = new URLSearchParams({ limit: String(limit) });
+    if (this.filter.archived) p.set('archived', 'true');
+    if (this.filter.tag) p.set('tag', this.filter.tag);
+    if (pinned !== undefined) p.set('pinned', String(pinned));
+    if (cursor) p.set('cursor', cursor);
+    return `/api/v1/chat-threads?${p}`;
+  }
+
+  /** Every pinned thread (they are few; followed through the cursor to be sure). */
+  async fetchPinned() {
+    const out = [];
+    let cursor = null;
+    for (let i = 0; i < 10; i += 1) {
+      const { data, headers } = await apiWithHeaders('GET', this.listPath({ pinned: true, cursor, limit: 100 }));
+      if (Array.isArray(data)) out.push(...data);
+      cursor = headers.get('X-Next-Cursor');
+      if (!cursor || !Array.isArray(data) || !data.length) break;
+    }
+    return out;
   }
 
   async loadMore() {
     if (this.loading || !this.hasMore || this.destroyed) return;
     const gen = this.listGen;
+    const first = this.cursor === null;
     this.loading = true;
     this.listFailed = false;
     this.renderListStatus();
     try {
-      const { data, headers } = await apiWithHeaders('GET', `/api/v1/chat-threads?limit=${PAGE}&offset=${this.offset}`);
+      const [page, pinned] = await Promise.all([
+        apiWithHeaders('GET', this.listPath({ pinned: this.grouped ? false : undefined, cursor: this.cursor })),
+        first && this.grouped ? this.fetchPinned() : Promise.resolve(null),
+      ]);
       if (gen !== this.listGen) return;
-      const items = Array.isArray(data) ? data : [];
-      const total = Number.parseInt(headers.get('X-Total-Count') ?? '', 10);
-      this.offset += items.length;
-      this.total = Number.isFinite(total) ? total : (items.length < PAGE ? this.offset : null);
-      if (items.length === 0 && this.total === null) this.total = this.offset;
-      const known = new Set(this.threads.map((t) => t.id));
+      const items = Array.isArray(page.data) ? page.data : [];
+      const next = page.headers.get('X-Next-Cursor');
+      this.cursor = next || this.cursor;
+      this.done = !next || items.length === 0;
+      if (pinned) {
+        const seen = new Set();
+        this.pinned = pinned.filter((t) => t.pinned && !seen.has(t.id) && seen.add(t.id));
+      }
+      const known = new Set([...this.threads, ...this.pinned].map((t) => t.id));
       for (const t of items) if (!known.has(t.id)) this.threads.push(t);
       this.renderList();
     } catch (err) {
@@ -127,62 +236,150 @@ export class AssistantView {
   renderListStatus() {
     const s = this.listStatus;
     s.className = 'list-status';
+    const count = this.threads.length + this.pinned.length;
     if (this.loading) {
-      replace(s, h('span', { class: 'spinner' }), this.threads.length ? 'Loading more…' : 'Loading threads…');
+      replace(s, h('span', { class: 'spinner' }), count ? 'Loading more…' : 'Loading threads…');
     } else if (this.listFailed) {
       s.classList.add('is-error');
       const retry = h('button', { type: 'button', class: 'btn btn-small', testid: 'thread-list-retry' }, 'Retry');
       retry.addEventListener('click', () => this.loadMore());
       replace(s, `Could not load threads: ${this.listFailed.message} `, retry);
-    } else if (!this.threads.length) {
-      replace(s, 'No threads yet. Send a message to start one.');
+    } else if (!count) {
+      if (this.filter.archived) replace(s, this.filter.tag ? 'No archived threads with this tag.' : 'No archived threads.');
+      else if (this.filter.tag) replace(s, 'No threads with this tag.');
+      else replace(s, 'No threads yet. Send a message to start one.');
     } else if (!this.hasMore) {
-      replace(s, this.threads.length === 1 ? '1 thread' : `${this.threads.length} threads`);
+      replace(s, count === 1 ? '1 thread' : `${count} threads`);
     } else {
-      replace(s, '');
+      const more = h('button', { type: 'button', class: 'btn btn-small', testid: 'thread-list-more' }, 'Load more');
+      more.addEventListener('click', () => this.loadMore());
+      replace(s, more);
     }
+  }
+
+  row(t) {
+    const btn = h('button', { type: 'button', class: 'item', testid: 'thread-item', dataset: { id: String(t.id), pinned: String(Boolean(t.pinned)), archived: String(Boolean(t.archived)) } },
+      h('span', { class: 'item-title', testid: 'thread-item-title' }, t.title || 'New chat'),
+      h('span', { class: 'item-meta' },
+        t.pinned ? h('span', { class: 'item-flag', title: 'Pinned' }, icon('pin'), h('span', { class: 'sr-only' }, 'Pinned, ')) : null,
+        `${t.message_count ?? 0} ${t.message_count === 1 ? 'message' : 'messages'} · ${timeAgo(t.updated_at)}`),
+      t.tags && t.tags.length
+        ? h('span', { class: 'item-tags', testid: 'thread-item-tags' }, t.tags.map((tag) => h('span', { class: 'chip chip-mini', testid: 'thread-item-tag' }, tag)))
+        : null);
+    if (t.id === this.currentId) btn.setAttribute('aria-current', 'true');
+    btn.addEventListener('click', () => {
+      this.ctx.closeSidebar();
+      window.location.hash = `#/assistant/${t.id}`;
+      if (t.id === this.currentId) this.route(String(t.id));
+    });
+    const menu = actionMenu({
+      label: `Actions for “${t.title || 'New chat'}”`,
+      testid: 'thread-menu',
+      dataset: { id: String(t.id) },
+      items: () => [
+        { label: t.pinned ? 'Unpin' : 'Pin to the top', icon: 'pin', testid: t.pinned ? 'menu-unpin' : 'menu-pin', onSelect: () => this.organize(t, { pinned: !t.pinned }) },
+        { label: t.archived ? 'Unarchive' : 'Archive', icon: 'archive', testid: t.archived ? 'menu-unarchive' : 'menu-archive', onSelect: () => this.organize(t, { archived: !t.archived }) },
+        { label: 'Edit tags…', icon: 'tag', testid: 'menu-tags', onSelect: () => this.editTags(t) },
+      ],
+    });
+    return h('li', { class: 'item-row', testid: 'thread-row', dataset: { id: String(t.id) } }, btn, menu.el);
   }
 
   renderList() {
-    const items = this.threads.map((t) => {
-      const btn = h('button', { type: 'button', class: 'item', testid: 'thread-item', dataset: { id: String(t.id) } },
-        h('span', { class: 'item-title', testid: 'thread-item-title' }, t.title || 'New chat'),
-        h('span', { class: 'item-meta' }, `${t.message_count ?? 0} ${t.message_count === 1 ? 'message' : 'messages'} · ${timeAgo(t.updated_at)}`));
-      if (t.id === this.currentId) btn.setAttribute('aria-current', 'true');
-      btn.addEventListener('click', () => {
-        this.ctx.closeSidebar();
-        window.location.hash = `#/assistant/${t.id}`;
-        if (t.id === this.currentId) this.route(String(t.id));
-      });
-      return h('li', null, btn);
-    });
-    replace(this.list, items);
+    const active = document.activeElement;
+    const refocus = active && this.ctx.sidebar.contains(active) && active.dataset.testid === 'thread-menu' ? active.dataset.id : null;
+    const grouped = this.grouped && this.pinned.length > 0;
+    replace(this.pinnedList, grouped ? this.pinned.map((t) => this.row(t)) : []);
+    this.pinnedGroup.hidden = !grouped;
+    replace(this.list, this.threads.map((t) => this.row(t)));
     this.renderListStatus();
+    const want = this.focusAfter || refocus;
+    this.focusAfter = null;
+    if (want) {
+      const el = this.scroller.querySelector(`[data-testid=thread-menu][data-id="${want}"]`)
+        || this.scroller.querySelector('[data-testid=thread-item]');
+      if (el) el.focus({ preventScroll: false });
+    }
+  }
+
+  findSummary(id) {
+    return this.pinned.find((t) => t.id === id) || this.threads.find((t) => t.id === id) || null;
+  }
+
+  dropSummary(id) {
+    let i = this.pinned.findIndex((t) => t.id === id);
+    if (i >= 0) { this.pinned.splice(i, 1); return true; }
+    i = this.threads.findIndex((t) => t.id === id);
+    if (i >= 0) { this.threads.splice(i, 1); return true; }
+    return false;
   }
 
   upsertSummary(summary, { isNew = false } = {}) {
-    const i = this.threads.findIndex((t) => t.id === summary.id);
-    if (i >= 0) this.threads[i] = { ...this.threads[i], ...summary };
-    else {
-      this.threads.push(summary);
-      if (isNew) {
-        this.offset += 1;
-        if (this.total !== null) this.total += 1;
-      }
+    const prev = this.findSummary(summary.id);
+    const merged = { ...(prev || {}), ...summary };
+    this.dropSummary(summary.id);
+    if (this.matches(merged)) {
+      const target = this.grouped && merged.pinned ? this.pinned : this.threads;
+      const last = this.threads[this.threads.length - 1];
+      // A thread older than the last one loaded (or any, while the first page is still
+      // coming) arrives with a page of the list: do not add it out of order now.
+      const later = target === this.threads && !isNew && !prev && this.hasMore && (!last || byRecency(merged, last) > 0);
+      if (!later) target.push(merged);
+      target.sort(byRecency);
     }
-    this.threads.sort(byRecency);
     this.renderList();
   }
 
   removeSummary(id) {
-    const i = this.threads.findIndex((t) => t.id === id);
-    if (i >= 0) {
-      this.threads.splice(i, 1);
-      this.offset = Math.max(0, this.offset - 1);
-      if (this.total !== null) this.total = Math.max(0, this.total - 1);
-    }
+    const list = [...this.pinned, ...this.threads];
+    const i = list.findIndex((t) => t.id === id);
+    this.dropSummary(id);
     this.renderList();
     return i;
+  }
+
+  /** Pin, archive (or undo them) through PUT; organizing keeps updated_at. */
+  async organize(t, change) {
+    try {
+      const thread = await api('PUT', `/api/v1/chat-threads/${t.id}`, change);
+      this.focusAfter = String(t.id);
+      this.upsertSummary(summaryOf(thread));
+      if (this.currentId === t.id) {
+        this.current = { ...(this.current || {}), ...thread };
+        this.paintFlags();
+      }
+      if (!this.findSummary(t.id)) {
+        // It left this list (archived, unarchived): keep the focus in the list.
+        this.focusAfter = null;
+        const first = this.scroller.querySelector('[data-testid=thread-item]');
+        if (first) first.focus();
+      }
+      if ('archived' in change) this.loadTags();
+    } catch (err) {
+      this.banner.show(`Could not change “${t.title}”: ${err.message}`);
+    }
+  }
+
+  async editTags(t) {
+    const known = this.tags.map((x) => x.tag);
+    const tags = await tagsDialog({ title: t.title || 'New chat', tags: t.tags || [], known });
+    if (tags === null) {
+      this.focusAfter = String(t.id);
+      this.renderList();
+      return;
+    }
+    try {
+      const thread = await api('PUT', `/api/v1/chat-threads/${t.id}`, { tags });
+      this.focusAfter = String(t.id);
+      this.upsertSummary(summaryOf(thread));
+      if (this.currentId === t.id) {
+        this.current = { ...(this.current || {}), ...thread };
+        this.paintFlags();
+      }
+      await this.loadTags();
+    } catch (err) {
+      this.banner.show(`Could not save the tags: ${err.message}`);
+    }
   }
 
   async runImport() {
@@ -217,6 +414,7 @@ export class AssistantView {
     this.renameBtn = h('button', { type: 'button', class: 'icon-btn', testid: 'rename-thread', 'aria-label': 'Rename this thread', title: 'Rename' }, icon('pencil'));
     this.deleteBtn = h('button', { type: 'button', class: 'icon-btn icon-btn-danger', testid: 'delete-thread', 'aria-label': 'Delete this thread', title: 'Delete' }, icon('trash'));
     this.stored = storedMarker();
+    this.flagsEl = h('span', { class: 'chat-flags', testid: 'thread-flags', hidden: true });
     this.renameBtn.addEventListener('click', () => this.rename());
     this.titleEl.addEventListener('dblclick', () => this.rename());
     this.deleteBtn.addEventListener('click', () => this.deleteCurrent());
@@ -225,7 +423,7 @@ export class AssistantView {
     this.composer = composer({ onSend: (text) => this.send(text), placeholder: 'Ask anything…' });
     replace(this.ctx.main,
       h('div', { class: 'chat-head' },
-        h('div', { class: 'chat-head-text' }, this.titleEl, this.stored.el),
+        h('div', { class: 'chat-head-text' }, this.titleEl, this.stored.el, this.flagsEl),
         h('div', { class: 'chat-head-actions' }, this.renameBtn, this.deleteBtn)),
       this.banner.el,
       this.msgs,
@@ -244,11 +442,36 @@ export class AssistantView {
     this.renameBtn.hidden = !hasThread;
     this.deleteBtn.hidden = !hasThread;
     this.stored.set(hasThread ? 'stored' : 'hidden');
-    for (const el of this.list.querySelectorAll('[aria-current]')) el.removeAttribute('aria-current');
+    for (const el of this.scroller.querySelectorAll('[aria-current]')) el.removeAttribute('aria-current');
     if (hasThread) {
-      const active = this.list.querySelector(`[data-id="${this.currentId}"]`);
+      const active = this.scroller.querySelector(`[data-testid=thread-item][data-id="${this.currentId}"]`);
       if (active) active.setAttribute('aria-current', 'true');
     }
+    this.paintFlags();
+  }
+
+  /** The open thread's pinned / archived / tags, next to its title. */
+  paintFlags() {
+    const t = this.current && this.current.id === this.currentId ? this.current : null;
+    const flags = [];
+    if (t && t.pinned) flags.push(h('span', { class: 'pill pill-flag', testid: 'thread-pinned-pill' }, icon('pin'), 'Pinned'));
+    if (t && t.archived) flags.push(h('span', { class: 'pill pill-flag', testid: 'thread-archived-pill' }, icon('archive'), 'Archived'));
+    for (const tag of (t && t.tags) || []) flags.push(h('span', { class: 'chip chip-mini', testid: 'thread-tag' }, tag));
+    replace(this.flagsEl, flags);
+    this.flagsEl.hidden = !flags.length;
+  }
+
+  /** Open thread `id` scrolled to message `index`, marked with `terms` (a search hit). */
+  reveal({ id, index, terms }) {
+    this.pendingReveal = { id: Number(id), index, terms };
+    this.applyReveal();
+  }
+
+  applyReveal() {
+    const r = this.pendingReveal;
+    if (!r || !this.current || this.current.id !== r.id || this.currentId !== r.id) return;
+    this.pendingReveal = null;
+    revealMessage(this.msgs, r.index, r.terms);
   }
 
   showDraft() {
@@ -271,7 +494,7 @@ export class AssistantView {
     this.current = null;
     this.banner.hide();
     this.setChrome(false);
-    const known = this.threads.find((t) => t.id === id);
+    const known = this.findSummary(id);
     this.titleEl.textContent = known ? known.title : 'Loading…';
     replace(this.msgs, h('p', { class: 'loading', role: 'status', testid: 'thread-loading' }, h('span', { class: 'spinner' }), 'Loading messages…'));
     try {
@@ -301,6 +524,7 @@ export class AssistantView {
     if (bubbles.length) replace(this.msgs, bubbles);
     else replace(this.msgs, h('div', { class: 'empty', testid: 'empty-thread' }, h('p', null, 'No messages yet. Say something below.')));
     this.scrollToEnd(true);
+    this.applyReveal();
   }
 
   scrollToEnd(force) {
@@ -422,7 +646,8 @@ export class AssistantView {
       }
     }
     const at = this.removeSummary(id);
-    const next = this.threads[Math.min(Math.max(at, 0), this.threads.length - 1)];
+    const all = [...(this.grouped ? this.pinned : []), ...this.threads];
+    const next = all[Math.min(Math.max(at, 0), all.length - 1)];
     if (next) {
       window.location.hash = `#/assistant/${next.id}`;
     } else {

@@ -230,3 +230,210 @@ export function storedMarker() {
     },
   };
 }
+
+// ------------------------------------------------------------ search hits
+
+function unmark(container) {
+  for (const m of container.querySelectorAll('mark.hit-term')) {
+    const parent = m.parentNode;
+    m.replaceWith(document.createTextNode(m.textContent));
+    parent.normalize();
+  }
+  for (const el of container.querySelectorAll('.msg-hit')) {
+    el.classList.remove('msg-hit');
+    el.removeAttribute('data-hit');
+  }
+}
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Wrap every occurrence of `terms` (case-insensitive) in the text of `root` in <mark>. */
+export function markTerms(root, terms) {
+  const words = (terms || []).map((t) => String(t).trim()).filter(Boolean).sort((a, b) => b.length - a.length);
+  if (!root || !words.length) return 0;
+  const re = new RegExp(words.map(escapeRegExp).join('|'), 'giu');
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+  let count = 0;
+  for (const node of nodes) {
+    const text = node.nodeValue;
+    re.lastIndex = 0;
+    let m;
+    let at = 0;
+    const out = [];
+    while ((m = re.exec(text)) !== null) {
+      if (!m[0].length) { re.lastIndex += 1; continue; }
+      if (m.index > at) out.push(document.createTextNode(text.slice(at, m.index)));
+      out.push(h('mark', { class: 'hit-term', testid: 'hit-term' }, m[0]));
+      at = m.index + m[0].length;
+      count += 1;
+    }
+    if (!out.length) continue;
+    if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+    node.replaceWith(...out);
+  }
+  return count;
+}
+
+/**
+ * Scroll the message at `index` (0-based, among the container's messages) into view, mark it
+ * (class msg-hit, data-hit="true") and the matched `terms` in it, and give it the focus.
+ * An index < 0 (a title hit) only clears earlier marks. Returns the element or null.
+ */
+export function revealMessage(container, index, terms) {
+  unmark(container);
+  if (!(index >= 0)) return null;
+  const el = container.querySelectorAll('[data-testid=message]')[index];
+  if (!el) return null;
+  el.classList.add('msg-hit');
+  el.dataset.hit = 'true';
+  markTerms(el.querySelector('.msg-body'), terms);
+  el.tabIndex = -1;
+  el.scrollIntoView({ block: 'center', inline: 'nearest' });
+  el.focus({ preventScroll: true });
+  return el;
+}
+
+// ------------------------------------------------------------ menus
+
+let openMenuClose = null;
+
+/**
+ * A small actions menu behind a "…" button (menu button pattern). `items()` is called each
+ * time the menu opens and returns [{label, testid, onSelect}]. Arrow keys, Home/End move,
+ * Escape closes and gives the focus back to the button.
+ */
+export function actionMenu({ label, testid = 'item-menu', items, dataset }) {
+  const dots = icon('more');
+  dots.classList.add('icon-dots');
+  const btn = h('button', {
+    type: 'button', class: 'icon-btn item-menu-btn', 'aria-label': label, title: label,
+    'aria-haspopup': 'menu', 'aria-expanded': 'false', testid, dataset,
+  }, dots);
+  const menu = h('div', { class: 'menu card', role: 'menu', 'aria-label': label, hidden: true, testid: `${testid}-list` });
+  const wrap = h('div', { class: 'menu-wrap' }, btn, menu);
+  const entries = () => [...menu.querySelectorAll('[role=menuitem]')];
+  const onOutside = (e) => { if (!wrap.contains(e.target)) close(false); };
+  function close(focusButton) {
+    if (menu.hidden) return;
+    menu.hidden = true;
+    btn.setAttribute('aria-expanded', 'false');
+    wrap.classList.remove('is-open');
+    document.removeEventListener('pointerdown', onOutside, true);
+    if (openMenuClose === close) openMenuClose = null;
+    if (focusButton) btn.focus();
+  }
+  function open(focusLast = false) {
+    if (openMenuClose) openMenuClose(false);
+    replace(menu, items().map((it) => {
+      const b = h('button', { type: 'button', role: 'menuitem', class: 'menu-item', tabindex: '-1', testid: it.testid },
+        it.icon ? icon(it.icon) : null, it.label);
+      b.addEventListener('click', () => { close(false); it.onSelect(); });
+      return b;
+    }));
+    menu.hidden = false;
+    wrap.classList.add('is-open');
+    btn.setAttribute('aria-expanded', 'true');
+    document.addEventListener('pointerdown', onOutside, true);
+    openMenuClose = close;
+    const list = entries();
+    (focusLast ? list[list.length - 1] : list[0])?.focus();
+  }
+  btn.addEventListener('click', () => (menu.hidden ? open() : close(true)));
+  btn.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') { e.preventDefault(); open(e.key === 'ArrowUp'); }
+  });
+  menu.addEventListener('keydown', (e) => {
+    const list = entries();
+    const i = list.indexOf(document.activeElement);
+    let next = null;
+    if (e.key === 'ArrowDown') next = list[(i + 1) % list.length];
+    else if (e.key === 'ArrowUp') next = list[(i - 1 + list.length) % list.length];
+    else if (e.key === 'Home') next = list[0];
+    else if (e.key === 'End') next = list[list.length - 1];
+    else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(true); return; }
+    else if (e.key === 'Tab') { close(false); return; }
+    if (next) { e.preventDefault(); next.focus(); }
+  });
+  return { el: wrap, button: btn, close };
+}
+
+// ------------------------------------------------------------ tags
+
+export const MAX_TAGS = 20;
+export const MAX_TAG_CHARS = 50;
+
+/**
+ * A dialog to edit a thread's tags. Resolves to the new list, or null when cancelled.
+ * `known` (existing tag names) become suggestions.
+ */
+export function tagsDialog({ title, tags = [], known = [] }) {
+  return new Promise((resolve) => {
+    let current = [...tags];
+    const chips = h('ul', { class: 'tag-edit-list', testid: 'tags-current', 'aria-label': 'Tags of this thread' });
+    const listId = `tag-suggestions-${Math.random().toString(36).slice(2, 8)}`;
+    const inputId = `${listId}-input`;
+    const input = h('input', { type: 'text', id: inputId, class: 'tag-input', maxlength: MAX_TAG_CHARS, list: listId, autocomplete: 'off', testid: 'tag-input', placeholder: 'e.g. work' });
+    const datalist = h('datalist', { id: listId }, known.map((k) => h('option', { value: k })));
+    const add = h('button', { type: 'button', class: 'btn btn-small', testid: 'tag-add' }, icon('plus'), 'Add');
+    const error = h('p', { class: 'notice notice-error', role: 'alert', hidden: true, testid: 'tags-error' });
+    const save = h('button', { type: 'button', class: 'btn btn-primary', testid: 'tags-save' }, 'Save tags');
+    const cancel = h('button', { type: 'button', class: 'btn', testid: 'tags-cancel' }, 'Cancel');
+    const heading = h('h2', { class: 'dialog-title', id: `${listId}-h` }, 'Tags');
+    const dialog = h('dialog', { class: 'dialog', testid: 'tags-dialog', 'aria-labelledby': `${listId}-h` },
+      heading,
+      h('p', { class: 'dialog-text muted' }, `For “${title}”. Up to ${MAX_TAGS} tags of at most ${MAX_TAG_CHARS} characters.`),
+      chips,
+      h('div', { class: 'tag-add-row' }, h('label', { for: inputId, class: 'sr-only' }, 'New tag'), input, add, datalist),
+      error,
+      h('div', { class: 'dialog-actions' }, cancel, save));
+    const showError = (msg) => { error.textContent = msg; error.hidden = !msg; };
+    const paint = () => {
+      replace(chips, current.map((t) => {
+        const rm = h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove tag ${t}`, testid: 'tag-remove', dataset: { tag: t } }, icon('x'));
+        rm.addEventListener('click', () => {
+          current = current.filter((x) => x !== t);
+          paint();
+          input.focus();
+        });
+        return h('li', { class: 'chip chip-static', testid: 'tag-current', dataset: { tag: t } }, h('span', null, t), rm);
+      }));
+      if (!current.length) chips.append(h('li', { class: 'muted tag-none' }, 'No tags yet.'));
+    };
+    const addTyped = () => {
+      const value = input.value.trim();
+      if (!value) return true;
+      if (Array.from(value).length > MAX_TAG_CHARS) { showError(`A tag has at most ${MAX_TAG_CHARS} characters.`); return false; }
+      if (current.some((t) => t.toLowerCase() === value.toLowerCase())) { input.value = ''; showError(''); return true; }
+      if (current.length >= MAX_TAGS) { showError(`A thread has at most ${MAX_TAGS} tags.`); return false; }
+      current.push(value);
+      input.value = '';
+      showError('');
+      paint();
+      return true;
+    };
+    let answered = false;
+    const done = (value) => {
+      if (answered) return;
+      answered = true;
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    add.addEventListener('click', () => { addTyped(); input.focus(); });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); addTyped(); }
+    });
+    save.addEventListener('click', () => { if (addTyped()) done(current); });
+    cancel.addEventListener('click', () => done(null));
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(null); });
+    dialog.addEventListener('close', () => done(null));
+    paint();
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
+  });
+}

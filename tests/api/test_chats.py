@@ -18,7 +18,9 @@ SRV = None
 ENTRY_KEYS = {"chat_id", "character_id", "character_name", "character_picture", "scene_id",
               "scene_name", "scene_picture", "persona_id", "title", "messages", "last_updated",
               "created_at"}
-THREAD_KEYS = {"id", "user_id", "title", "messages", "created_at", "updated_at"}
+# contract v2 ("Organize") adds pinned, archived and tags to both shapes
+THREAD_KEYS = {"id", "user_id", "title", "messages", "created_at", "updated_at", "pinned",
+               "archived", "tags"}
 OFFLINE = "[offline responder]"
 
 

@@ -11,8 +11,11 @@ from cv import expect, expect_401, expect_422, expect_error, expect_ts  # noqa: 
 
 SRV = None
 T = "/api/v1/chat-threads"
-THREAD_KEYS = {"id", "user_id", "title", "messages", "created_at", "updated_at"}
-SUMMARY_KEYS = {"id", "title", "created_at", "updated_at", "message_count"}
+# contract v2 ("Organize") adds pinned, archived and tags to both shapes
+THREAD_KEYS = {"id", "user_id", "title", "messages", "created_at", "updated_at", "pinned",
+               "archived", "tags"}
+SUMMARY_KEYS = {"id", "title", "created_at", "updated_at", "message_count", "pinned", "archived",
+                "tags"}
 APPEND_KEYS = {"thread_id", "index", "message", "title", "updated_at"}
 IMPORT_KEYS = {"imported", "skipped", "threads"}
 ELL = "\u2026"

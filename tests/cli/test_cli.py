@@ -408,8 +408,10 @@ def test_serve_fits_its_threads_to_a_low_open_file_limit():
         s.close()
 
 
-LIST_SQL = ("SELECT id, user_id, title, message_count, created_at, updated_at FROM chat_threads"
-            " WHERE user_id=?1 ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3")
+# the thread list's default query (store_threads.c, archived threads hidden)
+LIST_SQL = ("SELECT id, user_id, title, message_count, created_at, updated_at, pinned, archived, tags"
+            " FROM chat_threads WHERE user_id=?1 AND archived=0"
+            " ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3")
 
 
 def schema_sections():

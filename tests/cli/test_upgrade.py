@@ -7,8 +7,10 @@ revoked), and import idempotency. A kill -9 during the migration leaves a file t
 migrates.
 """
 
+import datetime
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -45,6 +47,34 @@ def answers():
         return json.load(f)
 
 
+def schema_sections():
+    """schema.sql split into its migrations: {version: sql}. Released sections never change."""
+    with open(os.path.join(cv.ROOT, "schema.sql"), encoding="utf-8") as f:
+        parts = re.split(r"^-- version: (\d+)\n", f.read(), flags=re.M)
+    return {int(parts[i]): parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+# The version this binary writes: the last section of the embedded schema.sql (the tests never
+# hard-code it, so a new section does not touch them).
+CURRENT = max(schema_sections())
+ORGANIZE = {"pinned": False, "archived": False, "tags": []}
+
+
+def same_but_organize(now, then):
+    """The answer `now` equals the recorded `then`, except that thread shapes (ChatThreadOut,
+    ChatThreadSummaryOut) gained pinned/archived/tags (contract v2), which must be the defaults
+    on every thread of an upgraded file."""
+    if isinstance(now, dict) and isinstance(then, dict):
+        extra = set(now) - set(then)
+        if extra:
+            assert extra == set(ORGANIZE) and "id" in now and ("message_count" in now or "messages" in now), extra
+            assert {k: now[k] for k in ORGANIZE} == ORGANIZE, now
+        return set(now) - extra == set(then) and all(same_but_organize(now[k], then[k]) for k in then)
+    if isinstance(now, list) and isinstance(then, list):
+        return len(now) == len(then) and all(same_but_organize(a, b) for a, b in zip(now, then))
+    return now == then
+
+
 def user_version(path):
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
@@ -63,7 +93,7 @@ def replay(srv, ans, only=None):
         r = srv.req(a["method"], a["path"], token=tok)
         what = "%s %s %s" % (a["name"], a["method"], a["path"])
         assert r.status == a["status"], "%s: %r" % (what, r)
-        assert r.json == a["json"], "%s: body differs after the upgrade" % what
+        assert same_but_organize(r.json, a["json"]), "%s: body differs after the upgrade" % what
         assert r.header("X-Total-Count") == a["total"], what
 
 
@@ -100,7 +130,23 @@ def test_version_2_file_upgrades_and_serves_exactly_what_it_served():
         srv.stop()
     finally:
         srv.close(check=False)
-    assert user_version(path) == 4
+    assert user_version(path) == CURRENT
+    # version 5 filled `activity` from what the file held: every user with messages has them
+    # counted (plus what this test wrote afterwards), and nobody else
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        held = dict(con.execute(
+            "SELECT user_id, sum(n) FROM (SELECT user_id, message_count AS n FROM chat_threads"
+            " UNION ALL SELECT user_id, message_count FROM chat_histories) GROUP BY user_id"
+            " HAVING sum(n) > 0").fetchall())
+        act = dict(con.execute("SELECT user_id, sum(messages) FROM activity GROUP BY user_id").fetchall())
+        organized = con.execute("SELECT count(*) FROM chat_threads WHERE pinned OR archived"
+                                " OR tags <> '[]'").fetchone()[0]
+    finally:
+        con.close()
+    assert held and set(act) == set(held), (act, held)
+    assert all(act[u] >= held[u] for u in held), (act, held)   # writes after it only add
+    assert organized == 0
     res = run_cli(["check"], db=path)
     assert res.returncode == 0 and "segments: ok" in res.stdout, res
     legacy = os.path.join(TMP, "legacy.jsonl")
@@ -137,7 +183,9 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
     probe = os.path.join(TMP, "probe.db")
     shutil.copyfile(base, probe)
     t0 = time.monotonic()
-    srv = cv.Server(db=probe, args=["--history-limit", "5"])
+    srv = cv.Server(db=probe, args=["--history-limit", "5"], start=False)
+    srv.START_TIMEOUT = 600.0    # the migration indexes 450,000 messages (search, version 6)
+    srv.start()
     took = time.monotonic() - t0
     srv.close()
     interrupted = 0
@@ -145,6 +193,7 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
         path = os.path.join(TMP, "kill-%d.db" % k)
         shutil.copyfile(base, path)
         srv = cv.Server(db=path, start=False, args=["--history-limit", "5"])
+        srv.START_TIMEOUT = 600.0
         proc = subprocess.Popen([srv.binary, "serve", "--db", path, "--listen", "127.0.0.1:0",
                                  "--access-log", "off"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=cv.base_env())
@@ -152,7 +201,7 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
         proc.kill()
         proc.wait()
         v = user_version(path)
-        assert v in (2, 4), v
+        assert v in (2, CURRENT), v
         interrupted += v == 2
         srv.start()          # the next start migrates (again, or not at all)
         try:
@@ -162,7 +211,7 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
             assert int(r.header("X-Total-Count")) == int(before["total"]) + 3000, r
         finally:
             srv.close()
-        assert user_version(path) == 4
+        assert user_version(path) == CURRENT
         res = run_cli(["check"], db=path)
         assert res.returncode == 0, res
     print("  migration of 3,000 more threads (150 messages each) took %.2f s; %d of 4 kills landed mid-migration"
@@ -170,40 +219,45 @@ def test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates():
     assert interrupted >= 1, "no kill landed during the migration (took %.2f s)" % took
 
 
-# The retention trigger as the release that writes schema version 3 (64a916e) created it; version
-# 4 only re-creates this trigger, so a version-3 file is a current one with this trigger back.
-V3_RETENTION = """CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
-BEGIN
-  DELETE FROM chat_histories
-   WHERE user_id = NEW.user_id
-     AND id NOT IN (SELECT id FROM chat_histories
-                     WHERE user_id = NEW.user_id
-                     ORDER BY last_updated DESC, id DESC
-                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
-                                       FROM settings WHERE key = 'history_limit'), 30));
-END"""
+test_kill9_during_the_migration_leaves_a_file_the_next_start_migrates.timeout = 600
 
 
-def test_version_3_file_upgrades_to_version_4_and_retention_holds():
-    """A version-3 file (the previous release's) migrates to version 4 at start: the retention
-    trigger is re-created with its WHEN, the chats it held are served as before, retention
+def test_version_3_file_upgrades_and_retention_holds():
+    """A version-3 file (an earlier release's: schema.sql's sections 1 to 3, the retention
+    trigger without its WHEN) migrates to the current version at start: the retention trigger
+    is re-created with its WHEN, the chats it held are served as they were written, retention
     still keeps the newest N, and check passes."""
     path = os.path.join(TMP, "v3.db")
+    make_old_file(path, 3)
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert "WHEN" not in con.execute("SELECT sql FROM sqlite_master"
+                                         " WHERE name='chat_histories_retention'").fetchone()[0]
+        con.execute("BEGIN")
+        con.execute("INSERT INTO users(id, email, created_at) VALUES (1, 'v3@example.com',"
+                    " '2026-01-01T00:00:00.000Z')")
+        for k in range(3):
+            m = json.dumps([{"role": "user", "content": "v3 chat %d" % k},
+                            {"role": "assistant", "content": "answer %d" % k}], separators=(",", ":"))
+            con.execute("INSERT INTO conversations(id, user_id, kind) VALUES (?1, 1, 2)", (k + 1,))
+            con.execute("INSERT INTO segments(conv_id, first_index, n, messages) VALUES (?1, 0, 2, ?2)",
+                        (k + 1, m))
+            con.execute("INSERT INTO chat_histories(id, chat_id, user_id, title, message_count,"
+                        " message_bytes, last_updated, created_at) VALUES (?1, ?2, 1, ?3, 2, ?4, ?5, ?5)",
+                        (k + 1, "00000000-0000-4000-8000-00000000000%d" % k, "v3 chat %d" % k,
+                         len(m.encode()), "2026-01-0%dT00:00:00.000Z" % (k + 1)))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    assert user_version(path) == 3
+    tok = run_cli(["token", "v3@example.com"], db=path).stdout.strip()
     srv = cv.Server(db=path, args=["--history-limit", "3"])
     try:
-        _, tok, _ = cv.new_user(srv, "v3")
-        for k in range(3):
-            expect(srv.req("POST", "/api/chat", token=tok, json={"message": "v3 chat %d" % k}), 200)
         before = expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"]
-        srv.stop()
-        con = sqlite3.connect(path)
-        con.executescript("DROP TRIGGER chat_histories_retention;" + V3_RETENTION
-                          + ";PRAGMA user_version=3;")
-        con.close()
-        assert user_version(path) == 3
-        srv.start()
-        assert expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"] == before
-        expect(srv.req("POST", "/api/chat", token=tok, json={"message": "v4 chat"}), 200)
+        assert [(c["chat_id"][-1], c["title"], c["messages"][0]["content"], c["last_updated"])
+                for c in before] == [(str(k), "v3 chat %d" % k, "v3 chat %d" % k,
+                                      "2026-01-0%dT00:00:00.000Z" % (k + 1)) for k in (2, 1, 0)], before
+        expect(srv.req("POST", "/api/chat", token=tok, json={"message": "new chat"}), 200)
         after = expect(srv.req("GET", "/api/users/me", token=tok), 200).json["chat_history"]
         assert len(after) == 3, after
         kept = {c["chat_id"] for c in after}
@@ -211,12 +265,129 @@ def test_version_3_file_upgrades_to_version_4_and_retention_holds():
         srv.stop()
     finally:
         srv.close(check=False)
-    assert user_version(path) == 4
+    assert user_version(path) == CURRENT
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         sql = con.execute("SELECT sql FROM sqlite_master WHERE name='chat_histories_retention'").fetchone()[0]
     finally:
         con.close()
     assert "WHEN EXISTS" in sql, sql
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res
+
+
+def make_old_file(path, version):
+    """An empty file as the release that writes schema `version` (3 or more) leaves it:
+    schema.sql's sections 1 to `version` (released sections are never edited), with what
+    store_conv_migrate_v3 does after section 3 (on an empty file: drop v2_messages)."""
+    sections = schema_sections()
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA foreign_keys=OFF")
+        con.execute("BEGIN")
+        for v in range(1, version + 1):
+            for stmt in split_sql(sections[v]):
+                con.execute(stmt)
+        con.execute("DROP TABLE v2_messages")
+        con.execute("COMMIT")
+        con.execute("PRAGMA user_version=%d" % version)
+    finally:
+        con.close()
+
+
+def make_version_4_file(path):
+    """A file as the release that writes schema version 4 leaves it: schema.sql's sections 1 to
+    4 (released, never edited) on an empty file, then rows written in the version-4 tables the
+    way its store wrote them (conversations, segments, headers with message_count and
+    message_bytes). Two threads of alice (3 messages two days ago, and an empty one), a chat
+    with a character (2 messages, yesterday) and one of bob."""
+    make_old_file(path, 4)
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        day = datetime.datetime.now(datetime.timezone.utc).date()
+        d2 = (day - datetime.timedelta(days=2)).isoformat() + "T10:00:00.000Z"
+        d1 = (day - datetime.timedelta(days=1)).isoformat() + "T11:00:00.000Z"
+        m3 = json.dumps([{"role": "user", "content": "one"}, {"role": "assistant", "content": "two"},
+                         {"role": "user", "content": "three"}], separators=(",", ":"))
+        m2 = json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+                        separators=(",", ":"))
+        con.execute("BEGIN")
+        con.execute("INSERT INTO users(id, email, created_at) VALUES (1, 'v4alice@example.com', ?1),"
+                    " (2, 'v4bob@example.com', ?1)", (d2,))
+        con.execute("INSERT INTO characters(id, creator_id, name, created_at) VALUES (1, 1, 'Robo', ?1)", (d2,))
+        con.execute("INSERT INTO conversations(id, user_id, kind) VALUES (1, 1, 1), (2, 1, 1), (3, 1, 2), (4, 2, 1)")
+        con.execute("INSERT INTO segments(conv_id, first_index, n, messages) VALUES (1, 0, 3, ?1), (3, 0, 2, ?2),"
+                    " (4, 0, 2, ?2)", (m3, m2))
+        con.execute("INSERT INTO chat_threads(id, user_id, title, message_count, message_bytes, created_at,"
+                    " updated_at) VALUES (1, 1, 'old one', 3, ?1, ?2, ?2), (2, 1, 'New chat', 0, 0, ?3, ?3),"
+                    " (4, 2, 'bob', 2, ?4, ?3, ?3)", (len(m3.encode()), d2, d1, len(m2.encode())))
+        con.execute("INSERT INTO chat_histories(id, chat_id, user_id, character_id, character_name, title,"
+                    " message_count, message_bytes, last_updated, created_at) VALUES"
+                    " (3, '6f1c1a5e-4b7e-4d55-9a1e-0c1b2a3d4e5f', 1, 1, 'Robo', 'hi', 2, ?1, ?2, ?2)",
+                    (len(m2.encode()), d1))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return d2[:10], d1[:10]
+
+
+def split_sql(text):
+    """Statements of a schema section (triggers hold `;` inside BEGIN ... END)."""
+    out, cur = [], ""
+    for line in text.splitlines(True):
+        if line.lstrip().startswith("--") and not cur.strip():
+            continue
+        cur += line
+        if sqlite3.complete_statement(cur):
+            out.append(cur)
+            cur = ""
+    if cur.strip():
+        out.append(cur)
+    return out
+
+
+def test_version_4_file_upgrades_with_organize_and_activity():
+    """A version-4 file (the release before "Organize") migrates to the current version at
+    start: its threads are pinned=false, archived=false, tags=[], listed and counted as before,
+    `activity` is filled from what the file holds (each conversation's messages on the day of
+    its last change), the new routes answer for it, and check passes."""
+    path = os.path.join(TMP, "v4.db")
+    d2, d1 = make_version_4_file(path)
+    assert user_version(path) == 4
+    tok = run_cli(["token", "v4alice@example.com"], db=path)   # migrates the file
+    assert tok.returncode == 0, tok
+    tok = tok.stdout.strip()
+    assert user_version(path) == CURRENT
+    srv = cv.Server(db=path)
+    try:
+        r = expect(srv.req("GET", T, token=tok), 200)
+        assert [(t["id"], t["title"], t["message_count"]) for t in r.json] == \
+            [(2, "New chat", 0), (1, "old one", 3)], r.json
+        assert r.header("X-Total-Count") == "2"
+        for t in r.json:
+            assert {k: t[k] for k in ORGANIZE} == ORGANIZE, t
+        one = expect(srv.req("GET", T + "/1", token=tok), 200).json
+        assert {k: one[k] for k in ORGANIZE} == ORGANIZE and len(one["messages"]) == 3, one
+        assert expect(srv.req("GET", T + "?archived=true", token=tok), 200).json == []
+        assert expect(srv.req("GET", "/api/v1/tags", token=tok), 200).json == []
+        st = expect(srv.req("GET", "/api/v1/stats?days=7", token=tok), 200).json
+        per = {d["date"]: d["messages"] for d in st["per_day"]}
+        assert (st["threads"], st["chats"], st["messages"], st["characters_used"]) == (2, 1, 5, 1), st
+        assert per[d2] == 3 and per[d1] == 2 and sum(per.values()) == 5, st["per_day"]
+        assert st["top_characters"] == [{"character_name": "Robo", "chats": 1, "messages": 2}]
+        # organizing works on the migrated rows, and the archived count starts right
+        r = expect(srv.req("PUT", T + "/1", token=tok, json={"archived": True, "tags": ["Old"]}), 200)
+        assert r.json["updated_at"] == one["updated_at"]
+        r = expect(srv.req("GET", T, token=tok), 200)
+        assert [t["id"] for t in r.json] == [2] and r.header("X-Total-Count") == "1"
+        srv.stop()
+    finally:
+        srv.close(check=False)
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        act = con.execute("SELECT user_id, day, messages FROM activity ORDER BY user_id, day").fetchall()
+    finally:
+        con.close()
+    assert act == [(1, d2, 3), (1, d1, 2), (2, d1, 2)], act
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res

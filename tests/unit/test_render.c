@@ -36,7 +36,9 @@ static void summaries_parse_back(void){
   a[0].id = 7; a[0].zTitle = "A \"title\"\n"; a[0].nMessages = 3;
   strcpy(a[0].zCreatedAt, "2026-11-21T10:00:00.123Z");
   strcpy(a[0].zUpdatedAt, "2026-11-21T10:00:01.000Z");
+  a[0].bPinned = 1; a[0].zTags = "[\"Work\",\"x\"]";
   a[1].id = 9007199254740991LL; a[1].zTitle = "\xF0\x9F\x98\x80"; a[1].nMessages = 0;
+  a[1].bArchived = 1;             /* zTags NULL: [] */
   strcpy(a[1].zCreatedAt, "2026-11-21T10:00:00.000Z");
   strcpy(a[1].zUpdatedAt, "2026-11-21T10:00:00.000Z");
   buf_init(&b, 1<<20);
@@ -48,7 +50,15 @@ static void summaries_parse_back(void){
   TT_CHECK( strcmp(cJSON_GetObjectItem(p0, "title")->valuestring, "A \"title\"\n")==0 );
   TT_CHECK( strcmp(cJSON_GetObjectItem(p0, "created_at")->valuestring, "2026-11-21T10:00:00.123Z")==0 );
   TT_CHECK( cJSON_GetObjectItem(p0, "message_count")->valuedouble==3 );
-  TT_CHECK( cJSON_GetArraySize(p0)==5 );
+  TT_CHECK( cJSON_IsTrue(cJSON_GetObjectItem(p0, "pinned")) );
+  TT_CHECK( cJSON_IsFalse(cJSON_GetObjectItem(p0, "archived")) );
+  TT_CHECK( cJSON_GetArraySize(cJSON_GetObjectItem(p0, "tags"))==2 );
+  TT_CHECK( cJSON_GetArraySize(p0)==8 );
+  p0 = cJSON_GetArrayItem(p, 1);
+  TT_CHECK( cJSON_IsFalse(cJSON_GetObjectItem(p0, "pinned")) );
+  TT_CHECK( cJSON_IsTrue(cJSON_GetObjectItem(p0, "archived")) );
+  TT_CHECK( cJSON_IsArray(cJSON_GetObjectItem(p0, "tags"))
+            && cJSON_GetArraySize(cJSON_GetObjectItem(p0, "tags"))==0 );
   TT_CHECK( strstr(b.a, "\"id\":9007199254740991,")!=NULL );
   cJSON_Delete(p);
   buf_free(&b);
@@ -77,6 +87,7 @@ static void thread_like_cjson(void){
   t.id = 12; t.userId = 3; t.zTitle = "T\u00e9 \"x\"";
   strcpy(t.zCreatedAt, "2026-11-21T10:00:00.123Z");
   strcpy(t.zUpdatedAt, "2026-11-21T10:00:02.000Z");
+  t.bArchived = 1; t.zTags = "[\"a\",\"B\u00e9\"]";
   pWant = cJSON_CreateObject();
   render_add_int(pWant, "id", 12);
   render_add_int(pWant, "user_id", 3);
@@ -84,6 +95,9 @@ static void thread_like_cjson(void){
   render_add_raw(pWant, "messages", zMessages);
   render_add_str(pWant, "created_at", t.zCreatedAt);
   render_add_str(pWant, "updated_at", t.zUpdatedAt);
+  cJSON_AddFalseToObject(pWant, "pinned");
+  cJSON_AddTrueToObject(pWant, "archived");
+  render_add_raw(pWant, "tags", "[\"a\",\"B\u00e9\"]");
   zWant = cJSON_PrintUnformatted(pWant);
   buf_init(&b, 1<<20);
   sink_to_buf(&k, &b);

@@ -51,13 +51,14 @@ static cv_rc rec_users_by_id(struct cv_store *p, int64_t id, struct cv_user *pOu
   rec.lastId = id;
   return CV_IO;                  /* a backend's own failure comes back as it is */
 }
-static cv_rc rec_threads_list(struct cv_store *p, int64_t userId, int limit, int64_t offset,
+static cv_rc rec_threads_list(struct cv_store *p, int64_t userId,
+                              const struct cv_thread_filter *pF, struct cv_page *pPage,
                               struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
   rec.nThreadsList++;
   rec.lastUser = userId;
-  rec.lastLimit = limit;
-  rec.lastOffset = offset;
-  return sqlite_threads_list(p, userId, limit, offset, paOut, pnOut, pnTotal);
+  rec.lastLimit = pPage->limit;
+  rec.lastOffset = pPage->offset;
+  return sqlite_threads_list(p, userId, pF, pPage, paOut, pnOut, pnTotal);
 }
 static cv_rc rec_threads_get(struct cv_read *pRd, int64_t userId, int64_t id,
                              struct cv_thread *pOut){
@@ -84,6 +85,8 @@ static cv_rc count_msg(void *pCtx, const struct cv_msg_view *pMsg){
 
 static void operations_go_through_the_table(void){
   struct cv_store_backend t = cv_sqlite_backend;
+  struct cv_thread_filter f = { CV_FILTER_NO, CV_FILTER_ANY, NULL };
+  struct cv_page pg = { 5, 0, NULL, 0, 0 };
   struct cv_thread th, *a = NULL;
   struct cv_user u;
   struct cv_read rd;
@@ -114,7 +117,7 @@ static void operations_go_through_the_table(void){
   TT_CHECK( store_conv_history(pS, 7, 100, count_msg, &nMsg)==CV_TIMEOUT );
   TT_CHECK( rec.nHistory==1 && nMsg==0 );
   /* a forwarding slot: same arguments in, the SQLite results out */
-  TT_CHECK( store_threads_list(pS, alice, 5, 0, &a, &n, &nTotal)==CV_OK );
+  TT_CHECK( store_threads_list(pS, alice, &f, &pg, &a, &n, &nTotal)==CV_OK );
   TT_CHECK( rec.nThreadsList==1 && rec.lastUser==alice && rec.lastLimit==5 && rec.lastOffset==0 );
   TT_CHECK( n==1 && nTotal==1 && a && strcmp(a[0].zTitle, "t")==0 );
   /* operations on a snapshot find the table through the snapshot's store */

@@ -183,24 +183,24 @@ static void replace_and_truncate(void){
   for(i=0; i<10; i++) buf_appendf(&b, "%s{\"role\":\"%s\",\"content\":\"r%d\"}", i ? "," : "",
                                   i%2 ? "assistant" : "user", i);
   buf_append(&b, "]", 1);
-  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, &u)==CV_OK && u.nMessages==10 );
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, NULL, &u)==CV_OK && u.nMessages==10 );
   store_thread_clear(&u);
   TT_CHECK( n_segments(id)==3 );
   TT_CHECK( store_threads_update(pS, alice, id, NULL, "[{\"role\":\"user\",\"content\":\"short\"}]",
-                                 1, &u)==CV_OK && u.nMessages==1 );
+                                 1, NULL, &u)==CV_OK && u.nMessages==1 );
   store_thread_clear(&u);
   TT_CHECK( n_segments(id)==1 );
   z = messages_of(id, &t);
   TT_CHECK( z && strcmp(z, "[{\"role\":\"user\",\"content\":\"short\"}]")==0 );
   free(z);
   store_thread_clear(&t);
-  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, &u)==CV_OK && u.nMessages==10 );
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, NULL, &u)==CV_OK && u.nMessages==10 );
   store_thread_clear(&u);
   z = messages_of(id, &t);
   TT_CHECK( z && strcmp(z, b.a)==0 );
   free(z);
   store_thread_clear(&t);
-  TT_CHECK( store_threads_update(pS, alice, id, NULL, "[]", 0, &u)==CV_OK && u.nMessages==0 );
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, "[]", 0, NULL, &u)==CV_OK && u.nMessages==0 );
   store_thread_clear(&u);
   TT_CHECK( n_segments(id)==0 );
   TT_CHECK( check_clean() );
@@ -393,10 +393,10 @@ static void size_caps(void){
             "[{\"role\":\"user\",\"content\":\"1\"},{\"role\":\"user\",\"content\":\"2\"},"
             "{\"role\":\"user\",\"content\":\"3\"},{\"role\":\"user\",\"content\":\"4\"},"
             "{\"role\":\"user\",\"content\":\"5\"},{\"role\":\"user\",\"content\":\"6\"},"
-            "{\"role\":\"user\",\"content\":\"7\"}]", 7, &t)==CV_QUOTA );
+            "{\"role\":\"user\",\"content\":\"7\"}]", 7, NULL, &t)==CV_QUOTA );
   store_thread_clear(&t);
   TT_CHECK( store_threads_update(pS, alice, id, NULL,
-            "[{\"role\":\"user\",\"content\":\"1\"}]", 1, &t)==CV_OK && t.nMessages==1 );
+            "[{\"role\":\"user\",\"content\":\"1\"}]", 1, NULL, &t)==CV_OK && t.nMessages==1 );
   store_thread_clear(&t);
   TT_CHECK( check_clean() );
   nBytes = sql_int("SELECT message_bytes FROM chat_threads WHERE id=?1", id);

@@ -50,6 +50,8 @@ static void create_get_list(void){
   char *zM = NULL;
   struct cv_thread t, g;
   struct cv_thread *a = NULL;
+  struct cv_thread_filter f = { CV_FILTER_NO, CV_FILTER_ANY, NULL };
+  struct cv_page pg = { 10, 0, NULL, 0, 0 };
   int n = 0;
   int64_t total = 0;
   TT_CHECK( store_threads_create(pS, alice, NULL, NULL, 0, &t)==CV_OK );
@@ -65,19 +67,19 @@ static void create_get_list(void){
             2, &t)==CV_OK );
   TT_CHECK( strcmp(t.zTitle, "Named by me")==0 && t.nMessages==2 );
   store_thread_clear(&t);
-  TT_CHECK( store_threads_list(pS, alice, 10, 0, &a, &n, &total)==CV_OK );
+  TT_CHECK( store_threads_list(pS, alice, &f, &pg, &a, &n, &total)==CV_OK );
   TT_CHECK( n==2 && total==2 && a[0].id > a[1].id );
   store_threads_free_list(a, n);
-  TT_CHECK( store_threads_list(pS, bob, 10, 0, &a, &n, &total)==CV_OK && n==0 && total==0 );
+  TT_CHECK( store_threads_list(pS, bob, &f, &pg, &a, &n, &total)==CV_OK && n==0 && total==0 );
   store_threads_free_list(a, n);
 }
 
 static void update_delete(void){
   struct cv_thread t, u;
   TT_CHECK( store_threads_create(pS, alice, "Mine", NULL, 0, &t)==CV_OK );
-  TT_CHECK( store_threads_update(pS, bob, t.id, "Stolen", NULL, 0, &u)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_update(pS, bob, t.id, "Stolen", NULL, 0, NULL, &u)==CV_FORBIDDEN );
   TT_CHECK( store_threads_update(pS, alice, t.id, NULL,
-            "[{\"role\":\"user\",\"content\":\"x\"}]", 1, &u)==CV_OK );
+            "[{\"role\":\"user\",\"content\":\"x\"}]", 1, NULL, &u)==CV_OK );
   TT_CHECK( strcmp(u.zTitle, "Mine")==0 && u.nMessages==1 );
   store_thread_clear(&u);
   TT_CHECK( store_threads_delete(pS, bob, t.id)==CV_FORBIDDEN );

@@ -14,7 +14,7 @@ test('page: served with a self-only CSP and its files with correct types', async
   assert(!/\son[a-z]+\s*=/i.test(html), 'index.html has no inline event handler');
   assert(!/\sstyle\s*=/i.test(html), 'index.html has no style attribute');
   assert(!/https?:\/\//i.test(html.replace(/<!--[\s\S]*?-->/g, '')), 'index.html references no other origin');
-  const types = { 'app.js': 'javascript', 'style.css': 'text/css', 'icons/logo.svg': 'image/svg+xml', 'markdown.js': 'javascript' };
+  const types = { 'app.js': 'javascript', 'style.css': 'text/css', 'icons/logo.svg': 'image/svg+xml', 'markdown.js': 'javascript', 'search.js': 'javascript', 'stats.js': 'javascript' };
   for (const [file, type] of Object.entries(types)) {
     const r = await fetch(`${t.base}/${file}`);
     assertEqual(r.status, 200, `GET /${file}`);

@@ -188,7 +188,7 @@ test('assistant: the sidebar loads summaries page by page as it scrolls, newest 
   await sleep(400);
   const first = await page.getByTestId('thread-item').count();
   assert(first > 0 && first < N, `only the first page is loaded at first (${first} of ${N})`);
-  assert(urls.every((u) => /^\/api\/v1\/chat-threads\?limit=\d+&offset=\d+$/.test(u)), `only summaries were fetched: ${urls.join(', ')}`);
+  assert(urls.every((u) => /^\/api\/v1\/chat-threads\?limit=\d+(&[a-z]+=[^&]+)*$/.test(u) && !/offset=/.test(u)), `only summaries were fetched, by cursor: ${urls.join(', ')}`);
 
   for (let i = 0; i < 10 && (await page.getByTestId('thread-item').count()) < N; i += 1) {
     await page.getByTestId('thread-scroller').evaluate((el) => { el.scrollTop = el.scrollHeight; });
@@ -198,6 +198,7 @@ test('assistant: the sidebar loads summaries page by page as it scrolls, newest 
   const expected = Array.from({ length: N }, (_, i) => `Thread ${String(N - i).padStart(2, '0')}`);
   assertEqual(titles, expected, 'every thread, newest first, no duplicates');
   assert(urls.length >= 2, `several pages were requested (${urls.join(', ')})`);
+  assert(urls.some((u) => /[?&]cursor=/.test(u)), `later pages follow X-Next-Cursor (${urls.join(', ')})`);
   assert((await page.getByTestId('thread-list-status').textContent()).includes(`${N} threads`), 'the end of the list is reported');
 });
 

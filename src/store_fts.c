@@ -1,0 +1,242 @@
+/*
+** store_fts.c — the "chatvault" FTS5 tokenizer (contract in store_fts.h): pairs of characters
+** for scripts written without spaces, SQLite's unicode61 for the rest, every token prefixed
+** by its owner. May call SQLite only.
+*/
+#include "store_fts.h"
+#include "store_search.h"
+#include "util.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cv_fts_tok {
+  fts5_tokenizer u61;            /* SQLite's unicode61 (its methods) */
+  Fts5Tokenizer *pU61;           /* and our instance of it (remove_diacritics 2) */
+};
+
+/* Where the tokens of one call go: FTS5's callback, behind a prefix. */
+struct emit {
+  void *pCtx;
+  int (*xToken)(void*, int, const char*, int, int, int);
+  char zPre[24];                 /* "<user id>:" (empty outside FTS5) */
+  int nPre;
+  int iBase;                     /* added to every offset */
+};
+
+/* Decode the UTF-8 character at z[0..n) into *pc; its length in bytes (>=1). Bytes that are
+** not valid UTF-8 decode as themselves (the text was validated; this only never overreads). */
+static int utf8_char(const unsigned char *z, int n, unsigned *pc){
+  unsigned c = z[0];
+  int len, i;
+  if( c<0x80 ){ *pc = c; return 1; }
+  if( (c & 0xE0)==0xC0 ){ len = 2; c &= 0x1F; }
+  else if( (c & 0xF0)==0xE0 ){ len = 3; c &= 0x0F; }
+  else if( (c & 0xF8)==0xF0 ){ len = 4; c &= 0x07; }
+  else { *pc = c; return 1; }
+  if( len>n ){ *pc = z[0]; return 1; }
+  for(i=1; i<len; i++){
+    if( (z[i] & 0xC0)!=0x80 ){ *pc = z[0]; return 1; }
+    c = (c<<6) | (z[i] & 0x3F);
+  }
+  *pc = c;
+  return len;
+}
+
+/* Is c a character of a script written without spaces between words (indexed as pairs)? */
+static int is_cjk(unsigned c){
+  if( c<0x3005 ) return 0;
+  return (c>=0x3005 && c<=0x3007)                   /* 々 〆 〇 */
+      || (c>=0x3041 && c<=0x30FF && c!=0x30FB)      /* Hiragana, Katakana (not ・) */
+      || (c>=0x31F0 && c<=0x31FF)                   /* Katakana phonetic extensions */
+      || (c>=0x3400 && c<=0x4DBF)                   /* CJK extension A */
+      || (c>=0x4E00 && c<=0x9FFF)                   /* CJK unified ideographs */
+      || (c>=0xAC00 && c<=0xD7AF)                   /* Hangul syllables */
+      || (c>=0xF900 && c<=0xFAFF)                   /* CJK compatibility ideographs */
+      || (c>=0xFF66 && c<=0xFF9F)                   /* halfwidth Katakana */
+      || (c>=0x20000 && c<=0x3134F);                /* CJK extensions B..G */
+}
+
+/* Hand token z[0..n) (byte range [iStart, iEnd) of the text) to FTS5, prefixed. */
+static int emit_token(struct emit *e, int tflags, const char *z, int n, int iStart, int iEnd){
+  char buf[sizeof e->zPre + FTS_TOKEN_MAX];
+  if( n>FTS_TOKEN_MAX ) n = FTS_TOKEN_MAX;
+  memcpy(buf, e->zPre, (size_t)e->nPre);
+  memcpy(buf + e->nPre, z, (size_t)n);
+  return e->xToken(e->pCtx, tflags, buf, e->nPre + n, iStart + e->iBase, iEnd + e->iBase);
+}
+
+/* unicode61's tokens of a span that starts iOff bytes into the text. */
+struct span { struct emit *e; int iOff; };
+static int span_token(void *pCtx, int tflags, const char *z, int n, int iStart, int iEnd){
+  struct span *s = pCtx;
+  return emit_token(s->e, tflags, z, n, iStart + s->iOff, iEnd + s->iOff);
+}
+
+/* Tokenize z[0..n) into e: spans of other scripts through unicode61, runs of CJK as pairs. */
+static int tokenize(struct cv_fts_tok *p, struct emit *e, int flags, const char *z, int n){
+  const unsigned char *u = (const unsigned char*)z;
+  int i = 0, rc = SQLITE_OK;
+  while( i<n && rc==SQLITE_OK ){
+    unsigned c;
+    int j = i, len = 0;
+    while( j<n ){
+      len = utf8_char(u+j, n-j, &c);
+      if( is_cjk(c) ) break;
+      j += len;
+    }
+    if( j>i ){
+      struct span s;
+      s.e = e;
+      s.iOff = i;
+      rc = p->u61.xTokenize(p->pU61, &s, flags, z+i, j-i, span_token);
+      if( rc ) break;
+    }
+    if( j>=n ) break;
+    {
+      /* a run of CJK characters from j: each pair of neighbours, or the lone character */
+      int iPrev = j, iCur = j + len, nChars = 1;
+      while( iCur<n && rc==SQLITE_OK ){
+        int l2 = utf8_char(u+iCur, n-iCur, &c);
+        if( !is_cjk(c) ) break;
+        rc = emit_token(e, 0, z+iPrev, iCur+l2-iPrev, iPrev, iCur+l2);
+        iPrev = iCur;
+        iCur += l2;
+        nChars++;
+      }
+      if( rc==SQLITE_OK && nChars==1 ) rc = emit_token(e, 0, z+j, len, j, j+len);
+      i = iCur;
+    }
+  }
+  return rc;
+}
+
+/* ---- the FTS5 tokenizer methods */
+
+static int tok_create(void *pUserData, const char **azArg, int nArg, Fts5Tokenizer **ppOut){
+  static const char *azU61[] = { "remove_diacritics", "2" };
+  fts5_api *pApi = pUserData;
+  struct cv_fts_tok *p;
+  void *pU61Data = NULL;
+  int rc;
+  (void)azArg;
+  *ppOut = NULL;
+  if( nArg!=0 ) return SQLITE_ERROR;       /* no options */
+  p = calloc(1, sizeof *p);
+  if( !p ) return SQLITE_NOMEM;
+  rc = pApi->xFindTokenizer(pApi, "unicode61", &pU61Data, &p->u61);
+  if( rc==SQLITE_OK ) rc = p->u61.xCreate(pU61Data, azU61, 2, &p->pU61);
+  if( rc!=SQLITE_OK ){
+    free(p);
+    return rc;
+  }
+  *ppOut = (Fts5Tokenizer*)p;
+  return SQLITE_OK;
+}
+
+static void tok_delete(Fts5Tokenizer *pTok){
+  struct cv_fts_tok *p = (struct cv_fts_tok*)pTok;
+  if( !p ) return;
+  if( p->pU61 ) p->u61.xDelete(p->pU61);
+  free(p);
+}
+
+/* Inside FTS5: the text starts with the owner marker "\x01<digits>\x01" (else: no token). */
+static int tok_tokenize(Fts5Tokenizer *pTok, void *pCtx, int flags, const char *pText, int nText,
+                        int (*xToken)(void*, int, const char*, int, int, int)){
+  struct cv_fts_tok *p = (struct cv_fts_tok*)pTok;
+  struct emit e;
+  int i = 1;
+  if( nText<3 || pText[0]!='\x01' ) return SQLITE_OK;
+  while( i<nText && i<=20 && pText[i]>='0' && pText[i]<='9' ) i++;
+  if( i==1 || i>=nText || pText[i]!='\x01' ) return SQLITE_OK;
+  e.pCtx = pCtx;
+  e.xToken = xToken;
+  memcpy(e.zPre, pText+1, (size_t)(i-1));
+  e.zPre[i-1] = ':';
+  e.nPre = i;
+  e.iBase = i+1;
+  return tokenize(p, &e, flags, pText+i+1, nText-i-1);
+}
+
+/* The fts5_api of db (NULL when FTS5 is missing). */
+static fts5_api *fts_api(sqlite3 *db){
+  fts5_api *pApi = NULL;
+  sqlite3_stmt *pSt = NULL;
+  if( sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &pSt, NULL)!=SQLITE_OK ) return NULL;
+  sqlite3_bind_pointer(pSt, 1, (void*)&pApi, "fts5_api_ptr", NULL);
+  sqlite3_step(pSt);
+  sqlite3_finalize(pSt);
+  return pApi;
+}
+
+int fts_register(sqlite3 *db){
+  fts5_tokenizer t;
+  fts5_api *pApi = fts_api(db);
+  if( !pApi ) return SQLITE_ERROR;
+  t.xCreate = tok_create;
+  t.xDelete = tok_delete;
+  t.xTokenize = tok_tokenize;
+  return pApi->xCreateTokenizer(pApi, "chatvault", (void*)pApi, &t, NULL);
+}
+
+int fts_tok_open(sqlite3 *db, struct cv_fts_tok **ppTok){
+  fts5_api *pApi = fts_api(db);
+  Fts5Tokenizer *p = NULL;
+  int rc;
+  *ppTok = NULL;
+  if( !pApi ) return SQLITE_ERROR;
+  rc = tok_create(pApi, NULL, 0, &p);
+  if( rc==SQLITE_OK ) *ppTok = (struct cv_fts_tok*)p;
+  return rc;
+}
+
+void fts_tok_close(struct cv_fts_tok *pTok){
+  tok_delete((Fts5Tokenizer*)pTok);
+}
+
+/* fts_tokenize's tokens reach the caller's callback without FTS5's flags argument. */
+struct plain { cv_fts_token_fn xToken; void *pCtx; };
+static int plain_token(void *pCtx, int tflags, const char *z, int n, int iStart, int iEnd){
+  struct plain *q = pCtx;
+  (void)tflags;
+  return q->xToken(q->pCtx, z, n, iStart, iEnd);
+}
+
+int fts_tokenize(struct cv_fts_tok *pTok, int flags, const char *zText, int nText,
+                 cv_fts_token_fn xToken, void *pCtx){
+  struct plain q;
+  struct emit e;
+  assert( pTok && nText>=0 );
+  q.xToken = xToken;
+  q.pCtx = pCtx;
+  e.pCtx = &q;
+  e.xToken = plain_token;
+  e.zPre[0] = 0;
+  e.nPre = 0;
+  e.iBase = 0;
+  return tokenize(pTok, &e, flags, zText, nText);
+}
+
+cv_rc fts_match_expr(int64_t userId, const struct cv_phrase *a, int n, struct cv_buf *pBuf){
+  cv_rc rc = CV_OK;
+  int i;
+  for(i=0; i<n && rc==CV_OK; i++){
+    const char *z = a[i].z, *zEnd = a[i].z + a[i].n;
+    if( i ) rc = buf_append(pBuf, " ", 1);
+    if( rc==CV_OK ) rc = buf_append(pBuf, "\"\x01", 2);
+    if( rc==CV_OK ) rc = buf_append_int(pBuf, userId);
+    if( rc==CV_OK ) rc = buf_append(pBuf, "\x01", 1);
+    while( rc==CV_OK && z<zEnd ){
+      const char *q = memchr(z, '"', (size_t)(zEnd-z));
+      const char *zStop = q ? q+1 : zEnd;
+      rc = buf_append(pBuf, z, (size_t)(zStop-z));
+      if( rc==CV_OK && q ) rc = buf_append(pBuf, "\"", 1);   /* '"' doubled */
+      z = zStop;
+    }
+    if( rc==CV_OK ) rc = buf_append(pBuf, a[i].bPrefix ? "\"*" : "\"", a[i].bPrefix ? 2 : 1);
+  }
+  if( rc==CV_OK ) rc = buf_append(pBuf, "", 0);
+  return rc;
+}

@@ -1,0 +1,107 @@
+/* test_store_fts.c — unit tests of src/store_fts.c: the "chatvault" tokenizer's tokens
+** (accents and case folded, CJK runs as pairs), its owner marker inside FTS5, and MATCH
+** expressions that keep users apart and never fail. */
+#include "tinytest.h"
+#include "store_fts.h"
+#include "store_search.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static sqlite3 *db;
+
+/* The tokens of z (plain, no marker) as "tok@start-end tok@..." */
+struct col { char z[1024]; size_t n; };
+static int collect(void *pCtx, const char *zTok, int nTok, int iStart, int iEnd){
+  struct col *c = pCtx;
+  c->n += (size_t)snprintf(c->z + c->n, sizeof c->z - c->n, "%s%.*s@%d-%d", c->n ? " " : "",
+                           nTok, zTok, iStart, iEnd);
+  return 0;
+}
+static const char *tokens(struct cv_fts_tok *p, const char *z){
+  static struct col c;
+  c.n = 0;
+  c.z[0] = 0;
+  TT_CHECK( fts_tokenize(p, FTS5_TOKENIZE_DOCUMENT, z, (int)strlen(z), collect, &c)==SQLITE_OK );
+  return c.z;
+}
+
+static void tokens_fold_and_pair(void){
+  struct cv_fts_tok *p = NULL;
+  TT_CHECK( fts_tok_open(db, &p)==SQLITE_OK && p );
+  TT_CHECK( strcmp(tokens(p, "Café CRÈME"), "cafe@0-5 creme@6-12")==0 );
+  TT_CHECK( strcmp(tokens(p, "東京都"), "東京@0-6 京都@3-9")==0 );
+  TT_CHECK( strcmp(tokens(p, "猫"), "猫@0-3")==0 );
+  TT_CHECK( strcmp(tokens(p, "Tokyo東京tower"), "tokyo@0-5 東京@5-11 tower@11-16")==0 );
+  TT_CHECK( strcmp(tokens(p, "タワー・ビル"), "タワ@0-6 ワー@3-9 ビル@12-18")==0 );
+  TT_CHECK( strcmp(tokens(p, "한국어"), "한국@0-6 국어@3-9")==0 );
+  TT_CHECK( strcmp(tokens(p, "... !!"), "")==0 );
+  fts_tok_close(p);
+}
+
+static int count(const char *zMatch){
+  sqlite3_stmt *pSt;
+  int n = 0, src;
+  TT_CHECK( sqlite3_prepare_v2(db, "SELECT count(*) FROM t WHERE t MATCH ?1", -1, &pSt,
+                               NULL)==SQLITE_OK );
+  sqlite3_bind_text(pSt, 1, zMatch, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  TT_CHECK( src==SQLITE_ROW );
+  if( src==SQLITE_ROW ) n = sqlite3_column_int(pSt, 0);
+  sqlite3_finalize(pSt);
+  return n;
+}
+
+/* count() of what user userId typed, through fts_match_expr */
+static int typed(int64_t userId, const char *z, int bPrefix){
+  struct cv_phrase ph;
+  struct cv_buf b;
+  int n;
+  ph.z = z;
+  ph.n = (int)strlen(z);
+  ph.bPrefix = bPrefix;
+  buf_init(&b, 4096);
+  TT_CHECK( fts_match_expr(userId, &ph, 1, &b)==CV_OK );
+  n = count(b.a);
+  buf_free(&b);
+  return n;
+}
+
+static void marker_keeps_users_apart(void){
+  TT_CHECK( sqlite3_exec(db,
+    "CREATE VIRTUAL TABLE t USING fts5(body, content='', contentless_delete=1, tokenize='chatvault');"
+    "INSERT INTO t(rowid, body) VALUES"
+    " (1, char(1)||'7'||char(1)||'Un café au lait'),"
+    " (2, char(1)||'7'||char(1)||'東京タワーに行きました'),"
+    " (3, char(1)||'70'||char(1)||'cafe of user seventy'),"
+    " (4, 'no marker: café'),"
+    " (5, char(1)||'7'||char(1)||'a \"quoted\" word and e-mail');",
+    NULL, NULL, NULL)==SQLITE_OK );
+  TT_CHECK( typed(7, "cafe", 0)==1 );           /* not user 70's, not the unmarked row */
+  TT_CHECK( typed(70, "CAFÉ", 0)==1 );
+  TT_CHECK( typed(8, "cafe", 0)==0 );
+  TT_CHECK( typed(7, "caf", 1)==1 );
+  TT_CHECK( typed(7, "caf", 0)==0 );
+  TT_CHECK( typed(7, "タワー", 0)==1 );
+  TT_CHECK( typed(7, "京タ", 0)==1 );
+  TT_CHECK( typed(7, "大阪", 0)==0 );
+  TT_CHECK( typed(7, "\"quoted\"", 0)==1 );      /* quotes inside a phrase are text */
+  TT_CHECK( typed(7, "e-mail", 0)==1 );
+  TT_CHECK( typed(7, "au lait", 0)==1 );
+  TT_CHECK( typed(7, "lait au", 0)==0 );         /* a phrase is in order */
+  TT_CHECK( count("cafe")==0 );                  /* no marker: nothing matches */
+  TT_CHECK( sqlite3_exec(db, "DELETE FROM t WHERE rowid=1", NULL, NULL, NULL)==SQLITE_OK );
+  TT_CHECK( typed(7, "cafe", 0)==0 );
+  TT_CHECK( sqlite3_exec(db, "INSERT INTO t(t) VALUES('integrity-check')", NULL, NULL,
+                         NULL)==SQLITE_OK );
+}
+
+int main(void){
+  if( sqlite3_open(":memory:", &db)!=SQLITE_OK || fts_register(db)!=SQLITE_OK ) return 1;
+  TT_RUN(tokens_fold_and_pair);
+  TT_RUN(marker_keeps_users_apart);
+  sqlite3_close(db);
+  return TT_DONE();
+}
