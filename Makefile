@@ -173,6 +173,21 @@ $(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS)
 bench-append: $(B)/bench/append_cost
 	$(B)/bench/append_cost $${TMPDIR:-/tmp}
 
+# search (issue 11): bench/search.sh fills 1,000,000 messages through the API (cached under /tmp)
+# and measures search, the LIKE scan beside it, index size, append with/without the index and
+# deep pages. search_cost runs the server's own queries: zSearchSql, zMessageSql extracted from the source.
+.PHONY: bench-search
+$(B)/bench/search_sql.h: src/store_search.c
+	@mkdir -p $(dir $@)
+	awk '/^static const char z(Search|Message)Sql\[\] =/{p=1} p{print} p && /;[[:space:]]*$$/{p=0}' $< >$@
+	@[ "$$(grep -c -E 'z(Search|Message)Sql' $@)" = 2 ] || { echo "zSearchSql/zMessageSql not found in $<" >&2; rm -f $@; exit 1; }
+$(B)/bench/search_cost: bench/search_cost.c $(B)/bench/search_sql.h $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -I$(B)/bench -o $@ $< $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o $(LIBS)
+bench-search: $(B)/chatvault $(B)/bench/search_cost
+	@tools/deps.sh bench
+	bench/search.sh
+
 clean:
 	rm -rf $(B)
 

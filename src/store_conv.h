@@ -37,8 +37,9 @@ struct cv_sink;
 ** transaction, messages of ~280 bytes): WAL bytes per append were 24.3 KB with a 16 KiB cap,
 ** 18.7 KB with 8 KiB, 13.2 KB with 4,000 bytes and 13.5 KB with 3,000, the same at 20 and at
 ** 20,000 messages. 4,000 bytes keeps a full segment's row in one 4 KiB page (no overflow
-** chain to rewrite). CONV_SEG_MESSAGES may grow in a later release but never shrink: range
-** reads rely on no segment holding more. */
+** chain to rewrite). CONV_SEG_MESSAGES may grow in a later release up to 64 (the search index
+** gives a segment 64 rowids: store_search.c) but never shrink: range reads rely on no segment
+** holding more. */
 #define CONV_SEG_MESSAGES 64
 #define CONV_SEG_BYTES    4000
 

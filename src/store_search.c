@@ -4,19 +4,26 @@
 ** matches found again with the same tokenizer (the index is contentless: it holds terms,
 ** not text). May call db, SQLite, store_fts and util.
 **
-** A row of search_index is one message or one title: its rowid is
-** (conversation id << 32) + (message index + 1), and + 0 for the conversation's title.
+** A row of search_index is one message or one title: its rowid is segment id *
+** SEARCH_ROWID_SLOTS + the message's place in its segment, or -(conversation id) for the
+** conversation's title (schema.sql, version 6).
 */
 #include "store_search.h"
 #include "store_backend.h"
 #include "db.h"
 #include "store.h"
+#include "store_conv.h"
 #include "store_fts.h"
 #include "util.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The slots of a segment in the index's rowids (schema.sql's triggers: id * 64 + place). */
+#define SEARCH_ROWID_SLOTS 64
+_Static_assert(CONV_SEG_MESSAGES <= SEARCH_ROWID_SLOTS,
+               "a segment's messages must fit its slots of search rowids");
 
 /* ---- finding the query's phrases in a text (the highlights) */
 
@@ -161,25 +168,31 @@ static cv_rc find_matches(struct matcher *m, struct cv_search_hit *h){
 /* ---- the search */
 
 /* ?1 MATCH expression, ?2 user, ?3 kind (0 both), ?4 archived (0, 1; 2 any), ?5 tag key or
-** NULL, ?6 limit, ?7 offset. Rows: rowid, kind, title, chat_id, time, total. A title is a hit
-** only when none of its conversation's messages is (an automatic title repeats the first
-** message: the conversation would be listed twice for one text). */
+** NULL, ?6 limit, ?7 offset. Rows: rowid, kind, title, chat_id, time, total, conversation. The index's rows
+** are found first (h), then their conversations, kept when the user's and the filters' (f);
+** a title (rowid < 0) is a hit only when none of its conversation's messages is (an automatic
+** title repeats the first message: the conversation would be listed twice for one text). */
 static const char zSearchSql[] =
-  "SELECT s.rowid, c.kind, coalesce(t.title, h.title), h.chat_id,"
-  "       coalesce(t.updated_at, h.last_updated) AS ts, count(*) OVER ()"
-  "  FROM search_index s"
-  "  JOIN conversations c ON c.id = (s.rowid >> 32)"
-  "  LEFT JOIN chat_threads t ON t.id = c.id"
-  "  LEFT JOIN chat_histories h ON h.id = c.id"
-  " WHERE search_index MATCH ?1 AND c.user_id = ?2"
-  "   AND (?3 = 0 OR c.kind = ?3)"
-  "   AND (?4 = 2 OR coalesce(t.archived, 0) = ?4)"
-  "   AND (?5 IS NULL OR EXISTS (SELECT 1 FROM thread_tags g"
-  "                               WHERE g.thread_id = t.id AND g.tag_key = ?5))"
-  "   AND ((s.rowid & 0xFFFFFFFF) <> 0 OR NOT EXISTS (SELECT 1 FROM search_index m"
-  "         WHERE m.search_index MATCH ?1 AND m.rowid > s.rowid"
-  "           AND m.rowid <= s.rowid + 0xFFFFFFFF))"
-  " ORDER BY s.rank, ts DESC, s.rowid DESC"
+  "WITH h AS ("
+  "  SELECT s.rowid AS r, s.rank AS rk,"
+  "         CASE WHEN s.rowid < 0 THEN -s.rowid"
+  "              ELSE (SELECT g.conv_id FROM segments g WHERE g.id = s.rowid >> 6) END AS conv"
+  "    FROM search_index s WHERE search_index MATCH ?1),"
+  " f AS ("
+  "  SELECT h.r, h.rk, c.id AS conv, c.kind, coalesce(t.title, ch.title) AS title,"
+  "         ch.chat_id, coalesce(t.updated_at, ch.last_updated) AS ts"
+  "    FROM h JOIN conversations c ON c.id = h.conv"
+  "    LEFT JOIN chat_threads t ON t.id = c.id"
+  "    LEFT JOIN chat_histories ch ON ch.id = c.id"
+  "   WHERE c.user_id = ?2"
+  "     AND (?3 = 0 OR c.kind = ?3)"
+  "     AND (?4 = 2 OR coalesce(t.archived, 0) = ?4)"
+  "     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM thread_tags g"
+  "                                 WHERE g.thread_id = t.id AND g.tag_key = ?5))),"
+  " m AS (SELECT f.*, sum(f.r > 0) OVER (PARTITION BY f.conv) AS nmsg FROM f)"
+  "SELECT r, kind, title, chat_id, ts, count(*) OVER (), conv FROM m"
+  " WHERE r > 0 OR nmsg = 0"
+  " ORDER BY rk, ts DESC, r DESC"
   " LIMIT ?6 OFFSET ?7";
 
 static void bind_search(sqlite3_stmt *pSt, const struct cv_buf *pExpr, int64_t userId,
@@ -193,26 +206,27 @@ static void bind_search(sqlite3_stmt *pSt, const struct cv_buf *pExpr, int64_t u
   sqlite3_bind_int64(pSt, 7, offset);
 }
 
-/* ?1 conversation, ?2 index: the message's role and content, from the one segment holding it. */
+/* ?1 segment id, ?2 place in it: the message's index, role and content. */
 static const char zMessageSql[] =
-  "SELECT messages ->> ('$[' || (?2 - first_index) || '].role'),"
-  "       messages ->> ('$[' || (?2 - first_index) || '].content')"
-  "  FROM segments WHERE conv_id = ?1 AND first_index <= ?2"
-  " ORDER BY first_index DESC LIMIT 1";
+  "SELECT first_index + ?2,"
+  "       messages ->> ('$[' || ?2 || '].role'),"
+  "       messages ->> ('$[' || ?2 || '].content')"
+  "  FROM segments WHERE id = ?1";
 
-/* Read hit h's message (h->index >= 0) into h->zRole and h->zText. */
-static cv_rc read_message(struct cv_db *pDb, int64_t convId, struct cv_search_hit *h){
+/* Read hit h's message (search rowid r > 0) into h->index, h->zRole and h->zText. */
+static cv_rc read_message(struct cv_db *pDb, int64_t r, struct cv_search_hit *h){
   sqlite3_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zMessageSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, convId);
-  sqlite3_bind_int64(pSt, 2, h->index);
+  sqlite3_bind_int64(pSt, 1, r / SEARCH_ROWID_SLOTS);
+  sqlite3_bind_int64(pSt, 2, r % SEARCH_ROWID_SLOTS);
   src = sqlite3_step(pSt);
   if( src==SQLITE_ROW ){
-    db_col_copy(pSt, 0, h->zRole, sizeof h->zRole);
-    h->zText = db_col_dup(pSt, 1, &rc);
-    h->nText = sqlite3_column_bytes(pSt, 1);
+    h->index = sqlite3_column_int64(pSt, 0);
+    db_col_copy(pSt, 1, h->zRole, sizeof h->zRole);
+    h->zText = db_col_dup(pSt, 2, &rc);
+    h->nText = sqlite3_column_bytes(pSt, 2);
     if( rc==CV_OK && !h->zText ) rc = CV_DB;    /* indexed, so it exists in this snapshot */
   }else{
     rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
@@ -228,7 +242,7 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   struct cv_buf expr;
   struct matcher m;
   struct cv_fts_tok *pTok;
-  int64_t *aConv = NULL;
+  int64_t *aRowid = NULL;
   sqlite3_stmt *pSt;
   int n = 0, i, src;
   cv_rc rc;
@@ -244,20 +258,19 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   rc = fts_match_expr(userId, pReq->aPhrase, pReq->nPhrase, &expr);
   if( rc ){ buf_free(&expr); return rc; }
   a = calloc((size_t)pReq->limit, sizeof *a);
-  aConv = calloc((size_t)pReq->limit, sizeof *aConv);
-  if( !a || !aConv ){ rc = CV_NOMEM; goto done; }
+  aRowid = calloc((size_t)pReq->limit, sizeof *aRowid);
+  if( !a || !aRowid ){ rc = CV_NOMEM; goto done; }
 
   rc = db_stmt(pDb, zSearchSql, &pSt);
   if( rc ) goto done;
   bind_search(pSt, &expr, userId, pReq, pReq->limit, pReq->offset);
   while( rc==CV_OK && n<pReq->limit && (src = sqlite3_step(pSt))==SQLITE_ROW ){
     struct cv_search_hit *h = &a[n];
-    int64_t rowid = sqlite3_column_int64(pSt, 0);
-    aConv[n] = rowid >> 32;
-    h->index = (rowid & 0xFFFFFFFF) - 1;
+    aRowid[n] = sqlite3_column_int64(pSt, 0);
+    h->index = -1;
     h->eKind = sqlite3_column_int(pSt, 1);
     h->zTitle = db_col_dup(pSt, 2, &rc);
-    if( h->eKind==CV_CONV_THREAD ) h->threadId = aConv[n];
+    if( h->eKind==CV_CONV_THREAD ) h->threadId = sqlite3_column_int64(pSt, 6);
     else db_col_copy(pSt, 3, h->zChatId, sizeof h->zChatId);
     db_col_copy(pSt, 4, h->zUpdatedAt, sizeof h->zUpdatedAt);
     *pnTotal = sqlite3_column_int64(pSt, 5);
@@ -279,12 +292,12 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   rc = matcher_init(&m, pTok, pReq->aPhrase, pReq->nPhrase);
   for(i=0; rc==CV_OK && i<n; i++){
     struct cv_search_hit *h = &a[i];
-    if( h->index<0 ){
+    if( aRowid[i]<0 ){
       h->zText = strdup(h->zTitle);
       if( !h->zText ){ rc = CV_NOMEM; break; }
       h->nText = (int)strlen(h->zText);
     }else{
-      rc = read_message(pDb, aConv[i], h);
+      rc = read_message(pDb, aRowid[i], h);
     }
     if( rc==CV_OK ) rc = find_matches(&m, h);
   }
@@ -292,7 +305,7 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
 
 done:
   buf_free(&expr);
-  free(aConv);
+  free(aRowid);
   if( rc ){
     store_search_free(a, n);
     *pnTotal = 0;

@@ -556,41 +556,23 @@ int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
 
 int val_query_text(struct cv_verr *pErr, const char *zQuery, const char *zName,
                    size_t minChars, size_t maxChars, char *zOut, size_t nOut, int *pbFound){
-  size_t nName = strlen(zName);
-  const char *z = zQuery;
   char zLoc[96], zMsg[96];
-  assert( nOut>0 );
-  zOut[0] = 0;
-  *pbFound = 0;
+  size_t nChars;
+  int r = val_query_str(pErr, zQuery, zName, zOut, nOut);
+  *pbFound = r!=0;
+  if( r<=0 ) return r==0 ? 1 : -1;
   snprintf(zLoc, sizeof zLoc, "query.%s", zName);
-  while( z && *z ){
-    const char *zAmp = strchr(z, '&');
-    size_t n = zAmp ? (size_t)(zAmp - z) : strlen(z);
-    if( n>nName && strncmp(z, zName, nName)==0 && z[nName]=='=' ){
-      size_t nChars;
-      *pbFound = 1;
-      if( !url_decode(z + nName + 1, n - nName - 1, zOut, nOut)
-       || !util_utf8_valid(zOut, strlen(zOut)) ){
-        zOut[0] = 0;
-        snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters of UTF-8 text",
-                 maxChars);
-        verr_add(pErr, zLoc, "string_type", zMsg);
-        return -1;
-      }
-      nChars = util_utf8_chars(zOut);
-      if( nChars<minChars ){
-        snprintf(zMsg, sizeof zMsg, "String should have at least %zu character%s", minChars,
-                 minChars==1 ? "" : "s");
-        verr_add(pErr, zLoc, "string_too_short", zMsg);
-        return -1;
-      }
-      if( nChars>maxChars ){
-        snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters", maxChars);
-        verr_add(pErr, zLoc, "string_too_long", zMsg);
-        return -1;
-      }
-    }
-    z = zAmp ? zAmp+1 : NULL;
+  nChars = util_utf8_chars(zOut);
+  if( nChars<minChars ){
+    snprintf(zMsg, sizeof zMsg, "String should have at least %zu character%s", minChars,
+             minChars==1 ? "" : "s");
+    verr_add(pErr, zLoc, "string_too_short", zMsg);
+    return -1;
+  }
+  if( nChars>maxChars ){
+    snprintf(zMsg, sizeof zMsg, "String should have at most %zu characters", maxChars);
+    verr_add(pErr, zLoc, "string_too_long", zMsg);
+    return -1;
   }
   return 1;
 }

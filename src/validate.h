@@ -61,8 +61,7 @@ int val_messages(struct cv_verr *pErr, const cJSON *pObj, const char *zLoc, cons
 int val_query_int(struct cv_verr *pErr, const char *zQuery, const char *zName,
                   int64_t iDefault, int64_t iMin, int64_t iMax, int64_t *piOut);
 
-/* Query parameter zName of the raw query string, URL-decoded into zOut (nOut bytes): valid
-** UTF-8 without NUL of minChars..maxChars characters. *pbFound: whether it was given (zOut is
+/* val_query_str, then minChars..maxChars characters. *pbFound: whether it was given (zOut is
 ** "" when not). 1 ok (given or not), -1 invalid (entry at "query.<zName>"). */
 int val_query_text(struct cv_verr *pErr, const char *zQuery, const char *zName,
                    size_t minChars, size_t maxChars, char *zOut, size_t nOut, int *pbFound);
