@@ -129,6 +129,7 @@ def test_chinese_japanese_korean_runs():
 
 
 def test_nothing_typed_is_an_error():
+    """40 hostile or odd queries (operators, lone quotes, column filters, punctuation, emoji, RTL marks, 200 characters): always 200, never an FTS5 error; operators are words."""
     c, _ = user()
     thread(c, [("user", 'hello "world" AND OR NOT NEAR(x y) col:z ^w -v a*b')])
     for q in ['"', '"""', '"unbalanced hello', "*", "**", "hello*world", "AND", "OR NOT",
@@ -146,6 +147,7 @@ def test_nothing_typed_is_an_error():
 
 
 def test_bad_parameters_422():
+    """Missing, empty, 201-character or invalid-UTF-8 q, bad limit/offset/kind/archived/tag: 422; no or a bad token: 401."""
     c, _ = user()
     for qs in ["", "q=", "q=" + "x" * 201, "q=%FF", "q=%C3", "q=a&limit=0", "q=a&limit=101",
                "q=a&limit=x", "q=a&offset=-1", "q=a&kind=both", "q=a&archived=maybe",
@@ -159,6 +161,7 @@ def test_bad_parameters_422():
 
 
 def test_only_the_callers_data_is_found():
+    """Two users with the same words, threads and a chat: each finds only their own; another user's id or the owner marker typed into the query reaches nothing."""
     a, _ = user("sa")
     b, _ = user("sb")
     thread(a, [("user", "shared zebra word alpha")], title="zebra title")
@@ -218,6 +221,7 @@ def test_character_chats_are_found():
 
 
 def test_changes_are_what_the_next_search_sees():
+    """An append, a replacement of the messages and a delete are what the very next search sees (the index changes in the same transaction)."""
     c, _ = user()
     t = thread(c, [("user", "first kiwi"), ("assistant", "second kiwi"), ("user", "third mango")])
     assert search(c, "kiwi")["total"] == 2
@@ -252,6 +256,7 @@ def test_long_threads_across_segments():
 
 
 def test_retention_drop_is_not_found():
+    """A chat dropped by the retention trigger (--history-limit 2) is never found again."""
     with cv.Server(args=["--history-limit", "2"]) as srv:
         c, _ = user(srv=srv)
         ids = []
@@ -311,6 +316,7 @@ def test_filters_archived_and_tags():
 
 
 def test_acknowledged_writes_are_searchable_after_kill9():
+    """An acknowledged append and chat are found after kill -9 and a restart; check passes."""
     with cv.Server() as srv:
         c, _ = user(srv=srv)
         t = thread(c, [("user", "before the crash")])
