@@ -155,3 +155,16 @@ cv_rc cursor_decode(const char *z, struct cv_cursor *pOut){
   if( rc ) memset(pOut, 0, sizeof *pOut);   /* nothing of a refused cursor is used */
   return rc;
 }
+
+size_t cursor_header(const struct cv_cursor *p, char *zOut, size_t nOut){
+  char zCur[CV_CURSOR_MAX_LEN];
+  int n;
+  if( nOut>0 ) zOut[0] = 0;
+  if( cursor_encode(p, zCur, sizeof zCur)!=CV_OK ) return 0;
+  n = snprintf(zOut, nOut, "X-Next-Cursor: %s\r\n", zCur);
+  if( n<0 || (size_t)n>=nOut ){
+    if( nOut>0 ) zOut[0] = 0;
+    return 0;
+  }
+  return (size_t)n;
+}

@@ -43,6 +43,12 @@ struct cv_cursor {
 ** not a cursor cursor_decode would accept (asserted in debug builds). */
 cv_rc cursor_encode(const struct cv_cursor *p, char *zOut, size_t nOut);
 
+/* The header line "X-Next-Cursor: <cursor_encode(p)>\r\n" into zOut (nOut bytes with the
+** NUL; 16 + CV_CURSOR_MAX_LEN always enough): the one way lists answer their next page.
+** Returns the bytes written, 0 (zOut "") when it does not fit. */
+#define CV_CURSOR_HEADER_LEN (16 + CV_CURSOR_MAX_LEN)
+size_t cursor_header(const struct cv_cursor *p, char *zOut, size_t nOut);
+
 /* Decode the text z (NUL-terminated, untrusted). CV_OK with *pOut filled, or CV_INVALID
 ** for anything cursor_encode did not write (bad base64url, unknown kind or version, a key
 ** that is not a contract time, an id that is not a canonical positive integer, a tag that

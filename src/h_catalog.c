@@ -97,7 +97,7 @@ static int list_items(struct cv_req *r, enum cv_kind eKind){
   int64_t limit, offset, total = 0;
   struct cv_item *a = NULL;
   int n = 0, ok, k;
-  char zHdr[64 + CV_CURSOR_MAX_LEN];
+  char zHdr[64 + CV_CURSOR_HEADER_LEN];
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
@@ -121,13 +121,10 @@ static int list_items(struct cv_req *r, enum cv_kind eKind){
   k = snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
   if( pg.bMore && n>0 ){
     struct cv_cursor next;
-    char zCur[CV_CURSOR_MAX_LEN];
     memset(&next, 0, sizeof next);
     next.cKind = acKind[eKind];
     next.id = a[n-1].id;
-    if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
-      snprintf(zHdr + k, sizeof zHdr - (size_t)k, "X-Next-Cursor: %s\r\n", zCur);
-    }
+    cursor_header(&next, zHdr + k, sizeof zHdr - (size_t)k);
   }
   reply_items(r, a, n, zHdr);
 out:

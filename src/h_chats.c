@@ -335,7 +335,7 @@ int h_chat_history(struct cv_req *r){
   struct cv_chat *a = NULL;
   int64_t page, limit, total = 0;
   int n = 0, ok, k;
-  char zHdr[64 + CV_CURSOR_MAX_LEN] = "";
+  char zHdr[CV_CURSOR_HEADER_LEN] = "";
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "page", 1, 1, 1000000000, &page)==1;
@@ -363,14 +363,11 @@ int h_chat_history(struct cv_req *r){
   }else{
     if( pg.bMore && n>0 ){
       struct cv_cursor next;
-      char zCur[CV_CURSOR_MAX_LEN];
       memset(&next, 0, sizeof next);
       next.cKind = CV_CURSOR_CHATS;
       memcpy(next.zKey, a[n-1].zLastUpdated, sizeof next.zKey);
       next.id = a[n-1].id;
-      if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
-        snprintf(zHdr, sizeof zHdr, "X-Next-Cursor: %s\r\n", zCur);
-      }
+      cursor_header(&next, zHdr, sizeof zHdr);
     }
     http_stream_begin(r, &o, 200, "application/json", zHdr[0] ? zHdr : NULL);
     rc = sink_write(&o.sink, "{\"items\":", 9);

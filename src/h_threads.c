@@ -84,47 +84,23 @@ out:
 ** 4 tag). Returns 1, or 0 with entries added to pErr. */
 static int read_filters(struct cv_verr *pErr, const char *zQuery, struct cv_thread_filter *pF,
                         char *zTagKey, int *pbGiven){
-  char zArch[16], zTag[CV_TAG_MAX_LEN*2 + 64];
   int ok = 1, b, k;
   memset(pF, 0, sizeof *pF);
   pF->eArchived = CV_FILTER_NO;
   pF->ePinned = CV_FILTER_ANY;
   *pbGiven = 0;
-  {
-    struct cv_verr e2;
-    verr_init(&e2);                /* a long value is just not one of the choices */
-    k = val_query_str(&e2, zQuery, "archived", zArch, sizeof zArch);
-    verr_free(&e2);
-  }
-  if( k ){
+  k = val_query_archived(pErr, zQuery, &b);
+  if( k<0 ) ok = 0;
+  else if( k==1 ){
     *pbGiven |= 1;
-    b = k==1 ? (strcmp(zArch, "any")==0 ? 2 : val_bool_text(zArch)) : -1;
-    if( b<0 ){
-      verr_add(pErr, "query.archived", "literal_error", "Input should be 'false', 'true' or 'any'");
-      ok = 0;
-    }else{
-      pF->eArchived = b==2 ? CV_FILTER_ANY : b ? CV_FILTER_YES : CV_FILTER_NO;
-    }
+    pF->eArchived = b==2 ? CV_FILTER_ANY : b ? CV_FILTER_YES : CV_FILTER_NO;
   }
   k = val_query_bool(pErr, zQuery, "pinned", &b);
   if( k<0 ) ok = 0;
   else if( k==1 ){ *pbGiven |= 2; pF->ePinned = b ? CV_FILTER_YES : CV_FILTER_NO; }
-  k = val_query_str(pErr, zQuery, "tag", zTag, sizeof zTag);
+  k = val_query_tag(pErr, zQuery, zTagKey);
   if( k<0 ) ok = 0;
-  else if( k==1 ){
-    struct cv_tagset set;
-    int bTooLong;
-    set.n = 0;
-    *pbGiven |= 4;
-    if( tags_set_add(&set, zTag, strlen(zTag), &bTooLong)!=CV_OK ){
-      if( bTooLong ) verr_add(pErr, "query.tag", "string_too_long", "String should have at most 50 characters");
-      else verr_add(pErr, "query.tag", "string_too_short", "String should have at least 1 character");
-      ok = 0;
-    }else{
-      memcpy(zTagKey, set.a[0].zKey, strlen(set.a[0].zKey) + 1);
-      pF->zTagKey = zTagKey;
-    }
-  }
+  else if( k==1 ){ *pbGiven |= 4; pF->zTagKey = zTagKey; }
   return ok;
 }
 
@@ -143,7 +119,7 @@ int h_threads_list(struct cv_req *r){
   struct cv_cursor cur;
   struct cv_page pg;
   char zTagKey[CV_TAG_MAX_LEN+1] = "";
-  char zHdr[64 + CV_CURSOR_MAX_LEN];
+  char zHdr[64 + CV_CURSOR_HEADER_LEN];
   int64_t limit, offset, total = 0;
   struct cv_thread *a = NULL;
   int n = 0, ok, bGiven = 0, k;
@@ -187,7 +163,6 @@ int h_threads_list(struct cv_req *r){
   k = snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
   if( pg.bMore && n>0 ){
     struct cv_cursor next;
-    char zCur[CV_CURSOR_MAX_LEN];
     memset(&next, 0, sizeof next);
     next.cKind = CV_CURSOR_THREADS;
     memcpy(next.zKey, a[n-1].zUpdatedAt, sizeof next.zKey);
@@ -195,9 +170,7 @@ int h_threads_list(struct cv_req *r){
     next.cArchived = acArch[f.eArchived];
     next.cPinned = acPin[f.ePinned];
     if( f.zTagKey ) memcpy(next.zTag, f.zTagKey, strlen(f.zTagKey) + 1);
-    if( cursor_encode(&next, zCur, sizeof zCur)==CV_OK ){
-      snprintf(zHdr + k, sizeof zHdr - (size_t)k, "X-Next-Cursor: %s\r\n", zCur);
-    }
+    cursor_header(&next, zHdr + k, sizeof zHdr - (size_t)k);
   }
   http_reply_raw(r, 200, "application/json", b.a, b.n, zHdr);
 out:

@@ -690,3 +690,40 @@ int val_query_cursor(struct cv_verr *pErr, const char *zQuery, char cKind,
   }
   return 1;
 }
+
+int val_query_archived(struct cv_verr *pErr, const char *zQuery, int *peOut){
+  struct cv_verr e2;
+  char z[16];
+  int k, b;
+  verr_init(&e2);                  /* a long value is just not one of the choices */
+  k = val_query_str(&e2, zQuery, "archived", z, sizeof z);
+  verr_free(&e2);
+  if( k==0 ) return 0;
+  b = k==1 ? (strcmp(z, "any")==0 ? 2 : val_bool_text(z)) : -1;
+  if( b<0 ){
+    verr_add(pErr, "query.archived", "literal_error", "Input should be 'false', 'true' or 'any'");
+    return -1;
+  }
+  *peOut = b;
+  return 1;
+}
+
+int val_query_tag(struct cv_verr *pErr, const char *zQuery, char *zKey){
+  char zTag[CV_TAG_MAX_LEN*2 + 64];
+  struct cv_tagset set;
+  int bTooLong, k;
+  zKey[0] = 0;
+  k = val_query_str(pErr, zQuery, "tag", zTag, sizeof zTag);
+  if( k<=0 ) return k;
+  set.n = 0;
+  if( tags_set_add(&set, zTag, strlen(zTag), &bTooLong)!=CV_OK ){
+    if( bTooLong ){
+      verr_add(pErr, "query.tag", "string_too_long", "String should have at most 50 characters");
+    }else{
+      verr_add(pErr, "query.tag", "string_too_short", "String should have at least 1 character");
+    }
+    return -1;
+  }
+  memcpy(zKey, set.a[0].zKey, strlen(set.a[0].zKey) + 1);
+  return 1;
+}

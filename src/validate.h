@@ -81,6 +81,16 @@ int val_bool_text(const char *z);
 ** invalid (bool_parsing at "query.<zName>"). */
 int val_query_bool(struct cv_verr *pErr, const char *zQuery, const char *zName, int *pbOut);
 
+/* Query parameter "archived" as a filter: false|true (in val_bool_text's spellings) or any.
+** 1 with *peOut 0 (false), 1 (true) or 2 (any); 0 absent; -1 invalid (literal_error at
+** "query.archived"). Shared by the thread list and search. */
+int val_query_archived(struct cv_verr *pErr, const char *zQuery, int *peOut);
+
+/* Query parameter "tag" as a tag filter: trimmed, 1..CV_TAG_MAX_CHARS characters, folded
+** into its key zKey (CV_TAG_MAX_LEN+1 bytes; tags.h). 1 present, 0 absent, -1 invalid
+** (string_too_short/string_too_long at "query.tag"). Shared by the thread list and search. */
+int val_query_tag(struct cv_verr *pErr, const char *zQuery, char *zKey);
+
 /* Query parameter "cursor" as a cursor of the list cKind (cursor.h): 1 with *pOut set, 0
 ** absent, -1 malformed or another list's (value_error at "query.cursor"). */
 struct cv_cursor;

@@ -310,6 +310,10 @@ def test_filters_archived_and_tags():
     assert [h["thread_id"] for h in js["items"]] == [t2["id"]], js
     js = search(c, "ibis", archived="true")
     assert [h["thread_id"] for h in js["items"]] == [t1["id"]], js
+    js = search(c, "ibis", archived="1")          # read as the thread list reads it
+    assert [h["thread_id"] for h in js["items"]] == [t1["id"]], js
+    js = search(c, "ibis", tag="  birds ")        # trimmed, as the list's ?tag=
+    assert [h["thread_id"] for h in js["items"]] == [t1["id"]], js
     js = search(c, "ibis", tag="BIRDS")
     assert [h["thread_id"] for h in js["items"]] == [t1["id"]], js
     assert search(c, "ibis", tag="fish")["total"] == 0

@@ -350,7 +350,8 @@ def test_version_4_file_upgrades_with_organize_and_activity():
     """A version-4 file (the release before "Organize") migrates to the current version at
     start: its threads are pinned=false, archived=false, tags=[], listed and counted as before,
     `activity` is filled from what the file holds (each conversation's messages on the day of
-    its last change), the new routes answer for it, and check passes."""
+    its last change), its messages and titles are found by search, the new routes answer for
+    it, and check passes."""
     path = os.path.join(TMP, "v4.db")
     d2, d1 = make_version_4_file(path)
     assert user_version(path) == 4
@@ -375,6 +376,16 @@ def test_version_4_file_upgrades_with_organize_and_activity():
         assert (st["threads"], st["chats"], st["messages"], st["characters_used"]) == (2, 1, 5, 1), st
         assert per[d2] == 3 and per[d1] == 2 and sum(per.values()) == 5, st["per_day"]
         assert st["top_characters"] == [{"character_name": "Robo", "chats": 1, "messages": 2}]
+        # search (version 6) indexed what the version-4 file held: messages and titles of
+        # both models, alice's only (bob's thread holds the same "hi"/"yo")
+        hits = expect(srv.req("GET", "/api/v1/search?q=three", token=tok), 200).json
+        assert [(h["kind"], h.get("thread_id"), h["index"]) for h in hits["items"]] == \
+            [("thread", 1, 2)], hits
+        hits = expect(srv.req("GET", "/api/v1/search?q=yo", token=tok), 200).json
+        assert [(h["kind"], h.get("chat_id"), h["index"]) for h in hits["items"]] == \
+            [("chat", "6f1c1a5e-4b7e-4d55-9a1e-0c1b2a3d4e5f", 1)], hits
+        hits = expect(srv.req("GET", "/api/v1/search?q=%22old%20one%22", token=tok), 200).json
+        assert [(h["thread_id"], h["index"]) for h in hits["items"]] == [(1, -1)], hits
         # organizing works on the migrated rows, and the archived count starts right
         r = expect(srv.req("PUT", T + "/1", token=tok, json={"archived": True, "tags": ["Old"]}), 200)
         assert r.json["updated_at"] == one["updated_at"]

@@ -103,8 +103,26 @@ static void refuses(void){
   TT_CHECK( cursor_decode("cDF8fDcA", &d)==CV_INVALID );        /* a NUL inside */
 }
 
+/* The X-Next-Cursor header line: the encoded cursor, or nothing when it does not fit (a
+** cursor that does not encode is a bug, asserted inside cursor_encode). */
+static void header_line(void){
+  struct cv_cursor c, back;
+  char z[CV_CURSOR_HEADER_LEN], zSmall[20];
+  size_t n;
+  memset(&c, 0, sizeof c);
+  c.cKind = CV_CURSOR_CHARACTERS;
+  c.id = 42;
+  n = cursor_header(&c, z, sizeof z);
+  TT_CHECK( n==strlen(z) && strncmp(z, "X-Next-Cursor: ", 15)==0 );
+  TT_CHECK( n>17 && strcmp(z + n - 2, "\r\n")==0 );
+  z[n-2] = 0;
+  TT_CHECK( cursor_decode(z + 15, &back)==CV_OK && back.cKind=='c' && back.id==42 );
+  TT_CHECK( cursor_header(&c, zSmall, sizeof zSmall)==0 && zSmall[0]==0 );
+}
+
 int main(void){
   TT_RUN(round_trips);
   TT_RUN(refuses);
+  TT_RUN(header_line);
   return TT_DONE();
 }
