@@ -56,6 +56,9 @@ int search_parse(const char *zQ, struct cv_phrase *aOut, int nMax){
   return n;
 }
 
+/* Is c a UTF-8 continuation byte (not the start of a character)? */
+#define IS_CONT(c) (((unsigned char)(c) & 0xC0)==0x80)
+
 /* The byte length of the UTF-8 character at z (1 for a stray byte, never past zEnd). */
 static int char_len(const char *z, const char *zEnd){
   unsigned char c = (unsigned char)z[0];
@@ -78,8 +81,10 @@ void search_snippet(const char *zText, int nText, const struct cv_span *aM, int 
                     int *piStart, int *piEnd, int (*aHl)[2], int nHlMax, int *pnHl){
   const char *zEnd = zText + nText;
   int iFirst = nM>0 ? aM[0].iStart : 0;
-  int iStart = iFirst, iEnd, i, j, nChars;
+  int iStart, iEnd, i, j, nChars;
   assert( nText>=0 && iFirst>=0 && iFirst<=nText && zText[nText]==0 );
+  while( iFirst>0 && IS_CONT(zText[iFirst]) ) iFirst--;   /* whole characters only */
+  iStart = iFirst;
 
   /* back from the first match: at most SEARCH_SNIPPET_LEAD characters, then forward to the
   ** first word start among them (after white space), if any */
@@ -118,6 +123,8 @@ void search_snippet(const char *zText, int nText, const struct cv_span *aM, int 
     if( b<=iStart || a>=iEnd ) continue;
     if( a<iStart ) a = iStart;
     if( b>iEnd ) b = iEnd;
+    while( a>iStart && IS_CONT(zText[a]) ) a--;          /* whole characters only */
+    while( b<iEnd && IS_CONT(zText[b]) ) b++;
     aHl[*pnHl][0] = chars_between(zText, iStart, a);
     aHl[*pnHl][1] = chars_between(zText, a, b);
     (*pnHl)++;

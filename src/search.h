@@ -28,7 +28,9 @@ int search_parse(const char *zQ, struct cv_phrase *aOut, int nMax);
 ** its first match aM[0] (from the start when nM is 0), starting up to SEARCH_SNIPPET_LEAD
 ** characters before it (at a word's start when one is near). *piStart and *piEnd get its byte
 ** range; aHl[0..*pnHl) the matches within it as [start, length] in characters from the
-** snippet's start (clipped to it; at most nHlMax). aM: byte ranges, sorted, not overlapping. */
+** snippet's start (clipped to it, widened to whole characters; at most nHlMax). aM: byte
+** ranges, sorted, not overlapping (a range that starts or ends inside a character counts that
+** whole character). */
 void search_snippet(const char *zText, int nText, const struct cv_span *aM, int nM,
                     int *piStart, int *piEnd, int (*aHl)[2], int nHlMax, int *pnHl);
 

@@ -107,6 +107,18 @@ static void snippet_clips_and_skips_matches(void){
   TT_CHECK( s==0 && e==SEARCH_SNIPPET_CHARS && nHl==0 );
 }
 
+/* A match range that starts or ends inside a character (not what the tokenizer gives, but
+** the function's input is byte ranges) counts that whole character, and never runs past the
+** snippet (found by fuzz_search_query). */
+static void snippet_span_inside_a_character(void){
+  const char *z = "ab \xc3\xa9t\xc3\xa9 cd";   /* "ab été cd": é is 2 bytes */
+  struct cv_span m = { 4, 8 };                   /* from inside the first é into the second */
+  int aHl[4][2], nHl, s, e;
+  search_snippet(z, (int)strlen(z), &m, 1, &s, &e, aHl, 4, &nHl);
+  TT_CHECK( s==0 && e==(int)strlen(z) );
+  TT_CHECK( nHl==1 && aHl[0][0]==3 && aHl[0][1]==3 );   /* "été", in characters */
+}
+
 int main(void){
   TT_RUN(parse_words_phrases_prefixes);
   TT_RUN(parse_never_fails);
@@ -114,5 +126,6 @@ int main(void){
   TT_RUN(snippet_long_text_around_match);
   TT_RUN(snippet_match_near_end_takes_more_before);
   TT_RUN(snippet_clips_and_skips_matches);
+  TT_RUN(snippet_span_inside_a_character);
   return TT_DONE();
 }
