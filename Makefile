@@ -8,6 +8,8 @@
 #   make bench      benchmarks (bench/run.sh), never part of the test command
 #   make bench-wal  WAL bytes per append with SQLite's secure_delete off/fast/on
 #   make bench-append  one append through the store on threads of 20 and 20,000 messages
+#   make bench-export  export of 1,000,000 messages: MB/s and peak RSS (bench/export.sh)
+#   make bench-import  import of a 200 MB ChatGPT file: conversations/s and peak RSS (bench/import.sh)
 #   make fuzz       libFuzzer harnesses, long runs
 #   make clean
 SHELL   := /bin/bash
@@ -187,6 +189,16 @@ $(B)/bench/search_cost: bench/search_cost.c $(B)/bench/search_sql.h $(B)/rel/sto
 bench-search: $(B)/chatvault $(B)/bench/search_cost
 	@tools/deps.sh bench
 	bench/search.sh
+
+# export (issue 12): bench/export.sh fills one user with 1,000,000 messages (cached under /tmp),
+# then times GET /api/v1/export (MB/s, the server's peak RSS) and `chatvault export`
+.PHONY: bench-export
+bench-export: $(B)/chatvault
+	bench/export.sh
+
+.PHONY: bench-import
+bench-import: $(B)/chatvault
+	bench/import.sh
 
 clean:
 	rm -rf $(B)

@@ -552,3 +552,25 @@ INSERT INTO search_index(rowid, body)
     SELECT -id, char(1) || user_id || char(1) || title FROM chat_histories
      WHERE title <> '')
    ORDER BY rowid;
+
+-- version: 7
+-- Pictures served by chatvault (issue 12): the image of an imported character card, kept in
+-- the file like everything else. A picture is reached by its token alone (GET
+-- /api/pictures/{token}, no bearer token: an <img src> cannot send one), so the URL's token is
+-- the capability: 256 random bits from libsodium as 64 lowercase hex digits. The character's
+-- `picture` holds that URL; `token` here holds BLAKE2b-256 of it (hex, like tokens.hash), so
+-- the lookup through its UNIQUE index compares hashes and its timing reveals nothing about
+-- the stored tokens. Only PNG, JPEG, GIF and WebP bytes
+-- are stored (the type is detected from the magic bytes, never taken from the client).
+-- Deleting the account deletes its pictures; a shared character it created keeps the URL,
+-- which then answers 404 (the page shows initials).
+CREATE TABLE pictures (
+  id            INTEGER PRIMARY KEY,
+  token         TEXT NOT NULL UNIQUE CHECK (length(token) = 64),  -- hex BLAKE2b-256 of the URL's token
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  type          TEXT NOT NULL
+                CHECK (type IN ('image/png', 'image/jpeg', 'image/gif', 'image/webp')),
+  data          BLOB NOT NULL,
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX pictures_user ON pictures(user_id);

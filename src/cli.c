@@ -3,11 +3,13 @@
 ** writer thread as the server, so they are safe to run while it serves.
 */
 #include "cli.h"
+#include "importer.h"
 #include "app.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "demo.h"
+#include "export.h"
 #include "import.h"
 #include "server.h"
 #include "store.h"
@@ -33,11 +35,16 @@ static const char zUsage[] =
   "                 [--trusted-proxy CIDR[,CIDR...]]   (read X-Forwarded-For from these peers)\n"
   "                 [--max-conversation-messages N] [--max-conversation-bytes BYTES]\n"
   "                 [--max-user-bytes BYTES]   (size caps: 100000, 64 MiB, 1 GiB; over -> 413)\n"
+  "                 [--max-import BYTES]       (import and character card bodies; 256 MiB)\n"
   "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin;\n"
   "                                                        passwd revokes the user's tokens)\n"
   "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
   "       chatvault token revoke EMAIL [--db PATH]         (ends all of the user's sessions)\n"
   "       chatvault import-legacy FILE [--db PATH]\n"
+  "       chatvault import EMAIL FILE [--format F] [--db PATH]   (ChatGPT, Claude, Open WebUI,\n"
+  "                                     LibreChat, chatbot-ui, SillyTavern or chatvault files)\n"
+  "       chatvault export EMAIL [FILE] [--db PATH]   (everything of the user as JSON;\n"
+  "                                                    FILE absent or - : standard output)\n"
   "       chatvault backup OUT [--db PATH]\n"
   "       chatvault check [--db PATH]\n"
   "       chatvault version\n"
@@ -204,7 +211,7 @@ static int cmd_token_revoke(const struct cv_config *c, const char *zEmail){
   return 0;
 }
 
-static int cmd_import(const struct cv_config *c, const char *zFile){
+static int cmd_import_legacy(const struct cv_config *c, const char *zFile){
   struct cv_import_stats st;
   struct cv_store *pS;
   cv_rc rc;
@@ -228,6 +235,180 @@ static int cmd_import(const struct cv_config *c, const char *zFile){
     return 1;
   }
   return st.nErrors ? 1 : 0;
+}
+
+/* Progress of `import`: a bar redrawn in place on a terminal, a plain line otherwise (at
+** most one per second either way, and always the last). */
+struct import_progress {
+  int bTty;
+  int64_t nSize;                 /* the file's size, 0 when unknown (standard input) */
+  int64_t tLast;                 /* util_mono_us() of the last line */
+};
+
+static void import_progress(void *pCtx, int64_t nBytes, const struct cv_import_report *r){
+  struct import_progress *p = pCtx;
+  int64_t now = util_mono_us();
+  if( p->tLast && now - p->tLast < 1000000 && (!p->nSize || nBytes<p->nSize) ) return;
+  p->tLast = now;
+  if( p->bTty && p->nSize>0 ){
+    char zBar[31];
+    int i, nFill = (int)(30 * (nBytes > p->nSize ? p->nSize : nBytes) / p->nSize);
+    for(i=0; i<30; i++) zBar[i] = i<nFill ? '#' : '.';
+    zBar[30] = 0;
+    fprintf(stderr, "\r[%s] %3d%%  %lld imported, %lld skipped, %lld errors", zBar,
+            (int)(100 * (nBytes > p->nSize ? p->nSize : nBytes) / p->nSize),
+            (long long)r->nImported, (long long)r->nSkipped, (long long)r->nErrors);
+  }else{
+    fprintf(stderr, "import: %lld bytes read, %lld imported, %lld skipped, %lld errors\n",
+            (long long)nBytes, (long long)r->nImported, (long long)r->nSkipped,
+            (long long)r->nErrors);
+  }
+  fflush(stderr);
+}
+
+/* `import EMAIL FILE [--format F]`: FILE ("-": standard input) into the user's history
+** through the importer the server uses (importer.h), with progress on stderr and a summary
+** line on stdout, then each error as "error: SOURCE: DETAIL". Exit 0 when everything was
+** imported (or was there already), 1 when something was skipped with an error or the file
+** could not be imported (what was written before stays), 2 on usage. */
+static int cmd_import(const struct cv_config *c, const char *zEmail, const char *zFile){
+  struct import_progress prog;
+  struct cv_importer *pImp = NULL;
+  struct cv_store *pS;
+  struct cv_user u;
+  enum imp_format eFormat = IMP_UNKNOWN;
+  FILE *pIn;
+  char *aChunk;
+  int bStdin = strcmp(zFile, "-")==0;
+  int i, rcExit = 0;
+  cv_rc rc;
+  const struct cv_import_report *r;
+  if( c->zFormat && (eFormat = imp_format_by_name(c->zFormat))==IMP_UNKNOWN ){
+    return usage("--format: chatvault, chatgpt, claude, openwebui, librechat, chatbot-ui"
+                 " or sillytavern");
+  }
+  memset(&prog, 0, sizeof prog);
+  memset(&u, 0, sizeof u);
+  pIn = bStdin ? stdin : fopen(zFile, "rb");
+  if( !pIn ){
+    fprintf(stderr, "chatvault: import: cannot read %s\n", zFile);
+    return 1;
+  }
+  if( !bStdin && fseek(pIn, 0, SEEK_END)==0 ){
+    long n = ftell(pIn);
+    prog.nSize = n>0 ? n : 0;
+    if( fseek(pIn, 0, SEEK_SET)!=0 ){ fclose(pIn); return 1; }
+  }
+  prog.bTty = isatty(2);
+  pS = open_store(c);
+  if( !pS ){ if( !bStdin ) fclose(pIn); return 1; }
+  rc = store_users_by_email(pS, zEmail, &u);
+  if( rc==CV_NOTFOUND ){
+    fprintf(stderr, "chatvault: no user %s\n", zEmail);
+    store_close(pS);
+    if( !bStdin ) fclose(pIn);
+    return 1;
+  }
+  aChunk = rc==CV_OK ? malloc(65536) : NULL;
+  if( rc==CV_OK && !aChunk ) rc = CV_NOMEM;
+  if( rc==CV_OK ){
+    rc = importer_new(pS, u.id, eFormat, (size_t)32*1024*1024, import_progress, &prog, &pImp);
+  }
+  while( rc==CV_OK ){
+    size_t got = fread(aChunk, 1, 65536, pIn);
+    if( got>0 ) rc = importer_feed(pImp, aChunk, got);
+    if( got<65536 ){
+      if( ferror(pIn) ) rc = CV_IO;
+      break;
+    }
+  }
+  if( rc==CV_OK ) rc = importer_finish(pImp);
+  if( prog.bTty && prog.tLast ) fputc('\n', stderr);
+  if( pImp ){
+    r = importer_result(pImp);
+    printf("import: %s, %lld imported, %lld skipped, %lld errors\n", r->zFormat,
+           (long long)r->nImported, (long long)r->nSkipped, (long long)r->nErrors);
+    for(i=0; i<r->nErr; i++){
+      printf("error: %s: %s\n", r->aErr[i].zSourceId ? r->aErr[i].zSourceId : "-",
+             r->aErr[i].zDetail);
+    }
+    if( r->nErrors ) rcExit = 1;
+  }
+  if( rc==CV_INVALID && pImp ){
+    fprintf(stderr, "chatvault: import stopped: %s\n", importer_error(pImp));
+    rcExit = 1;
+  }else if( rc ){
+    fprintf(stderr, "chatvault: import stopped: %s\n", cv_rc_str(rc));
+    rcExit = 1;
+  }
+  importer_free(pImp);
+  free(aChunk);
+  store_user_clear(&u);
+  store_close(pS);
+  if( !bStdin ) fclose(pIn);
+  return rcExit;
+}
+
+/* cv_sink writer to a FILE* (the export's output). */
+static cv_rc file_write(void *pCtx, const char *z, size_t n){
+  return fwrite(z, 1, n, (FILE*)pCtx)==n ? CV_OK : CV_IO;
+}
+
+/* `export EMAIL [FILE]`: the user's export document (the bytes GET /api/v1/export sends)
+** into FILE, or standard output when FILE is absent or "-"; a summary line on stderr. A
+** failed export leaves no FILE behind. Exit 0, or 1 (no such user, I/O or store error). */
+static int cmd_export(const struct cv_config *c, const char *zEmail, const char *zFile){
+  struct cv_export_counts n;
+  struct cv_store *pS;
+  struct cv_user u;
+  struct cv_read rd;
+  struct cv_sink k;
+  int bStdout = !zFile || strcmp(zFile, "-")==0;
+  FILE *pOut = NULL;
+  cv_rc rc;
+  memset(&n, 0, sizeof n);
+  memset(&u, 0, sizeof u);
+  pS = open_store(c);
+  if( !pS ) return 1;
+  rc = store_users_by_email(pS, zEmail, &u);
+  if( rc==CV_NOTFOUND ){
+    fprintf(stderr, "chatvault: no user %s\n", zEmail);
+    store_close(pS);
+    return 1;
+  }
+  if( rc==CV_OK ){
+    pOut = bStdout ? stdout : fopen(zFile, "wb");
+    if( !pOut ){
+      fprintf(stderr, "chatvault: export: cannot write %s\n", zFile);
+      store_user_clear(&u);
+      store_close(pS);
+      return 1;
+    }
+    rc = store_read_begin(pS, &rd);
+  }
+  if( rc==CV_OK ){
+    k.xWrite = file_write;
+    k.pCtx = pOut;
+    rc = export_user_document(&rd, &u, util_now_ms(), &k, &n);
+    store_read_end(&rd);
+    if( rc==CV_OK && fflush(pOut)!=0 ) rc = CV_IO;
+  }
+  if( pOut && !bStdout ){
+    if( fclose(pOut)!=0 && rc==CV_OK ) rc = CV_IO;
+    if( rc ) remove(zFile);
+  }
+  store_user_clear(&u);
+  store_close(pS);
+  if( rc ){
+    fprintf(stderr, "chatvault: export of %s failed: %s\n", zEmail, cv_rc_str(rc));
+    return 1;
+  }
+  fprintf(stderr, "exported %lld threads (%lld messages), %lld chats (%lld messages), "
+          "%lld personas, %lld characters of %s to %s\n", (long long)n.nThreads,
+          (long long)n.nThreadMessages, (long long)n.nChats, (long long)n.nChatMessages,
+          (long long)n.nPersonas, (long long)n.nCharacters, zEmail,
+          bStdout ? "standard output" : zFile);
+  return 0;
 }
 
 static int cmd_check(const struct cv_config *c){
@@ -291,7 +472,15 @@ int cli_main(int argc, char **argv){
   }
   if( strcmp(zCmd, "import-legacy")==0 ){
     if( nArg!=1 ) return usage("import-legacy FILE");
-    return cmd_import(&cfg, azArg[0]);
+    return cmd_import_legacy(&cfg, azArg[0]);
+  }
+  if( strcmp(zCmd, "import")==0 ){
+    if( nArg!=2 ) return usage("import EMAIL FILE");
+    return cmd_import(&cfg, azArg[0], azArg[1]);
+  }
+  if( strcmp(zCmd, "export")==0 ){
+    if( nArg<1 || nArg>2 ) return usage("export EMAIL [FILE]");
+    return cmd_export(&cfg, azArg[0], nArg==2 ? azArg[1] : NULL);
   }
   if( strcmp(zCmd, "check")==0 ){
     if( nArg ) return usage("check takes no arguments");

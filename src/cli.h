@@ -1,5 +1,5 @@
 /*
-** cli.h — the subcommands: serve, user add|passwd, token, backup, check, version,
+** cli.h — the subcommands: serve, user add|passwd, token, backup, check, version, export,
 ** import-legacy. Each returns the process exit code: 0 success, 1 error (message on
 ** stderr), 2 usage error. May call config, db, auth, stores, server and import.
 */

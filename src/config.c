@@ -45,6 +45,7 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
 #define NEED_VAL if( !zVal ){ snprintf(zErr, nErr, "--%s needs a value", zName); return CV_INVALID; }
 #define BAD      do{ snprintf(zErr, nErr, "bad value for --%s: %s", zName, zVal); return CV_INVALID; }while(0)
   if( strcmp(zName, "db")==0 ){ NEED_VAL c->zDb = zVal; }
+  else if( strcmp(zName, "format")==0 ){ NEED_VAL c->zFormat = zVal; }
   else if( strcmp(zName, "listen")==0 ){ NEED_VAL c->zListen = zVal; }
   else if( strcmp(zName, "threads")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 2, 4096))<0 ) BAD; c->nThreads = (int)v;
@@ -52,6 +53,8 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
     NEED_VAL if( (v = parse_int(zVal, 1, 256))<0 ) BAD; c->nReaders = (int)v;
   }else if( strcmp(zName, "max-body")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 64, (int64_t)1<<31))<0 ) BAD; c->maxBody = v;
+  }else if( strcmp(zName, "max-import")==0 ){
+    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<40))<0 ) BAD; c->maxImport = v;
   }else if( strcmp(zName, "max-conversation-messages")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 1, (int64_t)1<<40))<0 ) BAD; c->maxConvMessages = v;
   }else if( strcmp(zName, "max-conversation-bytes")==0 ){
@@ -108,7 +111,8 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   static const char *const azEnv[][2] = {
     {"CHATVAULT_DB", "db"}, {"CHATVAULT_LISTEN", "listen"}, {"CHATVAULT_THREADS", "threads"},
     {"CHATVAULT_READERS", "readers"},
-    {"CHATVAULT_MAX_BODY", "max-body"}, {"CHATVAULT_TOKEN_TTL", "token-ttl"},
+    {"CHATVAULT_MAX_BODY", "max-body"}, {"CHATVAULT_MAX_IMPORT", "max-import"},
+    {"CHATVAULT_TOKEN_TTL", "token-ttl"},
     {"CHATVAULT_MAX_CONVERSATION_MESSAGES", "max-conversation-messages"},
     {"CHATVAULT_MAX_CONVERSATION_BYTES", "max-conversation-bytes"},
     {"CHATVAULT_MAX_USER_BYTES", "max-user-bytes"},
@@ -127,6 +131,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   c->nThreads = 2048;   /* see server.c: idle keep-alive and slow clients each hold one */
   c->nReaders = 8;
   c->maxBody = 1024*1024;
+  c->maxImport = (int64_t)256*1024*1024;
   c->maxConvMessages = 100000;            /* 10x a long companion chat (10,000+ is normal) */
   c->maxConvBytes = (int64_t)64<<20;
   c->maxUserBytes = (int64_t)1<<30;

@@ -14,6 +14,8 @@ struct cv_config {
   const char *zListen;        /* --listen HOST:PORT (default 127.0.0.1:8080) */
   int nThreads;               /* --threads: HTTP worker threads (default 2048) */
   int64_t maxBody;            /* --max-body bytes (default 1 MiB) */
+  const char *zFormat;        /* --format of `import` (NULL: detect) */
+  int64_t maxImport;          /* --max-import bytes: import and card bodies (default 256 MiB) */
   int64_t maxConvMessages;    /* --max-conversation-messages (default 100,000) */
   int64_t maxConvBytes;       /* --max-conversation-bytes (default 64 MiB) */
   int64_t maxUserBytes;       /* --max-user-bytes: all of an account's messages (default 1 GiB) */

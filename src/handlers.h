@@ -55,6 +55,10 @@ int h_scenes_get(struct cv_req *r);
 int h_personas_list(struct cv_req *r);
 int h_personas_create(struct cv_req *r);
 
+/* h_cards.c */
+int h_characters_import(struct cv_req *r);
+int h_pictures_get(struct cv_req *r);
+
 /* h_users.c */
 int h_users_create(struct cv_req *r);
 int h_users_login(struct cv_req *r);
@@ -67,6 +71,14 @@ int h_chat_send(struct cv_req *r);
 int h_chat_rename(struct cv_req *r);
 int h_chat_delete(struct cv_req *r);
 int h_chat_history(struct cv_req *r);
+
+/* h_export.c */
+int h_export_all(struct cv_req *r);
+int h_threads_export(struct cv_req *r);
+int h_chat_export(struct cv_req *r);
+
+/* h_import.c */
+int h_import(struct cv_req *r);
 
 /* h_search.c */
 int h_search(struct cv_req *r);

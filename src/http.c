@@ -260,68 +260,40 @@ int http_path_id(struct cv_req *r, int iParam, const char *zName, int64_t *pId){
   return ok;
 }
 
-int http_read_json(struct cv_req *r){
-  const struct mg_request_info *ri = mg_get_request_info(r->conn);
-  const struct cv_config *pCfg = r->pApp->pCfg;
-  const char *zTe = mg_get_header(r->conn, "Transfer-Encoding");
-  const char *zCl = mg_get_header(r->conn, "Content-Length");
-  struct cv_buf b;
-  struct cv_verr e;
-  int64_t t0 = util_mono_us();
-  int64_t want = ri->content_length;
-  cv_rc rc;
-  int ok = 0;
-
-  buf_init(&b, (size_t)pCfg->maxBody);
-  verr_init(&e);
-  if( zTe && zCl ){
-    r->bClose = 1;
-    http_reply_detail(r, 400, "Content-Length together with Transfer-Encoding is not allowed");
-    return 0;
-  }
-  if( zTe && strcasecmp(zTe, "chunked")!=0 ){
-    r->bClose = 1;
-    http_reply_detail(r, 400, "Unsupported Transfer-Encoding");
-    return 0;
-  }
-  if( want > pCfg->maxBody ){
-    r->bClose = 1;
-    http_reply_detail(r, 413, "Request body too large");
-    return 0;
-  }
+/* Read the whole request body into b (buf_init'd by the caller with its cap, nMax bytes):
+** refuses ambiguous framing (400), a Content-Length over nMax before reading (413), a chunked
+** body once it passes nMax (413), a short or broken body (400) and a body that takes longer
+** than the body deadline (http_body_read: it grows with what arrived) (408); each of those closes the connection. Returns 1 with the body
+** in b; otherwise the response has been sent and it returns 0 (b may hold a partial body:
+** the caller frees it). */
+static int read_body(struct cv_req *r, int64_t nMax, struct cv_buf *b){
+  struct cv_body body;
+  if( !http_body_begin(r, nMax, &body) ) return 0;
   for(;;){
     char aChunk[16384];
-    int got;
-    size_t nAsk = sizeof aChunk;
-    if( want>=0 && (int64_t)b.n>=want ) break;
-    if( want>=0 && (int64_t)(want - (int64_t)b.n) < (int64_t)nAsk ) nAsk = (size_t)(want - (int64_t)b.n);
-    got = mg_read(r->conn, aChunk, nAsk);
-    if( got<0 ){
-      r->bClose = 1;
-      http_reply_detail(r, 400, "Error reading the request body");
-      goto out;
-    }
-    if( got==0 ){
-      if( want>=0 && (int64_t)b.n<want ){
-        r->bClose = 1;
-        http_reply_detail(r, 400, "Request body shorter than its Content-Length");
-        goto out;
-      }
-      break;
-    }
-    rc = buf_append(&b, aChunk, (size_t)got);
+    cv_rc rc;
+    int got = http_body_read(&body, aChunk, sizeof aChunk);
+    if( got<0 ) return 0;
+    if( got==0 ) return 1;
+    rc = buf_append(b, aChunk, (size_t)got);
     if( rc==CV_TOOLARGE ){
       r->bClose = 1;
       http_reply_detail(r, 413, "Request body too large");
-      goto out;
+      return 0;
     }
-    if( rc ){ r->bClose = 1; http_reply_rc(r, rc, NULL); goto out; }
-    if( util_mono_us() - t0 > (int64_t)pCfg->bodyTimeoutMs*1000 ){
-      r->bClose = 1;
-      http_reply_detail(r, 408, "Request body took too long to arrive");
-      goto out;
-    }
+    if( rc ){ r->bClose = 1; http_reply_rc(r, rc, NULL); return 0; }
   }
+}
+
+int http_read_json(struct cv_req *r){
+  struct cv_buf b;
+  struct cv_verr e;
+  cv_rc rc;
+  int ok = 0;
+
+  buf_init(&b, (size_t)r->pApp->pCfg->maxBody);
+  verr_init(&e);
+  if( !read_body(r, r->pApp->pCfg->maxBody, &b) ) goto out;
   if( b.n==0 ){
     verr_add(&e, "body", "missing", "Field required");
     http_reply_422(r, &e);
@@ -336,6 +308,97 @@ out:
   verr_free(&e);
   buf_free(&b);
   return ok;
+}
+
+int http_read_raw(struct cv_req *r, int64_t nMax, char **ppBody, size_t *pnBody){
+  struct cv_buf b;
+  *ppBody = NULL;
+  *pnBody = 0;
+  if( nMax<0 ) nMax = 0;
+  buf_init(&b, (size_t)nMax);
+  if( !read_body(r, nMax, &b) ){ buf_free(&b); return 0; }
+  r->nBodyBytes = b.n;
+  *ppBody = b.a;                 /* NULL when the body is empty */
+  *pnBody = b.n;
+  return 1;
+}
+
+int http_body_begin(struct cv_req *r, int64_t nMax, struct cv_body *pB){
+  const struct mg_request_info *ri = mg_get_request_info(r->conn);
+  const char *zTe = mg_get_header(r->conn, "Transfer-Encoding");
+  const char *zCl = mg_get_header(r->conn, "Content-Length");
+  const char *zExpect = mg_get_header(r->conn, "Expect");
+  memset(pB, 0, sizeof *pB);
+  pB->r = r;
+  pB->nMax = nMax;
+  pB->nWant = ri->content_length;
+  pB->t0 = util_mono_us();
+  if( zTe && zCl ){
+    r->bClose = 1;
+    http_reply_detail(r, 400, "Content-Length together with Transfer-Encoding is not allowed");
+    return 0;
+  }
+  if( zTe && strcasecmp(zTe, "chunked")!=0 ){
+    r->bClose = 1;
+    http_reply_detail(r, 400, "Unsupported Transfer-Encoding");
+    return 0;
+  }
+  if( pB->nWant > nMax ){
+    r->bClose = 1;
+    http_reply_detail(r, 413, "Request body too large");
+    return 0;
+  }
+  /* a client that waits for the go-ahead (curl does, for bodies over 1 MB) gets it now,
+  ** instead of sending after its own timeout */
+  if( zExpect && strcasecmp(zExpect, "100-continue")==0 && pB->nWant!=0 ){
+    static const char zGo[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if( mg_write(r->conn, zGo, sizeof zGo - 1)!=(int)(sizeof zGo - 1) ){
+      r->bClose = 1;
+      http_reply_detail(r, 400, "Error reading the request body");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int http_body_read(struct cv_body *pB, char *a, size_t n){
+  struct cv_req *r = pB->r;
+  int64_t nAllowUs;
+  int got;
+  if( pB->nWant>=0 ){
+    if( pB->nGot>=pB->nWant ) return 0;
+    if( (int64_t)n > pB->nWant - pB->nGot ) n = (size_t)(pB->nWant - pB->nGot);
+  }
+  if( n > (size_t)1<<30 ) n = (size_t)1<<30;
+  got = mg_read(r->conn, a, n);
+  if( got<0 ){
+    r->bClose = 1;
+    http_reply_detail(r, 400, "Error reading the request body");
+    return -1;
+  }
+  if( got==0 ){
+    if( pB->nWant>=0 && pB->nGot<pB->nWant ){
+      r->bClose = 1;
+      http_reply_detail(r, 400, "Request body shorter than its Content-Length");
+      return -1;
+    }
+    return 0;
+  }
+  pB->nGot += got;
+  if( pB->nGot > pB->nMax ){
+    r->bClose = 1;
+    http_reply_detail(r, 413, "Request body too large");
+    return -1;
+  }
+  nAllowUs = (int64_t)r->pApp->pCfg->bodyTimeoutMs*1000
+           + pB->nGot / HTTP_BODY_MIN_RATE * 1000000;
+  if( util_mono_us() - pB->t0 > nAllowUs ){
+    r->bClose = 1;
+    http_reply_detail(r, 408, "Request body took too long to arrive");
+    return -1;
+  }
+  r->nBodyBytes = (size_t)pB->nGot;
+  return got;
 }
 
 cv_rc http_sse_start(struct cv_req *r){

@@ -48,6 +48,30 @@ int http_path_id(struct cv_req *r, int iParam, const char *zName, int64_t *pId);
 ** 422) has been sent and it returns 0: the handler just returns r->status. */
 int http_read_json(struct cv_req *r);
 
+/* Read the body as raw bytes, at most nMax of them, under the same rules as http_read_json
+** (framing 400, 413 over nMax, 408 past the body deadline), into *ppBody (malloc'd, free it;
+** NUL-terminated after its *pnBody bytes; NULL when the body is empty). Returns 1 on success;
+** otherwise the error response has been sent, *ppBody is NULL and it returns 0. */
+int http_read_raw(struct cv_req *r, int64_t nMax, char **ppBody, size_t *pnBody);
+
+/* A request body read as a stream (an import of hundreds of megabytes): the same rules as
+** http_read_json, but the deadline grows with what arrived (the body deadline plus one second
+** per HTTP_BODY_MIN_RATE bytes), so a slow client is cut off while a large upload is not. */
+#define HTTP_BODY_MIN_RATE (64*1024)
+struct cv_body {
+  struct cv_req *r;
+  int64_t nMax;                   /* bytes allowed */
+  int64_t nWant;                  /* Content-Length, or -1 (chunked) */
+  int64_t nGot;                   /* bytes read so far */
+  int64_t t0;                     /* util_mono_us() at the start */
+};
+/* Check the framing and a Content-Length against nMax (400 or 413 sent: returns 0). */
+int http_body_begin(struct cv_req *r, int64_t nMax, struct cv_body *pB);
+/* Read the next bytes into a[0..n): returns how many (> 0), 0 at the end of the body, or -1
+** when the error response has been sent (400 broken or short body, 413 past nMax, 408 too
+** slow; the connection will close). */
+int http_body_read(struct cv_body *pB, char *a, size_t n);
+
 /* Send a JSON response with the tree pRoot (not consumed; NULL sends a 500).
 ** zExtraHeaders: NULL or "Name: value\r\n" lines. */
 void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const char *zExtraHeaders);

@@ -3,6 +3,7 @@
 ** written in exactly one place.
 */
 #include "render.h"
+#include "importer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -209,17 +210,41 @@ static cv_rc field_id(struct cv_sink *p, const char *zKey, long long id){
   return id ? sink_printf(p, ",\"%s\":%lld", zKey, id) : sink_printf(p, ",\"%s\":null", zKey);
 }
 
-cv_rc render_thread(struct cv_sink *p, const struct cv_thread *t, cv_messages_fn xMessages,
-                    void *pCtx){
+/* ChatThreadOut without its closing brace: render_thread and render_thread_export share it,
+** so its keys are written in one place. */
+static cv_rc thread_fields(struct cv_sink *p, const struct cv_thread *t,
+                           cv_messages_fn xMessages, void *pCtx){
   cv_rc rc = sink_printf(p, "{\"id\":%lld,\"user_id\":%lld", (long long)t->id,
                          (long long)t->userId);
   if( rc==CV_OK ) rc = field_str(p, "title", t->zTitle ? t->zTitle : "");
   if( rc==CV_OK ) rc = sink_write(p, ",\"messages\":", 12);
   if( rc==CV_OK ) rc = xMessages(pCtx, (long long)t->id, p);
   if( rc==CV_OK ) rc = sink_printf(p, ",\"created_at\":\"%s\",\"updated_at\":\"%s\","
-                                   "\"pinned\":%s,\"archived\":%s,\"tags\":%s}",
+                                   "\"pinned\":%s,\"archived\":%s,\"tags\":%s",
                                    t->zCreatedAt, t->zUpdatedAt, t->bPinned ? "true" : "false",
                                    t->bArchived ? "true" : "false", t->zTags ? t->zTags : "[]");
+  return rc;
+}
+
+cv_rc render_thread(struct cv_sink *p, const struct cv_thread *t, cv_messages_fn xMessages,
+                    void *pCtx){
+  cv_rc rc = thread_fields(p, t, xMessages, pCtx);
+  return rc ? rc : sink_write(p, "}", 1);
+}
+
+cv_rc render_thread_export(struct cv_sink *p, const struct cv_thread *t, const char *zClientId,
+                           cv_messages_fn xMessages, void *pCtx){
+  cv_rc rc = thread_fields(p, t, xMessages, pCtx);
+  if( rc==CV_OK ) rc = sink_write(p, ",\"client_id\":", 13);
+  if( rc==CV_OK ){
+    /* digits as the import wrote a number ("%lld": an optional '-', no leading zero) */
+    const char *z = zClientId;
+    size_t n = z ? strlen(z) : 0, nDigits = z ? strspn(z + (z[0]=='-'), "0123456789") : 0;
+    int bNumber = z && nDigits>0 && nDigits<=18 && nDigits + (z[0]=='-')==n
+               && (z[z[0]=='-']!='0' || (nDigits==1 && z[0]!='-'));
+    rc = bNumber ? sink_write(p, z, n) : render_string(p, z);
+  }
+  if( rc==CV_OK ) rc = sink_write(p, "}", 1);
   return rc;
 }
 
@@ -343,5 +368,35 @@ cv_rc render_stats(struct cv_buf *b, const struct cv_stats *p, const char (*azDa
                                      (long long)p->aTop[i].nMessages);
   }
   if( rc==CV_OK ) rc = buf_append(b, "]}", 2);
+  return rc;
+}
+
+cv_rc render_import_result(struct cv_sink *pOut, const struct cv_import_report *p){
+  int i;
+  cv_rc rc = sink_write(pOut, "{\"format\":", 10);
+  if( rc==CV_OK ) rc = render_string(pOut, p->zFormat);
+  if( rc==CV_OK ) rc = sink_printf(pOut, ",\"imported\":%lld,\"skipped\":%lld,\"items\":[",
+                                   (long long)p->nImported, (long long)p->nSkipped);
+  for(i=0; rc==CV_OK && i<p->nItem; i++){
+    const struct cv_import_out *o = &p->aItem[i];
+    rc = sink_write(pOut, i ? ",{\"source_id\":" : "{\"source_id\":", i ? 14 : 13);
+    if( rc==CV_OK ) rc = render_string(pOut, o->zSourceId);
+    if( rc==CV_OK && o->eKind==CV_CONV_CHAT ){
+      rc = sink_printf(pOut, ",\"kind\":\"chat\",\"id\":\"%s\"}", o->zChatId);
+    }else if( rc==CV_OK ){
+      rc = sink_printf(pOut, ",\"kind\":\"thread\",\"id\":%lld}", (long long)o->id);
+    }
+  }
+  if( rc==CV_OK ) rc = sink_write(pOut, "],\"errors\":[", 12);
+  for(i=0; rc==CV_OK && i<p->nErr; i++){
+    const struct cv_import_err *x = &p->aErr[i];
+    rc = sink_write(pOut, i ? ",{\"source_id\":" : "{\"source_id\":", i ? 14 : 13);
+    if( rc==CV_OK ) rc = x->zSourceId ? render_string(pOut, x->zSourceId)
+                                      : sink_write(pOut, "null", 4);
+    if( rc==CV_OK ) rc = sink_write(pOut, ",\"detail\":", 10);
+    if( rc==CV_OK ) rc = render_string(pOut, x->zDetail);
+    if( rc==CV_OK ) rc = sink_write(pOut, "}", 1);
+  }
+  if( rc==CV_OK ) rc = sink_printf(pOut, "],\"errors_total\":%lld}", (long long)p->nErrors);
   return rc;
 }

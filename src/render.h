@@ -32,6 +32,12 @@ typedef cv_rc (*cv_messages_fn)(void *pCtx, long long id, struct cv_sink *pOut);
 cv_rc render_thread(struct cv_sink *pOut, const struct cv_thread *t, cv_messages_fn xMessages,
                     void *pCtx);
 
+/* ChatThreadOut followed by "client_id" (the export's thread): zClientId written as a JSON
+** number when it is an integer as the import stores one (-?(0|[1-9][0-9]*), at most 18
+** digits: a browser's numeric id), else as a string; NULL gives null. */
+cv_rc render_thread_export(struct cv_sink *pOut, const struct cv_thread *t,
+                           const char *zClientId, cv_messages_fn xMessages, void *pCtx);
+
 
 /* Append answer {thread_id, index, message, title, updated_at}; zMessage is JSON text. */
 cJSON *render_append(long long threadId, const struct cv_append *p, const char *zMessage);
@@ -109,5 +115,11 @@ int render_add_int(cJSON *pObj, const char *zKey, long long v);
 
 /* Add a string, or null when z is NULL. 0 on OOM. */
 int render_add_str(cJSON *pObj, const char *zKey, const char *z);
+
+/* The answer of an import (importer.h): {format, imported, skipped, items:[{source_id, kind,
+** id}], errors:[{source_id, detail}], errors_total}, written to pOut as it goes (a file of
+** 80,000 conversations lists 80,000 items). A chat's id is its chat_id. */
+struct cv_import_report;
+cv_rc render_import_result(struct cv_sink *pOut, const struct cv_import_report *p);
 
 #endif

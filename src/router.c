@@ -44,6 +44,9 @@ static const struct cv_route aRoute[] = {
   { "GET",    "/api/v1/tags",                          h_tags_list,      1 },
   { "GET",    "/api/v1/stats",                         h_stats,          1 },
   { "GET",    "/api/v1/search",                        h_search,         1 },
+  { "POST",   "/api/v1/import",                        h_import,         1 },
+  { "GET",    "/api/v1/export",                        h_export_all,     1 },
+  { "GET",    "/api/v1/chat-threads/{id}/export",      h_threads_export, 1 },
 
   /* character chats: the older client's routes */
   { "POST",   "/api/users",                            h_users_create,   0 },
@@ -54,9 +57,11 @@ static const struct cv_route aRoute[] = {
   { "GET",    "/api/characters/recommended",           h_characters_recommended, 1 },
   { "GET",    "/api/characters",                       h_characters_list, 1 },
   { "POST",   "/api/characters",                       h_characters_create, 1 },
+  { "POST",   "/api/characters/import",                h_characters_import, 1 },
   { "GET",    "/api/characters/{id}",                  h_characters_get, 1 },
   { "PUT",    "/api/characters/{id}",                  h_characters_update, 1 },
   { "DELETE", "/api/characters/{id}",                  h_characters_delete, 1 },
+  { "GET",    "/api/pictures/{token}",                 h_pictures_get,   0 },
   { "GET",    "/api/scenes",                           h_scenes_list,    1 },
   { "POST",   "/api/scenes",                           h_scenes_create,  1 },
   { "GET",    "/api/scenes/{id}",                      h_scenes_get,     1 },
@@ -66,6 +71,7 @@ static const struct cv_route aRoute[] = {
   { "POST",   "/api/chat/rename",                      h_chat_rename,    1 },
   { "POST",   "/api/chat/delete",                      h_chat_delete,    1 },
   { "GET",    "/api/chat-history",                     h_chat_history,   1 },
+  { "GET",    "/api/chat/export",                      h_chat_export,    1 },
 };
 
 static int hexval(char c){

@@ -117,6 +117,18 @@ cv_rc store_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
   return backend(pS)->catalog_recommended(pS, userId, limit, paOut, pnOut);
 }
 
+cv_rc store_catalog_create_with_picture(struct cv_store *pS, int64_t ownerId, const char *zName,
+                                        const char *zPicture, const char *zDescription,
+                                        const char *zGreeting, const struct cv_picture_in *pPic,
+                                        struct cv_item *pOut){
+  return backend(pS)->catalog_create_with_picture(pS, ownerId, zName, zPicture, zDescription,
+                                                  zGreeting, pPic, pOut);
+}
+
+cv_rc store_catalog_picture_get(struct cv_store *pS, const char *zToken, struct cv_picture *pOut){
+  return backend(pS)->catalog_picture_get(pS, zToken, pOut);
+}
+
 cv_rc store_threads_create(struct cv_store *pS, int64_t userId, const char *zTitle,
                            const char *zMessages, int64_t nMessages, struct cv_thread *pOut){
   return backend(pS)->threads_create(pS, userId, zTitle, zMessages, nMessages, pOut);
@@ -184,6 +196,14 @@ cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPag
 
 cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
   return backend(pS)->chats_import_legacy(pS, aUser, nUser);
+}
+
+cv_rc store_import_convs(struct cv_store *pS, int64_t userId, struct cv_import_conv *a, int n){
+  return backend(pS)->import_convs(pS, userId, a, n);
+}
+
+cv_rc store_import_people(struct cv_store *pS, int64_t userId, struct cv_import_person *a, int n){
+  return backend(pS)->import_people(pS, userId, a, n);
 }
 
 cv_rc store_read_begin(struct cv_store *pS, struct cv_read *pRd){
@@ -278,6 +298,13 @@ void store_items_free(struct cv_item *a, int n){
   free(a);
 }
 
+void store_picture_clear(struct cv_picture *p){
+  if( !p ) return;
+  free(p->zType);
+  free(p->a);
+  memset(p, 0, sizeof *p);
+}
+
 void store_user_clear(struct cv_user *p){
   if( !p ) return;
   free(p->zEmail);
@@ -304,4 +331,23 @@ void store_search_free(struct cv_search_hit *a, int n){
     free(a[i].zText);
   }
   free(a);
+}
+
+cv_rc store_export_threads(struct cv_read *pRd, int64_t userId, cv_export_thread_fn xThread,
+                           void *pCtx){
+  return backend(pRd->pS)->export_threads(pRd, userId, xThread, pCtx);
+}
+
+cv_rc store_export_chats(struct cv_read *pRd, int64_t userId, cv_export_chat_fn xChat,
+                         void *pCtx){
+  return backend(pRd->pS)->export_chats(pRd, userId, xChat, pCtx);
+}
+
+cv_rc store_export_items(struct cv_read *pRd, enum cv_kind eKind, int64_t userId,
+                         cv_export_item_fn xItem, void *pCtx){
+  return backend(pRd->pS)->export_items(pRd, eKind, userId, xItem, pCtx);
+}
+
+cv_rc store_export_messages(struct cv_read *pRd, int64_t id, cv_msg_view_fn xMsg, void *pCtx){
+  return backend(pRd->pS)->export_messages(pRd, id, xMsg, pCtx);
 }

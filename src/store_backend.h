@@ -1,7 +1,7 @@
 /*
 ** store_backend.h — what a storage backend implements: one table of the operations of
 ** store.h and the per-model headers (store_users.h, store_tokens.h, store_catalog.h,
-** store_threads.h, store_chats.h, store_stats.h), in the manner of SQLite's sqlite3_io_methods.
+** store_threads.h, store_chats.h, store_stats.h, store_export.h), in the manner of SQLite's sqlite3_io_methods.
 **
 ** Handlers and services call store_<op>() (store.c), which calls the backend's <op> through
 ** the table of the store the operation was given. The SQLite backend (db.c and store_*.c,
@@ -23,6 +23,8 @@
 #include "store.h"
 #include "store_catalog.h"
 #include "store_chats.h"
+#include "store_export.h"
+#include "store_import.h"
 #include "store_search.h"
 #include "store_stats.h"
 #include "store_threads.h"
@@ -38,12 +40,15 @@
   X(tokens_purge) \
   X(catalog_create) X(catalog_get) X(catalog_list) X(catalog_update_character) \
   X(catalog_delete_character) X(catalog_recommended) \
+  X(catalog_create_with_picture) X(catalog_picture_get) \
   X(threads_create) X(threads_get) X(threads_list) X(threads_update) X(threads_delete) \
   X(threads_append) X(threads_import) X(threads_tags) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
   X(chats_import_legacy) \
   X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history) \
-  X(search)
+  X(import_convs) X(import_people) \
+  X(search) \
+  X(export_threads) X(export_chats) X(export_items) X(export_messages)
 
 #define CV_STORE_SLOT(op) __typeof__(store_##op) *op;
 struct cv_store_backend {

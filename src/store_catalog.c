@@ -1,6 +1,7 @@
 /*
-** store_catalog.c — SQL for characters, scenes and personas. Every statement selects the
-** same seven columns (id, owner, name, picture, description, greeting, created_at), with
+** store_catalog.c — SQL for characters, scenes and personas, and the pictures served for
+** characters (a card's image, written with its character in one job). Every item statement
+** selects the same seven columns (id, owner, name, picture, description, greeting, created_at), with
 ** NULL for a column the kind does not have, so one row reader serves the three tables.
 ** The SQL of each kind is a static string picked from a table by kind (db_stmt caches by
 ** address). Ownership checks are in the WHERE clauses, and the "why not" question
@@ -342,4 +343,97 @@ cv_rc sqlite_catalog_delete_character(struct cv_store *pS, int64_t userId, int64
   a.userId = userId;
   a.id = id;
   return db_write(pS, delete_job, &a);
+}
+
+/* ---- pictures ------------------------------------------------------------------------ */
+
+struct create_pic_args {
+  const struct cv_picture_in *pPic;   /* NULL: the character only */
+  struct create_args c;
+};
+
+/* The picture row, then the character (create_job), in the job's one savepoint: an error in
+** either undoes both. */
+static cv_rc create_pic_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] =
+    "INSERT INTO pictures(token, user_id, type, data, created_at) VALUES(?1,?2,?3,?4,?5)";
+  struct create_pic_args *a = pArg;
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  cv_rc rc;
+  if( a->pPic ){
+    rc = db_stmt(pDb, zSql, &pSt);
+    if( rc ) return rc;
+    util_iso_format(util_now_ms(), zNow);
+    sqlite3_bind_text(pSt, 1, a->pPic->zToken, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 2, a->c.ownerId);
+    sqlite3_bind_text(pSt, 3, a->pPic->zType, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(pSt, 4, a->pPic->a, (sqlite3_uint64)a->pPic->n, SQLITE_STATIC);
+    sqlite3_bind_text(pSt, 5, zNow, -1, SQLITE_STATIC);
+    rc = db_step_done(pDb, pSt, NULL);
+    if( rc ) return rc;
+  }
+  return create_job(pDb, &a->c);
+}
+
+cv_rc sqlite_catalog_create_with_picture(struct cv_store *pS, int64_t ownerId, const char *zName,
+                                        const char *zPicture, const char *zDescription,
+                                        const char *zGreeting, const struct cv_picture_in *pPic,
+                                        struct cv_item *pOut){
+  struct create_pic_args a;
+  cv_rc rc;
+  assert( ownerId>0 && zName );
+  assert( !pPic || (pPic->zToken && strlen(pPic->zToken)==CV_PICTURE_TOKEN_LEN
+                    && pPic->zType && pPic->a && pPic->n>0) );
+  memset(pOut, 0, sizeof *pOut);
+  memset(&a, 0, sizeof a);
+  a.pPic = pPic;
+  a.c.eKind = CV_KIND_CHARACTER;
+  a.c.ownerId = ownerId;
+  a.c.zName = zName;
+  a.c.zPicture = zPicture;
+  a.c.zDescription = zDescription;
+  a.c.zGreeting = zGreeting;
+  a.c.pOut = pOut;
+  rc = db_write(pS, create_pic_job, &a);
+  if( rc ) store_item_clear(pOut);
+  return rc;
+}
+
+cv_rc sqlite_catalog_picture_get(struct cv_store *pS, const char *zToken, struct cv_picture *pOut){
+  static const char zSql[] = "SELECT type, data FROM pictures WHERE token=?1";
+  struct cv_db *pDb;
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc;
+  memset(pOut, 0, sizeof *pOut);
+  pDb = db_reader(pS);
+  rc = db_stmt(pDb, zSql, &pSt);
+  if( rc==CV_OK ){
+    sqlite3_bind_text(pSt, 1, zToken, -1, SQLITE_STATIC);
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ){
+      const void *pData = sqlite3_column_blob(pSt, 1);
+      int n = sqlite3_column_bytes(pSt, 1);
+      pOut->zType = db_col_dup(pSt, 0, &rc);
+      if( rc==CV_OK && n>0 && pData ){
+        pOut->a = malloc((size_t)n);
+        if( pOut->a ){
+          memcpy(pOut->a, pData, (size_t)n);
+          pOut->n = (size_t)n;
+        }else{
+          rc = CV_NOMEM;
+        }
+      }
+      if( rc==CV_OK && (!pOut->zType || !pOut->a) ) rc = CV_DB;  /* NOT NULL columns */
+    }else if( src==SQLITE_DONE ){
+      rc = CV_NOTFOUND;
+    }else{
+      rc = db_rc(pDb, src);
+    }
+    db_reset(pSt);
+  }
+  db_reader_done(pS, pDb);
+  if( rc ) store_picture_clear(pOut);
+  return rc;
 }

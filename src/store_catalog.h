@@ -2,7 +2,8 @@
 ** store_catalog.h — the catalog of character chats: characters and scenes (shared by every
 ** user, each with the user who created it) and personas (private to their user). One
 ** struct and one set of calls serve the three kinds; the differences are in the table
-** (scenes have no greeting, personas no picture and no greeting). Plain C values in and
+** (scenes have no greeting, personas no picture and no greeting). Pictures (bytes served
+** by token, owned by the user who stored them) sit beside them. Plain C values in and
 ** out; never HTTP, never cJSON. Operations of the store
 ** interface (store.h); the SQLite backend's are sqlite_* in store_catalog.c.
 */
@@ -77,5 +78,43 @@ cv_rc store_catalog_delete_character(struct cv_store *pS, int64_t userId, int64_
 ** *paOut as store_catalog_list. */
 cv_rc store_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
                                 struct cv_item **paOut, int *pnOut);
+
+/* ---- pictures (issue 12): images chatvault serves, e.g. an imported card's --------------- */
+
+#define CV_PICTURE_TOKEN_LEN 64  /* 256 random bits as lowercase hex */
+
+/* A picture to store with a new character: zToken (CV_PICTURE_TOKEN_LEN lowercase hex digits,
+** random), zType ("image/png", "image/jpeg", "image/gif" or "image/webp", detected from the
+** bytes by the caller), a[0..n) the bytes (n > 0). */
+struct cv_picture_in {
+  const char *zToken;
+  const char *zType;
+  const void *a;
+  size_t n;
+};
+
+/* Create a character owned by ownerId (>0) and, when pPic is not NULL, its picture (owned by
+** the same user) in ONE write transaction: both or neither. zPicture is the character's
+** picture column (the URL that serves pPic; NULL: ""); the other arguments and *pOut as
+** store_catalog_create. CV_NOTFOUND when ownerId is no user; CV_CONFLICT when the token is
+** taken (never in practice: it is random). */
+cv_rc store_catalog_create_with_picture(struct cv_store *pS, int64_t ownerId, const char *zName,
+                                        const char *zPicture, const char *zDescription,
+                                        const char *zGreeting, const struct cv_picture_in *pPic,
+                                        struct cv_item *pOut);
+
+/* A stored picture. */
+struct cv_picture {
+  char *zType;           /* malloc'd MIME type */
+  unsigned char *a;      /* malloc'd bytes */
+  size_t n;
+};
+/* Free what *p holds and zero it. NULL is ok. */
+void store_picture_clear(struct cv_picture *p);
+
+/* The picture whose token is zToken (any string; looked up through the UNIQUE index on the
+** token, for any user: the token is the capability). CV_NOTFOUND when there is none. On CV_OK
+** *pOut holds a copy (store_picture_clear). */
+cv_rc store_catalog_picture_get(struct cv_store *pS, const char *zToken, struct cv_picture *pOut);
 
 #endif

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "store.h"
 #include "store_conv.h"
+#include "store_sqlite.h"
 #include "util.h"
 
 #include <assert.h>
@@ -552,46 +553,85 @@ static cv_rc write_order(const struct cv_legacy_user *p, int *aOrder){
   return CV_OK;
 }
 
-/* After the batch: was chat p, inserted by it, removed again by the retention trigger
-** (older than its user's newest N, counting the chats inserted after it)? */
-static cv_rc import_job(struct cv_db *pDb, void *pArg){
+/* The retention limit of the file into pN->nMax (0: none we can pre-check: a limit no flag
+** can set, the file was edited, and the trigger alone decides), with room for that many
+** values in pN->a (free() it). */
+static cv_rc newest_init(struct cv_db *pDb, struct newest *pN){
   static const char zLimit[] =
     "SELECT coalesce((SELECT max(CAST(value AS INTEGER), 1) FROM settings"
     " WHERE key='history_limit'), 30)";
-  struct import_args *a = pArg;
-  struct newest top = {0, 0, NULL};
   int64_t nLimit = 0;
-  int i, j;
   cv_rc rc = db_int64(pDb, zLimit, 0, 0, &nLimit);
+  pN->n = 0;
+  pN->nMax = 0;
+  pN->a = NULL;
   if( rc ) return rc;
-  /* a limit no flag can set (the file was edited): no skipping, the trigger alone decides */
-  top.nMax = nLimit>=1 && nLimit<=100000 ? (int)nLimit : 0;
-  if( top.nMax ){
-    top.a = malloc(sizeof *top.a * (size_t)top.nMax);
-    if( !top.a ) return CV_NOMEM;
+  pN->nMax = nLimit>=1 && nLimit<=100000 ? (int)nLimit : 0;
+  if( pN->nMax ){
+    pN->a = malloc(sizeof *pN->a * (size_t)pN->nMax);
+    if( !pN->a ) return CV_NOMEM;
   }
-  for(i=0; i<a->nUser; i++){
-    struct cv_legacy_user *p = &a->aUser[i];
-    int *aOrder = malloc(sizeof *aOrder * (size_t)(p->nChat ? p->nChat : 1));
-    rc = aOrder ? write_order(p, aOrder) : CV_NOMEM;
-    if( rc==CV_OK ) rc = import_user(pDb, p);
-    if( rc==CV_OK ) rc = newest_load(pDb, p->userId, &top);
-    for(j=0; rc==CV_OK && j<p->nChat; j++){
-      rc = import_chat(pDb, p->userId, &top, &p->aChat[aOrder[j]]);
-    }
-    free(aOrder);
-    if( rc ){ free(top.a); return rc; }
+  return CV_OK;
+}
+
+/* Write the chats of one user p (p->userId set), newest first (write_order), each with
+** import_chat against the user's newest values in *pTop; then mark those the retention
+** trigger removed again within this job (a chat is only outranked by chats strictly newer,
+** inserted after it in the same batch). */
+static cv_rc import_user_chats(struct cv_db *pDb, struct newest *pTop, struct cv_legacy_user *p){
+  int *aOrder = malloc(sizeof *aOrder * (size_t)(p->nChat ? p->nChat : 1));
+  int j;
+  cv_rc rc = aOrder ? write_order(p, aOrder) : CV_NOMEM;
+  if( rc==CV_OK ) rc = newest_load(pDb, p->userId, pTop);
+  for(j=0; rc==CV_OK && j<p->nChat; j++){
+    rc = import_chat(pDb, p->userId, pTop, &p->aChat[aOrder[j]]);
   }
-  free(top.a);
-  for(i=0; i<a->nUser; i++){
-    for(j=0; j<a->aUser[i].nChat; j++){
-      if( a->aUser[i].aChat[j].eResult==CV_IMPORT_ADDED ){
-        rc = import_recheck(pDb, &a->aUser[i].aChat[j]);
-        if( rc ) return rc;
-      }
+  free(aOrder);
+  return rc;
+}
+
+/* After the batch: was chat p, inserted by it, removed again by the retention trigger? */
+static cv_rc recheck_user_chats(struct cv_db *pDb, struct cv_legacy_user *p){
+  int j;
+  for(j=0; j<p->nChat; j++){
+    if( p->aChat[j].eResult==CV_IMPORT_ADDED ){
+      cv_rc rc = import_recheck(pDb, &p->aChat[j]);
+      if( rc ) return rc;
     }
   }
   return CV_OK;
+}
+
+static cv_rc import_job(struct cv_db *pDb, void *pArg){
+  struct import_args *a = pArg;
+  struct newest top;
+  int i;
+  cv_rc rc = newest_init(pDb, &top);
+  for(i=0; rc==CV_OK && i<a->nUser; i++){
+    rc = import_user(pDb, &a->aUser[i]);
+    if( rc==CV_OK ) rc = import_user_chats(pDb, &top, &a->aUser[i]);
+  }
+  free(top.a);
+  for(i=0; rc==CV_OK && i<a->nUser; i++) rc = recheck_user_chats(pDb, &a->aUser[i]);
+  return rc;
+}
+
+cv_rc sqlite_chats_insert_batch(struct cv_db *pDb, int64_t userId, struct cv_legacy_chat *aChat,
+                                int nChat){
+  struct cv_legacy_user u;
+  struct newest top;
+  int j;
+  cv_rc rc;
+  memset(&u, 0, sizeof u);
+  u.userId = userId;
+  u.aChat = aChat;
+  u.nChat = nChat;
+  for(j=0; j<nChat; j++) aChat[j].eResult = 0;
+  rc = newest_init(pDb, &top);
+  if( rc==CV_OK ) rc = import_user_chats(pDb, &top, &u);
+  free(top.a);
+  if( rc==CV_OK ) rc = recheck_user_chats(pDb, &u);
+  return rc;
 }
 
 cv_rc sqlite_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){

@@ -1,7 +1,7 @@
 /*
 ** store_sqlite.c — the SQLite backend's table of operations (store_backend.h): db.c holds
 ** the file, its connections and the writer; store_users.c, store_tokens.c, store_catalog.c,
-** store_threads.c, store_chats.c and store_conv.c the operations, as sqlite_<op>.
+** store_threads.c, store_chats.c, store_conv.c and store_export.c the operations, as sqlite_<op>.
 */
 #include "store_backend.h"
 

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "store.h"
 #include "store_conv.h"
+#include "store_sqlite.h"
 #include "util.h"
 
 #include <assert.h>
@@ -574,25 +575,44 @@ struct import_args {
   int nItem;
 };
 
+cv_rc sqlite_threads_insert_import(struct cv_db *pDb, int64_t userId,
+                                   struct cv_import_item *p){
+  struct create_args c;
+  cv_rc rc;
+  memset(&c, 0, sizeof c);
+  c.userId = userId;
+  c.zTitle = p->zTitle;
+  c.zMessages = p->zMessages;
+  c.nMessages = p->nMessages;
+  c.zClientId = p->zClientId;
+  c.zCreatedAt = p->zCreatedAt;
+  c.zUpdatedAt = p->zUpdatedAt;
+  rc = insert_thread(pDb, &c);
+  if( rc ) return rc;
+  p->id = c.id;
+  p->bImported = c.bInserted;
+  if( c.bInserted && (p->bPinned || p->bArchived) ){
+    static const char zOrg[] = "UPDATE chat_threads SET pinned=?2, archived=?3 WHERE id=?1";
+    sqlite3_stmt *pSt;
+    rc = db_stmt(pDb, zOrg, &pSt);
+    if( rc ) return rc;
+    sqlite3_bind_int64(pSt, 1, c.id);
+    sqlite3_bind_int(pSt, 2, p->bPinned!=0);
+    sqlite3_bind_int(pSt, 3, p->bArchived!=0);
+    rc = db_step_done(pDb, pSt, NULL);
+  }
+  if( rc==CV_OK && c.bInserted && p->pTags && p->pTags->n>0 ){
+    rc = set_tags(pDb, userId, c.id, p->pTags);
+  }
+  return rc;
+}
+
 static cv_rc import_job(struct cv_db *pDb, void *pArg){
   struct import_args *a = pArg;
   int i;
   for(i=0; i<a->nItem; i++){
-    struct cv_import_item *p = &a->aItem[i];
-    struct create_args c;
-    cv_rc rc;
-    memset(&c, 0, sizeof c);
-    c.userId = a->userId;
-    c.zTitle = p->zTitle;
-    c.zMessages = p->zMessages;
-    c.nMessages = p->nMessages;
-    c.zClientId = p->zClientId;
-    c.zCreatedAt = p->zCreatedAt;
-    c.zUpdatedAt = p->zUpdatedAt;
-    rc = insert_thread(pDb, &c);
+    cv_rc rc = sqlite_threads_insert_import(pDb, a->userId, &a->aItem[i]);
     if( rc ) return rc;
-    p->id = c.id;
-    p->bImported = c.bInserted;
   }
   return CV_OK;
 }

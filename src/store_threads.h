@@ -101,6 +101,8 @@ void store_append_clear(struct cv_append *p);
 cv_rc store_threads_append(struct cv_store *pS, int64_t userId, int64_t id,
                            const char *zMessage, struct cv_append *pOut);
 
+struct cv_tagset;
+
 /* One thread of an import. In: every field but the outputs (zTitle, zMessages, times may be
 ** NULL; times already in the contract's format). Out: id and bImported (0: it existed). */
 struct cv_import_item {
@@ -110,6 +112,8 @@ struct cv_import_item {
   int64_t nMessages;
   const char *zCreatedAt;
   const char *zUpdatedAt;
+  int bPinned, bArchived;        /* organize a thread the import writes (0: as a new one) */
+  const struct cv_tagset *pTags; /* its tags, or NULL */
   int64_t id;                    /* OUT */
   int bImported;                 /* OUT */
 };

@@ -9,6 +9,8 @@ import { AssistantView } from './threads.js';
 import { CompanionsView } from './companions.js';
 import { StatsView } from './stats.js';
 import { SearchBox } from './search.js';
+import { exportButton } from './exporter.js';
+import { FileImport } from './fileimport.js';
 
 const root = document.getElementById('app');
 
@@ -157,16 +159,23 @@ function buildShell() {
   const search = new SearchBox({ onOpen: (hit, terms) => openHit(hit, terms) });
   const toggle = h('button', { type: 'button', class: 'icon-btn sidebar-toggle', testid: 'sidebar-toggle', 'aria-label': 'Show the list of chats', 'aria-expanded': 'false', 'aria-controls': 'sidebar' }, icon('menu'));
   const signout = h('button', { type: 'button', class: 'btn btn-ghost', testid: 'signout' }, 'Sign out');
+  const exportAll = exportButton({
+    label: 'Export everything (all threads, chats, personas and characters) as one JSON file',
+    text: 'Export everything', testid: 'export-all', className: 'btn btn-ghost',
+    path: () => '/api/v1/export', fallback: 'chatvault-export.json',
+    onError: (err) => window.alert(`Could not export: ${err.message}`),
+  });
+  const fileImport = new FileImport({ onImported: (result) => refreshAfterImport(result) });
   const who = h('span', { class: 'who', testid: 'current-user', title: user.email || '' }, user.display_name || user.email || '');
   const header = h('header', { class: 'topbar' },
     toggle,
     h('a', { href: '#/assistant', class: 'brand', 'aria-label': 'chatvault home' }, h('img', { src: 'icons/logo.svg', alt: '', class: 'brand-logo' }), h('span', { class: 'brand-name' }, 'chatvault')),
-    nav, search.el, who, signout);
+    nav, search.el, who, fileImport.button, exportAll, signout);
   const sidebar = h('aside', { class: 'sidebar', id: 'sidebar', testid: 'sidebar', 'aria-label': 'Chats' });
   const main = h('main', { class: 'main', testid: 'main' });
   const backdrop = h('div', { class: 'backdrop', testid: 'sidebar-backdrop' });
   const layout = h('div', { class: 'layout' }, sidebar, backdrop, main);
-  const shell = h('div', { class: 'shell' }, header, layout);
+  const shell = h('div', { class: 'shell' }, header, layout, fileImport.el);
 
   const setSidebar = (open) => {
     shell.classList.toggle('sidebar-open', open);
@@ -198,6 +207,18 @@ function buildShell() {
 
   replace(root, shell);
   state.shell = { el: shell, sidebar, main, nav, closeSidebar: () => setSidebar(false), who, search };
+}
+
+/** New conversations from an import: reload the open view's list (thread or chat list). */
+function refreshAfterImport(result) {
+  const view = state.view && state.view.instance;
+  if (!view || (Number(result.imported) || 0) === 0) return;
+  const kinds = new Set((Array.isArray(result.items) ? result.items : []).map((it) => it && it.kind));
+  if (typeof view.resetList === 'function' && (kinds.has('thread') || !kinds.size)) {
+    view.resetList();
+    if (typeof view.loadTags === 'function') view.loadTags();
+  }
+  if (typeof view.loadChats === 'function' && (kinds.has('chat') || !kinds.size)) view.chatsLoaded = view.loadChats();
 }
 
 function parseRoute() {

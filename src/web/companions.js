@@ -3,6 +3,7 @@
 // chats (the 30 newest are kept), rename, delete and streamed replies.
 import { api, stream } from './http.js';
 import { h, icon, replace, timeAgo, nextId } from './dom.js';
+import { exportButton } from './exporter.js';
 import {
   confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, avatar, revealMessage,
 } from './ui.js';
@@ -133,6 +134,7 @@ export class CompanionsView {
       h('section', { class: 'home-section', 'aria-labelledby': 'rec-h' }, h('h1', { id: 'rec-h', class: 'section-title' }, 'Recommended for you'),
         h('p', { class: 'section-sub' }, 'Characters you have not chatted with yet.'), recommended),
       h('section', { class: 'home-section', 'aria-labelledby': 'all-h' }, h('h2', { id: 'all-h', class: 'section-title' }, 'All characters'), all),
+      this.importCard(),
       this.createForm()));
     this.body.scrollTop = 0;
     const fill = async (el, path, emptyText) => {
@@ -159,6 +161,39 @@ export class CompanionsView {
         h('h3', { class: 'char-name', testid: 'character-name' }, c.name),
         c.description ? h('p', { class: 'char-desc' }, c.description) : null),
       start);
+  }
+
+  // A character card (SillyTavern PNG or JSON, text-generation-webui JSON) through a file
+  // picker: the server reads it (POST /api/characters/import, the file's bytes as they are),
+  // keeps the PNG as the picture, and the new character opens like a created one.
+  importCard() {
+    const input = h('input', { type: 'file', accept: '.png,.json,image/png,application/json', hidden: true, testid: 'import-card-input' });
+    const button = h('button', { type: 'button', class: 'btn', testid: 'import-card-button' }, icon('upload'), 'Import card…');
+    const status = h('p', { class: 'notice', role: 'status', hidden: true, testid: 'import-card-status' });
+    button.addEventListener('click', () => input.click());
+    input.addEventListener('change', async () => {
+      const file = input.files && input.files[0];
+      input.value = '';
+      if (!file) return;
+      status.className = 'notice';
+      status.textContent = `Importing ${file.name}…`;
+      status.hidden = false;
+      button.disabled = true;
+      try {
+        const created = await api('POST', '/api/characters/import', file);
+        status.hidden = true;
+        this.showStart(created);
+      } catch (err) {
+        status.className = 'notice notice-error';
+        status.textContent = `Could not import ${file.name}: ${err.message}`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return h('section', { class: 'card import-card', testid: 'import-card', 'aria-labelledby': 'import-h' },
+      h('h2', { id: 'import-h', class: 'section-title' }, 'Import a character card'),
+      h('p', { class: 'section-sub' }, 'A SillyTavern card (PNG or JSON): its name, description, greeting and picture.'),
+      input, button, status);
   }
 
   createForm() {
@@ -333,13 +368,17 @@ export class CompanionsView {
     this.renameBtn.addEventListener('click', () => this.rename());
     this.titleEl.addEventListener('dblclick', () => this.rename());
     this.deleteBtn.addEventListener('click', () => this.deleteCurrent());
+    const exportPath = (fmt) => () => `/api/chat/export?chat_id=${encodeURIComponent(this.current.chat_id)}&format=${fmt}`;
+    const exportFailed = (err) => this.banner.show(`Could not export: ${err.message}`);
+    this.exportMdBtn = exportButton({ label: 'Export as Markdown', text: 'Markdown', testid: 'export-chat-md', path: exportPath('md'), fallback: 'chat.md', onError: exportFailed });
+    this.exportJsonBtn = exportButton({ label: 'Export as JSON', text: 'JSON', testid: 'export-chat-json', path: exportPath('json'), fallback: 'chat.json', onError: exportFailed });
     this.msgs = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
     this.composer = composer({ onSend: (text) => this.send(text), placeholder: `Message ${entry.character_name || 'your companion'}…` });
     replace(this.body, h('div', { class: 'chat', testid: 'companion-chat' },
       h('div', { class: 'chat-head' },
         this.headAvatar,
         h('div', { class: 'chat-head-text' }, this.titleEl, h('div', { class: 'chat-head-sub' }, this.subEl, this.stored.el)),
-        h('div', { class: 'chat-head-actions' }, this.renameBtn, this.deleteBtn)),
+        h('div', { class: 'chat-head-actions' }, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
       this.banner.el, this.msgs, this.composer.el));
     this.paintHeader();
     const bubbles = (entry.messages || []).map((m) => messageBubble(m.role, m.content, { name: entry.character_name }).el);
@@ -373,6 +412,8 @@ export class CompanionsView {
     const saved = Boolean(e.chat_id);
     this.renameBtn.hidden = !saved;
     this.deleteBtn.hidden = !saved;
+    this.exportMdBtn.hidden = !saved;
+    this.exportJsonBtn.hidden = !saved;
     this.stored.set(saved ? 'stored' : 'hidden');
   }
 

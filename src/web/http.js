@@ -48,22 +48,29 @@ export function describeDetail(detail) {
 
 async function errorFrom(res) {
   let detail;
+  let body;
   let text = '';
   try {
     text = await res.text();
-    detail = JSON.parse(text).detail;
+    body = JSON.parse(text);
+    detail = body.detail;
   } catch { /* not JSON */ }
   let msg = describeDetail(detail);
   if (!msg) {
     msg = `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
     if (res.status === 502 || res.status === 504) msg += ' The language model did not answer.';
   }
-  return new ApiError(res.status, msg, detail);
+  const err = new ApiError(res.status, msg, detail);
+  if (body && typeof body === 'object') err.body = body; // the whole reply (e.g. an import's counts)
+  return err;
 }
+
+// A Blob (a File from a picker) is sent as it is, with its own type; anything else as JSON.
+const isBlob = (body) => typeof Blob !== 'undefined' && body instanceof Blob;
 
 function headersFor(body) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined && !isBlob(body)) headers['Content-Type'] = 'application/json';
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   return headers;
@@ -76,7 +83,7 @@ async function send(method, path, body, extraHeaders = {}) {
     res = await fetch(path, {
       method,
       headers: { ...headersFor(body), ...extraHeaders },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || isBlob(body) ? body : JSON.stringify(body),
       cache: 'no-store',
     });
   } catch (err) {
@@ -103,7 +110,7 @@ async function jsonOf(res) {
   }
 }
 
-/** JSON request; resolves to the parsed body (null for 204). */
+/** JSON request (a Blob body goes as raw bytes); resolves to the parsed body (null for 204). */
 export async function api(method, path, body) {
   const res = await send(method, path, body);
   return jsonOf(res);

@@ -6,6 +6,7 @@ import {
   confirmDialog, errorBanner, messageBubble, composer, startInlineRename, storedMarker, actionMenu, tagsDialog, revealMessage,
 } from './ui.js';
 import { readImportFile, importThreads } from './importer.js';
+import { exportButton } from './exporter.js';
 
 const PAGE = 30;
 
@@ -419,12 +420,16 @@ export class AssistantView {
     this.titleEl.addEventListener('dblclick', () => this.rename());
     this.deleteBtn.addEventListener('click', () => this.deleteCurrent());
     this.banner = errorBanner();
+    const exportPath = (fmt) => () => `/api/v1/chat-threads/${this.currentId}/export?format=${fmt}`;
+    const exportFailed = (err) => this.banner.show(`Could not export: ${err.message}`);
+    this.exportMdBtn = exportButton({ label: 'Export as Markdown', text: 'Markdown', testid: 'export-thread-md', path: exportPath('md'), fallback: 'thread.md', onError: exportFailed });
+    this.exportJsonBtn = exportButton({ label: 'Export as JSON', text: 'JSON', testid: 'export-thread-json', path: exportPath('json'), fallback: 'thread.json', onError: exportFailed });
     this.msgs = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
     this.composer = composer({ onSend: (text) => this.send(text), placeholder: 'Ask anything…' });
     replace(this.ctx.main,
       h('div', { class: 'chat-head' },
         h('div', { class: 'chat-head-text' }, this.titleEl, this.stored.el, this.flagsEl),
-        h('div', { class: 'chat-head-actions' }, this.renameBtn, this.deleteBtn)),
+        h('div', { class: 'chat-head-actions' }, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
       this.banner.el,
       this.msgs,
       this.composer.el);
@@ -441,6 +446,8 @@ export class AssistantView {
   setChrome(hasThread) {
     this.renameBtn.hidden = !hasThread;
     this.deleteBtn.hidden = !hasThread;
+    this.exportMdBtn.hidden = !hasThread;
+    this.exportJsonBtn.hidden = !hasThread;
     this.stored.set(hasThread ? 'stored' : 'hidden');
     for (const el of this.scroller.querySelectorAll('[aria-current]')) el.removeAttribute('aria-current');
     if (hasThread) {

@@ -113,6 +113,8 @@ def test_matrix_path_ids():
         ("PUT", "/api/characters/{}", {"name": "pwned"}, 403, 404),
         ("DELETE", "/api/characters/{}", None, 403, 404),
         ("GET", "/api/user/{}", None, 403, 404),
+        ("GET", T + "/{}/export?format=md", None, 403, 404),
+        ("HEAD", T + "/{}/export?format=json", None, 403, 404),
     ]
     n = 0
     for method, tmpl, body, st_owned, st_missing in rows:
