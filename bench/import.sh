@@ -89,7 +89,7 @@ for r in $(seq "$RUNS"); do
   echo "bench-password-1" | "$CV" user add bench@example.test --db "$DB2" >/dev/null
   /usr/bin/time -f "%e %M" -o "$WORK/time$r" "$CV" import bench@example.test "$FILE" --db "$DB2" \
     >"$WORK/cli$r.out" 2>/dev/null || true
-  read -r CSECS CMAX <"$WORK/time$r"
+  read -r CSECS CMAX < <(tail -1 "$WORK/time$r")
   fig "cli run=$r seconds=$CSECS conv_per_s=$("$PY" -c "print(round($NCONV/$CSECS))") maxrss_kb=$CMAX $(head -1 "$WORK/cli$r.out")"
   rm -f "$DB"* "$DB2"*
 done

@@ -18,8 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The largest conversation (its JSON) an import reads; a larger one is skipped. */
-#define IMPORT_CONV_MAX ((size_t)32*1024*1024)
+/* The largest conversation (its JSON) an import reads; a larger one is skipped. Its parsed
+** tree can take many times its size (cJSON: ~64 bytes per value), so imports running at once
+** are bounded too: memory stays bounded whatever is sent. */
+#define IMPORT_CONV_MAX ((size_t)16*1024*1024)
+#define IMPORT_RUNNING_MAX 2
+
+static int nRunning;             /* imports in progress (atomic builtins) */
+
+/* Give back an import's place (once): before its answer is sent, so that a client that
+** sends its next import as soon as it has the answer never finds the place still taken. */
+static void release(int *pbHeld){
+  if( *pbHeld ){
+    __atomic_sub_fetch(&nRunning, 1, __ATOMIC_SEQ_CST);
+    *pbHeld = 0;
+  }
+}
 
 /* Query parameter "format": 1 with *peOut set, 0 absent, -1 invalid (422 entry added). */
 static int query_format(struct cv_verr *pErr, const char *zQuery, enum imp_format *peOut){
@@ -41,7 +55,8 @@ static int query_format(struct cv_verr *pErr, const char *zQuery, enum imp_forma
 ** items:[{source_id, kind, id}], errors:[{source_id, detail}], errors_total}; 422 {detail,
 ** format, imported, skipped} when the file is not JSON or not a known format (what was read
 ** before that point is kept: sending the whole file again completes it); 413 past
-** --max-import; 400/408 as for any body. */
+** --max-import; 400/408 as for any body; 503 (Retry-After) while IMPORT_RUNNING_MAX other
+** imports run. */
 int h_import(struct cv_req *r){
   struct cv_verr e;
   struct cv_body body;
@@ -50,6 +65,7 @@ int h_import(struct cv_req *r){
   size_t nMaxConv = IMPORT_CONV_MAX;
   char *aChunk = NULL;
   int64_t nTotal = 0;
+  int bHeld = 0;
   cv_rc rc = CV_OK;
 
   verr_init(&e);
@@ -60,7 +76,16 @@ int h_import(struct cv_req *r){
   }
   verr_free(&e);
   if( (int64_t)nMaxConv > r->pApp->pCfg->maxImport ) nMaxConv = (size_t)r->pApp->pCfg->maxImport;
-  if( !http_body_begin(r, r->pApp->pCfg->maxImport, &body) ) return r->status;
+  bHeld = 1;
+  if( __atomic_add_fetch(&nRunning, 1, __ATOMIC_SEQ_CST) > IMPORT_RUNNING_MAX ){
+    release(&bHeld);
+    r->bClose = 1;                             /* the body is not read */
+    http_reply_raw(r, 503, "application/json",
+                   "{\"detail\":\"Other imports are running; try again shortly\"}", 57,
+                   "Retry-After: 2\r\n");
+    return r->status;
+  }
+  if( !http_body_begin(r, r->pApp->pCfg->maxImport, &body) ) goto out;
   aChunk = malloc(65536);
   rc = aChunk ? importer_new(r->pApp->pStore, r->userId, eFormat, nMaxConv, NULL, NULL, &pImp)
               : CV_NOMEM;
@@ -72,6 +97,7 @@ int h_import(struct cv_req *r){
     rc = importer_feed(pImp, aChunk, (size_t)got);
   }
   if( rc==CV_OK && nTotal==0 ){
+    release(&bHeld);
     verr_init(&e);
     verr_add(&e, "body", "missing", "Field required");
     http_reply_422(r, &e);
@@ -79,6 +105,7 @@ int h_import(struct cv_req *r){
     goto out;
   }
   if( rc==CV_OK ) rc = importer_finish(pImp);
+  release(&bHeld);                             /* what is left is the answer */
   if( rc==CV_INVALID ){
     const struct cv_import_report *p = importer_result(pImp);
     cJSON *pRoot = cJSON_CreateObject();
@@ -107,5 +134,6 @@ int h_import(struct cv_req *r){
 out:
   importer_free(pImp);
   free(aChunk);
+  release(&bHeld);
   return r->status;
 }

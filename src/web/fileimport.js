@@ -106,8 +106,8 @@ export class FileImport {
   /** Open the dialog (fresh unless an import is running); `file` starts importing it. */
   open(file) {
     if (!this.dialog.open) {
-      this.opener = document.activeElement instanceof HTMLElement && !this.dialog.contains(document.activeElement)
-        ? document.activeElement : this.button;
+      const active = document.activeElement;
+      this.opener = active instanceof HTMLElement && active !== document.body && !this.dialog.contains(active) ? active : this.button;
       if (!this.busy && !this.keepResult) this.reset();
       this.keepResult = false;
       this.dialog.showModal();

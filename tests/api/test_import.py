@@ -443,3 +443,33 @@ def test_import_survives_kill9():
         assert int(total) == 300, total
         again = do_import(c2, json.dumps(synth_chatgpt(300, tag="k9")).encode())
         assert again["imported"] == 0
+
+
+def test_imports_at_once_are_bounded():
+    """Two imports may run at once (a conversation's parsed tree is many times its bytes); a
+    third is answered 503 with Retry-After before its body is read, and nothing is lost."""
+    import http.client
+    c = user("busy")
+    held = []
+    for i in range(2):
+        conn = http.client.HTTPConnection(c.host, c.port, timeout=30)
+        conn.putrequest("POST", "/api/v1/import")
+        for k, v in dict(cv.auth_headers(c.token), **{"Transfer-Encoding": "chunked"}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        part = json.dumps(synth_chatgpt(1, tag="busy%d" % i))[:-1].encode()   # "[{...}"
+        conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+        held.append(conn)
+    import time
+    time.sleep(0.5)                    # both requests are inside the handler, reading
+    r = c.post("/api/v1/import", body=json.dumps(synth_chatgpt(1, tag="busy9")).encode())
+    expect(r, 503, "third import")
+    assert r.header("Retry-After"), r
+    for conn in held:
+        conn.send(b"1\r\n]\r\n0\r\n\r\n")
+        resp = conn.getresponse()
+        assert resp.status == 200, resp.status
+        assert json.loads(resp.read())["imported"] == 1
+        conn.close()
+    js = do_import(c, json.dumps(synth_chatgpt(1, tag="busy9")).encode())
+    assert js["imported"] == 1, js
