@@ -175,6 +175,19 @@ static void ordinal(char *zOut, size_t nOut, int64_t n){
   snprintf(zOut, nOut, "#%lld", (long long)n);
 }
 
+/* A conversation of the file is not imported: count it as skipped and record why, under
+** zSource (NULL: its place in the file, "#N"). */
+static cv_rc skip_conv(struct cv_importer *p, const char *zSource, const char *zWhy){
+  char zSrc[32], zDetail[IMP_DETAIL_MAX + 32];
+  if( !zSource ){
+    ordinal(zSrc, sizeof zSrc, p->nSeen);
+    zSource = zSrc;
+  }
+  p->res.nSkipped++;
+  snprintf(zDetail, sizeof zDetail, "not imported: %s", zWhy && zWhy[0] ? zWhy : "unreadable");
+  return add_error(p, zSource, zDetail);
+}
+
 /* ---- the batch ---------------------------------------------------------------------- */
 
 /* Write the pending conversations a[0..n) in one transaction and record their results. */
@@ -396,18 +409,16 @@ static cv_rc take(struct cv_importer *p, struct imp_conv *c){
 ** queue it; a conversation that cannot be read is skipped with an error. */
 static cv_rc conversation(struct cv_importer *p, const cJSON *pConv){
   struct imp_conv c;
-  char zWhy[IMP_DETAIL_MAX], zSrc[32];
+  char zWhy[IMP_DETAIL_MAX];
   enum imp_format e = p->eFormat;
   cv_rc rc;
   memset(&c, 0, sizeof c);
   zWhy[0] = 0;
-  ordinal(zSrc, sizeof zSrc, p->nSeen);
   if( e==IMP_UNKNOWN ){
     e = imp_detect(pConv);
     if( e==IMP_UNKNOWN || e==IMP_CHATVAULT ){
       /* chatvault is only told by its header */
-      p->res.nSkipped++;
-      return add_error(p, zSrc, "not a conversation of a known format");
+      return skip_conv(p, NULL, "not a conversation of a known format");
     }
     p->eFormat = e;
     p->res.zFormat = imp_format_name(e);
@@ -416,7 +427,6 @@ static cv_rc conversation(struct cv_importer *p, const cJSON *pConv){
   if( rc==CV_NOMEM ) return rc;
   if( rc ){
     const cJSON *pId = NULL;
-    char zDetail[IMP_DETAIL_MAX + 32];
     imp_conv_clear(&c);
     /* name it by its id when it has a plain one */
     if( cJSON_IsObject(pConv) ){
@@ -428,9 +438,7 @@ static cv_rc conversation(struct cv_importer *p, const cJSON *pConv){
         if( cJSON_IsString(x) && x->valuestring[0] && strlen(x->valuestring)<200 ) pId = x;
       }
     }
-    p->res.nSkipped++;
-    snprintf(zDetail, sizeof zDetail, "not imported: %s", zWhy[0] ? zWhy : "unreadable");
-    return add_error(p, pId ? pId->valuestring : zSrc, zDetail);
+    return skip_conv(p, pId ? pId->valuestring : NULL, zWhy);
   }
   return take(p, &c);
 }
@@ -438,13 +446,8 @@ static cv_rc conversation(struct cv_importer *p, const cJSON *pConv){
 /* Parse the value z[0..n) as JSON; NULL (and an error recorded) when it is not. */
 static cJSON *parse_value(struct cv_importer *p, const char *z, size_t n, cv_rc *pRc){
   cJSON *pRoot = cJSON_ParseWithLength(z, n);
-  char zSrc[32];
-  *pRc = CV_OK;
-  if( pRoot ) return pRoot;
-  ordinal(zSrc, sizeof zSrc, p->nSeen);
-  p->res.nSkipped++;
-  *pRc = add_error(p, zSrc, "not imported: not valid JSON (or nested too deeply)");
-  return NULL;
+  *pRc = pRoot ? CV_OK : skip_conv(p, NULL, "not valid JSON (or nested too deeply)");
+  return pRoot;
 }
 
 /* A chatvault persona or character item: kept until the end of the file. */
@@ -545,18 +548,16 @@ static cv_rc on_value(void *pCtx, enum jsplit_event e, enum jsplit_event eOf, co
   cJSON *pRoot;
   cv_rc rc;
   if( e==JSPLIT_TOOBIG ){
-    char zSrc[32], zDetail[160];
+    char zWhy[160];
     if( eOf==JSPLIT_MEMBER || eOf==JSPLIT_VALUE ){
       snprintf(p->zErr, sizeof p->zErr, "a value of %zu bytes is over the limit of %zu bytes"
                " for one conversation", n, p->nMaxConv);
       return CV_INVALID;
     }
     p->nSeen++;
-    p->res.nSkipped++;
-    ordinal(zSrc, sizeof zSrc, p->nSeen);
-    snprintf(zDetail, sizeof zDetail, "not imported: %zu bytes, over the limit of %zu bytes"
-             " for one conversation", n, p->nMaxConv);
-    return add_error(p, zSrc, zDetail);
+    snprintf(zWhy, sizeof zWhy, "%zu bytes, over the limit of %zu bytes for one conversation",
+             n, p->nMaxConv);
+    return skip_conv(p, NULL, zWhy);
   }
   if( e==JSPLIT_MEMBER ){
     if( p->bItems && !p->bChatvault ) return CV_OK;      /* e.g. chatbot-ui's "folders" */
@@ -612,22 +613,9 @@ static cv_rc on_value(void *pCtx, enum jsplit_event e, enum jsplit_event eOf, co
     if( !zKey || (strcmp(zKey, "threads")!=0 && strcmp(zKey, "chats")!=0) ) return CV_OK;
     p->nSeen++;
     if( !(pRoot = parse_value(p, z, n, &rc)) ) return rc;
-    {
-      struct imp_conv c;
-      char zWhy[IMP_DETAIL_MAX], zSrc[32];
-      memset(&c, 0, sizeof c);
-      rc = imp_read(IMP_CHATVAULT, pRoot, &c, zWhy, sizeof zWhy);
-      cJSON_Delete(pRoot);
-      if( rc==CV_NOMEM ) return rc;
-      if( rc ){
-        char zDetail[IMP_DETAIL_MAX + 32];
-        ordinal(zSrc, sizeof zSrc, p->nSeen);
-        p->res.nSkipped++;
-        snprintf(zDetail, sizeof zDetail, "not imported: %s", zWhy);
-        return add_error(p, zSrc, zDetail);
-      }
-      return take(p, &c);
-    }
+    rc = conversation(p, pRoot);               /* eFormat is IMP_CHATVAULT: no detection */
+    cJSON_Delete(pRoot);
+    return rc;
   }
   if( zKey && strcmp(zKey, "history")!=0 ) return CV_OK;  /* another app's other lists */
   if( zKey && p->eFormat==IMP_UNKNOWN ){
@@ -710,13 +698,7 @@ static cv_rc finish_object(struct cv_importer *p){
     rc = imp_read_sillytavern(pRoot, (const cJSON *const *)p->aLine, p->nLine, &c, zWhy,
                               sizeof zWhy);
     if( rc==CV_OK ) rc = take(p, &c);
-    else if( rc==CV_INVALID ){
-      char zDetail[IMP_DETAIL_MAX + 32], zSrc[32];
-      ordinal(zSrc, sizeof zSrc, 1);
-      p->res.nSkipped++;
-      snprintf(zDetail, sizeof zDetail, "not imported: %s", zWhy[0] ? zWhy : "unreadable");
-      rc = add_error(p, zSrc, zDetail);
-    }
+    else if( rc==CV_INVALID ) rc = skip_conv(p, NULL, zWhy);
   }else{
     rc = conversation(p, pRoot);
   }
