@@ -574,3 +574,102 @@ CREATE TABLE pictures (
   created_at    TEXT NOT NULL
 );
 CREATE INDEX pictures_user ON pictures(user_id);
+
+-- version: 8
+-- Sharing a thread with other accounts (issue 16, contract v2 "Sharing with other accounts"):
+-- a member may read the owner's thread, live (not a snapshot), and never change it. The
+-- owner adds members by email and removes them; a member may leave. A member's own list,
+-- export, stats and search never include the threads shared with it; `?shared=true` lists
+-- them. Removing the thread or either account removes the membership.
+CREATE TABLE thread_members (
+  thread_id     INTEGER NOT NULL REFERENCES chat_threads(id) ON DELETE CASCADE,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  added_at      TEXT NOT NULL,
+  PRIMARY KEY (thread_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX thread_members_user ON thread_members(user_id, thread_id);
+
+-- Retention that archives and refreshed character copies (issue 16, contract v2 "Retention
+-- that keeps", "Copied character data"). Both are read from settings by triggers, so they hold
+-- for every writer of the file (the API, import-legacy, POST /api/v1/import); `serve` writes the
+-- rows from --history-overflow and --refresh-copies, the other subcommands keep the file's.
+--
+-- An archived chat keeps its row, conversation and segments; only the flag changes. Chosen over a
+-- separate table: a move is one UPDATE of a column, so the search index, the byte counts, the
+-- activity counts and the conversation (all kept by triggers on chat_histories) are untouched,
+-- and search and export reach archived chats with no second join. The cost is that every view
+-- of the legacy client reads `archived = 0`: the list index leads with (user_id, archived), so
+-- the 30 kept chats are one SEARCH with no step over the archived ones, however many there are.
+ALTER TABLE chat_histories ADD COLUMN archived INTEGER NOT NULL DEFAULT 0
+  CHECK (archived IN (0, 1));
+DROP INDEX chat_histories_user_updated;
+CREATE INDEX chat_histories_user_updated
+  ON chat_histories(user_id, archived, last_updated DESC, id DESC);
+INSERT INTO settings(key, value) VALUES ('history_overflow', 'delete')
+  ON CONFLICT(key) DO NOTHING;
+INSERT INTO settings(key, value) VALUES ('refresh_copies', '0')
+  ON CONFLICT(key) DO NOTHING;
+
+-- Retention keeps the newest N kept chats of a user by (last_updated, id), N = history_limit.
+-- Those beyond N are deleted (history_overflow 'delete', as before) or archived ('archive').
+-- It counts and touches only kept chats: switching archive -> delete never deletes what is
+-- already archived. It fires when a kept chat is inserted (a new chat, an import) and when one
+-- comes back from the archive (POST /api/chat/restore, or a write to an archived chat): a
+-- restore never deletes, whatever the setting: the chat it pushes out goes to the archive
+-- (a restore is a swap, never a loss). Archived chats are always older than every kept one.
+DROP TRIGGER chat_histories_retention;
+CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+  WHEN EXISTS (SELECT 1 FROM chat_histories
+                WHERE user_id = NEW.user_id AND archived = 0
+                LIMIT 1 OFFSET coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                           FROM settings WHERE key = 'history_limit'), 30))
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id AND archived = 0
+     AND coalesce((SELECT value FROM settings WHERE key = 'history_overflow'), 'delete')
+         <> 'archive'
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id AND archived = 0
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+  UPDATE chat_histories SET archived = 1
+   WHERE user_id = NEW.user_id AND archived = 0
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id AND archived = 0
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END;
+CREATE TRIGGER chat_histories_retention_restore AFTER UPDATE OF archived ON chat_histories
+  WHEN OLD.archived = 1 AND NEW.archived = 0
+BEGIN
+  UPDATE chat_histories SET archived = 1
+   WHERE user_id = NEW.user_id AND archived = 0
+     AND id NOT IN (SELECT id FROM chat_histories
+                     WHERE user_id = NEW.user_id AND archived = 0
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END;
+
+-- Refreshed copies: with refresh_copies '1' a change of a character's or scene's name or
+-- picture is copied into every chat that still references it (chats whose character was
+-- deleted have a NULL id and keep their copy), in the statement's own transaction. Triggers
+-- rather than the store: like retention they hold for every writer (PUT /api/characters/{id},
+-- a card import, any future scene edit), and they cannot be forgotten by a new update path.
+-- A refresh is not a change of the chat: last_updated, and so the history order, stays.
+CREATE TRIGGER characters_refresh_copies AFTER UPDATE OF name, picture ON characters
+  WHEN (NEW.name IS NOT OLD.name OR NEW.picture IS NOT OLD.picture)
+   AND coalesce((SELECT value FROM settings WHERE key = 'refresh_copies'), '0') = '1'
+BEGIN
+  UPDATE chat_histories SET character_name = NEW.name, character_picture = NEW.picture
+   WHERE character_id = NEW.id;
+END;
+CREATE TRIGGER scenes_refresh_copies AFTER UPDATE OF name, picture ON scenes
+  WHEN (NEW.name IS NOT OLD.name OR NEW.picture IS NOT OLD.picture)
+   AND coalesce((SELECT value FROM settings WHERE key = 'refresh_copies'), '0') = '1'
+BEGIN
+  UPDATE chat_histories SET scene_name = NEW.name, scene_picture = NEW.picture
+   WHERE scene_id = NEW.id;
+END;

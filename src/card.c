@@ -169,8 +169,9 @@ static cv_rc base64_decode(const char *z, size_t n, unsigned char **ppOut, size_
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-/* A copy of z[0..n) trimmed of surrounding white space, cut to nMaxChars characters (valid
-** UTF-8 in, valid UTF-8 out). NULL when out of memory. */
+/* A copy of z[0..n) trimmed of surrounding white space, cut to nMaxChars characters and
+** trimmed again (a cut can end inside a run of spaces) (valid UTF-8 in, valid UTF-8 out).
+** NULL when out of memory. */
 static char *trimmed_copy(const char *z, size_t n, size_t nMaxChars){
   const char *zStart;
   size_t nTrim, nCut;
@@ -181,7 +182,8 @@ static char *trimmed_copy(const char *z, size_t n, size_t nMaxChars){
   memcpy(zOut, zStart, nTrim);
   zOut[nTrim] = 0;
   nCut = util_utf8_prefix_len(zOut, nMaxChars);
-  zOut[nCut] = 0;
+  tags_trim(zOut, nCut, &zStart, &nTrim);     /* zStart is zOut: it began with no space */
+  zOut[nTrim] = 0;
   return zOut;
 }
 

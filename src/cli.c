@@ -29,6 +29,8 @@
 static const char zUsage[] =
   "usage: chatvault [serve] [--db PATH] [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
   "                 [--token-ttl DUR] [--no-signup] [--sync full|normal] [--history-limit N]\n"
+  "                 [--history-overflow delete|archive]  (chats beyond the newest N; delete)\n"
+  "                 [--refresh-copies]  (a character's new name/picture reaches its chats)\n"
   "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS]\n"
   "                 [--llm-history-chars N] [--demo]\n"
   "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
@@ -101,6 +103,8 @@ static int cmd_serve(const struct cv_config *c){
   o.nReaders = c->nReaders;
   o.busyMs = 5000;
   o.historyLimit = c->historyLimit;
+  o.zHistoryOverflow = c->zHistoryOverflow;
+  o.zRefreshCopies = c->bRefreshCopies ? "1" : "0";
   o.maxConvMessages = c->maxConvMessages;
   o.maxConvBytes = c->maxConvBytes;
   o.maxUserBytes = c->maxUserBytes;

@@ -72,6 +72,12 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
     else BAD;
   }else if( strcmp(zName, "history-limit")==0 ){
     NEED_VAL if( (v = parse_int(zVal, 1, 100000))<0 ) BAD; c->historyLimit = (int)v;
+  }else if( strcmp(zName, "history-overflow")==0 ){
+    NEED_VAL
+    if( strcmp(zVal, "delete")==0 || strcmp(zVal, "archive")==0 ) c->zHistoryOverflow = zVal;
+    else BAD;
+  }else if( strcmp(zName, "refresh-copies")==0 ){
+    c->bRefreshCopies = !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0 && strcmp(zVal, "no")!=0);
   }else if( strcmp(zName, "llm-url")==0 ){ NEED_VAL c->zLlmUrl = *zVal ? zVal : NULL; }
   else if( strcmp(zName, "llm-model")==0 ){ NEED_VAL c->zLlmModel = zVal; }
   else if( strcmp(zName, "llm-key")==0 ){ NEED_VAL c->zLlmKey = *zVal ? zVal : NULL; }
@@ -103,7 +109,8 @@ static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
 }
 
 static int is_bool_flag(const char *zName){
-  return strcmp(zName, "no-signup")==0 || strcmp(zName, "demo")==0;
+  return strcmp(zName, "no-signup")==0 || strcmp(zName, "demo")==0
+      || strcmp(zName, "refresh-copies")==0;
 }
 
 cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
@@ -117,7 +124,9 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
     {"CHATVAULT_MAX_CONVERSATION_BYTES", "max-conversation-bytes"},
     {"CHATVAULT_MAX_USER_BYTES", "max-user-bytes"},
     {"CHATVAULT_NO_SIGNUP", "no-signup"}, {"CHATVAULT_SYNC", "sync"},
-    {"CHATVAULT_HISTORY_LIMIT", "history-limit"}, {"CHATVAULT_LLM_URL", "llm-url"},
+    {"CHATVAULT_HISTORY_LIMIT", "history-limit"},
+    {"CHATVAULT_HISTORY_OVERFLOW", "history-overflow"}, {"CHATVAULT_REFRESH_COPIES", "refresh-copies"},
+    {"CHATVAULT_LLM_URL", "llm-url"},
     {"CHATVAULT_LLM_MODEL", "llm-model"}, {"CHATVAULT_LLM_KEY", "llm-key"},
     {"CHATVAULT_LLM_TIMEOUT", "llm-timeout"}, {"CHATVAULT_LLM_HISTORY_CHARS", "llm-history-chars"}, {"CHATVAULT_ACCESS_LOG", "access-log"},
     {"CHATVAULT_TLS_CERT", "tls-cert"}, {"CHATVAULT_TLS_KEY", "tls-key"},
@@ -138,6 +147,7 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   c->tokenTtlMs = 30LL*86400*1000;
   c->bSyncFull = 1;
   c->historyLimit = 30;
+  c->zHistoryOverflow = "delete";
   c->zLlmModel = "gpt-4o-mini";
   c->llmTimeoutS = 120;
   c->llmHistoryChars = 24000;

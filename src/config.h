@@ -23,6 +23,10 @@ struct cv_config {
   int bNoSignup;              /* --no-signup */
   int bSyncFull;              /* --sync full|normal (default full) */
   int historyLimit;           /* --history-limit (default 30) */
+  const char *zHistoryOverflow; /* --history-overflow delete|archive (default delete): what
+                              ** retention does with chats beyond the newest N */
+  int bRefreshCopies;         /* --refresh-copies: a character's or scene's new name and
+                              ** picture reach the chats that reference it (default off) */
   const char *zLlmUrl;        /* --llm-url: OpenAI-compatible server; NULL = offline */
   const char *zLlmModel;      /* --llm-model */
   const char *zLlmKey;        /* --llm-key, CHATVAULT_LLM_KEY */

@@ -34,12 +34,13 @@ static int is_time(const char *z, size_t n){
 
 static int kind_ok(char c){
   return c==CV_CURSOR_THREADS || c==CV_CURSOR_CHATS || c==CV_CURSOR_CHARACTERS
-      || c==CV_CURSOR_SCENES || c==CV_CURSOR_PERSONAS;
+      || c==CV_CURSOR_SCENES || c==CV_CURSOR_PERSONAS || c==CV_CURSOR_SHARED;
 }
 
 /* 1 when *p has the fields its kind needs, and only those. */
 static int cursor_ok(const struct cv_cursor *p){
-  int bTimed = p->cKind==CV_CURSOR_THREADS || p->cKind==CV_CURSOR_CHATS;
+  int bTimed = p->cKind==CV_CURSOR_THREADS || p->cKind==CV_CURSOR_CHATS
+            || p->cKind==CV_CURSOR_SHARED;
   size_t nKey = strnlen(p->zKey, sizeof p->zKey), nTag = strnlen(p->zTag, sizeof p->zTag);
   if( !kind_ok(p->cKind) || p->id<=0 || nKey>=sizeof p->zKey || nTag>=sizeof p->zTag ) return 0;
   if( bTimed ? !is_time(p->zKey, nKey) : nKey!=0 ) return 0;

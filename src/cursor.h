@@ -4,6 +4,7 @@
 ** list, the sort key and id of the last row sent and, for threads, the filters of the list:
 **     t1|<updated_at>|<id>|<archived f/t/a><pinned -/t/f>|<tag key>     threads
 **     h1|<last_updated>|<id>                                           chat history
+**     m1|<updated_at>|<id>                                             threads shared with me
 **     c1||<id>   s1||<id>   p1||<id>                                   characters, scenes, personas
 ** Clients must treat it as opaque; the format may change with its version digit.
 ** Decoding is strict (a parser of untrusted input, fuzzed by tests/fuzz/fuzz_cursor.c): only
@@ -24,7 +25,8 @@ enum cv_cursor_kind {
   CV_CURSOR_CHATS = 'h',
   CV_CURSOR_CHARACTERS = 'c',
   CV_CURSOR_SCENES = 's',
-  CV_CURSOR_PERSONAS = 'p'
+  CV_CURSOR_PERSONAS = 'p',
+  CV_CURSOR_SHARED = 'm'           /* ?shared=true: the threads shared with the caller */
 };
 
 struct cv_cursor {

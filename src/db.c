@@ -578,6 +578,23 @@ void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
   pthread_mutex_unlock(&pS->muR);
 }
 
+/* Write settings row zKey = zValue on the writer pDb (outside any transaction: autocommit),
+** replacing what the file held; zValue NULL writes nothing. The schema's triggers read these
+** rows (retention, refreshed copies), so a flag of `serve` holds for every later writer. */
+static cv_rc put_setting(struct cv_db *pDb, const char *zKey, const char *zValue){
+  sqlite3_stmt *pSt;
+  cv_rc rc;
+  if( !zValue ) return CV_OK;
+  rc = db_stmt(pDb, "INSERT INTO settings(key,value) VALUES(?1,?2)"
+                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pSt, 2, zValue, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_reset(pSt);
+  return rc;
+}
+
 cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **pzErr){
   struct cv_store *pS;
   cv_rc rc;
@@ -636,6 +653,9 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
       db_reset(pSt);
       if( rc ) goto fail;
     }
+    rc = put_setting(pS->pWriter, "history_overflow", pO->zHistoryOverflow);
+    if( rc==CV_OK ) rc = put_setting(pS->pWriter, "refresh_copies", pO->zRefreshCopies);
+    if( rc ) goto fail;
   }
   pS->apReader = calloc((size_t)nReader, sizeof *pS->apReader);
   pS->apFree = calloc((size_t)nReader, sizeof *pS->apFree);

@@ -20,6 +20,9 @@ struct cv_store_opts {
   int nReaders;           /* read connections in the pool (>=1) */
   int busyMs;             /* busy timeout for every connection */
   int historyLimit;       /* >0: write settings.history_limit at open; 0: leave it */
+  const char *zHistoryOverflow; /* "delete"|"archive": write settings.history_overflow at
+                          ** open; NULL: leave it (subcommands keep the file's) */
+  const char *zRefreshCopies;   /* "0"|"1": write settings.refresh_copies; NULL: leave */
   int bReadOnly;          /* 1: no writer thread, no migration (check, backup source) */
   int64_t maxConvMessages; /* size caps of conversations and accounts (0: none; serve sets */
   int64_t maxConvBytes;    /* them): process-wide, the last db_open's win (store_conv.h's */

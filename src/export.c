@@ -55,7 +55,7 @@ static cv_rc write_thread(void *pCtx, const struct cv_thread *t, const char *zCl
 static cv_rc write_chat(void *pCtx, const struct cv_chat *c){
   struct doc *d = pCtx;
   cv_rc rc = d->nInList++ ? LIT(d->pOut, ",") : CV_OK;
-  if( rc==CV_OK ) rc = render_chat_entry(d->pOut, c, store_messages_cb, d->pRd);
+  if( rc==CV_OK ) rc = render_chat_export(d->pOut, c, store_messages_cb, d->pRd);
   if( rc==CV_OK ){
     d->pN->nChats++;
     d->pN->nChatMessages += c->nMessages;

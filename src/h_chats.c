@@ -1,6 +1,6 @@
 /*
 ** h_chats.c — character chats under /api (POST /api/chat, /api/chat/rename,
-** /api/chat/delete, GET /api/chat-history) and POST /api/v1/chat-threads/{id}/complete,
+** /api/chat/delete, /api/chat/restore, GET /api/chat-history and its /archived) and POST /api/v1/chat-threads/{id}/complete,
 ** which answers exactly like POST /api/chat: both run one turn of the complete service
 ** and share the streaming code here.
 **
@@ -322,11 +322,9 @@ out:
   return r->status;
 }
 
-/* ROUTE: GET /api/chat-history?page=1&limit=20&cursor= (auth)
-** 200 {items:[entry], page, limit, total}, newest last_updated first; page >= 1, limit
-** 1..100; X-Next-Cursor when more follow (?cursor= continues after the last entry sent,
-** without page); 422 otherwise, and for a cursor with page>1. */
-int h_chat_history(struct cv_req *r){
+/* The kept (bArchived 0: GET /api/chat-history) or archived (1: GET
+** /api/chat-history/archived) chats of the caller, one page, as h_chat_history describes. */
+static int chat_history(struct cv_req *r, int bArchived){
   struct cv_verr e;
   struct cv_read rd;
   struct cv_stream o;
@@ -357,7 +355,8 @@ int h_chat_history(struct cv_req *r){
   }
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = store_chats_list(&rd, r->userId, &pg, &a, &n, &total);
+  rc = bArchived ? store_chats_list_archived(&rd, r->userId, &pg, &a, &n, &total)
+                 : store_chats_list(&rd, r->userId, &pg, &a, &n, &total);
   if( rc ){
     http_reply_rc(r, rc, "Chat");
   }else{
@@ -378,5 +377,47 @@ int h_chat_history(struct cv_req *r){
   }
   store_read_end(&rd);
   store_chats_free_list(a, n);
+  return r->status;
+}
+
+/* ROUTE: GET /api/chat-history?page=1&limit=20&cursor= (auth)
+** 200 {items:[entry], page, limit, total}, newest last_updated first; page >= 1, limit
+** 1..100; X-Next-Cursor when more follow (?cursor= continues after the last entry sent,
+** without page); 422 otherwise, and for a cursor with page>1. Archived chats are never
+** listed here (the newest N, --history-limit, are). */
+int h_chat_history(struct cv_req *r){
+  return chat_history(r, 0);
+}
+
+/* ROUTE: GET /api/chat-history/archived?page=1&limit=20&cursor= (auth)
+** The caller's chats that retention moved to the archive (--history-overflow archive),
+** newest last_updated first, exactly as GET /api/chat-history pages them: 200 {items:[entry],
+** page, limit, total}, X-Next-Cursor; 422. Empty when nothing was ever archived. */
+int h_chat_history_archived(struct cv_req *r){
+  return chat_history(r, 1);
+}
+
+/* ROUTE: POST /api/chat/restore (auth) {chat_id}
+** Brings an archived chat back: 200 entry; it becomes the newest chat (last_updated now),
+** and the oldest kept chat beyond --history-limit moves to the archive (a restore never
+** deletes, whatever --history-overflow says). A chat that is not archived: 200 with its
+** entry, unchanged. 403 another user's chat; 404; 422 (chat_id missing or not a UUID). */
+int h_chat_restore(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_chat c;
+  char zChatId[CV_UUID_LEN+1];
+  cv_rc rc;
+  if( !http_read_json(r) ) return r->status;
+  verr_init(&e);
+  if( !val_body_object(&e, r->pBody) || val_chat_id(&e, r->pBody, 1, zChatId)!=1 ){
+    http_reply_422(r, &e);
+    goto out;
+  }
+  rc = store_chats_restore(r->pApp->pStore, r->userId, zChatId, &c);
+  if( rc ){ http_reply_rc(r, rc, "Chat"); goto out; }
+  store_chat_clear(&c);
+  reply_entry(r, zChatId);
+out:
+  verr_free(&e);
   return r->status;
 }

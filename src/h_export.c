@@ -81,7 +81,8 @@ int h_export_all(struct cv_req *r){
 ** 200 the thread as a file (Content-Disposition: attachment, named after its title):
 ** json ChatThreadOut (default), md "# title" then "## User" / "## Assistant" above each
 ** message, txt the title line then "User:" / "Assistant:" above each message. Streamed.
-** 403 another user's thread; 404; 422 bad id or format. */
+** The owner or a member of the thread (shared with it: the JSON then has `owner`); 403
+** anyone else; 404; 422 bad id or format. */
 int h_threads_export(struct cv_req *r){
   enum cv_export_format eFmt = CV_EXPORT_JSON;
   struct cv_read rd;
@@ -94,7 +95,7 @@ int h_threads_export(struct cv_req *r){
   if( !read_format(r, &eFmt) ) return r->status;
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = store_threads_get(&rd, r->userId, id, &t);
+  rc = store_threads_view(&rd, r->userId, id, &t, NULL);
   if( rc ){
     http_reply_rc(r, rc, "Thread");
   }else{

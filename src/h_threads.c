@@ -20,14 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Send thread id of the caller as ChatThreadOut, read from one snapshot. */
+/* Send thread id as ChatThreadOut, read from one snapshot, to its owner or a member (who
+** also gets `owner`; store_threads_view). */
 static void reply_thread(struct cv_req *r, int status, int64_t id){
   struct cv_read rd;
   struct cv_thread t;
   struct cv_stream s;
   cv_rc rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return; }
-  rc = store_threads_get(&rd, r->userId, id, &t);
+  rc = store_threads_view(&rd, r->userId, id, &t, NULL);
   if( rc ){
     http_reply_rc(r, rc, "Thread");
   }else{
@@ -104,15 +105,11 @@ static int read_filters(struct cv_verr *pErr, const char *zQuery, struct cv_thre
   return ok;
 }
 
-/* ROUTE: GET /api/v1/chat-threads?limit=50&offset=0&archived=false&pinned=&tag=&cursor= (auth)
-** 200 [ChatThreadSummaryOut], newest updated_at first (ties: higher id first), filtered:
-** archived threads are hidden unless ?archived=true|any; X-Total-Count after filtering;
-** X-Next-Cursor when a next page exists (?cursor= continues with the cursor's filters;
-** filters sent with it must agree). 422: bad limit/offset/filter/cursor, or a cursor
-** together with offset>0. */
-int h_threads_list(struct cv_req *r){
-  static const char acArch[] = { 'a', 'f', 't' };   /* by enum cv_filter */
-  static const char acPin[] = { '-', 'f', 't' };
+/* GET /api/v1/chat-threads?shared=true: the threads shared with the caller (h_threads_list).
+** limit, offset and cursor as the own list (an own list's cursor is refused here and the
+** reverse); archived, pinned and tag filter the caller's own threads and are refused (422)
+** together with shared=true. Each summary has owner {id, display_name}. */
+static int list_shared(struct cv_req *r){
   struct cv_verr e;
   struct cv_buf b;
   struct cv_thread_filter f;
@@ -127,6 +124,76 @@ int h_threads_list(struct cv_req *r){
   verr_init(&e);
   buf_init(&b, (size_t)1<<26);
   ok = val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
+  ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
+  ok &= read_filters(&e, r->zQuery, &f, zTagKey, &bGiven);
+  if( ok && bGiven ){
+    verr_add(&e, "query.shared", "value_error", "Value error, archived, pinned and tag filter "
+             "your own threads and cannot be combined with shared=true");
+    ok = 0;
+  }
+  k = val_query_cursor(&e, r->zQuery, CV_CURSOR_SHARED, &cur);
+  if( k<0 ) ok = 0;
+  if( ok && k==1 && offset>0 ){
+    verr_add(&e, "query.cursor", "value_error", "Value error, cursor and offset cannot be combined");
+    ok = 0;
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  memset(&pg, 0, sizeof pg);
+  pg.limit = (int)limit;
+  pg.offset = offset;
+  if( k==1 ){
+    pg.zAfterKey = cur.zKey;
+    pg.afterId = cur.id;
+  }
+  rc = store_threads_list_shared(r->pApp->pStore, r->userId, &pg, &a, &n, &total);
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  rc = render_thread_summaries(&b, a, n);
+  if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
+  k = snprintf(zHdr, sizeof zHdr, "X-Total-Count: %lld\r\n", (long long)total);
+  if( pg.bMore && n>0 ){
+    struct cv_cursor next;
+    memset(&next, 0, sizeof next);
+    next.cKind = CV_CURSOR_SHARED;
+    memcpy(next.zKey, a[n-1].zUpdatedAt, sizeof next.zKey);
+    next.id = a[n-1].id;
+    cursor_header(&next, zHdr + k, sizeof zHdr - (size_t)k);
+  }
+  http_reply_raw(r, 200, "application/json", b.a, b.n, zHdr);
+out:
+  buf_free(&b);
+  store_threads_free_list(a, n);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: GET /api/v1/chat-threads?limit=50&offset=0&archived=false&pinned=&tag=&cursor= (auth)
+** 200 [ChatThreadSummaryOut], newest updated_at first (ties: higher id first), filtered:
+** archived threads are hidden unless ?archived=true|any; X-Total-Count after filtering;
+** X-Next-Cursor when a next page exists (?cursor= continues with the cursor's filters;
+** filters sent with it must agree). 422: bad limit/offset/filter/cursor, or a cursor
+** together with offset>0. ?shared=true lists the threads shared with the caller instead
+** (list_shared); shared=false or absent: the caller's own, never a shared one. */
+int h_threads_list(struct cv_req *r){
+  static const char acArch[] = { 'a', 'f', 't' };   /* by enum cv_filter */
+  static const char acPin[] = { '-', 'f', 't' };
+  struct cv_verr e;
+  struct cv_buf b;
+  struct cv_thread_filter f;
+  struct cv_cursor cur;
+  struct cv_page pg;
+  char zTagKey[CV_TAG_MAX_LEN+1] = "";
+  char zHdr[64 + CV_CURSOR_HEADER_LEN];
+  int64_t limit, offset, total = 0;
+  struct cv_thread *a = NULL;
+  int n = 0, ok, bGiven = 0, k;
+  int bShared = 0;
+  cv_rc rc;
+  verr_init(&e);
+  k = val_query_bool(&e, r->zQuery, "shared", &bShared);
+  if( k==1 && bShared ){ verr_free(&e); return list_shared(r); }
+  buf_init(&b, (size_t)1<<26);
+  ok = k>=0;
+  ok &= val_query_int(&e, r->zQuery, "limit", 50, 1, CV_LIST_MAX, &limit)==1;
   ok &= val_query_int(&e, r->zQuery, "offset", 0, 0, INT64_MAX/2, &offset)==1;
   ok &= read_filters(&e, r->zQuery, &f, zTagKey, &bGiven);
   k = val_query_cursor(&e, r->zQuery, CV_CURSOR_THREADS, &cur);
@@ -180,7 +247,8 @@ out:
   return r->status;
 }
 
-/* ROUTE: GET /api/v1/chat-threads/{id} (auth) — 200 ChatThreadOut; 403; 404. */
+/* ROUTE: GET /api/v1/chat-threads/{id} (auth) — 200 ChatThreadOut, to the owner or a member
+** (then with owner {id, display_name}); 403 anyone else; 404. */
 int h_threads_get(struct cv_req *r){
   int64_t id;
   if( !http_path_id(r, 0, "id", &id) ) return r->status;
@@ -191,7 +259,7 @@ int h_threads_get(struct cv_req *r){
 /* ROUTE: GET /api/v1/chat-threads/{id}/messages?before=N&limit=50 (auth)
 ** 200 [{index, role, content}], oldest first: the `limit` (1..500) messages just before
 ** index `before` (default and at most: the end); X-Total-Count = the thread's message count.
-** Reads only the segments that hold them. 403; 404; 422. */
+** Reads only the segments that hold them. The owner or a member; 403 anyone else; 404; 422. */
 int h_threads_messages(struct cv_req *r){
   struct cv_verr e;
   struct cv_read rd;
@@ -209,7 +277,7 @@ int h_threads_messages(struct cv_req *r){
   verr_free(&e);
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  rc = store_threads_get(&rd, r->userId, id, &t);
+  rc = store_threads_view(&rd, r->userId, id, &t, NULL);
   if( rc ){
     http_reply_rc(r, rc, "Thread");
   }else{

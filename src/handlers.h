@@ -38,6 +38,11 @@ int h_threads_append(struct cv_req *r);
 int h_threads_import(struct cv_req *r);
 int h_threads_messages(struct cv_req *r);
 
+/* h_members.c */
+int h_members_add(struct cv_req *r);
+int h_members_list(struct cv_req *r);
+int h_members_remove(struct cv_req *r);
+
 /* h_organize.c */
 int h_tags_list(struct cv_req *r);
 int h_stats(struct cv_req *r);
@@ -71,6 +76,8 @@ int h_chat_send(struct cv_req *r);
 int h_chat_rename(struct cv_req *r);
 int h_chat_delete(struct cv_req *r);
 int h_chat_history(struct cv_req *r);
+int h_chat_history_archived(struct cv_req *r);
+int h_chat_restore(struct cv_req *r);
 
 /* h_export.c */
 int h_export_all(struct cv_req *r);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "store_catalog.h"
 #include "store_chats.h"
+#include "store_members.h"
 #include "store_stats.h"
 #include "store_threads.h"
 #include "store_users.h"
@@ -32,6 +33,19 @@ int render_add_int(cJSON *pObj, const char *zKey, long long v){
 int render_add_str(cJSON *pObj, const char *zKey, const char *z){
   return z ? cJSON_AddStringToObject(pObj, zKey, z)!=NULL
            : cJSON_AddNullToObject(pObj, zKey)!=NULL;
+}
+
+cJSON *render_member(const struct cv_member *m){
+  cJSON *p = cJSON_CreateObject();
+  if( !p ) return NULL;
+  if( !render_add_int(p, "user_id", (long long)(m->userId))
+   || !render_add_str(p, "email", m->zEmail)
+   || !render_add_str(p, "display_name", m->zDisplayName)
+   || !render_add_str(p, "added_at", m->zAddedAt) ){
+    cJSON_Delete(p);
+    return NULL;
+  }
+  return p;
 }
 
 cJSON *render_user(const struct cv_user *u){
@@ -159,6 +173,15 @@ cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n
       const char *zTags = a[i].zTags ? a[i].zTags : "[]";
       rc = buf_append(b, zTags, strlen(zTags));
     }
+    if( rc==CV_OK && a[i].bShared ){             /* a thread shared with the reader */
+      rc = buf_append(b, ",\"owner\":{\"id\":", 15);
+      if( rc==CV_OK ) rc = buf_append_int(b, a[i].userId);
+      if( rc==CV_OK ) rc = buf_append(b, ",\"display_name\":", 16);
+      if( rc==CV_OK ){
+        rc = a[i].zOwnerName ? render_json_string(b, a[i].zOwnerName) : buf_append(b, "null", 4);
+      }
+      if( rc==CV_OK ) rc = buf_append(b, "}", 1);
+    }
     if( rc==CV_OK ) rc = buf_append(b, "}", 1);
   }
   if( rc==CV_OK ) rc = buf_append(b, "]", 1);
@@ -223,6 +246,11 @@ static cv_rc thread_fields(struct cv_sink *p, const struct cv_thread *t,
                                    "\"pinned\":%s,\"archived\":%s,\"tags\":%s",
                                    t->zCreatedAt, t->zUpdatedAt, t->bPinned ? "true" : "false",
                                    t->bArchived ? "true" : "false", t->zTags ? t->zTags : "[]");
+  if( rc==CV_OK && t->bShared ){                 /* read by a member: whose thread it is */
+    rc = sink_printf(p, ",\"owner\":{\"id\":%lld", (long long)t->userId);
+    if( rc==CV_OK ) rc = field_str(p, "display_name", t->zOwnerName);
+    if( rc==CV_OK ) rc = sink_write(p, "}", 1);
+  }
   return rc;
 }
 
@@ -248,8 +276,9 @@ cv_rc render_thread_export(struct cv_sink *p, const struct cv_thread *t, const c
   return rc;
 }
 
-cv_rc render_chat_entry(struct cv_sink *p, const struct cv_chat *c, cv_messages_fn xMessages,
-                        void *pCtx){
+/* A chat entry (render_chat_entry); bMark: plus "archived":true when c is archived. */
+static cv_rc chat_entry(struct cv_sink *p, const struct cv_chat *c, cv_messages_fn xMessages,
+                        void *pCtx, int bMark){
   cv_rc rc = sink_write(p, "{\"chat_id\":", 11);
   if( rc==CV_OK ) rc = render_string(p, c->zChatId);
   if( rc==CV_OK ) rc = field_id(p, "character_id", (long long)c->characterId);
@@ -262,9 +291,20 @@ cv_rc render_chat_entry(struct cv_sink *p, const struct cv_chat *c, cv_messages_
   if( rc==CV_OK ) rc = field_str(p, "title", c->zTitle ? c->zTitle : "");
   if( rc==CV_OK ) rc = sink_write(p, ",\"messages\":", 12);
   if( rc==CV_OK ) rc = xMessages(pCtx, (long long)c->id, p);
-  if( rc==CV_OK ) rc = sink_printf(p, ",\"last_updated\":\"%s\",\"created_at\":\"%s\"}",
-                                   c->zLastUpdated, c->zCreatedAt);
+  if( rc==CV_OK ) rc = sink_printf(p, ",\"last_updated\":\"%s\",\"created_at\":\"%s\"%s}",
+                                   c->zLastUpdated, c->zCreatedAt,
+                                   bMark && c->bArchived ? ",\"archived\":true" : "");
   return rc;
+}
+
+cv_rc render_chat_entry(struct cv_sink *p, const struct cv_chat *c, cv_messages_fn xMessages,
+                        void *pCtx){
+  return chat_entry(p, c, xMessages, pCtx, 0);
+}
+
+cv_rc render_chat_export(struct cv_sink *p, const struct cv_chat *c, cv_messages_fn xMessages,
+                         void *pCtx){
+  return chat_entry(p, c, xMessages, pCtx, 1);
 }
 
 cv_rc render_chat_entries(struct cv_sink *p, const struct cv_chat *a, int n,

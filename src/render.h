@@ -23,12 +23,17 @@ struct cv_sink;
 /* {id, email, display_name, created_at} */
 cJSON *render_user(const struct cv_user *p);
 
+/* A member of a shared thread: {user_id, email, display_name, added_at}. NULL on OOM. */
+struct cv_member;
+cJSON *render_member(const struct cv_member *p);
+
 /* Writes the messages array of conversation id to pOut (store_messages_cb over a snapshot). */
 struct cv_sink;
 typedef cv_rc (*cv_messages_fn)(void *pCtx, long long id, struct cv_sink *pOut);
 
 /* ChatThreadOut {id, user_id, title, messages, created_at, updated_at, pinned, archived,
-** tags}; tags is the stored JSON text (t->zTags, NULL: []). */
+** tags}; tags is the stored JSON text (t->zTags, NULL: []). A thread read by a member
+** (t->bShared) also has owner {id, display_name}. */
 cv_rc render_thread(struct cv_sink *pOut, const struct cv_thread *t, cv_messages_fn xMessages,
                     void *pCtx);
 
@@ -52,6 +57,10 @@ cJSON *render_item(const struct cv_item *p);
 ** created_at}; ids 0 become null. */
 cv_rc render_chat_entry(struct cv_sink *pOut, const struct cv_chat *c, cv_messages_fn xMessages,
                         void *pCtx);
+/* A chat of the export document (GET /api/v1/export "chats"): the entry, plus
+** "archived":true when the chat is in the archive (--history-overflow archive). */
+cv_rc render_chat_export(struct cv_sink *pOut, const struct cv_chat *c, cv_messages_fn xMessages,
+                         void *pCtx);
 
 /* The answer of a chat turn: {chat_id, reply, chat: entry}. */
 cv_rc render_chat_answer(struct cv_sink *pOut, const struct cv_chat *c, const char *zReply,
@@ -81,7 +90,8 @@ cv_rc render_string(struct cv_sink *pOut, const char *z);
 ** hottest list path builds no cJSON tree (a tree costs ~8 allocations per summary).
 ** Titles are escaped; the times are copied as they are, so they must be what
 ** util_iso_format wrote (every stored time is: import re-formats the client's). Same for
-** render_thread_json, whose messages are the stored, already valid JSON array. */
+** render_thread_json, whose messages are the stored, already valid JSON array. A shared
+** thread (bShared) also has owner {id, display_name}. */
 struct cv_buf;
 cv_rc render_thread_summaries(struct cv_buf *b, const struct cv_thread *a, int n);
 

@@ -47,6 +47,9 @@ static const struct cv_route aRoute[] = {
   { "POST",   "/api/v1/import",                        h_import,         1 },
   { "GET",    "/api/v1/export",                        h_export_all,     1 },
   { "GET",    "/api/v1/chat-threads/{id}/export",      h_threads_export, 1 },
+  { "POST",   "/api/v1/chat-threads/{id}/members",     h_members_add,    1 },
+  { "GET",    "/api/v1/chat-threads/{id}/members",     h_members_list,   1 },
+  { "DELETE", "/api/v1/chat-threads/{id}/members/{user_id}", h_members_remove, 1 },
 
   /* character chats: the older client's routes */
   { "POST",   "/api/users",                            h_users_create,   0 },
@@ -70,7 +73,9 @@ static const struct cv_route aRoute[] = {
   { "POST",   "/api/chat",                             h_chat_send,      1 },
   { "POST",   "/api/chat/rename",                      h_chat_rename,    1 },
   { "POST",   "/api/chat/delete",                      h_chat_delete,    1 },
+  { "POST",   "/api/chat/restore",                     h_chat_restore,   1 },
   { "GET",    "/api/chat-history",                     h_chat_history,   1 },
+  { "GET",    "/api/chat-history/archived",            h_chat_history_archived, 1 },
   { "GET",    "/api/chat/export",                      h_chat_export,    1 },
 };
 

@@ -169,6 +169,31 @@ cv_rc store_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_coun
   return backend(pS)->threads_tags(pS, userId, paOut, pnOut);
 }
 
+cv_rc store_threads_view(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut,
+                         int *pbOwner){
+  return backend(pRd->pS)->threads_view(pRd, userId, id, pOut, pbOwner);
+}
+
+cv_rc store_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_page *pPage,
+                                struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
+  return backend(pS)->threads_list_shared(pS, userId, pPage, paOut, pnOut, pnTotal);
+}
+
+cv_rc store_members_add(struct cv_store *pS, int64_t ownerId, int64_t id, const char *zEmail,
+                        struct cv_member *pOut, int *pbAdded, const char **pzMissing){
+  return backend(pS)->members_add(pS, ownerId, id, zEmail, pOut, pbAdded, pzMissing);
+}
+
+cv_rc store_members_list(struct cv_read *pRd, int64_t userId, int64_t id,
+                         struct cv_member **paOut, int *pnOut){
+  return backend(pRd->pS)->members_list(pRd, userId, id, paOut, pnOut);
+}
+
+cv_rc store_members_remove(struct cv_store *pS, int64_t userId, int64_t id, int64_t memberId,
+                           const char **pzMissing){
+  return backend(pS)->members_remove(pS, userId, id, memberId, pzMissing);
+}
+
 cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,
                               const struct cv_chat_new *pNew, const char *zMessage,
                               struct cv_chat *pOut, const char **pzMissing){
@@ -192,6 +217,16 @@ cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatI
 cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
   return backend(pRd->pS)->chats_list(pRd, userId, pPage, paOut, pnOut, pnTotal);
+}
+
+cv_rc store_chats_list_archived(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
+                                struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
+  return backend(pRd->pS)->chats_list_archived(pRd, userId, pPage, paOut, pnOut, pnTotal);
+}
+
+cv_rc store_chats_restore(struct cv_store *pS, int64_t userId, const char *zChatId,
+                          struct cv_chat *pOut){
+  return backend(pS)->chats_restore(pS, userId, zChatId, pOut);
 }
 
 cv_rc store_chats_import_legacy(struct cv_store *pS, struct cv_legacy_user *aUser, int nUser){
@@ -234,6 +269,7 @@ void store_thread_clear(struct cv_thread *p){
   if( !p ) return;
   free(p->zTitle);
   free(p->zTags);
+  free(p->zOwnerName);
   memset(p, 0, sizeof *p);
 }
 

@@ -1,7 +1,8 @@
 /*
 ** store_backend.h — what a storage backend implements: one table of the operations of
 ** store.h and the per-model headers (store_users.h, store_tokens.h, store_catalog.h,
-** store_threads.h, store_chats.h, store_stats.h, store_export.h), in the manner of SQLite's sqlite3_io_methods.
+** store_threads.h, store_chats.h, store_stats.h, store_export.h, store_members.h), in the manner of
+** SQLite's sqlite3_io_methods.
 **
 ** Handlers and services call store_<op>() (store.c), which calls the backend's <op> through
 ** the table of the store the operation was given. The SQLite backend (db.c and store_*.c,
@@ -25,6 +26,7 @@
 #include "store_chats.h"
 #include "store_export.h"
 #include "store_import.h"
+#include "store_members.h"
 #include "store_search.h"
 #include "store_stats.h"
 #include "store_threads.h"
@@ -43,8 +45,9 @@
   X(catalog_create_with_picture) X(catalog_picture_get) \
   X(threads_create) X(threads_get) X(threads_list) X(threads_update) X(threads_delete) \
   X(threads_append) X(threads_import) X(threads_tags) \
+  X(threads_view) X(threads_list_shared) X(members_add) X(members_list) X(members_remove) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
-  X(chats_import_legacy) \
+  X(chats_import_legacy) X(chats_list_archived) X(chats_restore) \
   X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history) \
   X(import_convs) X(import_people) \
   X(search) \

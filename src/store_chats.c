@@ -6,7 +6,11 @@
 ** (store_conv_next_ts: now, but never at or before the user's newest chat, so "the newest
 ** chat" of rename, retention and the history order is exact), read and written inside the
 ** same write job, so the single writer makes it race-free.
-** Retention is the schema's AFTER INSERT trigger; nothing here counts chats.
+** Retention is the schema's triggers (AFTER INSERT, and AFTER UPDATE OF archived for a
+** restore); nothing here counts chats. With --history-overflow archive they move chats
+** beyond the newest N to the archive (archived = 1) instead of deleting them: the legacy
+** views (list, users/me) read only archived = 0; a write to an archived chat (a message, a
+** rename) restores it first, as POST /api/chat/restore does; get and delete reach both.
 ** May call db, SQLite, store_conv and util.
 */
 #include "store_chats.h"
@@ -24,7 +28,7 @@
 
 #define CHAT_COLS "id, chat_id, user_id, character_id, scene_id, persona_id, character_name," \
   " character_picture, scene_name, scene_picture, title, message_count," \
-  " last_updated, created_at"
+  " last_updated, created_at, archived"
 
 static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
   cv_rc rc = CV_OK;
@@ -43,6 +47,7 @@ static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
   pOut->nMessages = sqlite3_column_int64(pSt, 11);
   db_col_copy(pSt, 12, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
   db_col_copy(pSt, 13, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
+  pOut->bArchived = sqlite3_column_int(pSt, 14)!=0;
   if( rc==CV_OK && !pOut->zTitle ){
     /* NOT NULL columns: only an allocation failure leaves them NULL */
     rc = CV_NOMEM;
@@ -127,9 +132,23 @@ static cv_rc check_refs(struct cv_db *pDb, struct add_args *a){
   return rc;
 }
 
+/* Restore archived chat id as of zNow (its new last_updated, the user's newest): one UPDATE,
+** whose AFTER UPDATE OF archived trigger moves the oldest kept chat beyond the limit into
+** the archive. Runs inside the caller's write job. */
+static cv_rc unarchive(struct cv_db *pDb, int64_t id, const char *zNow){
+  static const char zSql[] =
+    "UPDATE chat_histories SET archived=0, last_updated=?2 WHERE id=?1 AND archived=1";
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
+  return db_step_done(pDb, pSt, NULL);
+}
+
 static cv_rc add_job(struct cv_db *pDb, void *pArg){
   static const char zFind[] =
-    "SELECT id, user_id, message_count FROM chat_histories WHERE chat_id=?1";
+    "SELECT id, user_id, message_count, archived FROM chat_histories WHERE chat_id=?1";
   static const char zCreate[] =
     "INSERT INTO chat_histories(id, chat_id, user_id, character_id, scene_id, persona_id,"
     " character_name, character_picture, scene_name, scene_picture, title,"
@@ -143,7 +162,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int64_t id = 0, owner = 0, nBefore = 0, iFirst = 0, nBytes = 0;
   size_t nMsg = strlen(a->zMessage);
-  int src;
+  int src, bArchived = 0;
   cv_rc rc;
   if( a->pNew ){
     rc = check_refs(pDb, a);
@@ -157,6 +176,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     id = sqlite3_column_int64(pSt, 0);
     owner = sqlite3_column_int64(pSt, 1);
     nBefore = sqlite3_column_int64(pSt, 2);
+    bArchived = sqlite3_column_int(pSt, 3)!=0;
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -166,6 +186,10 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   if( !id && !a->pNew ){ a->zMissing = "Chat"; return CV_NOTFOUND; }
   rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
   if( rc ) return rc;
+  if( bArchived ){
+    rc = unarchive(pDb, id, zNow);
+    if( rc ) return rc;
+  }
   if( !id ){
     rc = store_conv_create(pDb, CV_CONV_CHAT, a->userId, &id);
     if( rc ) return rc;
@@ -223,7 +247,8 @@ struct rename_args {
 
 static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] =
-    "UPDATE chat_histories SET title=?3, last_updated=?4 WHERE chat_id=?1 AND user_id=?2";
+    "UPDATE chat_histories SET title=?3, last_updated=?4, archived=0"
+    " WHERE chat_id=?1 AND user_id=?2";
   struct rename_args *a = pArg;
   sqlite3_stmt *pSt;
   char zNow[CV_TS_LEN+1];
@@ -280,15 +305,19 @@ cv_rc sqlite_chats_delete(struct cv_store *pS, int64_t userId, const char *zChat
   return db_write(pS, delete_job, &a);
 }
 
-cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
-                       struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
-  static const char zCount[] = "SELECT count(*) FROM chat_histories WHERE user_id=?1";
+/* The kept (bArchived 0) or archived (1) chats of userId: store_chats_list's contract. */
+static cv_rc list_chats(struct cv_read *pRd, int64_t userId, int bArchived,
+                        struct cv_page *pPage, struct cv_chat **paOut, int *pnOut,
+                        int64_t *pnTotal){
+  static const char zCount[] =
+    "SELECT count(*) FROM chat_histories WHERE user_id=?1 AND archived=?6";
   static const char zList[] =
-    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1"
+    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1 AND archived=?6"
     " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
-  /* keyset: a SEARCH of chat_histories_user_updated (user_id, last_updated DESC, id DESC) */
+  /* keyset: a SEARCH of chat_histories_user_updated
+  ** (user_id, archived, last_updated DESC, id DESC) */
   static const char zListAfter[] =
-    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1"
+    "SELECT " CHAT_COLS " FROM chat_histories WHERE user_id=?1 AND archived=?6"
     " AND (last_updated, id) < (?4, ?5)"
     " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
   struct cv_db *pDb;
@@ -307,6 +336,7 @@ cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPa
   rc = db_stmt(pDb, zCount, &pSt);
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
+  sqlite3_bind_int(pSt, 6, bArchived);
   src = sqlite3_step(pSt);
   if( src==SQLITE_ROW ) total = sqlite3_column_int64(pSt, 0);
   else rc = db_rc(pDb, src);
@@ -316,6 +346,7 @@ cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPa
   if( rc ) goto end;
   sqlite3_bind_int64(pSt, 1, userId);
   sqlite3_bind_int(pSt, 2, limit>0 ? limit + 1 : -1);    /* one more: is there a next page? */
+  sqlite3_bind_int(pSt, 6, bArchived);
   sqlite3_bind_int64(pSt, 3, pPage->offset);
   if( pPage->zAfterKey ){
     sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
@@ -347,6 +378,68 @@ end:
   *pnOut = n;
   if( pnTotal ) *pnTotal = total;
   return CV_OK;
+}
+
+cv_rc sqlite_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
+                       struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
+  return list_chats(pRd, userId, 0, pPage, paOut, pnOut, pnTotal);
+}
+
+cv_rc sqlite_chats_list_archived(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
+                                 struct cv_chat **paOut, int *pnOut, int64_t *pnTotal){
+  return list_chats(pRd, userId, 1, pPage, paOut, pnOut, pnTotal);
+}
+
+struct restore_args {
+  int64_t userId;
+  const char *zChatId;
+  struct cv_chat *pOut;
+};
+
+/* Write job of store_chats_restore (pArg: struct restore_args): unarchive the caller's chat
+** when it is archived, then read its header into a->pOut. */
+static cv_rc restore_job(struct cv_db *pDb, void *pArg){
+  static const char zFind[] =
+    "SELECT id, archived FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
+  struct restore_args *a = pArg;
+  sqlite3_stmt *pSt;
+  char zNow[CV_TS_LEN+1];
+  int64_t id = 0;
+  int src, bArchived = 0;
+  cv_rc rc = db_stmt(pDb, zFind, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    id = sqlite3_column_int64(pSt, 0);
+    bArchived = sqlite3_column_int(pSt, 1)!=0;
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc ) return rc;
+  if( !id ) return why_missing(pDb, a->userId, a->zChatId);
+  if( bArchived ){
+    rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
+    if( rc==CV_OK ) rc = unarchive(pDb, id, zNow);
+    if( rc ) return rc;
+  }
+  return read_chat(pDb, a->userId, a->zChatId, a->pOut);
+}
+
+cv_rc sqlite_chats_restore(struct cv_store *pS, int64_t userId, const char *zChatId,
+                           struct cv_chat *pOut){
+  struct restore_args a;
+  cv_rc rc;
+  assert( userId>0 && zChatId );
+  memset(pOut, 0, sizeof *pOut);
+  a.userId = userId;
+  a.zChatId = zChatId;
+  a.pOut = pOut;
+  rc = db_write(pS, restore_job, &a);
+  if( rc ) store_chat_clear(pOut);
+  return rc;
 }
 
 /* ---- legacy import -------------------------------------------------------------------- */
@@ -422,7 +515,7 @@ struct newest {
 /* Load the newest values of userId's chats into *pN (whose nMax is set). */
 static cv_rc newest_load(struct cv_db *pDb, int64_t userId, struct newest *pN){
   static const char zTop[] =
-    "SELECT last_updated FROM chat_histories WHERE user_id=?1"
+    "SELECT last_updated FROM chat_histories WHERE user_id=?1 AND archived=0"
     " ORDER BY last_updated DESC LIMIT ?2";
   sqlite3_stmt *pSt;
   int src;
@@ -554,12 +647,14 @@ static cv_rc write_order(const struct cv_legacy_user *p, int *aOrder){
 }
 
 /* The retention limit of the file into pN->nMax (0: none we can pre-check: a limit no flag
-** can set, the file was edited, and the trigger alone decides), with room for that many
-** values in pN->a (free() it). */
+** can set, the file was edited, and the trigger alone decides; or history_overflow is
+** 'archive', where a chat beyond the limit is archived, not dropped, so every chat is
+** written), with room for that many values in pN->a (free() it). */
 static cv_rc newest_init(struct cv_db *pDb, struct newest *pN){
   static const char zLimit[] =
-    "SELECT coalesce((SELECT max(CAST(value AS INTEGER), 1) FROM settings"
-    " WHERE key='history_limit'), 30)";
+    "SELECT CASE WHEN coalesce((SELECT value FROM settings WHERE key='history_overflow'),"
+    " 'delete')='archive' THEN 0 ELSE coalesce((SELECT max(CAST(value AS INTEGER), 1)"
+    " FROM settings WHERE key='history_limit'), 30) END";
   int64_t nLimit = 0;
   cv_rc rc = db_int64(pDb, zLimit, 0, 0, &nLimit);
   pN->n = 0;

@@ -30,6 +30,8 @@ struct cv_chat {
   int64_t nMessages;                /* message_count */
   char zLastUpdated[CV_TS_LEN+1];
   char zCreatedAt[CV_TS_LEN+1];
+  int bArchived;                    /* 1: moved to the archive by retention (--history-overflow
+                                    ** archive); the legacy client's views hold only 0 */
 };
 
 /* Free the strings of *p and zero it. NULL is ok. */
@@ -51,6 +53,7 @@ struct cv_chat_new {
 ** exist, a persona must be userId's), and a chat that does not exist is created with them,
 ** the character's and scene's names and pictures copied in, and zMessage as its first
 ** message (its title: the automatic title, store_conv_touch). pNew NULL: the chat must exist.
+** An archived chat is restored first (store_chats_restore), then appended to.
 ** Returns CV_OK with *pOut the chat's header after the append (clear with store_chat_clear);
 ** CV_FORBIDDEN: zChatId is another user's chat; CV_NOTFOUND: a reference is missing
 ** (*pzMissing = "Character", "Scene" or "Persona", static) or, with pNew NULL, the chat
@@ -66,12 +69,13 @@ struct cv_read;
 cv_rc store_chats_get(struct cv_read *pRd, int64_t userId, const char *zChatId,
                       struct cv_chat *pOut);
 
-/* Set the title (validated: 1..CV_TITLE_MAX_CHARS) and make the chat the user's newest.
+/* Set the title (validated: 1..CV_TITLE_MAX_CHARS) and make the chat the user's newest
+** (an archived chat is restored, as store_chats_restore does).
 ** CV_NOTFOUND / CV_FORBIDDEN as store_chats_get. On CV_OK *pOut is the renamed header. */
 cv_rc store_chats_rename(struct cv_store *pS, int64_t userId, const char *zChatId,
                          const char *zTitle, struct cv_chat *pOut);
 
-/* Delete one chat. Errors as store_chats_get. */
+/* Delete one chat, kept or archived. Errors as store_chats_get. */
 cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatId);
 
 /* userId's chat headers in snapshot pRd, newest last_updated first (ties: newer row first).
@@ -83,6 +87,20 @@ cv_rc store_chats_delete(struct cv_store *pS, int64_t userId, const char *zChatI
 struct cv_page;
 cv_rc store_chats_list(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
                        struct cv_chat **paOut, int *pnOut, int64_t *pnTotal);
+
+/* The archive (--history-overflow archive): userId's archived chats, as store_chats_list
+** lists the kept ones (same order, paging, keyset and total, counted over archived chats
+** only; a SEARCH of chat_histories_user_updated). store_chats_list never lists them. */
+cv_rc store_chats_list_archived(struct cv_read *pRd, int64_t userId, struct cv_page *pPage,
+                                struct cv_chat **paOut, int *pnOut, int64_t *pnTotal);
+
+/* Bring archived chat zChatId of userId back: it becomes the user's newest chat
+** (last_updated = now), and the retention trigger moves the oldest kept chat beyond the
+** limit into the archive (never deletes it). A chat that is not archived is left as it is
+** (CV_OK: restoring is idempotent). *pOut is the chat's header after it (clear with
+** store_chat_clear). CV_NOTFOUND / CV_FORBIDDEN as store_chats_get. */
+cv_rc store_chats_restore(struct cv_store *pS, int64_t userId, const char *zChatId,
+                          struct cv_chat *pOut);
 
 /* ---- legacy import ------------------------------------------------------------------- */
 

@@ -85,7 +85,11 @@ static const struct conv_kind aKind[3] = {
     "UPDATE chat_threads SET title=?2 WHERE id=?1",
     "SELECT message_count, message_bytes, user_id FROM chat_threads WHERE id=?1" },
   { "",
-    "SELECT max(last_updated) FROM chat_histories WHERE user_id=?1",
+    /* the newest kept or archived chat: two min/max lookups of chat_histories_user_updated,
+    ** which leads with (user_id, archived) */
+    "SELECT max(coalesce((SELECT max(last_updated) FROM chat_histories"
+    " WHERE user_id=?1 AND archived=0), ''), coalesce((SELECT max(last_updated)"
+    " FROM chat_histories WHERE user_id=?1 AND archived=1), ''))",
     "UPDATE chat_histories SET message_count=?2, last_updated=coalesce(?3, last_updated),"
     " message_bytes=message_bytes+?4 WHERE id=?1 RETURNING title",
     "UPDATE chat_histories SET title=?2 WHERE id=?1",

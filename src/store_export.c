@@ -68,7 +68,7 @@ cv_rc sqlite_export_chats(struct cv_read *pRd, int64_t userId, cv_export_chat_fn
   static const char zSql[] =
     "SELECT h.id, h.chat_id, h.user_id, h.character_id, h.scene_id, h.persona_id,"
     " h.character_name, h.character_picture, h.scene_name, h.scene_picture, h.title,"
-    " h.message_count, h.last_updated, h.created_at"
+    " h.message_count, h.last_updated, h.created_at, h.archived"
     " FROM conversations c CROSS JOIN chat_histories h"
     " WHERE c.user_id=?1 AND c.kind=2 AND h.id=c.id ORDER BY c.id";
   sqlite3_stmt *pSt;
@@ -95,6 +95,7 @@ cv_rc sqlite_export_chats(struct cv_read *pRd, int64_t userId, cv_export_chat_fn
     c.nMessages = sqlite3_column_int64(pSt, 11);
     db_col_copy(pSt, 12, c.zLastUpdated, sizeof c.zLastUpdated);
     db_col_copy(pSt, 13, c.zCreatedAt, sizeof c.zCreatedAt);
+    c.bArchived = sqlite3_column_int(pSt, 14)!=0;      /* kept and archived chats alike */
     if( !c.zTitle ){ rc = CV_NOMEM; break; }            /* NOT NULL: only OOM */
     rc = xChat(pCtx, &c);
   }

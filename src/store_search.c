@@ -167,7 +167,8 @@ static cv_rc find_matches(struct matcher *m, struct cv_search_hit *h){
 
 /* ---- the search */
 
-/* ?1 MATCH expression, ?2 user, ?3 kind (0 both), ?4 archived (0, 1; 2 any), ?5 tag key or
+/* ?1 MATCH expression, ?2 user, ?3 kind (0 both), ?4 archived (0, 1; 2 any: a thread's flag, a
+** chat in the archive of --history-overflow archive), ?5 tag key or
 ** NULL, ?6 limit, ?7 offset. Rows: rowid, kind, title, chat_id, time, total, conversation. The index's rows
 ** are found first (h), then their conversations, kept when the user's and the filters' (f);
 ** a title (rowid < 0) is a hit only when none of its conversation's messages is (an automatic
@@ -186,7 +187,7 @@ static const char zSearchSql[] =
   "    LEFT JOIN chat_histories ch ON ch.id = c.id"
   "   WHERE c.user_id = ?2"
   "     AND (?3 = 0 OR c.kind = ?3)"
-  "     AND (?4 = 2 OR coalesce(t.archived, 0) = ?4)"
+  "     AND (?4 = 2 OR coalesce(t.archived, ch.archived, 0) = ?4)"
   "     AND (?5 IS NULL OR EXISTS (SELECT 1 FROM thread_tags g"
   "                                 WHERE g.thread_id = t.id AND g.tag_key = ?5))),"
   " m AS (SELECT f.*, sum(f.r > 0) OVER (PARTITION BY f.conv) AS nmsg FROM f)"

@@ -663,3 +663,120 @@ out:
   *pnOut = n;
   return CV_OK;
 }
+
+/* ---- threads shared with other accounts (thread_members, schema version 8) ---- */
+
+/* row_to_thread, then column 9 (1 when the reader owns the thread) and 10 (the owner's
+** display name): a member's row gets bShared and zOwnerName. *pbOwner may be NULL. */
+static cv_rc row_to_view(sqlite3_stmt *pSt, struct cv_thread *pOut, int *pbOwner){
+  int bOwner = sqlite3_column_int(pSt, 9)!=0;
+  cv_rc rc = row_to_thread(pSt, pOut);
+  if( rc ) return rc;
+  if( pbOwner ) *pbOwner = bOwner;
+  if( !bOwner ){
+    pOut->bShared = 1;
+    if( sqlite3_column_type(pSt, 10)!=SQLITE_NULL ){
+      pOut->zOwnerName = db_col_dup(pSt, 10, &rc);
+      if( rc==CV_OK && !pOut->zOwnerName ) rc = CV_NOMEM;
+    }
+  }
+  if( rc ) store_thread_clear(pOut);
+  return rc;
+}
+
+cv_rc sqlite_threads_view(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut,
+                          int *pbOwner){
+  /* owner or member in one statement: the primary key of thread_members answers EXISTS */
+  static const char zSql[] =
+    "SELECT " THREAD_COLS_T ", t.user_id=?2, u.display_name"
+    " FROM chat_threads t JOIN users u ON u.id=t.user_id"
+    " WHERE t.id=?1 AND (t.user_id=?2 OR EXISTS (SELECT 1 FROM thread_members m"
+    " WHERE m.thread_id=t.id AND m.user_id=?2))";
+  struct cv_db *pDb = pRd->pDb;
+  sqlite3_stmt *pSt;
+  int src, bOwner = 0;
+  cv_rc rc;
+  memset(pOut, 0, sizeof *pOut);
+  if( pbOwner ) *pbOwner = 0;
+  rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) rc = row_to_view(pSt, pOut, &bOwner);
+  else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_NOTFOUND ) rc = why_missing(pDb, userId, id);
+  if( rc==CV_OK && pbOwner ) *pbOwner = bOwner;
+  return rc;
+}
+
+/* The shared list: driven from the member's rows (index thread_members_user), sorted by the
+** threads' (updated_at, id) in a temporary b-tree: O(threads shared with the reader), which
+** a person reads one by one, not O(the file). ?1 user, ?2 limit, ?3 offset, ?4/?5 after. */
+#define SHARED_FROM " FROM thread_members m JOIN chat_threads t ON t.id=m.thread_id" \
+  " JOIN users u ON u.id=t.user_id WHERE m.user_id=?1"
+static const char *const azListShared[2] = {
+  "SELECT " THREAD_COLS_T ", 0, u.display_name" SHARED_FROM LIST_ORDER_T,
+  "SELECT " THREAD_COLS_T ", 0, u.display_name" SHARED_FROM AFTER_T LIST_ORDER_T,
+};
+
+cv_rc sqlite_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_page *pPage,
+                                 struct cv_thread **paOut, int *pnOut, int64_t *pnTotal){
+  static const char zCount[] = "SELECT count(*) FROM thread_members WHERE user_id=?1";
+  struct cv_db *pDb = db_reader(pS);
+  struct cv_thread *a = NULL;
+  sqlite3_stmt *pSt;
+  int n = 0, src = SQLITE_DONE, limit = pPage->limit, bAfter = pPage->zAfterKey!=NULL;
+  cv_rc rc;
+  assert( limit>0 && limit<=CV_LIST_MAX && pPage->offset>=0 );
+  assert( !bAfter || pPage->offset==0 );
+  *paOut = NULL;
+  *pnOut = 0;
+  *pnTotal = 0;
+  pPage->bMore = 0;
+  rc = db_run(pDb, "BEGIN");      /* count and page from one snapshot */
+  if( rc ) goto out;
+  rc = db_stmt(pDb, zCount, &pSt);
+  if( rc ) goto end;
+  sqlite3_bind_int64(pSt, 1, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ) goto end;
+  a = calloc((size_t)limit, sizeof *a);
+  if( !a ){ rc = CV_NOMEM; goto end; }
+  rc = db_stmt(pDb, azListShared[bAfter], &pSt);
+  if( rc ) goto end;
+  sqlite3_bind_int64(pSt, 1, userId);
+  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  if( bAfter ){
+    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+  }
+  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    if( n==limit ){ pPage->bMore = 1; break; }
+    rc = row_to_view(pSt, &a[n], NULL);
+    if( rc ) break;
+    n++;
+  }
+  if( rc==CV_OK && src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+end:
+  db_run(pDb, "COMMIT");
+out:
+  db_reader_done(pS, pDb);
+  if( rc ){
+    store_threads_free_list(a, n);
+    *pnTotal = 0;
+    pPage->bMore = 0;
+    return rc;
+  }
+  if( n==0 ){ free(a); a = NULL; }
+  *paOut = a;
+  *pnOut = n;
+  return CV_OK;
+}

@@ -26,6 +26,9 @@ struct cv_thread {
   int bPinned;                   /* pinned (0/1) */
   int bArchived;                 /* archived (0/1) */
   char *zTags;                   /* tags: a JSON array of strings, sorted, as stored (NULL: []) */
+  int bShared;                   /* read by a member, not the owner (store_threads_view,
+                                 ** store_threads_list_shared): rendered with `owner` */
+  char *zOwnerName;              /* with bShared: the owner's display_name (NULL: none) */
 };
 
 /* Free the strings of *p and zero it. NULL is ok. */
@@ -134,5 +137,21 @@ void store_tag_counts_free(struct cv_tag_count *a, int n);
 ** malloc'd (store_tag_counts_free; NULL when *pnOut is 0). */
 cv_rc store_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_count **paOut,
                          int *pnOut);
+
+/* The header of thread id as userId may read it, in snapshot pRd: userId owns it or is one
+** of its members (thread_members), decided by one query. *pbOwner (not NULL) gets 1 for the
+** owner; for a member 0, and *pOut has bShared set and the owner's display name. Handlers
+** read with this and refuse writes themselves, or leave them to the write operations, which
+** accept only the owner. CV_NOTFOUND: no such id; CV_FORBIDDEN: neither owner nor member. */
+cv_rc store_threads_view(struct cv_read *pRd, int64_t userId, int64_t id, struct cv_thread *pOut,
+                         int *pbOwner);
+
+/* Summaries of the threads shared with userId (it is a member of them), each with bShared
+** and the owner's display name, newest updated_at first (ties: higher id first), paged as
+** store_threads_list (offset, or after the keyset position in pPage; pPage->bMore). No
+** filters: the owner's pinned/archived/tags are shown, never used to hide. *pnTotal = all of
+** them; count and page from one snapshot. *paOut as store_threads_list's. */
+cv_rc store_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_page *pPage,
+                                struct cv_thread **paOut, int *pnOut, int64_t *pnTotal);
 
 #endif

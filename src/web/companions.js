@@ -134,6 +134,7 @@ export class CompanionsView {
       h('section', { class: 'home-section', 'aria-labelledby': 'rec-h' }, h('h1', { id: 'rec-h', class: 'section-title' }, 'Recommended for you'),
         h('p', { class: 'section-sub' }, 'Characters you have not chatted with yet.'), recommended),
       h('section', { class: 'home-section', 'aria-labelledby': 'all-h' }, h('h2', { id: 'all-h', class: 'section-title' }, 'All characters'), all),
+      this.archivedSection(),
       this.importCard(),
       this.createForm()));
     this.body.scrollTop = 0;
@@ -150,6 +151,54 @@ export class CompanionsView {
     };
     fill(recommended, '/api/characters/recommended?limit=10', 'You have chatted with every character. Create a new one below.');
     fill(all, '/api/characters', 'No characters yet. Create the first one below.');
+  }
+
+  // Chats that retention moved to the archive (serve --history-overflow archive): listed
+  // newest first, each with a Restore button (POST /api/chat/restore: the chat comes back as
+  // the newest and opens; the oldest kept one moves to the archive). Hidden while empty.
+  archivedSection() {
+    const list = h('ul', { class: 'item-list', testid: 'archived-chats' });
+    const status = h('p', { class: 'list-status', role: 'status', testid: 'archived-status' });
+    const section = h('section', { class: 'home-section', 'aria-labelledby': 'arch-h', testid: 'archived-section', hidden: true },
+      h('h2', { id: 'arch-h', class: 'section-title' }, 'Archived chats'),
+      h('p', { class: 'section-sub' }, `Older than your ${HISTORY_LIMIT} newest chats. Restore one to continue it.`),
+      list, status);
+    const seq = this.seq;
+    (async () => {
+      try {
+        const data = await api('GET', '/api/chat-history/archived?page=1&limit=50');
+        if (this.destroyed || seq !== this.seq) return;
+        const items = listOf(data);
+        section.hidden = items.length === 0;
+        replace(list, items.map((c) => {
+          const restore = h('button', { type: 'button', class: 'btn btn-small', testid: 'restore-chat' }, 'Restore');
+          restore.addEventListener('click', async () => {
+            restore.disabled = true;
+            try {
+              await api('POST', '/api/chat/restore', { chat_id: c.chat_id });
+              await this.loadChats();
+              window.location.hash = `#/companions/${encodeURIComponent(c.chat_id)}`;
+            } catch (err) {
+              restore.disabled = false;
+              replace(status, `Could not restore the chat: ${err.message}`);
+            }
+          });
+          return h('li', { class: 'item item-chat', testid: 'archived-chat', dataset: { chatId: c.chat_id } },
+            avatar(c.character_picture, c.character_name, 'sm'),
+            h('span', { class: 'item-text' },
+              h('span', { class: 'item-title' }, c.character_name || 'Companion'),
+              h('span', { class: 'item-sub' }, c.title || 'New chat'),
+              h('span', { class: 'item-meta' }, timeAgo(c.last_updated))),
+            restore);
+        }));
+        const total = data && Number.isFinite(data.total) ? data.total : items.length;
+        replace(status, total > items.length ? `${items.length} of ${total} archived chats shown` : '');
+      } catch (err) {
+        section.hidden = false;
+        replace(status, `Could not load archived chats: ${err.message}`);
+      }
+    })();
+    return section;
   }
 
   characterCard(c) {

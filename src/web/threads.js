@@ -7,6 +7,7 @@ import {
 } from './ui.js';
 import { readImportFile, importThreads } from './importer.js';
 import { exportButton } from './exporter.js';
+import { shareDialog, SharedSection, ownerName } from './sharing.js';
 
 const PAGE = 30;
 
@@ -49,6 +50,7 @@ export class AssistantView {
     this.openSeq = 0;
     this.streaming = false;
     this.pendingReveal = null;
+    this.readOnly = false; // the open thread is another account's, shared with this one
     this.buildSidebar();
     this.buildMain();
     this.loadMore();
@@ -93,8 +95,16 @@ export class AssistantView {
     this.listTitle = h('h2', { class: 'sidebar-title', testid: 'thread-list-title' }, 'Threads');
     this.list = h('ul', { class: 'item-list', testid: 'thread-list' });
     this.listStatus = h('p', { class: 'list-status', testid: 'thread-list-status', role: 'status' });
+    this.shared = new SharedSection({
+      onOpen: (t) => {
+        this.ctx.closeSidebar();
+        window.location.hash = `#/assistant/${t.id}`;
+        if (t.id === this.currentId) this.route(String(t.id), true);
+      },
+    });
+    this.shared.reload();
     this.scroller = h('nav', { class: 'sidebar-scroll', 'aria-label': 'Chat threads', testid: 'thread-scroller' },
-      this.pinnedGroup, this.listTitle, this.list, this.listStatus);
+      this.pinnedGroup, this.listTitle, this.list, this.listStatus, this.shared.el);
     this.scroller.addEventListener('scroll', () => this.maybeLoadMore(), { passive: true });
     this.onResize = () => this.maybeLoadMore();
     window.addEventListener('resize', this.onResize);
@@ -419,6 +429,11 @@ export class AssistantView {
     this.renameBtn.addEventListener('click', () => this.rename());
     this.titleEl.addEventListener('dblclick', () => this.rename());
     this.deleteBtn.addEventListener('click', () => this.deleteCurrent());
+    this.shareBtn = h('button', { type: 'button', class: 'btn btn-small', testid: 'share-thread', title: 'Let other accounts read this thread' }, 'Share with…');
+    this.shareBtn.addEventListener('click', () => {
+      if (this.current && !this.readOnly) shareDialog({ threadId: this.current.id, title: this.current.title });
+    });
+    this.sharedNote = h('p', { class: 'shared-note', testid: 'shared-note', role: 'status', hidden: true });
     this.banner = errorBanner();
     const exportPath = (fmt) => () => `/api/v1/chat-threads/${this.currentId}/export?format=${fmt}`;
     const exportFailed = (err) => this.banner.show(`Could not export: ${err.message}`);
@@ -429,7 +444,8 @@ export class AssistantView {
     replace(this.ctx.main,
       h('div', { class: 'chat-head' },
         h('div', { class: 'chat-head-text' }, this.titleEl, this.stored.el, this.flagsEl),
-        h('div', { class: 'chat-head-actions' }, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
+        h('div', { class: 'chat-head-actions' }, this.shareBtn, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
+      this.sharedNote,
       this.banner.el,
       this.msgs,
       this.composer.el);
@@ -444,8 +460,14 @@ export class AssistantView {
   }
 
   setChrome(hasThread) {
-    this.renameBtn.hidden = !hasThread;
-    this.deleteBtn.hidden = !hasThread;
+    // A thread shared with this account is read-only: no rename, delete, share or composer.
+    const ro = hasThread && this.readOnly;
+    this.renameBtn.hidden = !hasThread || ro;
+    this.deleteBtn.hidden = !hasThread || ro;
+    this.shareBtn.hidden = !hasThread || ro;
+    this.composer.el.hidden = ro;
+    this.sharedNote.hidden = !ro;
+    if (ro) this.sharedNote.textContent = `Shared with you by ${ownerName(this.current && this.current.owner)} · read-only`;
     this.exportMdBtn.hidden = !hasThread;
     this.exportJsonBtn.hidden = !hasThread;
     this.stored.set(hasThread ? 'stored' : 'hidden');
@@ -454,6 +476,7 @@ export class AssistantView {
       const active = this.scroller.querySelector(`[data-testid=thread-item][data-id="${this.currentId}"]`);
       if (active) active.setAttribute('aria-current', 'true');
     }
+    this.shared.setCurrent(hasThread && ro ? this.currentId : null); // after the loop above
     this.paintFlags();
   }
 
@@ -485,6 +508,7 @@ export class AssistantView {
     this.openSeq += 1;
     this.currentId = null;
     this.current = null;
+    this.readOnly = false;
     this.banner.hide();
     this.titleEl.textContent = 'New chat';
     this.setChrome(false);
@@ -499,21 +523,25 @@ export class AssistantView {
     const seq = ++this.openSeq;
     this.currentId = id;
     this.current = null;
+    this.readOnly = false;
     this.banner.hide();
     this.setChrome(false);
-    const known = this.findSummary(id);
+    const known = this.findSummary(id) || this.shared.find(id);
     this.titleEl.textContent = known ? known.title : 'Loading…';
     replace(this.msgs, h('p', { class: 'loading', role: 'status', testid: 'thread-loading' }, h('span', { class: 'spinner' }), 'Loading messages…'));
     try {
       const thread = await api('GET', `/api/v1/chat-threads/${id}`);
       if (seq !== this.openSeq) return;
+      this.readOnly = Boolean(thread.owner); // only a member's view names the owner
       this.showThread(thread);
-      this.upsertSummary(summaryOf(thread));
+      if (this.readOnly) this.shared.update(thread);
+      else this.upsertSummary(summaryOf(thread));
       this.setChrome(true);
     } catch (err) {
       if (seq !== this.openSeq) return;
       if (err.status === 404 || err.status === 403) {
         this.removeSummary(id);
+        if (this.shared.find(id)) this.shared.reload(); // shared no more
         this.showDraft();
         history.replaceState(null, '', '#/assistant');
         this.banner.show(err.status === 404 ? 'That thread no longer exists. It may have been deleted in another window.' : 'That thread belongs to another account.');
@@ -540,7 +568,7 @@ export class AssistantView {
   }
 
   async send(text) {
-    if (this.streaming) return false;
+    if (this.streaming || this.readOnly) return false;
     this.banner.hide();
     let id = this.currentId;
     if (id === null) {

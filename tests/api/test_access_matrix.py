@@ -115,6 +115,10 @@ def test_matrix_path_ids():
         ("GET", "/api/user/{}", None, 403, 404),
         ("GET", T + "/{}/export?format=md", None, 403, 404),
         ("HEAD", T + "/{}/export?format=json", None, 403, 404),
+        # sharing with other accounts (issue 16): B is not a member of A's thread
+        ("GET", T + "/{}/members", None, 403, 404),
+        ("POST", T + "/{}/members", {"email": "nobody-%s@example.com" % uuid.uuid4().hex}, 403, 404),
+        ("DELETE", T + "/{}/members/1", None, 403, 404),
     ]
     n = 0
     for method, tmpl, body, st_owned, st_missing in rows:
@@ -162,7 +166,7 @@ def test_matrix_body_ids():
 
 def test_lists_of_b_hold_nothing_of_a():
     """Every list and profile route as user B (threads, history, personas, me, recommended, import): nothing of A."""
-    for path in (T, T + "?limit=200", "/api/chat-history", "/api/chat-history?limit=100",
+    for path in (T, T + "?limit=200", T + "?shared=true", "/api/chat-history", "/api/chat-history?limit=100",
                  "/api/personas", "/api/users/me", "/api/v1/auth/me", "/api/characters/recommended"):
         r = as_b("GET", path)
         assert r.status == 200, "%s: %r" % (path, r)

@@ -235,7 +235,8 @@ def test_demo_seeds_characters_and_scenes_once():
         for x in chars:
             check(x, CHAR_KEYS, "demo character")
             assert x["name"] and x["description"], x
-            assert x["picture"] == "" or x["picture"].startswith("data:image/svg+xml,"), x
+            # the page's built-in avatars (issue 16: inline SVG data: URLs showed as initials)
+            assert re.match(r"^/avatars/[a-z]+\.svg$", x["picture"]), x
         assert any(x["greeting"] for x in chars)
         srv.restart()
         c2, _ = user(srv)
@@ -245,3 +246,29 @@ def test_demo_seeds_characters_and_scenes_once():
         r = expect(c2.post("/api/chat", json={"message": "hi", "character_id": chars[0]["id"]}), 200)
         assert chars[0]["name"] in r.json["reply"]
         del out
+
+
+def old_demo_picture(fill, letter):
+    """The inline SVG picture the demo characters had before issue 16 (demo.c DEMO_PIC)."""
+    return ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E"
+            "%3Ccircle cx='32' cy='32' r='32' fill='%23" + fill + "'/%3E%3Ctext x='32' y='42'"
+            " font-size='28' text-anchor='middle' fill='white' font-family='sans-serif'%3E"
+            + letter + "%3C/text%3E%3C/svg%3E")
+
+
+def test_demo_gives_old_demo_characters_their_avatars():
+    """A file seeded by an earlier --demo (inline SVG pictures) gets the built-in avatars at the
+    next --demo start; a demo character whose picture was changed since is left alone."""
+    import sqlite3
+    with cv.Server(args=["--demo"]) as srv:
+        srv.stop()
+        con = sqlite3.connect(srv.db)
+        con.execute("UPDATE characters SET picture=? WHERE name='Ada'", (old_demo_picture("6a5acd", "A"),))
+        con.execute("UPDATE characters SET picture='https://example.test/mine.png' WHERE name='Captain Mira'")
+        con.commit()
+        con.close()
+        srv.start()
+        c, _ = user(srv)
+        pics = {x["name"]: x["picture"] for x in expect(c.get("/api/characters"), 200).json}
+        assert pics["Ada"] == "/avatars/owl.svg", pics
+        assert pics["Captain Mira"] == "https://example.test/mine.png", pics

@@ -363,6 +363,29 @@ def test_migration_indexes_what_the_file_holds():
         version = db.execute("PRAGMA user_version").fetchone()[0]
         assert version >= 7, version
         db.execute("DROP TABLE pictures")
+        # version 8: thread sharing's table; retention that archives (its flag, the list index
+        # that leads with it, the triggers) and refreshed copies, back as version 5 had them
+        db.execute("DROP TABLE IF EXISTS thread_members")
+        for n in ("chat_histories_retention", "chat_histories_retention_restore",
+                  "characters_refresh_copies", "scenes_refresh_copies"):
+            db.execute("DROP TRIGGER %s" % n)
+        db.execute("DROP INDEX chat_histories_user_updated")
+        db.execute("ALTER TABLE chat_histories DROP COLUMN archived")
+        db.execute("CREATE INDEX chat_histories_user_updated"
+                   " ON chat_histories(user_id, last_updated DESC, id DESC)")
+        db.execute("""CREATE TRIGGER chat_histories_retention AFTER INSERT ON chat_histories
+  WHEN EXISTS (SELECT 1 FROM chat_histories WHERE user_id = NEW.user_id
+                LIMIT 1 OFFSET coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                           FROM settings WHERE key = 'history_limit'), 30))
+BEGIN
+  DELETE FROM chat_histories
+   WHERE user_id = NEW.user_id
+     AND id NOT IN (SELECT id FROM chat_histories WHERE user_id = NEW.user_id
+                     ORDER BY last_updated DESC, id DESC
+                     LIMIT coalesce((SELECT max(CAST(value AS INTEGER), 1)
+                                       FROM settings WHERE key = 'history_limit'), 30));
+END""")
+        db.execute("DELETE FROM settings WHERE key IN ('history_overflow', 'refresh_copies')")
         db.execute("PRAGMA user_version=5")
         db.commit()
         db.close()

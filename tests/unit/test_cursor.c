@@ -47,6 +47,17 @@ static void round_trips(void){
   b64("p1||7", z2);
   TT_CHECK( strcmp(z, z2)==0 );
   TT_CHECK( cursor_decode(z, &d)==CV_OK && d.cKind=='p' && d.id==7 && d.zKey[0]==0 );
+  /* the threads shared with the caller: timed, no filters; a bare key is refused */
+  memset(&c, 0, sizeof c);
+  c.cKind = CV_CURSOR_SHARED;
+  strcpy(c.zKey, "2026-11-21T10:00:00.123Z");
+  c.id = 9;
+  TT_CHECK( cursor_encode(&c, z, sizeof z)==CV_OK );
+  b64("m1|2026-11-21T10:00:00.123Z|9", z2);
+  TT_CHECK( strcmp(z, z2)==0 );
+  TT_CHECK( cursor_decode(z, &d)==CV_OK && memcmp(&c, &d, sizeof c)==0 );
+  b64("m1||9", z2);
+  TT_CHECK( cursor_decode(z2, &d)==CV_INVALID );
   /* the longest: a tag of 200 bytes */
   memset(&c, 0, sizeof c);
   c.cKind = CV_CURSOR_THREADS;

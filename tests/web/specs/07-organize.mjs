@@ -144,6 +144,8 @@ test('organize: tags are added and removed in a dialog; a tag chip filters the l
   await page.getByTestId('tag-input').fill('work');
   await page.getByTestId('tags-save').click();   // what is typed is added on save
   await dialog.waitFor({ state: 'detached' });
+  // the dialog closes before the save's answer: wait for the sidebar to show the tag first
+  await page.waitForFunction((id) => document.querySelectorAll(`[data-testid=thread-item][data-id="${id}"] [data-testid=thread-item-tag]`).length === 1, bravo.id);
   assertEqual((await user.api.ok('GET', `/api/v1/chat-threads/${bravo.id}`)).tags, ['work'], 'Bravo tagged');
 
   // The chips (from GET /api/v1/tags) filter the list.
