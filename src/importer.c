@@ -23,6 +23,7 @@
 #include "store_import.h"
 #include "tags.h"
 #include "util.h"
+#include "validate.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -452,52 +453,55 @@ static cJSON *parse_value(struct cv_importer *p, const char *z, size_t n, cv_rc 
 
 /* A chatvault persona or character item: kept until the end of the file. */
 static cv_rc person(struct cv_importer *p, int bCharacter, const char *z, size_t n){
+  struct cv_import_person w;
+  struct cv_verr e;
+  const char *zAt = NULL;
   cJSON *pRoot;
-  const cJSON *pId, *pName;
-  struct cv_import_person *q;
+  int64_t srcId = 0, ms;
+  int ok;
   char zSrc[32];
   cv_rc rc;
   if( !(pRoot = parse_value(p, z, n, &rc)) ) return rc;
-  pId = cJSON_GetObjectItemCaseSensitive(pRoot, "id");
-  pName = cJSON_GetObjectItemCaseSensitive(pRoot, "name");
-  if( !cJSON_IsNumber(pId) || !cJSON_IsString(pName) || !pName->valuestring[0]
-      || util_utf8_chars(pName->valuestring)>100 ){
+  /* the fields as POST /api/characters and /api/personas validate them (validate.c) */
+  memset(&w, 0, sizeof w);
+  w.bCharacter = bCharacter;
+  verr_init(&e);
+  ok = cJSON_IsObject(pRoot)
+    && val_int(&e, pRoot, "item", "id", 1, INT64_MAX/2, 1, &srcId)==1
+    && val_string(&e, pRoot, "item", "name", 1, CV_NAME_MAX_CHARS, 1, &w.zName)==1
+    && val_string(&e, pRoot, "item", "description", 0, CV_DESCRIPTION_MAX_CHARS, 0,
+                  &w.zDescription)>=0
+    && (!bCharacter
+        || (val_string(&e, pRoot, "item", "picture", 0, CV_PICTURE_MAX_CHARS, 0, &w.zPicture)>=0
+            && val_string(&e, pRoot, "item", "greeting", 0, CV_GREETING_MAX_CHARS, 0,
+                          &w.zGreeting)>=0))
+    && val_string(&e, pRoot, "item", "created_at", 0, CV_TS_LEN, 0, &zAt)>=0;
+  verr_free(&e);
+  if( !ok ){
     cJSON_Delete(pRoot);
     ordinal(zSrc, sizeof zSrc, p->nSeen);
-    return add_error(p, zSrc, bCharacter ? "character without a valid id and name: skipped"
-                                         : "persona without a valid id and name: skipped");
+    return add_error(p, zSrc, bCharacter
+                     ? "character skipped: its id, name, description, picture or greeting is"
+                       " not what POST /api/characters accepts"
+                     : "persona skipped: its id, name or description is not what"
+                       " POST /api/personas accepts");
   }
+  w.zCreatedAt = zAt && strlen(zAt)==CV_TS_LEN && util_iso_parse(zAt, &ms)==CV_OK ? zAt : NULL;
   if( p->nPerson==p->nPersonAlloc ){
     int nNew = p->nPersonAlloc ? p->nPersonAlloc*2 : 16;
     struct cv_import_person *a1 = realloc(p->aPerson, sizeof *a1 * (size_t)nNew);
-    if( a1 ) p->aPerson = a1;
-    cJSON **a2 = a1 ? realloc(p->apPersonJson, sizeof *a2 * (size_t)nNew) : NULL;
-    if( a2 ) p->apPersonJson = a2;
-    struct person_map *a3 = a2 ? realloc(p->aMap, sizeof *a3 * (size_t)nNew) : NULL;
-    if( a3 ) p->aMap = a3;
+    cJSON **a2 = NULL;
+    struct person_map *a3 = NULL;
+    if( a1 ){ p->aPerson = a1; a2 = realloc(p->apPersonJson, sizeof *a2 * (size_t)nNew); }
+    if( a2 ){ p->apPersonJson = a2; a3 = realloc(p->aMap, sizeof *a3 * (size_t)nNew); }
     if( !a3 ){ cJSON_Delete(pRoot); return CV_NOMEM; }
+    p->aMap = a3;
     p->nPersonAlloc = nNew;
   }
-  q = &p->aPerson[p->nPerson];
-  memset(q, 0, sizeof *q);
-  q->bCharacter = bCharacter;
-  q->zName = pName->valuestring;
-#define STR(k) (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(pRoot, k)) \
-                ? cJSON_GetObjectItemCaseSensitive(pRoot, k)->valuestring : NULL)
-  q->zDescription = STR("description");
-  if( bCharacter ){
-    q->zPicture = STR("picture");
-    q->zGreeting = STR("greeting");
-  }
-  {
-    const char *zAt = STR("created_at");
-    int64_t ms;
-    q->zCreatedAt = zAt && strlen(zAt)==CV_TS_LEN && util_iso_parse(zAt, &ms)==CV_OK ? zAt : NULL;
-  }
-#undef STR
-  p->apPersonJson[p->nPerson] = pRoot;
+  p->aPerson[p->nPerson] = w;
+  p->apPersonJson[p->nPerson] = pRoot;     /* owns the strings w points into */
   p->aMap[p->nPerson].bCharacter = bCharacter;
-  p->aMap[p->nPerson].srcId = (int64_t)pId->valuedouble;
+  p->aMap[p->nPerson].srcId = srcId;
   p->aMap[p->nPerson].id = 0;
   p->nPerson++;
   return CV_OK;

@@ -473,3 +473,25 @@ def test_imports_at_once_are_bounded():
         conn.close()
     js = do_import(c, json.dumps(synth_chatgpt(1, tag="busy9")).encode())
     assert js["imported"] == 1, js
+
+
+def test_chatvault_people_are_validated_like_the_catalog_routes():
+    """A chatvault export's personas and characters go through the checks of POST
+    /api/personas and /api/characters: one that would be refused there is skipped with an
+    error (nothing of it written), the valid ones are created."""
+    c = user("ppl")
+    doc = {"format": "chatvault", "version": 1, "threads": [], "chats": [],
+           "personas": [{"id": 1, "name": "Ok persona", "description": "fine"},
+                        {"id": 2, "name": "x" * 101}],
+           "characters": [{"id": 5, "name": "Good char", "greeting": "hi", "picture": ""},
+                          {"id": 6, "name": "Bad pic", "picture": 42},
+                          {"id": "7", "name": "Bad id"},
+                          {"id": 8, "name": "Long greeting", "greeting": "g" * 10001}]}
+    js = do_import(c, json.dumps(doc).encode())
+    assert js["format"] == "chatvault" and js["imported"] == 0, js
+    assert js["errors_total"] == 4, js
+    assert sum("persona skipped" in e["detail"] for e in js["errors"]) == 1, js["errors"]
+    assert sum("character skipped" in e["detail"] for e in js["errors"]) == 3, js["errors"]
+    exp = expect(c.get("/api/v1/export"), 200).json
+    assert [p["name"] for p in exp["personas"]] == ["Ok persona"], exp["personas"]
+    assert [x["name"] for x in exp["characters"]] == ["Good char"], exp["characters"]

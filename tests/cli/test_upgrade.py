@@ -402,3 +402,51 @@ def test_version_4_file_upgrades_with_organize_and_activity():
     assert act == [(1, d2, 3), (1, d1, 2), (2, d1, 2)], act
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res
+
+
+def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
+    """A version-6 file written by the previous release (tests/fixtures/v6.sqlite3, made by
+    tools/make_v6_fixture.py with the build of f4fe371: pinned, archived and tagged threads, a
+    150-message thread, character chats already cut by retention at --history-limit 3, a
+    persona, another user's thread) migrates at start through version 7 (pictures) and 8
+    (thread members, the archive of chats), then answers every recorded read exactly as that
+    release did; the new tables start empty and work on the old rows; check passes."""
+    path = os.path.join(TMP, "v6.db")
+    shutil.copyfile(os.path.join(FIX, "v6.sqlite3"), path)
+    with open(os.path.join(FIX, "v6-answers.json")) as f:
+        answers = json.load(f)
+    assert user_version(path) == 6
+    toks = {}
+    for who in ("alice", "bob"):
+        r = run_cli(["token", "%s@v6.test" % who], db=path)       # the first one migrates
+        assert r.returncode == 0, r
+        toks[who] = r.stdout.strip()
+    assert user_version(path) == CURRENT
+    srv = cv.Server(db=path, args=["--history-limit", "3"])
+    try:
+        for a in answers:
+            r = srv.req(a["method"], a["path"], token=toks[a["who"]])
+            assert r.status == a["status"], (a["path"], r)
+            assert r.json == a["json"], (a["who"], a["path"], r.json, a["json"])
+            assert r.header("X-Total-Count") == a["total"], (a["path"], r.header("X-Total-Count"))
+        # version 8 on the old rows: nothing shared, nothing archived, and both work
+        a, b = toks["alice"], toks["bob"]
+        assert expect(srv.req("GET", T + "?shared=true", token=b), 200).json == []
+        assert expect(srv.req("GET", "/api/chat-history/archived", token=a), 200).json["items"] == []
+        expect(srv.req("POST", T + "/1/members", token=a, json={"email": "bob@v6.test"}), 201)
+        shared = expect(srv.req("GET", T + "?shared=true", token=b), 200).json
+        assert [t["id"] for t in shared] == [1] and shared[0]["owner"]["display_name"] == "Alice"
+        expect(srv.req("GET", T + "/1", token=b), 200)
+        expect(srv.req("PUT", T + "/1", token=b, json={"title": "mine"}), 403)
+        # retention still deletes by default: a fourth chat pushes the oldest kept one out
+        before = expect(srv.req("GET", "/api/chat-history?limit=10", token=a), 200).json["items"]
+        expect(srv.req("POST", "/api/chat", token=a, json={"message": "one more"}), 200)
+        after = expect(srv.req("GET", "/api/chat-history?limit=10", token=a), 200).json["items"]
+        assert len(before) == len(after) == 3, (before, after)
+        assert before[-1]["chat_id"] not in [e["chat_id"] for e in after]
+        assert expect(srv.req("GET", "/api/chat-history/archived", token=a), 200).json["items"] == []
+        srv.stop()
+    finally:
+        srv.close(check=False)
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res
