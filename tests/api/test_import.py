@@ -495,3 +495,22 @@ def test_chatvault_people_are_validated_like_the_catalog_routes():
     exp = expect(c.get("/api/v1/export"), 200).json
     assert [p["name"] for p in exp["personas"]] == ["Ok persona"], exp["personas"]
     assert [x["name"] for x in exp["characters"]] == ["Good char"], exp["characters"]
+
+
+def test_broken_bodies_400_and_framing():
+    """The streaming body reader's own errors: a body shorter than its Content-Length (the
+    client stops sending) → 400; Content-Length together with Transfer-Encoding → 400; an
+    unknown Transfer-Encoding → 400; nothing is imported by any of them."""
+    c = user("body")
+    body = json.dumps(synth_chatgpt(2, tag="short")).encode()
+    head = ("POST /api/v1/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" % c.token)
+    r = cv.raw_request(SRV, (head + "Content-Length: %d\r\n\r\n" % (len(body) + 100)).encode()
+                       + body, shutdown_write=True)
+    assert r.status == 400 and r.json["detail"], r      # short or broken: either detail
+    r = cv.raw_request(SRV, (head + "Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             % len(body)).encode() + body)
+    assert r.status == 400, r
+    r = cv.raw_request(SRV, (head + "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n")
+                       .encode() + body)
+    assert r.status == 400, r
+    assert int(expect(c.get(T + "?limit=1"), 200).header("X-Total-Count")) == 0
