@@ -27,7 +27,7 @@ static void check_cursor(const char *z){
     return;
   }
   FZ_CHECK( c.id>0 );
-  FZ_CHECK( strchr("thcsp", c.cKind)!=NULL && c.cKind!=0 );
+  FZ_CHECK( strchr("thcspm", c.cKind)!=NULL && c.cKind!=0 );
   FZ_CHECK( util_utf8_valid(c.zTag, strlen(c.zTag)) || c.zTag[0]==0 );
   FZ_CHECK( cursor_encode(&c, zBack, sizeof zBack)==CV_OK );
   if( strcmp(zBack, z)!=0 ) fprintf(stderr, "round trip: %s -> %s\n", z, zBack);
