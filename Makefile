@@ -8,9 +8,13 @@
 #   make bench      benchmarks (bench/run.sh), never part of the test command
 #   make bench-wal  WAL bytes per append with SQLite's secure_delete off/fast/on
 #   make bench-append  one append through the store on threads of 20 and 20,000 messages
+#   make bench-edit  a message edit, regenerate and edit-and-resend on threads of 20 and 20,000
 #   make bench-export  export of 1,000,000 messages: MB/s and peak RSS (bench/export.sh)
 #   make bench-import  import of a 200 MB ChatGPT file: conversations/s and peak RSS (bench/import.sh)
 #   make fuzz       libFuzzer harnesses, long runs
+#   make install    the binary, chatvault(1), the systemd units and the env file under PREFIX
+#                   (/usr/local; DESTDIR for staging); make uninstall removes them
+#   make deb        build/chatvault_<version>_<arch>.deb (dpkg-deb)
 #   make clean
 SHELL   := /bin/bash
 CC      ?= gcc
@@ -175,6 +179,15 @@ $(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS)
 bench-append: $(B)/bench/append_cost
 	$(B)/bench/append_cost $${TMPDIR:-/tmp}
 
+# a message edit, a regenerate's store part and an edit-and-resend on threads of 20 and 20,000
+# messages (issue 13)
+.PHONY: bench-edit
+$(B)/bench/edit_cost: bench/edit_cost.c $(REL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(LIBS)
+bench-edit: $(B)/bench/edit_cost
+	$(B)/bench/edit_cost $${TMPDIR:-/tmp}
+
 # search (issue 11): bench/search.sh fills 1,000,000 messages through the API (cached under /tmp)
 # and measures search, the LIKE scan beside it, index size, append with/without the index and
 # deep pages. search_cost runs the server's own queries: zSearchSql, zMessageSql extracted from the source.
@@ -199,6 +212,66 @@ bench-export: $(B)/chatvault
 .PHONY: bench-import
 bench-import: $(B)/chatvault
 	bench/import.sh
+
+# --- install (issue 15): the binary, the man page (printed by the binary from its option table),
+# the systemd units (dist/, @BINDIR@ and @SYSCONFDIR@ filled in) and the env file, which an
+# existing one is never replaced by. PREFIX=/usr puts the units in /lib/systemd/system and the
+# env file in /etc (what the .deb installs); any other PREFIX keeps all under PREFIX (systemd
+# reads /usr/local/lib/systemd/system too). NOBUILD=1 installs the binary BIN as it is, building
+# nothing (the tests). `make deb`: the same tree under PREFIX=/usr, packed with dpkg-deb.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BIN        ?= $(B)/chatvault
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DIST_UNITS := chatvault.service chatvault-backup.service chatvault-backup.timer
+.PHONY: install uninstall deb
+install: $(if $(NOBUILD),,$(BIN))
+	@[ -x "$(BIN)" ] || { echo "install: $(BIN) is not built (make)" >&2; exit 1; }
+	install -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/chatvault
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/chatvault
+	$(BIN) --man | gzip -9n >$(DESTDIR)$(MANDIR)/man1/chatvault.1.gz.tmp
+	mv $(DESTDIR)$(MANDIR)/man1/chatvault.1.gz.tmp $(DESTDIR)$(MANDIR)/man1/chatvault.1.gz
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/chatvault.1.gz
+	for u in $(DIST_UNITS); do \
+	  sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env"; \
+	else install -m 644 dist/chatvault.env $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env; fi
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/chatvault $(DESTDIR)$(MANDIR)/man1/chatvault.1.gz
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DIST_UNITS))
+	@if [ -f $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env ] && cmp -s dist/chatvault.env $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env; then \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env; rmdir $(DESTDIR)$(SYSCONFDIR)/chatvault 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env ]; then \
+	  echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/chatvault/chatvault.env"; fi
+
+# The .deb: version DEB_VERSION (default VERSION: `make deb DEB_VERSION=0.1.1` for a test upgrade),
+# compressed with DEB_COMPRESS (xz; the tests use gzip, 10x faster),
+# Depends on the newest glibc symbol version the binary uses; maintainer scripts in dist/debian/.
+DEB_VERSION ?= $(VERSION)
+DEB_COMPRESS ?= xz
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ROOT    := $(B)/deb/chatvault_$(DEB_VERSION)_$(DEB_ARCH)
+deb: $(if $(NOBUILD),,$(BIN))
+	@[ -n "$(DEB_ARCH)" ] || { echo "deb: dpkg --print-architecture failed" >&2; exit 1; }
+	rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN $(DEB_ROOT)/usr/share/doc/chatvault
+	$(MAKE) --no-print-directory -s install NOBUILD=1 BIN=$(BIN) PREFIX=/usr DESTDIR=$(abspath $(DEB_ROOT))
+	strip --strip-unneeded $(DEB_ROOT)/usr/bin/chatvault
+	install -m 644 dist/debian/copyright $(DEB_ROOT)/usr/share/doc/chatvault/copyright
+	printf 'chatvault (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' '$(DEB_VERSION)' '$(DEB_VERSION)' \
+	  "$$(sed -n 's/^Maintainer: //p' dist/debian/control)" "$$(date -R)" | gzip -9n >$(DEB_ROOT)/usr/share/doc/chatvault/changelog.gz
+	chmod 644 $(DEB_ROOT)/usr/share/doc/chatvault/changelog.gz
+	glibc=$$(objdump -T $(BIN) | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1); \
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' -e "s|@GLIBC@|$$glibc|" \
+	    -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" dist/debian/control >$(DEB_ROOT)/DEBIAN/control
+	install -m 644 dist/debian/conffiles $(DEB_ROOT)/DEBIAN/conffiles
+	install -m 755 dist/debian/postinst dist/debian/prerm dist/debian/postrm $(DEB_ROOT)/DEBIAN/
+	dpkg-deb --root-owner-group -Z$(DEB_COMPRESS) --build $(DEB_ROOT) $(B)/chatvault_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 clean:
 	rm -rf $(B)

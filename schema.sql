@@ -673,3 +673,27 @@ BEGIN
   UPDATE chat_histories SET scene_name = NEW.name, scene_picture = NEW.picture
    WHERE scene_id = NEW.id;
 END;
+
+-- version: 9
+-- The OpenAI-compatible recording endpoint (issue 15, POST /v1/chat/completions): a request
+-- carries its whole conversation, and is matched to the caller's thread whose messages it
+-- extends by a fingerprint of the thread's stored messages: BLAKE2b-256, keyed per user, over
+-- the length-prefixed role and content of every message in order (src/openai_rec.c). A row is
+-- written by that endpoint only, in the same transaction as the messages it covers; any other
+-- change of the thread's messages (an append or PUT through /api/v1, an import) makes it stale,
+-- so the trigger below deletes it and the thread is no longer matched (X-Chatvault-Thread still
+-- names it). `retry` is 1 when the last turn's upstream call failed after the request's messages
+-- were stored: the same request sent again then matches the thread and only the reply is added.
+CREATE TABLE thread_fingerprints (
+  thread_id     INTEGER PRIMARY KEY REFERENCES chat_threads(id) ON DELETE CASCADE,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  fingerprint   BLOB NOT NULL CHECK (length(fingerprint) = 32),
+  message_count INTEGER NOT NULL,
+  retry         INTEGER NOT NULL DEFAULT 0 CHECK (retry IN (0, 1))
+);
+CREATE INDEX thread_fingerprints_user ON thread_fingerprints(user_id, fingerprint);
+CREATE TRIGGER chat_threads_fingerprint_stale AFTER UPDATE OF message_count, message_bytes
+  ON chat_threads
+BEGIN
+  DELETE FROM thread_fingerprints WHERE thread_id = NEW.id;
+END;

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "demo.h"
 #include "export.h"
+#include "options.h"
 #include "import.h"
 #include "server.h"
 #include "store.h"
@@ -26,35 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char zUsage[] =
-  "usage: chatvault [serve] [--db PATH] [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
-  "                 [--token-ttl DUR] [--no-signup] [--sync full|normal] [--history-limit N]\n"
-  "                 [--history-overflow delete|archive]  (chats beyond the newest N; delete)\n"
-  "                 [--refresh-copies]  (a character's new name/picture reaches its chats)\n"
-  "                 [--llm-url URL --llm-model M --llm-key K --llm-timeout SECS]\n"
-  "                 [--llm-history-chars N] [--demo]\n"
-  "                 [--access-log PATH|-|off] [--tls-cert F --tls-key F]\n"
-  "                 [--trusted-proxy CIDR[,CIDR...]]   (read X-Forwarded-For from these peers)\n"
-  "                 [--max-conversation-messages N] [--max-conversation-bytes BYTES]\n"
-  "                 [--max-user-bytes BYTES]   (size caps: 100000, 64 MiB, 1 GiB; over -> 413)\n"
-  "                 [--max-import BYTES]       (import and character card bodies; 256 MiB)\n"
-  "       chatvault user add|passwd EMAIL [--db PATH]     (password read from stdin;\n"
-  "                                                        passwd revokes the user's tokens)\n"
-  "       chatvault token EMAIL [--db PATH] [--token-ttl DUR]\n"
-  "       chatvault token revoke EMAIL [--db PATH]         (ends all of the user's sessions)\n"
-  "       chatvault import-legacy FILE [--db PATH]\n"
-  "       chatvault import EMAIL FILE [--format F] [--db PATH]   (ChatGPT, Claude, Open WebUI,\n"
-  "                                     LibreChat, chatbot-ui, SillyTavern or chatvault files)\n"
-  "       chatvault export EMAIL [FILE] [--db PATH]   (everything of the user as JSON;\n"
-  "                                                    FILE absent or - : standard output)\n"
-  "       chatvault backup OUT [--db PATH]\n"
-  "       chatvault check [--db PATH]\n"
-  "       chatvault version\n"
-  "Every flag has an environment twin: CHATVAULT_DB, CHATVAULT_LISTEN, ...\n";
-
+/* A usage error: the message, where the help is, exit 2. zUsageCmd: the subcommand (NULL: none
+** known yet). */
+static const char *zUsageCmd = NULL;
 static int usage(const char *zMsg){
   if( zMsg ) fprintf(stderr, "chatvault: %s\n", zMsg);
-  fputs(zUsage, stderr);
+  if( zUsageCmd ) fprintf(stderr, "`chatvault %s --help` lists its arguments and flags\n", zUsageCmd);
+  else fputs("`chatvault --help` lists the subcommands and flags\n", stderr);
   return 2;
 }
 
@@ -437,21 +416,55 @@ static int cmd_backup(const struct cv_config *c, const char *zOut){
   return 0;
 }
 
+/* --help or -h among argv[iFirst..argc) */
+static int wants_help(int argc, char **argv, int iFirst){
+  int i;
+  for(i=iFirst; i<argc; i++){
+    if( strcmp(argv[i], "--help")==0 || strcmp(argv[i], "-h")==0 ) return 1;
+  }
+  return 0;
+}
+
 int cli_main(int argc, char **argv){
   struct cv_config cfg;
+  const struct cv_command *pCmd;
   const char *azArg[4];
   const char *zCmd = "serve";
   char zErr[256];
   int nArg = 0, iFirst = 1;
   if( argc>1 && argv[1][0]!='-' ){ zCmd = argv[1]; iFirst = 2; }
   if( strcmp(zCmd, "version")==0 || (argc>1 && strcmp(argv[1], "--version")==0) ){
-    return version_print(stdout) ? 1 : 0;
+    if( !wants_help(argc, argv, iFirst) ) return version_print(stdout) ? 1 : 0;
   }
-  if( strcmp(zCmd, "help")==0 || (argc>1 && (strcmp(argv[1], "--help")==0 || strcmp(argv[1], "-h")==0)) ){
-    fputs(zUsage, stdout);
-    return 0;
+  if( argc==2 && strcmp(argv[1], "--man")==0 ){      /* the man page (Makefile: chatvault.1) */
+    return options_print_man(stdout, CV_VERSION) ? 1 : 0;
   }
-  if( config_load(&cfg, argc, argv, iFirst, azArg, 3, &nArg, zErr, sizeof zErr) ){
+  if( iFirst==1 && argc>1 && (strcmp(argv[1], "--help")==0 || strcmp(argv[1], "-h")==0) ){
+    return options_print_help(stdout, NULL, CV_VERSION) ? 1 : 0;
+  }
+  pCmd = options_command(zCmd);
+  if( !pCmd ){
+    const char *zNear = options_suggest_command(zCmd);
+    char zMsg[160];
+    if( zNear ) snprintf(zMsg, sizeof zMsg, "unknown subcommand %.64s (did you mean %s?)", zCmd, zNear);
+    else snprintf(zMsg, sizeof zMsg, "unknown subcommand %.64s", zCmd);
+    return usage(zMsg);
+  }
+  if( pCmd->mCmd==CV_CMD_HELP ){
+    const struct cv_command *pOf = NULL;
+    if( argc>2 && (strcmp(argv[2], "--help")==0 || strcmp(argv[2], "-h")==0) ) pOf = pCmd;
+    else if( argc>2 && !(pOf = options_command(argv[2])) ){
+      const char *zNear = options_suggest_command(argv[2]);
+      char zMsg[160];
+      if( zNear ) snprintf(zMsg, sizeof zMsg, "unknown subcommand %.64s (did you mean %s?)", argv[2], zNear);
+      else snprintf(zMsg, sizeof zMsg, "unknown subcommand %.64s", argv[2]);
+      return usage(zMsg);
+    }
+    return options_print_help(stdout, pOf, CV_VERSION) ? 1 : 0;
+  }
+  if( wants_help(argc, argv, iFirst) ) return options_print_help(stdout, pCmd, CV_VERSION) ? 1 : 0;
+  zUsageCmd = pCmd->zName;
+  if( config_load(&cfg, pCmd->mCmd, argc, argv, iFirst, azArg, 3, &nArg, zErr, sizeof zErr) ){
     return usage(zErr);
   }
   if( auth_init(strcmp(zCmd, "serve")==0) ){
@@ -494,5 +507,5 @@ int cli_main(int argc, char **argv){
     if( nArg!=1 ) return usage("backup OUT");
     return cmd_backup(&cfg, azArg[0]);
   }
-  return usage("unknown command");
+  return usage("unknown subcommand");
 }

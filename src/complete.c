@@ -80,7 +80,7 @@ static cv_rc history_for(struct cv_store *pS, const struct cv_config *pCfg, int6
   return history_add(h, "user", zContent);
 }
 
-static void llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL){
+void complete_llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL){
   memset(pL, 0, sizeof *pL);
   pL->zUrl = pCfg->zLlmUrl;
   pL->zModel = pCfg->zLlmModel;
@@ -234,6 +234,18 @@ out:
   return rc;
 }
 
+/* Regenerate's first step (threads only): the replies after the last user message go, in one
+** write; that message is then the turn's user message (*pzContent, malloc'd). */
+static cv_rc thread_regenerate(struct cv_store *pS, struct cv_turn *t, struct prompt *pP,
+                               char **pzContent){
+  int64_t iUser = -1;
+  cv_rc rc = store_threads_drop_replies(pS, t->userId, t->threadId, &iUser, pzContent);
+  if( rc ) return rc;
+  t->convId = t->threadId;
+  pP->bFirstTurn = iUser==0;
+  return CV_OK;
+}
+
 static const struct turn_hooks aHooks[3] = {
   { NULL },
   { thread_save },                 /* CV_CONV_THREAD */
@@ -249,11 +261,12 @@ cv_rc complete_turn(struct cv_store *pS, const struct cv_config *pCfg, struct cv
   struct cv_llm_config lc;
   struct history h;
   struct prompt pr;
-  char *zUser = NULL, *zAsst = NULL;
+  char *zUser = NULL, *zAsst = NULL, *zAgain = NULL;
   int bOffline = 0;
   cv_rc rc;
 
-  assert( pS && pCfg && t && t->userId>0 && t->zContent );
+  assert( pS && pCfg && t && t->userId>0 && (t->zContent || t->bRegenerate) );
+  assert( !t->bRegenerate || t->eKind==CV_CONV_THREAD );
   assert( t->eKind==CV_CONV_THREAD || t->eKind==CV_CONV_CHAT );
   k = &aHooks[t->eKind];
   memset(&h, 0, sizeof h);
@@ -263,15 +276,21 @@ cv_rc complete_turn(struct cv_store *pS, const struct cv_config *pCfg, struct cv
   t->convId = 0;
   t->eStage = CV_TURN_SAVE_USER;
 
-  /* 1. the user's message, committed before anything else happens */
-  zUser = message_json("user", t->zContent);
-  if( !zUser ){ rc = CV_NOMEM; goto out; }
-  rc = k->xSave(pS, t, zUser, 1, &pr);
-  if( rc ) goto out;
+  /* 1. the user's message, committed before anything else happens; a regenerate instead
+  ** removes the replies after the last one (committed likewise) and answers it again */
+  if( t->bRegenerate ){
+    rc = thread_regenerate(pS, t, &pr, &zAgain);
+    if( rc ) goto out;
+  }else{
+    zUser = message_json("user", t->zContent);
+    if( !zUser ){ rc = CV_NOMEM; goto out; }
+    rc = k->xSave(pS, t, zUser, 1, &pr);
+    if( rc ) goto out;
+  }
 
   /* 2. the prompt */
   t->eStage = CV_TURN_REPLY;
-  rc = history_for(pS, pCfg, t->convId, t->zContent, &h);
+  rc = history_for(pS, pCfg, t->convId, zAgain ? zAgain : t->zContent, &h);
   if( rc ) goto out;
   memset(&req, 0, sizeof req);
   req.zSystem = pr.zSystem;
@@ -282,7 +301,7 @@ cv_rc complete_turn(struct cv_store *pS, const struct cv_config *pCfg, struct cv
   req.zCharacterGreeting = pr.bCh ? pr.ch.zGreeting : NULL;
 
   /* 3. the reply (no database connection or transaction is held meanwhile) */
-  llm_config(pCfg, &lc);
+  complete_llm_config(pCfg, &lc);
   rc = llm_reply(&lc, &req, xDelta, pCtx, &t->zReply, &bOffline);
   if( rc ) goto out;
 
@@ -300,6 +319,7 @@ out:
   prompt_free(&pr);
   cJSON_free(zUser);
   cJSON_free(zAsst);
+  free(zAgain);
   return rc;
 }
 

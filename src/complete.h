@@ -37,7 +37,10 @@ struct cv_turn {
   int64_t characterId;          /* chat turns: references of a new chat; 0 = none */
   int64_t sceneId;
   int64_t personaId;
-  const char *zContent;         /* the user's message (valid UTF-8, validated length) */
+  const char *zContent;         /* the user's message (valid UTF-8, validated length);
+                                ** NULL with bRegenerate */
+  int bRegenerate;              /* thread turns: instead of a new user message, remove the
+                                ** replies after the last user message and answer it again */
   /* OUT */
   int64_t convId;               /* the conversation (thread id, or the chat's row id) */
   char *zReply;                 /* the reply on CV_OK (free with complete_turn_clear) */
@@ -49,9 +52,16 @@ struct cv_turn {
 ** returns non-zero once its client has gone, and the turn carries on. Returns CV_OK when the
 ** reply is saved; otherwise t->eStage tells how far it got and the code is CV_NOTFOUND
 ** (t->zMissing), CV_FORBIDDEN (another user's thread or chat_id), CV_UPSTREAM, CV_TIMEOUT,
-** CV_NOMEM or a database code. */
+** CV_NOMEM or a database code; with bRegenerate also CV_INVALID (no user message to answer).
+** A regenerate's step 1 is its own committed write (the old replies are gone even when the
+** model then fails), as a turn's user message is. */
 cv_rc complete_turn(struct cv_store *pS, const struct cv_config *pCfg, struct cv_turn *t,
                     cv_llm_delta_fn xDelta, void *pCtx);
+
+/* The model client's settings from the server's configuration (--llm-url, --llm-model,
+** --llm-key, --llm-timeout); pL's strings are borrowed from pCfg. Also used by the
+** OpenAI-compatible endpoint (openai_rec.c), which sends its own messages. */
+void complete_llm_config(const struct cv_config *pCfg, struct cv_llm_config *pL);
 
 /* Free what a turn allocated (t->zReply). */
 void complete_turn_clear(struct cv_turn *t);

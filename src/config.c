@@ -1,9 +1,11 @@
 /*
 ** config.c — defaults, CHATVAULT_* variables and --flags into struct cv_config.
-** Flags win over the environment. Strings point into argv or environ (never freed).
-** May call netaddr (pure parsing) for --trusted-proxy.
+** Flags win over the environment. Strings point into argv, environ or the option table (never
+** freed). Every flag, its env twin and its default are rows of the table in options.c; this
+** file reads values as a row says. May call netaddr (pure parsing) for --trusted-proxy.
 */
 #include "config.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -38,128 +40,89 @@ static int64_t parse_int(const char *z, int64_t lo, int64_t hi){
   return v;
 }
 
-/* Apply one setting by name. zVal is NULL for a boolean flag given without a value. */
-static cv_rc apply(struct cv_config *c, const char *zName, const char *zVal,
+/* A switch's value: given alone (NULL) it is on; 0, false, no and off turn it off. */
+static int switch_value(const char *zVal){
+  return !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0 && strcmp(zVal, "no")!=0
+                   && strcmp(zVal, "off")!=0);
+}
+
+/* zVal is one of the '|'-separated words of zChoices. */
+static int is_choice(const char *zChoices, const char *zVal){
+  size_t n = strlen(zVal);
+  while( *zChoices ){
+    size_t k = strcspn(zChoices, "|");
+    if( k==n && memcmp(zChoices, zVal, n)==0 ) return 1;
+    zChoices += k;
+    if( *zChoices=='|' ) zChoices++;
+  }
+  return 0;
+}
+
+/* Apply one setting as its row of the option table says. zVal is NULL for a switch given
+** without a value. */
+static cv_rc apply(struct cv_config *c, const struct cv_option *p, const char *zVal,
                    char *zErr, size_t nErr){
+  char *pField = (char*)c + p->iOff;
   int64_t v;
-#define NEED_VAL if( !zVal ){ snprintf(zErr, nErr, "--%s needs a value", zName); return CV_INVALID; }
-#define BAD      do{ snprintf(zErr, nErr, "bad value for --%s: %s", zName, zVal); return CV_INVALID; }while(0)
-  if( strcmp(zName, "db")==0 ){ NEED_VAL c->zDb = zVal; }
-  else if( strcmp(zName, "format")==0 ){ NEED_VAL c->zFormat = zVal; }
-  else if( strcmp(zName, "listen")==0 ){ NEED_VAL c->zListen = zVal; }
-  else if( strcmp(zName, "threads")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 2, 4096))<0 ) BAD; c->nThreads = (int)v;
-  }else if( strcmp(zName, "readers")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1, 256))<0 ) BAD; c->nReaders = (int)v;
-  }else if( strcmp(zName, "max-body")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 64, (int64_t)1<<31))<0 ) BAD; c->maxBody = v;
-  }else if( strcmp(zName, "max-import")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<40))<0 ) BAD; c->maxImport = v;
-  }else if( strcmp(zName, "max-conversation-messages")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1, (int64_t)1<<40))<0 ) BAD; c->maxConvMessages = v;
-  }else if( strcmp(zName, "max-conversation-bytes")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<50))<0 ) BAD; c->maxConvBytes = v;
-  }else if( strcmp(zName, "max-user-bytes")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1024, (int64_t)1<<50))<0 ) BAD; c->maxUserBytes = v;
-  }else if( strcmp(zName, "token-ttl")==0 ){
-    NEED_VAL if( (v = config_duration_ms(zVal))<=0 ) BAD; c->tokenTtlMs = v;
-  }else if( strcmp(zName, "no-signup")==0 ){
-    c->bNoSignup = !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0 && strcmp(zVal, "no")!=0);
-  }else if( strcmp(zName, "sync")==0 ){
-    NEED_VAL
-    if( strcmp(zVal, "full")==0 || strcmp(zVal, "FULL")==0 ) c->bSyncFull = 1;
-    else if( strcmp(zVal, "normal")==0 || strcmp(zVal, "NORMAL")==0 ) c->bSyncFull = 0;
-    else BAD;
-  }else if( strcmp(zName, "history-limit")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 1, 100000))<0 ) BAD; c->historyLimit = (int)v;
-  }else if( strcmp(zName, "history-overflow")==0 ){
-    NEED_VAL
-    if( strcmp(zVal, "delete")==0 || strcmp(zVal, "archive")==0 ) c->zHistoryOverflow = zVal;
-    else BAD;
-  }else if( strcmp(zName, "refresh-copies")==0 ){
-    c->bRefreshCopies = !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0 && strcmp(zVal, "no")!=0);
-  }else if( strcmp(zName, "llm-url")==0 ){ NEED_VAL c->zLlmUrl = *zVal ? zVal : NULL; }
-  else if( strcmp(zName, "llm-model")==0 ){ NEED_VAL c->zLlmModel = zVal; }
-  else if( strcmp(zName, "llm-key")==0 ){ NEED_VAL c->zLlmKey = *zVal ? zVal : NULL; }
-  else if( strcmp(zName, "llm-timeout")==0 ){
-    NEED_VAL if( (v = config_duration_ms(zVal))<=0 ) BAD; c->llmTimeoutS = (int)((v+999)/1000);
-  }else if( strcmp(zName, "llm-history-chars")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 0, 100000000))<0 ) BAD; c->llmHistoryChars = (int)v;
-  }else if( strcmp(zName, "demo")==0 ){
-    c->bDemo = !zVal || (strcmp(zVal, "0")!=0 && strcmp(zVal, "false")!=0);
-  }else if( strcmp(zName, "access-log")==0 ){ NEED_VAL c->zAccessLog = zVal; }
-  else if( strcmp(zName, "tls-cert")==0 ){ NEED_VAL c->zTlsCert = zVal; }
-  else if( strcmp(zName, "tls-key")==0 ){ NEED_VAL c->zTlsKey = zVal; }
-  else if( strcmp(zName, "request-timeout")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 100, 3600000))<0 ) BAD; c->requestTimeoutMs = (int)v;
-  }else if( strcmp(zName, "body-timeout")==0 ){
-    NEED_VAL if( (v = parse_int(zVal, 100, 3600000))<0 ) BAD; c->bodyTimeoutMs = (int)v;
-  }else if( strcmp(zName, "trusted-proxy")==0 ){
-    NEED_VAL
-    c->zTrustedProxy = zVal;
-    c->nTrusted = 0;
-    if( *zVal && netaddr_parse_cidrs(zVal, c->aTrusted, &c->nTrusted)!=CV_OK ) BAD;
-  }else{
-    snprintf(zErr, nErr, "unknown option --%s", zName);
+  if( !zVal && p->eKind!=CV_OPT_SWITCH ){
+    snprintf(zErr, nErr, "--%s needs a value", p->zName);
     return CV_INVALID;
   }
-  return CV_OK;
-#undef NEED_VAL
-#undef BAD
+  switch( p->eKind ){
+    case CV_OPT_STR:      *(const char**)pField = zVal; return CV_OK;
+    case CV_OPT_STR_NULL: *(const char**)pField = *zVal ? zVal : NULL; return CV_OK;
+    case CV_OPT_SWITCH:   *(int*)pField = switch_value(zVal); return CV_OK;
+    case CV_OPT_INT:
+      if( (v = parse_int(zVal, p->lo, p->hi))<0 ) break;
+      *(int*)pField = (int)v;
+      return CV_OK;
+    case CV_OPT_I64: case CV_OPT_BYTES:
+      if( (v = parse_int(zVal, p->lo, p->hi))<0 ) break;
+      *(int64_t*)pField = v;
+      return CV_OK;
+    case CV_OPT_DUR_MS:
+      if( (v = config_duration_ms(zVal))<=0 ) break;
+      *(int64_t*)pField = v;
+      return CV_OK;
+    case CV_OPT_DUR_S:
+      if( (v = config_duration_ms(zVal))<=0 ) break;
+      *(int*)pField = (int)((v+999)/1000);
+      return CV_OK;
+    case CV_OPT_CHOICE:
+      if( !is_choice(p->zChoices, zVal) ) break;
+      *(const char**)pField = zVal;
+      return CV_OK;
+    case CV_OPT_SYNC:
+      if( strcmp(zVal, "full")==0 || strcmp(zVal, "FULL")==0 ) *(int*)pField = 1;
+      else if( strcmp(zVal, "normal")==0 || strcmp(zVal, "NORMAL")==0 ) *(int*)pField = 0;
+      else break;
+      return CV_OK;
+    case CV_OPT_CIDRS:
+      *(const char**)pField = zVal;
+      c->nTrusted = 0;
+      if( *zVal && netaddr_parse_cidrs(zVal, c->aTrusted, &c->nTrusted)!=CV_OK ) break;
+      return CV_OK;
+  }
+  snprintf(zErr, nErr, "bad value for --%s: %s", p->zName, zVal ? zVal : "");
+  return CV_INVALID;
 }
 
-static int is_bool_flag(const char *zName){
-  return strcmp(zName, "no-signup")==0 || strcmp(zName, "demo")==0
-      || strcmp(zName, "refresh-copies")==0;
-}
-
-cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
+cv_rc config_load(struct cv_config *c, unsigned mCmd, int argc, char **argv, int iFirst,
                   const char **azArg, int nArgMax, int *pnArg, char *zErr, size_t nErr){
-  static const char *const azEnv[][2] = {
-    {"CHATVAULT_DB", "db"}, {"CHATVAULT_LISTEN", "listen"}, {"CHATVAULT_THREADS", "threads"},
-    {"CHATVAULT_READERS", "readers"},
-    {"CHATVAULT_MAX_BODY", "max-body"}, {"CHATVAULT_MAX_IMPORT", "max-import"},
-    {"CHATVAULT_TOKEN_TTL", "token-ttl"},
-    {"CHATVAULT_MAX_CONVERSATION_MESSAGES", "max-conversation-messages"},
-    {"CHATVAULT_MAX_CONVERSATION_BYTES", "max-conversation-bytes"},
-    {"CHATVAULT_MAX_USER_BYTES", "max-user-bytes"},
-    {"CHATVAULT_NO_SIGNUP", "no-signup"}, {"CHATVAULT_SYNC", "sync"},
-    {"CHATVAULT_HISTORY_LIMIT", "history-limit"},
-    {"CHATVAULT_HISTORY_OVERFLOW", "history-overflow"}, {"CHATVAULT_REFRESH_COPIES", "refresh-copies"},
-    {"CHATVAULT_LLM_URL", "llm-url"},
-    {"CHATVAULT_LLM_MODEL", "llm-model"}, {"CHATVAULT_LLM_KEY", "llm-key"},
-    {"CHATVAULT_LLM_TIMEOUT", "llm-timeout"}, {"CHATVAULT_LLM_HISTORY_CHARS", "llm-history-chars"}, {"CHATVAULT_ACCESS_LOG", "access-log"},
-    {"CHATVAULT_TLS_CERT", "tls-cert"}, {"CHATVAULT_TLS_KEY", "tls-key"},
-    {"CHATVAULT_TRUSTED_PROXY", "trusted-proxy"},
-  };
-  size_t k;
   int i;
   memset(c, 0, sizeof *c);
-  c->zDb = "./chatvault.db";
-  c->zListen = "127.0.0.1:8080";
-  c->nThreads = 2048;   /* see server.c: idle keep-alive and slow clients each hold one */
-  c->nReaders = 8;
-  c->maxBody = 1024*1024;
-  c->maxImport = (int64_t)256*1024*1024;
-  c->maxConvMessages = 100000;            /* 10x a long companion chat (10,000+ is normal) */
-  c->maxConvBytes = (int64_t)64<<20;
-  c->maxUserBytes = (int64_t)1<<30;
-  c->tokenTtlMs = 30LL*86400*1000;
-  c->bSyncFull = 1;
-  c->historyLimit = 30;
-  c->zHistoryOverflow = "delete";
-  c->zLlmModel = "gpt-4o-mini";
-  c->llmTimeoutS = 120;
-  c->llmHistoryChars = 24000;
-  c->zAccessLog = "-";
-  c->requestTimeoutMs = 10000;
-  c->bodyTimeoutMs = 30000;
   *pnArg = 0;
-  for(k=0; k<sizeof azEnv/sizeof azEnv[0]; k++){
-    const char *zVal = getenv(azEnv[k][0]);
-    if( zVal && apply(c, azEnv[k][1], zVal, zErr, nErr) ){
+  /* the defaults, read from the table like any value: what --help shows is what is used */
+  for(i=0; i<nCvOption; i++){
+    const struct cv_option *p = &aCvOption[i];
+    if( p->zDefault && apply(c, p, p->zDefault, zErr, nErr) ) return CV_INVALID;
+  }
+  for(i=0; i<nCvOption; i++){
+    const struct cv_option *p = &aCvOption[i];
+    const char *zVal = p->zEnv ? getenv(p->zEnv) : NULL;
+    if( zVal && apply(c, p, zVal, zErr, nErr) ){
       char zTmp[256];
-      snprintf(zTmp, sizeof zTmp, "%s (from %s)", zErr, azEnv[k][0]);
+      snprintf(zTmp, sizeof zTmp, "%s (from %s)", zErr, p->zEnv);
       snprintf(zErr, nErr, "%s", zTmp);
       return CV_INVALID;
     }
@@ -167,19 +130,35 @@ cv_rc config_load(struct cv_config *c, int argc, char **argv, int iFirst,
   for(i=iFirst; i<argc; i++){
     const char *z = argv[i];
     if( z[0]=='-' && z[1]=='-' && z[2] ){
-      char zName[64];
+      const struct cv_option *p;
       const char *zEq = strchr(z+2, '=');
       const char *zVal = NULL;
       size_t n = zEq ? (size_t)(zEq - (z+2)) : strlen(z+2);
-      if( n>=sizeof zName ){ snprintf(zErr, nErr, "unknown option %s", z); return CV_INVALID; }
-      memcpy(zName, z+2, n);
-      zName[n] = 0;
+      p = options_find(z+2, n);
+      if( !p ){
+        const char *zNear = options_suggest_flag(z+2, n, mCmd);
+        if( zNear ){
+          snprintf(zErr, nErr, "unknown flag --%.*s (did you mean --%s?)", (int)(n>64?64:n), z+2,
+                   zNear);
+        }else{
+          snprintf(zErr, nErr, "unknown flag --%.*s", (int)(n>64?64:n), z+2);
+        }
+        return CV_INVALID;
+      }
+      if( !(p->mCmds & mCmd) ){
+        char zCmds[160], zThis[32];
+        options_command_names(p->mCmds, zCmds, sizeof zCmds);
+        options_command_names(mCmd, zThis, sizeof zThis);
+        snprintf(zErr, nErr, "--%s is not a flag of %s (it is one of: %s)", p->zName, zThis,
+                 zCmds);
+        return CV_INVALID;
+      }
       if( zEq ) zVal = zEq+1;
-      else if( !is_bool_flag(zName) ){
-        if( i+1>=argc ){ snprintf(zErr, nErr, "--%s needs a value", zName); return CV_INVALID; }
+      else if( p->eKind!=CV_OPT_SWITCH ){
+        if( i+1>=argc ){ snprintf(zErr, nErr, "--%s needs a value", p->zName); return CV_INVALID; }
         zVal = argv[++i];
       }
-      if( apply(c, zName, zVal, zErr, nErr) ) return CV_INVALID;
+      if( apply(c, p, zVal, zErr, nErr) ) return CV_INVALID;
     }else{
       if( *pnArg>=nArgMax ){ snprintf(zErr, nErr, "unexpected argument: %s", z); return CV_INVALID; }
       azArg[(*pnArg)++] = z;

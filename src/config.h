@@ -45,10 +45,12 @@ struct cv_config {
   int nTrusted;               /* entries of aTrusted; 0: X-Forwarded-For is never read */
 };
 
-/* Fill *pCfg with defaults, then the environment, then argv[iFirst..argc) flags.
+/* Fill *pCfg with defaults, then the environment (every CHATVAULT_* twin, whatever the
+** subcommand), then argv[iFirst..argc) flags, each of which must be one the subcommands in
+** mCmd (CV_CMD_* of options.h) take. The flags, their twins and defaults: options.c.
 ** Arguments that are not flags are collected in azArg (at most nArgMax; *pnArg set).
-** Returns CV_OK, or CV_INVALID with a message in zErr. */
-cv_rc config_load(struct cv_config *pCfg, int argc, char **argv, int iFirst,
+** Returns CV_OK, or CV_INVALID with a message in zErr ("unknown flag --x (did you mean --y?)"). */
+cv_rc config_load(struct cv_config *pCfg, unsigned mCmd, int argc, char **argv, int iFirst,
                   const char **azArg, int nArgMax, int *pnArg, char *zErr, size_t nErr);
 
 /* Parse a duration: seconds, or a number with s/m/h/d. -1 when malformed. */

@@ -212,16 +212,20 @@ out:
   return r->status;
 }
 
-/* ROUTE: POST /api/v1/chat-threads/{id}/complete (auth) {content, stream?}
+/* ROUTE: POST /api/v1/chat-threads/{id}/complete (auth) {content, stream?} | {regenerate: true,
+** stream?}
 ** Appends the user message, then the assistant's reply, produced and streamed exactly like
 ** POST /api/chat. 200 {thread_id, reply, thread: ChatThreadOut}; with stream, deltas then
-** `event: done` with that object. 403; 404; 422; 502/504 (the user message stays). */
+** `event: done` with that object. 403; 404; 422; 502/504 (the user message stays).
+** regenerate: the assistant messages after the last user message are removed (one write)
+** and a new reply to that message is produced and answered as above; 422 with content, or
+** when the thread has no user message (loc body.regenerate). */
 int h_threads_complete(struct cv_req *r){
   struct cv_verr e;
   struct cv_turn t;
   struct stream s;
   int64_t id;
-  int ok, bStream = 0;
+  int ok, bStream = 0, k;
   cv_rc rc;
 
   memset(&t, 0, sizeof t);
@@ -232,7 +236,19 @@ int h_threads_complete(struct cv_req *r){
   if( !http_read_json(r) ) goto out;
   ok = val_body_object(&e, r->pBody);
   if( ok ){
-    ok &= val_string(&e, r->pBody, "body", "content", 1, CV_MESSAGE_MAX_CHARS, 1, &t.zContent)==1;
+    k = val_bool(&e, r->pBody, "body", "regenerate", 0, &t.bRegenerate);
+    ok &= k>=0;
+    if( k!=1 ) t.bRegenerate = 0;
+    if( t.bRegenerate ){
+      /* the message answered again is the thread's last user message: none is sent */
+      if( cJSON_GetObjectItemCaseSensitive(r->pBody, "content") ){
+        verr_add(&e, "body.content", "value_error",
+                 "Value error, content cannot be combined with regenerate");
+        ok = 0;
+      }
+    }else{
+      ok &= val_string(&e, r->pBody, "body", "content", 1, CV_MESSAGE_MAX_CHARS, 1, &t.zContent)==1;
+    }
     ok &= val_bool(&e, r->pBody, "body", "stream", 0, &bStream)>=0;
   }
   if( !ok ){ http_reply_422(r, &e); goto out; }
@@ -241,6 +257,12 @@ int h_threads_complete(struct cv_req *r){
   t.threadId = id;
 
   rc = complete_turn(r->pApp->pStore, r->pApp->pCfg, &t, bStream ? on_delta : NULL, &s);
+  if( rc==CV_INVALID && t.bRegenerate && !s.bStarted ){
+    verr_add(&e, "body.regenerate", "value_error",
+             "Value error, the thread has no user message to answer again");
+    http_reply_422(r, &e);
+    goto out;
+  }
   if( rc ){
     reply_turn_error(&s, rc, "Thread");
     goto out;

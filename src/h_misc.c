@@ -32,21 +32,12 @@ static const char *content_type(const char *zName){
   return "application/octet-stream";
 }
 
-/* ROUTE: GET /<file> — an embedded web file; "/" is web/index.html. 404 otherwise. */
-int h_static(struct cv_req *r){
-  char zName[256];
+/* Answer with the embedded file zName (its type from its name, ETag, 304, gzip), or 404. */
+static int serve_asset(struct cv_req *r, const char *zName){
   const struct cv_asset *p;
   const char *zInm, *zAe;
   char zHdr[256];
   int bGz;
-  if( strcmp(r->zPath, "/")==0 ){
-    snprintf(zName, sizeof zName, "web/index.html");
-  }else if( strlen(r->zPath) < sizeof zName - 8 ){
-    snprintf(zName, sizeof zName, "web%s", r->zPath);
-  }else{
-    http_reply_detail(r, 404, "Not Found");
-    return r->status;
-  }
   p = assets_find(zName);
   if( !p ){
     http_reply_detail(r, 404, "Not Found");
@@ -65,4 +56,29 @@ int h_static(struct cv_req *r){
   if( bGz ) http_reply_raw(r, 200, content_type(zName), p->aGz, p->nGz, zHdr);
   else http_reply_raw(r, 200, content_type(zName), p->a, p->n, zHdr);
   return r->status;
+}
+
+/* ROUTE: GET /<file> — an embedded web file; "/" is web/index.html. 404 otherwise. */
+int h_static(struct cv_req *r){
+  char zName[256];
+  if( strcmp(r->zPath, "/")==0 ){
+    snprintf(zName, sizeof zName, "web/index.html");
+  }else if( strlen(r->zPath) < sizeof zName - 8 ){
+    snprintf(zName, sizeof zName, "web%s", r->zPath);
+  }else{
+    http_reply_detail(r, 404, "Not Found");
+    return r->status;
+  }
+  return serve_asset(r, zName);
+}
+
+/* ROUTE: GET /openapi.json — the OpenAPI 3.1 document of every route (src/web/openapi.json,
+** written by hand; tests/unit/test_openapi.c keeps it equal to the route table). */
+int h_openapi(struct cv_req *r){
+  return serve_asset(r, "web/openapi.json");
+}
+
+/* ROUTE: GET /docs — the page that shows /openapi.json (src/web/docs.html + docs.js). */
+int h_docs(struct cv_req *r){
+  return serve_asset(r, "web/docs.html");
 }

@@ -1,6 +1,7 @@
 /*
 ** h_threads.c — /api/v1/chat-threads: create, list, get, update, delete, append, import,
-** and the messages of a thread by page. A thread with its messages is written from one read
+** the messages of a thread by page, and message edits (PATCH one message, DELETE from N,
+** fork; regenerate is complete's, h_chats.c). A thread with its messages is written from one read
 ** snapshot through the streamed response writer (http_stream_*), so a 20,000-message thread
 ** costs a bounded buffer, not a copy.
 ** May call http, validate, render, util, store (snapshots) and store_threads.
@@ -537,6 +538,132 @@ out:
   free(aTimes);
   free(aClientNum);
   cJSON_Delete(pOut);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ---- message edits (issue 13; docs/api.md "Editing messages") ---- */
+
+/* ROUTE: PATCH /api/v1/chat-threads/{id}/messages/{index} (auth) {content, role?}
+** 200 {index, role, content}: the content of message `index` replaced, its role kept (a
+** `role` in the body must be the message's own: else 422 at body.role); updated_at moves.
+** One write of the one segment holding the message; search finds the new text only.
+** 403 another user's thread (a member's included); 404 thread, or `index` past the end
+** (`Message not found`); 413 past a size cap; 422 bad index or body. */
+int h_threads_edit_message(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_msg_edit ed;
+  const char *zContent = NULL, *zRole = NULL;
+  cJSON *pOut = NULL;
+  int64_t id, iIndex;
+  int ok, k;
+  cv_rc rc;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
+  verr_init(&e);
+  if( val_path_id(&e, r->azParam[1], "index", &iIndex)!=1 ){ http_reply_422(r, &e); goto out; }
+  if( !http_read_json(r) ) goto out;
+  ok = val_body_object(&e, r->pBody);
+  if( ok ){
+    ok = val_string(&e, r->pBody, "body", "content", 0, (size_t)-1, 1, &zContent)==1;
+    k = val_string(&e, r->pBody, "body", "role", 1, 16, 0, &zRole);
+    if( k<0 ) ok = 0;
+    else if( k==1 && strcmp(zRole, "user")!=0 && strcmp(zRole, "assistant")!=0 ){
+      verr_add(&e, "body.role", "literal_error", "Input should be 'user' or 'assistant'");
+      ok = 0;
+    }
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_edit_message(r->pApp->pStore, r->userId, id, iIndex, zContent, zRole, &ed);
+  if( rc==CV_NOTFOUND && ed.bPastEnd ){ http_reply_detail(r, 404, "Message not found"); goto out; }
+  if( rc==CV_INVALID ){
+    verr_add(&e, "body.role", "value_error",
+             "Value error, a message's role cannot be changed, only its content");
+    http_reply_422(r, &e);
+    goto out;
+  }
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  pOut = cJSON_CreateObject();
+  if( !pOut || !render_add_int(pOut, "index", (long long)ed.index)
+   || !cJSON_AddStringToObject(pOut, "role", ed.zRole)
+   || !cJSON_AddStringToObject(pOut, "content", zContent) ){
+    http_reply_rc(r, CV_NOMEM, NULL);
+    goto out;
+  }
+  http_reply_json(r, 200, pOut, NULL);
+out:
+  cJSON_Delete(pOut);
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: DELETE /api/v1/chat-threads/{id}/messages?from=N (auth)
+** 204: messages N..end removed (edit-and-resend, undo); updated_at moves. `from` equal to
+** the count removes nothing (204, nothing changes). One write of the segments from the one
+** holding N. 403 another user's thread (a member's included); 404 thread, or `from` past
+** the end (`Message not found`); 422 `from` missing or not an integer >= 0. */
+int h_threads_truncate(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_msg_edit ed;
+  int64_t id, iFrom;
+  cv_rc rc;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
+  verr_init(&e);
+  if( val_query_int(&e, r->zQuery, "from", -1, 0, INT64_MAX/2, &iFrom)!=1 ){
+    http_reply_422(r, &e);
+    goto out;
+  }
+  if( iFrom<0 ){
+    verr_add(&e, "query.from", "missing", "Field required");
+    http_reply_422(r, &e);
+    goto out;
+  }
+  rc = store_threads_truncate(r->pApp->pStore, r->userId, id, iFrom, &ed);
+  if( rc==CV_NOTFOUND && ed.bPastEnd ){ http_reply_detail(r, 404, "Message not found"); goto out; }
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  http_reply_empty(r);
+out:
+  verr_free(&e);
+  return r->status;
+}
+
+/* ROUTE: POST /api/v1/chat-threads/{id}/fork (auth) {upto?, title?} (the body may be empty)
+** 201 ChatThreadOut: a new thread of the caller holding messages 0..upto-1 (default: all),
+** titled `title` or the source's; not pinned, archived or tagged; its segments copied inside
+** SQLite. The owner or a member of the source may fork it (a member gets its own copy). 403
+** anyone else; 404 thread, or `upto` past the end (`Message not found`); 413 past a cap;
+** 422 bad body. */
+int h_threads_fork(struct cv_req *r){
+  struct cv_verr e;
+  const char *zTitle = NULL;
+  char *zBody = NULL;
+  size_t nBody = 0;
+  cJSON *pBody = NULL;
+  int64_t id, nUpto = -1, newId = 0;
+  int ok = 1, k, bPastEnd = 0;
+  cv_rc rc;
+  if( !http_path_id(r, 0, "id", &id) ) return r->status;
+  verr_init(&e);
+  if( !http_read_raw(r, r->pApp->pCfg->maxBody, &zBody, &nBody) ) goto out;
+  if( nBody>0 ){
+    rc = val_parse_json(zBody, nBody, &e, &pBody);
+    if( rc==CV_INVALID ){ http_reply_422(r, &e); goto out; }
+    if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
+    ok = val_body_object(&e, pBody);
+    if( ok ){
+      k = val_int(&e, pBody, "body", "upto", 0, INT64_MAX/2, 0, &nUpto);
+      if( k<0 ) ok = 0;
+      else if( k==0 ) nUpto = -1;
+      ok &= val_string(&e, pBody, "body", "title", 1, CV_TITLE_MAX_CHARS, 0, &zTitle)>=0;
+    }
+  }
+  if( !ok ){ http_reply_422(r, &e); goto out; }
+  rc = store_threads_fork(r->pApp->pStore, r->userId, id, nUpto, zTitle, &newId, &bPastEnd);
+  if( rc==CV_NOTFOUND && bPastEnd ){ http_reply_detail(r, 404, "Message not found"); goto out; }
+  if( rc ){ http_reply_rc(r, rc, "Thread"); goto out; }
+  reply_thread(r, 201, newId);
+out:
+  cJSON_Delete(pBody);
+  free(zBody);
   verr_free(&e);
   return r->status;
 }

@@ -11,6 +11,8 @@ struct cv_req;
 /* h_misc.c */
 int h_healthz(struct cv_req *r);
 int h_static(struct cv_req *r);
+int h_openapi(struct cv_req *r);
+int h_docs(struct cv_req *r);
 
 /* h_auth.c */
 int h_auth_register(struct cv_req *r);
@@ -37,6 +39,9 @@ int h_threads_delete(struct cv_req *r);
 int h_threads_append(struct cv_req *r);
 int h_threads_import(struct cv_req *r);
 int h_threads_messages(struct cv_req *r);
+int h_threads_edit_message(struct cv_req *r);   /* PATCH …/messages/{index} */
+int h_threads_truncate(struct cv_req *r);       /* DELETE …/messages?from=N */
+int h_threads_fork(struct cv_req *r);           /* POST …/fork */
 
 /* h_members.c */
 int h_members_add(struct cv_req *r);
@@ -90,5 +95,9 @@ int h_import(struct cv_req *r);
 /* h_search.c */
 int h_search(struct cv_req *r);
 int h_threads_complete(struct cv_req *r);   /* answers like POST /api/chat */
+
+/* h_openai.c: the OpenAI-compatible recording endpoint (contract v2) */
+int h_openai_chat(struct cv_req *r);
+int h_openai_models(struct cv_req *r);
 
 #endif

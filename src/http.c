@@ -88,7 +88,9 @@ static int format_head(struct cv_req *r, int status, const char *zType, size_t n
                    status, reason(status),
                    zType ? "Content-Type: " : "", zType ? zType : "", zType ? "\r\n" : "",
                    zSecurityHeaders,
-                   (zType && strncmp(zType, "application/json", 16)==0) ? "Cache-Control: no-store\r\n" : "",
+                   (zType && strncmp(zType, "application/json", 16)==0
+                    && !(zExtraHeaders && strstr(zExtraHeaders, "Cache-Control:")))  /* /openapi.json's own */
+                     ? "Cache-Control: no-store\r\n" : "",
                    zLen, zExtraHeaders ? zExtraHeaders : "", connection_header(r));
   return nHead<0 || (size_t)nHead>=nMax ? -1 : nHead;
 }
@@ -147,8 +149,35 @@ void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const cha
   cJSON_free(z);
 }
 
+void http_reply_openai_error(struct cv_req *r, int status, const char *zMessage,
+                             const char *zParam, const char *zCode, const char *zExtraHeaders){
+  const char *zType = status==401 ? "authentication_error"
+                    : status==403 ? "permission_error"
+                    : status==409 ? "conflict_error"
+                    : status==429 ? "rate_limit_error"
+                    : status>=500 ? "server_error" : "invalid_request_error";
+  cJSON *p = cJSON_CreateObject(), *pE = NULL;
+  int ok = p && (pE = cJSON_AddObjectToObject(p, "error"))!=NULL
+        && cJSON_AddStringToObject(pE, "message", zMessage)
+        && cJSON_AddStringToObject(pE, "type", zType)
+        && (zParam ? cJSON_AddStringToObject(pE, "param", zParam)!=NULL
+                   : cJSON_AddNullToObject(pE, "param")!=NULL)
+        && (zCode ? cJSON_AddStringToObject(pE, "code", zCode)!=NULL
+                  : cJSON_AddNullToObject(pE, "code")!=NULL);
+  if( !ok ){ cJSON_Delete(p); p = NULL; }
+  http_reply_json(r, status, p, zExtraHeaders);
+  cJSON_Delete(p);
+}
+
 void http_reply_detail(struct cv_req *r, int status, const char *zDetail){
-  cJSON *p = cJSON_CreateObject();
+  cJSON *p;
+  if( r->bOpenAI ){
+    http_reply_openai_error(r, status, zDetail, NULL,
+                            status==404 ? "not_found" : status==413 ? "request_too_large"
+                            : status==405 ? "method_not_allowed" : NULL, NULL);
+    return;
+  }
+  p = cJSON_CreateObject();
   if( p && !cJSON_AddStringToObject(p, "detail", zDetail) ){ cJSON_Delete(p); p = NULL; }
   http_reply_json(r, status, p, NULL);
   cJSON_Delete(p);
@@ -159,7 +188,13 @@ void http_reply_empty(struct cv_req *r){
 }
 
 void http_reply_401(struct cv_req *r, const char *zDetail){
-  cJSON *p = cJSON_CreateObject();
+  cJSON *p;
+  if( r->bOpenAI ){
+    http_reply_openai_error(r, 401, zDetail, NULL, "invalid_api_key",
+                            "WWW-Authenticate: Bearer\r\n");
+    return;
+  }
+  p = cJSON_CreateObject();
   if( p && !cJSON_AddStringToObject(p, "detail", zDetail) ){ cJSON_Delete(p); p = NULL; }
   http_reply_json(r, 401, p, "WWW-Authenticate: Bearer\r\n");
   cJSON_Delete(p);
@@ -169,6 +204,25 @@ void http_reply_422(struct cv_req *r, struct cv_verr *pErr){
   cJSON *p;
   if( pErr->bNoMem || !pErr->pList ){
     http_reply_rc(r, pErr->bNoMem ? CV_NOMEM : CV_INVALID, NULL);
+    return;
+  }
+  if( r->bOpenAI ){
+    /* OpenAI says 400 for what FastAPI calls 422: the first entry, its loc as the param */
+    const cJSON *pFirst = cJSON_GetArrayItem(pErr->pList, 0);
+    const cJSON *pMsg = cJSON_GetObjectItemCaseSensitive(pFirst, "msg");
+    const cJSON *pLoc = cJSON_GetObjectItemCaseSensitive(pFirst, "loc"), *pPart;
+    char zParam[128] = "";
+    size_t n = 0;
+    cJSON_ArrayForEach(pPart, pLoc){
+      if( n==0 && cJSON_IsString(pPart) && strcmp(pPart->valuestring, "body")==0 ) continue;
+      if( cJSON_IsString(pPart) && n<sizeof zParam ){
+        n += (size_t)snprintf(zParam + n, sizeof zParam - n, "%s%s", n ? "." : "", pPart->valuestring);
+      }else if( cJSON_IsNumber(pPart) && n<sizeof zParam ){
+        n += (size_t)snprintf(zParam + n, sizeof zParam - n, "[%d]", pPart->valueint);
+      }
+    }
+    http_reply_openai_error(r, 400, cJSON_IsString(pMsg) ? pMsg->valuestring : "Invalid request",
+                            zParam[0] && n<sizeof zParam ? zParam : NULL, NULL, NULL);
     return;
   }
   p = cJSON_CreateObject();
@@ -212,6 +266,11 @@ void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat){
       http_reply_401(r, "Not authenticated");
       return;
     case CV_BUSY:
+      if( r->bOpenAI ){
+        http_reply_openai_error(r, 503, "Database is busy, try again shortly", NULL, NULL,
+                                "Retry-After: 1\r\n");
+        return;
+      }
       {
         cJSON *p = cJSON_CreateObject();
         if( p && !cJSON_AddStringToObject(p, "detail", "Database is busy, try again shortly") ){
@@ -402,7 +461,11 @@ int http_body_read(struct cv_body *pB, char *a, size_t n){
 }
 
 cv_rc http_sse_start(struct cv_req *r){
-  char zHead[1024];
+  return http_sse_start_ex(r, NULL);
+}
+
+cv_rc http_sse_start_ex(struct cv_req *r, const char *zExtraHeaders){
+  char zHead[1536];
   int n;
   r->bClose = 1;
   r->bSse = 1;
@@ -410,8 +473,10 @@ cv_rc http_sse_start(struct cv_req *r){
   mg_disable_keep_alive(r->conn);
   n = snprintf(zHead, sizeof zHead,
                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-               "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n%s"
-               "Connection: close\r\n\r\n", zSecurityHeaders);
+               "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n%s%s"
+               "Connection: close\r\n\r\n", zSecurityHeaders,
+               zExtraHeaders ? zExtraHeaders : "");
+  if( n<0 || (size_t)n>=sizeof zHead ) return CV_TOOLARGE;
   if( mg_write(r->conn, zHead, (size_t)n)<=0 ) return CV_CLOSED;
   return CV_OK;
 }

@@ -34,6 +34,9 @@ struct cv_req {
   int status;                     /* status sent, 0 before */
   int bClose;                     /* close the connection after this response */
   int bSse;                       /* the response is an event stream in progress */
+  int bOpenAI;                    /* an OpenAI-compatible route (/v1/...): errors are sent in
+                                  ** OpenAI's shape {"error":{message,type,param,code}}, and a
+                                  ** 422 becomes a 400 (set by the router) */
 };
 
 /* A header of the request, or NULL. Borrowed until the handler returns. */
@@ -93,6 +96,14 @@ void http_reply_422(struct cv_req *r, struct cv_verr *pErr);
 ** zWhat names the resource in 404/403 details ("Thread"). */
 void http_reply_rc(struct cv_req *r, cv_rc rc, const char *zWhat);
 
+/* An error in OpenAI's shape {"error":{"message","type","param","code"}}: type from the status
+** (400/404/405/413 invalid_request_error, 401 authentication_error, 403 permission_error,
+** 409 conflict_error, 429 rate_limit_error, 5xx server_error); zParam and zCode may be NULL
+** (JSON null). zExtraHeaders as http_reply_json's. Every error of a route with r->bOpenAI
+** comes out this way (http_reply_detail, _401, _422 and _rc call it). */
+void http_reply_openai_error(struct cv_req *r, int status, const char *zMessage,
+                             const char *zParam, const char *zCode, const char *zExtraHeaders);
+
 /* 401 with WWW-Authenticate: Bearer. */
 void http_reply_401(struct cv_req *r, const char *zDetail);
 
@@ -100,6 +111,8 @@ void http_reply_401(struct cv_req *r, const char *zDetail);
 ** end), then send events. http_sse_send returns CV_OK or CV_CLOSED when the client left
 ** (callers carry on with their work and stop sending). zEvent NULL: a data-only event. */
 cv_rc http_sse_start(struct cv_req *r);
+/* http_sse_start with extra header lines ("Name: value\r\n"..., or NULL). */
+cv_rc http_sse_start_ex(struct cv_req *r, const char *zExtraHeaders);
 cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData);
 
 /* A streamed response: what is written to its sink is buffered (HTTP_STREAM_BUF bytes); a

@@ -28,6 +28,8 @@ struct cv_route {
 
 static const struct cv_route aRoute[] = {
   { "GET",    "/healthz",                              h_healthz,        0 },
+  { "GET",    "/openapi.json",                         h_openapi,        0 },
+  { "GET",    "/docs",                                 h_docs,           0 },
   { "POST",   "/api/v1/auth/register",                 h_auth_register,  0 },
   { "POST",   "/api/v1/auth/login",                    h_auth_login,     0 },
   { "POST",   "/api/v1/auth/logout",                   h_auth_logout,    1 },
@@ -40,7 +42,10 @@ static const struct cv_route aRoute[] = {
   { "DELETE", "/api/v1/chat-threads/{id}",             h_threads_delete, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/messages",    h_threads_append, 1 },
   { "GET",    "/api/v1/chat-threads/{id}/messages",    h_threads_messages, 1 },
+  { "DELETE", "/api/v1/chat-threads/{id}/messages",    h_threads_truncate, 1 },
+  { "PATCH",  "/api/v1/chat-threads/{id}/messages/{index}", h_threads_edit_message, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/complete",    h_threads_complete, 1 },
+  { "POST",   "/api/v1/chat-threads/{id}/fork",        h_threads_fork,   1 },
   { "GET",    "/api/v1/tags",                          h_tags_list,      1 },
   { "GET",    "/api/v1/stats",                         h_stats,          1 },
   { "GET",    "/api/v1/search",                        h_search,         1 },
@@ -77,6 +82,11 @@ static const struct cv_route aRoute[] = {
   { "GET",    "/api/chat-history",                     h_chat_history,   1 },
   { "GET",    "/api/chat-history/archived",            h_chat_history_archived, 1 },
   { "GET",    "/api/chat/export",                      h_chat_export,    1 },
+
+  /* the OpenAI-compatible recording endpoint (contract v2): every error under /v1/ is in
+  ** OpenAI's shape (r->bOpenAI) */
+  { "POST",   "/v1/chat/completions",                  h_openai_chat,    1 },
+  { "GET",    "/v1/models",                            h_openai_models,  1 },
 };
 
 static int hexval(char c){
@@ -175,6 +185,16 @@ const char *router_pattern(int iRoute){
   return aRoute[iRoute].zPattern;
 }
 
+const char *router_method(int iRoute){
+  if( iRoute<0 || (size_t)iRoute>=sizeof aRoute/sizeof aRoute[0] ) return NULL;
+  return aRoute[iRoute].zMethod;
+}
+
+int router_auth(int iRoute){
+  if( iRoute<0 || (size_t)iRoute>=sizeof aRoute/sizeof aRoute[0] ) return -1;
+  return aRoute[iRoute].bAuth;
+}
+
 int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBuf,
                   const char **azParam, char *zAllow, size_t nAllow){
   size_t i;
@@ -215,6 +235,7 @@ int router_dispatch(struct cv_req *r){
   memcpy(zPath, r->zPath, nPath + 1);
   if( nPath>1 && zPath[nPath-1]=='/' ) zPath[nPath-1] = 0;
 
+  r->bOpenAI = strncmp(zPath, "/v1/", 4)==0 || strcmp(zPath, "/v1")==0;
   iRoute = router_lookup(r->zMethod, zPath, r->zParamBuf, nPath + 1, r->azParam,
                          zAllow, sizeof zAllow);
   if( iRoute>=0 ) pRoute = &aRoute[iRoute];
@@ -223,14 +244,16 @@ int router_dispatch(struct cv_req *r){
     if( bPathMatched ){
       char zHdr[96];
       snprintf(zHdr, sizeof zHdr, "Allow: %s\r\n", zAllow);
-      {
+      if( r->bOpenAI ){
+        http_reply_openai_error(r, 405, "Method Not Allowed", NULL, "method_not_allowed", zHdr);
+      }else{
         cJSON *p = cJSON_CreateObject();
         if( p && !cJSON_AddStringToObject(p, "detail", "Method Not Allowed") ){ cJSON_Delete(p); p = NULL; }
         http_reply_json(r, 405, p, zHdr);
         cJSON_Delete(p);
       }
     }else if( (strcmp(r->zMethod, "GET")==0 || strcmp(r->zMethod, "HEAD")==0)
-           && strncmp(zPath, "/api/", 5)!=0 && strcmp(zPath, "/api")!=0 ){
+           && strncmp(zPath, "/api/", 5)!=0 && strcmp(zPath, "/api")!=0 && !r->bOpenAI ){
       h_static(r);
     }else{
       http_reply_detail(r, 404, "Not Found");

@@ -27,4 +27,10 @@ int router_lookup(const char *zMethod, const char *zPath, char *zBuf, size_t nBu
 ** storage. For tests and fuzzing. */
 const char *router_pattern(int iRoute);
 
+/* The method ("GET", ...) of route iRoute, NULL when out of range; router_auth: 1 when the
+** router checks a bearer token before its handler, 0 when not, -1 out of range. For tests
+** (tests/unit/test_openapi.c walks the table against the OpenAPI document). */
+const char *router_method(int iRoute);
+int router_auth(int iRoute);
+
 #endif

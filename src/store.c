@@ -179,6 +179,27 @@ cv_rc store_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_p
   return backend(pS)->threads_list_shared(pS, userId, pPage, paOut, pnOut, pnTotal);
 }
 
+cv_rc store_threads_edit_message(struct cv_store *pS, int64_t userId, int64_t id,
+                                 int64_t iIndex, const char *zContent, const char *zRole,
+                                 struct cv_msg_edit *pOut){
+  return backend(pS)->threads_edit_message(pS, userId, id, iIndex, zContent, zRole, pOut);
+}
+
+cv_rc store_threads_truncate(struct cv_store *pS, int64_t userId, int64_t id, int64_t iFrom,
+                             struct cv_msg_edit *pOut){
+  return backend(pS)->threads_truncate(pS, userId, id, iFrom, pOut);
+}
+
+cv_rc store_threads_drop_replies(struct cv_store *pS, int64_t userId, int64_t id,
+                                 int64_t *piUser, char **pzContent){
+  return backend(pS)->threads_drop_replies(pS, userId, id, piUser, pzContent);
+}
+
+cv_rc store_threads_fork(struct cv_store *pS, int64_t userId, int64_t id, int64_t nUpto,
+                         const char *zTitle, int64_t *pNewId, int *pbPastEnd){
+  return backend(pS)->threads_fork(pS, userId, id, nUpto, zTitle, pNewId, pbPastEnd);
+}
+
 cv_rc store_members_add(struct cv_store *pS, int64_t ownerId, int64_t id, const char *zEmail,
                         struct cv_member *pOut, int *pbAdded, const char **pzMissing){
   return backend(pS)->members_add(pS, ownerId, id, zEmail, pOut, pbAdded, pzMissing);
@@ -192,6 +213,22 @@ cv_rc store_members_list(struct cv_read *pRd, int64_t userId, int64_t id,
 cv_rc store_members_remove(struct cv_store *pS, int64_t userId, int64_t id, int64_t memberId,
                            const char **pzMissing){
   return backend(pS)->members_remove(pS, userId, id, memberId, pzMissing);
+}
+
+cv_rc store_openai_match(struct cv_store *pS, int64_t userId,
+                         const unsigned char aFpPrefix[CV_FP_LEN],
+                         const unsigned char aFpAll[CV_FP_LEN],
+                         int64_t *pThreadId, int64_t *pnMessages){
+  return backend(pS)->openai_match(pS, userId, aFpPrefix, aFpAll, pThreadId, pnMessages);
+}
+
+cv_rc store_openai_record(struct cv_store *pS, struct cv_openai_write *p){
+  return backend(pS)->openai_record(pS, p);
+}
+
+cv_rc store_openai_mark_retry(struct cv_store *pS, int64_t userId, int64_t threadId,
+                              const unsigned char aFp[CV_FP_LEN]){
+  return backend(pS)->openai_mark_retry(pS, userId, threadId, aFp);
 }
 
 cv_rc store_chats_add_message(struct cv_store *pS, int64_t userId, const char *zChatId,

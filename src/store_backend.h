@@ -27,6 +27,7 @@
 #include "store_export.h"
 #include "store_import.h"
 #include "store_members.h"
+#include "store_openai.h"
 #include "store_search.h"
 #include "store_stats.h"
 #include "store_threads.h"
@@ -45,7 +46,9 @@
   X(catalog_create_with_picture) X(catalog_picture_get) \
   X(threads_create) X(threads_get) X(threads_list) X(threads_update) X(threads_delete) \
   X(threads_append) X(threads_import) X(threads_tags) \
-  X(threads_view) X(threads_list_shared) X(members_add) X(members_list) X(members_remove) \
+  X(threads_view) X(threads_list_shared) X(threads_edit_message) X(threads_truncate) \
+  X(threads_drop_replies) X(threads_fork) X(members_add) X(members_list) X(members_remove) \
+  X(openai_match) X(openai_record) X(openai_mark_retry) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
   X(chats_import_legacy) X(chats_list_archived) X(chats_restore) \
   X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history) \

@@ -443,6 +443,222 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
   return CV_OK;
 }
 
+/* ---- edits in place, copies (issue 13) -------------------------------------------------- */
+
+/* The segment of conversation id holding message iIndex: *pt is zeroed when there is none. */
+static cv_rc segment_of(struct cv_db *pDb, int64_t id, int64_t iIndex, struct tail *t){
+  static const char zSql[] =
+    "SELECT id, first_index, n, length(CAST(messages AS BLOB)) FROM segments"
+    " WHERE conv_id=?1 AND first_index<=?2 ORDER BY first_index DESC LIMIT 1";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  memset(t, 0, sizeof *t);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, iIndex);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    t->rowid = sqlite3_column_int64(pSt, 0);
+    t->first = sqlite3_column_int64(pSt, 1);
+    t->n = sqlite3_column_int64(pSt, 2);
+    t->nBytes = sqlite3_column_int64(pSt, 3);
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc==CV_OK && t->rowid && iIndex >= t->first + t->n ) memset(t, 0, sizeof *t);
+  return rc;
+}
+
+/* Re-pack segment t (over the byte cap after an edit) of conversation id into as many
+** segments as the caps need, at the same first_index: its rows' search entries go with the
+** delete and come back with the inserts (schema.sql's triggers). *pnBytes gets the new
+** segments' bytes. */
+static cv_rc repack_segment(struct cv_db *pDb, int64_t id, const struct tail *t,
+                            int64_t *pnBytes){
+  static const char zRead[] = "SELECT messages FROM segments WHERE id=?1";
+  static const char zDel[] = "DELETE FROM segments WHERE id=?1";
+  struct packer pk;
+  sqlite3_stmt *pSt;
+  char *zArray = NULL;
+  int src;
+  cv_rc rc = db_stmt(pDb, zRead, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, t->rowid);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) zArray = db_col_dup(pSt, 0, &rc);
+  else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_OK && !zArray ) rc = CV_NOMEM;
+  if( rc==CV_OK ) rc = db_stmt(pDb, zDel, &pSt);
+  if( rc==CV_OK ){
+    sqlite3_bind_int64(pSt, 1, t->rowid);
+    rc = db_step_done(pDb, pSt, NULL);
+  }
+  if( rc ){ free(zArray); return rc; }
+  memset(&pk, 0, sizeof pk);
+  pk.pDb = pDb;
+  pk.id = id;
+  pk.iNext = t->first;
+  buf_init(&pk.seg, (size_t)1<<30);
+  rc = each_element(zArray, pack_elem, &pk);
+  if( rc==CV_OK ) rc = pack_flush(&pk);
+  if( rc==CV_OK && pk.iNext != t->first + t->n ) rc = CV_DB;
+  buf_free(&pk.seg);
+  free(zArray);
+  *pnBytes = pk.nBytes;
+  return rc;
+}
+
+cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
+                             const char *zContent, const char *zRole, char **pzRole,
+                             int64_t *pnBytes){
+  static const char zGetRole[] =
+    "SELECT json_extract(messages, '$[' || ?2 || '].role') FROM segments WHERE id=?1";
+  /* the path is built from a bound integer: never text of the caller's */
+  static const char zSet[] =
+    "UPDATE segments SET messages=json_replace(messages, '$[' || ?2 || '].content', ?3)"
+    " WHERE id=?1 RETURNING length(CAST(messages AS BLOB))";
+  /* n does not change, so no trigger of schema.sql sees an edit in place: queue it here
+  ** (del 1: the old text goes; a row queued earlier in this transaction keeps its del) */
+  static const char zQueue[] =
+    "INSERT INTO search_queue(rowid, del, body)"
+    " SELECT ?1 * 64 + ?2, 1, char(1) || c.user_id || char(1) || ?3"
+    " FROM conversations c WHERE c.id=?4"
+    " ON CONFLICT(rowid) DO UPDATE SET body = excluded.body";
+  struct tail t;
+  sqlite3_stmt *pSt;
+  char *zOld = NULL;
+  int64_t nNew = 0, k;
+  int src;
+  cv_rc rc;
+  assert( iIndex>=0 && zContent );
+  *pzRole = NULL;
+  *pnBytes = 0;
+  rc = segment_of(pDb, id, iIndex, &t);
+  if( rc ) return rc;
+  if( t.rowid==0 ) return CV_NOTFOUND;
+  k = iIndex - t.first;
+  rc = db_stmt(pDb, zGetRole, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, t.rowid);
+  sqlite3_bind_int64(pSt, 2, k);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) zOld = db_col_dup(pSt, 0, &rc);
+  else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_OK && !zOld ) rc = CV_DB;          /* every stored message has a role */
+  if( rc==CV_OK && zRole && strcmp(zRole, zOld)!=0 ) rc = CV_INVALID;
+  if( rc ) goto out;
+  rc = db_stmt(pDb, zSet, &pSt);
+  if( rc ) goto out;
+  sqlite3_bind_int64(pSt, 1, t.rowid);
+  sqlite3_bind_int64(pSt, 2, k);
+  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    nNew = sqlite3_column_int64(pSt, 0);
+    src = sqlite3_step(pSt);
+  }else if( src==SQLITE_DONE ){
+    src = SQLITE_CORRUPT;                       /* the segment read just now is gone */
+  }
+  rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc ) goto out;
+  rc = db_stmt(pDb, zQueue, &pSt);
+  if( rc ) goto out;
+  sqlite3_bind_int64(pSt, 1, t.rowid);
+  sqlite3_bind_int64(pSt, 2, k);
+  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(pSt, 4, id);
+  rc = db_step_done(pDb, pSt, NULL);
+  if( rc ) goto out;
+  if( t.n>1 && nNew>nCapBytes ){
+    /* grown past the cap: this one segment is split, the others stay as they are */
+    rc = repack_segment(pDb, id, &t, &nNew);
+    if( rc ) goto out;
+  }
+  *pnBytes = nNew - t.nBytes;
+out:
+  if( rc==CV_OK ) *pzRole = zOld;
+  else free(zOld);
+  return rc;
+}
+
+cv_rc store_conv_last_user(struct cv_db *pDb, int64_t id, int64_t *piIndex, char **pzContent){
+  static const char zSeg[] =
+    "SELECT id, first_index FROM segments WHERE conv_id=?1 AND first_index<?2"
+    " ORDER BY first_index DESC LIMIT 1";
+  static const char zMsg[] =
+    "SELECT j.key, j.value->>'content' FROM segments s, json_each(s.messages) j"
+    " WHERE s.id=?1 AND j.value->>'role'='user' ORDER BY j.key DESC LIMIT 1";
+  int64_t iBefore = INT64_MAX;
+  cv_rc rc = CV_OK;
+  *piIndex = -1;
+  *pzContent = NULL;
+  while( rc==CV_OK && *piIndex<0 ){
+    sqlite3_stmt *pSt;
+    int64_t rowid = 0, iFirst = 0;
+    int src;
+    rc = db_stmt(pDb, zSeg, &pSt);
+    if( rc ) break;
+    sqlite3_bind_int64(pSt, 1, id);
+    sqlite3_bind_int64(pSt, 2, iBefore);
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ){
+      rowid = sqlite3_column_int64(pSt, 0);
+      iFirst = sqlite3_column_int64(pSt, 1);
+    }else if( src!=SQLITE_DONE ){
+      rc = db_rc(pDb, src);
+    }
+    db_reset(pSt);
+    if( rc || rowid==0 ) break;
+    iBefore = iFirst;
+    rc = db_stmt(pDb, zMsg, &pSt);
+    if( rc ) break;
+    sqlite3_bind_int64(pSt, 1, rowid);
+    src = sqlite3_step(pSt);
+    if( src==SQLITE_ROW ){
+      *pzContent = db_col_dup(pSt, 1, &rc);
+      if( rc==CV_OK && !*pzContent ) rc = CV_DB;
+      if( rc==CV_OK ) *piIndex = iFirst + sqlite3_column_int64(pSt, 0);
+    }else if( src!=SQLITE_DONE ){
+      rc = db_rc(pDb, src);
+    }
+    db_reset(pSt);
+  }
+  if( rc ){ free(*pzContent); *pzContent = NULL; *piIndex = -1; }
+  return rc;
+}
+
+cv_rc store_conv_copy(struct cv_db *pDb, int64_t idFrom, int64_t idTo, int64_t nUpto,
+                      int64_t *pnMessages, int64_t *pnBytes){
+  /* the arrays move from row to row inside SQLite; the insert trigger indexes them for
+  ** idTo's owner */
+  static const char zCopy[] =
+    "INSERT INTO segments(conv_id, first_index, n, messages)"
+    " SELECT ?1, first_index, n, messages FROM segments WHERE conv_id=?2 AND first_index<?3"
+    " ORDER BY first_index";
+  sqlite3_stmt *pSt;
+  int64_t nLeft = 0, nDelta = 0;
+  cv_rc rc;
+  assert( nUpto>=0 && idFrom!=idTo );
+  *pnMessages = 0;
+  *pnBytes = 0;
+  rc = db_stmt(pDb, zCopy, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, idTo);
+  sqlite3_bind_int64(pSt, 2, idFrom);
+  sqlite3_bind_int64(pSt, 3, nUpto);
+  rc = db_step_done(pDb, pSt, NULL);
+  /* the last segment copied may hold messages from nUpto on: they go as a truncation would */
+  if( rc==CV_OK ) rc = store_conv_truncate(pDb, idTo, nUpto, &nLeft, &nDelta);
+  if( rc==CV_OK ) rc = bytes_from(pDb, idTo, 0, pnBytes);
+  if( rc==CV_OK ) *pnMessages = nLeft;
+  return rc;
+}
+
 /* ---- header ----------------------------------------------------------------------------- */
 
 /* The content of the first user message of conversation id, malloc'd, or NULL when there is

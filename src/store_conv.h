@@ -6,7 +6,8 @@
 ** CONV_SEG_BYTES bytes (a single message larger than that sits alone in its segment), and
 ** knows the index of its first message, so finding message i reads one segment and an append
 ** rewrites only the tail segment. Segments are changed only with JSON1 (json_insert,
-** json_remove); whole conversations are read by splicing the segments' arrays, never parsed.
+** json_remove, json_replace for an edit in place); whole conversations are read by splicing
+** the segments' arrays, never parsed.
 **
 ** The header of a conversation lives in the table of its kind (chat_threads or
 ** chat_histories, whose id IS the conversation id): title, message_count and the time of the
@@ -104,6 +105,29 @@ cv_rc store_conv_replace(struct cv_db *pDb, int64_t id, const char *zArray, int6
 ** Does not touch the header. */
 cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t *pnLeft,
                           int64_t *pnBytes);
+
+/* Set the content of message iIndex of conversation id to zContent (its role stays; zRole
+** not NULL: the message's role must be it, else CV_INVALID and nothing changes), rewriting
+** only the segment that holds it with json_replace, and queue the message for the search
+** index (an edit in place fires no trigger). A segment of several messages that grows past
+** CONV_SEG_BYTES is re-packed into as many segments as the caps need, at the same place.
+** *pzRole gets the message's role (malloc'd, free()), *pnBytes the change of message_bytes.
+** CV_NOTFOUND: no message iIndex. Does not touch the header (store_conv_touch). */
+cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
+                             const char *zContent, const char *zRole, char **pzRole,
+                             int64_t *pnBytes);
+
+/* The index (*piIndex, -1 when there is none) and content (*pzContent, malloc'd, free(); NULL
+** when none) of the last user message of conversation id, reading segments from the tail
+** back only until one holds a user message. */
+cv_rc store_conv_last_user(struct cv_db *pDb, int64_t id, int64_t *piIndex, char **pzContent);
+
+/* Copy messages [0, nUpto) of conversation idFrom into the empty conversation idTo: the
+** segments are copied row to row by one INSERT ... SELECT (the arrays never pass through C
+** memory), then the last one is cut at nUpto. *pnMessages gets the messages copied and
+** *pnBytes idTo's message_bytes. Does not touch idTo's header. */
+cv_rc store_conv_copy(struct cv_db *pDb, int64_t idFrom, int64_t idTo, int64_t nUpto,
+                      int64_t *pnMessages, int64_t *pnBytes);
 
 /* After messages were added, replaced or removed: set the header's message_count to
 ** nMessages, add nBytesDelta to its message_bytes, set its time to zTs (NULL: leave the

@@ -780,3 +780,195 @@ out:
   *pnOut = n;
   return CV_OK;
 }
+
+/* ---- message edits (issue 13): each one write job on the segments that hold the messages ---- */
+
+/* The message_count of thread id if userId owns it; otherwise why_missing's answer (a
+** member is not the owner: CV_FORBIDDEN, as for any write). */
+static cv_rc owned_count(struct cv_db *pDb, int64_t userId, int64_t id, int64_t *pn){
+  static const char zSql[] =
+    "SELECT message_count FROM chat_threads WHERE id=?1 AND user_id=?2";
+  sqlite3_stmt *pSt;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ) *pn = sqlite3_column_int64(pSt, 0);
+  else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
+  else rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_NOTFOUND ) rc = why_missing(pDb, userId, id);
+  return rc;
+}
+
+struct edit_args {
+  int64_t userId, id, iIndex;
+  const char *zContent, *zRole;
+  struct cv_msg_edit *pOut;
+};
+
+static cv_rc edit_job(struct cv_db *pDb, void *pArg){
+  struct edit_args *a = pArg;
+  struct cv_msg_edit *o = a->pOut;
+  char *zRole = NULL;
+  int64_t nCount = 0, nBytes = 0;
+  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  if( rc ) return rc;
+  if( a->iIndex>=nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
+  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, o->zUpdatedAt);
+  if( rc==CV_OK ) rc = store_conv_set_content(pDb, a->id, a->iIndex, a->zContent, a->zRole,
+                                              &zRole, &nBytes);
+  if( rc==CV_NOTFOUND ) return CV_DB;        /* header and segments disagree */
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, nCount, nBytes,
+                                       o->zUpdatedAt, NULL);
+  if( rc==CV_OK ){
+    o->index = a->iIndex;
+    o->nMessages = nCount;
+    if( strlen(zRole) >= sizeof o->zRole ) rc = CV_DB;
+    else memcpy(o->zRole, zRole, strlen(zRole) + 1);
+  }
+  free(zRole);
+  return rc;
+}
+
+cv_rc sqlite_threads_edit_message(struct cv_store *pS, int64_t userId, int64_t id,
+                                  int64_t iIndex, const char *zContent, const char *zRole,
+                                  struct cv_msg_edit *pOut){
+  struct edit_args a = { userId, id, iIndex, zContent, zRole, pOut };
+  assert( iIndex>=0 && zContent );
+  memset(pOut, 0, sizeof *pOut);
+  return db_write(pS, edit_job, &a);
+}
+
+static cv_rc truncate_job(struct cv_db *pDb, void *pArg){
+  struct edit_args *a = pArg;
+  struct cv_msg_edit *o = a->pOut;
+  int64_t nCount = 0, nLeft = 0, nBytes = 0;
+  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  if( rc ) return rc;
+  if( a->iIndex>nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
+  o->index = a->iIndex;
+  o->nMessages = nCount;
+  if( a->iIndex==nCount ) return CV_OK;       /* nothing after the end: no change at all */
+  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, o->zUpdatedAt);
+  if( rc==CV_OK ) rc = store_conv_truncate(pDb, a->id, a->iIndex, &nLeft, &nBytes);
+  if( rc==CV_OK && nLeft!=a->iIndex ) rc = CV_DB;   /* header and segments disagree */
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, nLeft, nBytes,
+                                       o->zUpdatedAt, NULL);
+  if( rc==CV_OK ) o->nMessages = nLeft;
+  return rc;
+}
+
+cv_rc sqlite_threads_truncate(struct cv_store *pS, int64_t userId, int64_t id, int64_t iFrom,
+                              struct cv_msg_edit *pOut){
+  struct edit_args a = { userId, id, iFrom, NULL, NULL, pOut };
+  assert( iFrom>=0 );
+  memset(pOut, 0, sizeof *pOut);
+  return db_write(pS, truncate_job, &a);
+}
+
+struct drop_args {
+  int64_t userId, id;
+  int64_t iUser;                 /* OUT */
+  char *zContent;                /* OUT */
+};
+
+static cv_rc drop_job(struct cv_db *pDb, void *pArg){
+  struct drop_args *a = pArg;
+  int64_t nCount = 0, nLeft = 0, nBytes = 0;
+  char zNow[CV_TS_LEN+1];
+  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  if( rc ) return rc;
+  rc = store_conv_last_user(pDb, a->id, &a->iUser, &a->zContent);
+  if( rc ) return rc;
+  if( a->iUser<0 ) return CV_INVALID;          /* no user message: nothing to answer */
+  if( a->iUser + 1 == nCount ) return CV_OK;   /* no reply after it yet */
+  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
+  if( rc==CV_OK ) rc = store_conv_truncate(pDb, a->id, a->iUser + 1, &nLeft, &nBytes);
+  if( rc==CV_OK && nLeft!=a->iUser + 1 ) rc = CV_DB;
+  if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, nLeft, nBytes, zNow, NULL);
+  return rc;
+}
+
+cv_rc sqlite_threads_drop_replies(struct cv_store *pS, int64_t userId, int64_t id,
+                                  int64_t *piUser, char **pzContent){
+  struct drop_args a;
+  cv_rc rc;
+  memset(&a, 0, sizeof a);
+  a.userId = userId;
+  a.id = id;
+  a.iUser = -1;
+  rc = db_write(pS, drop_job, &a);
+  if( rc ){ free(a.zContent); a.zContent = NULL; a.iUser = -1; }
+  *piUser = a.iUser;
+  *pzContent = a.zContent;
+  return rc;
+}
+
+struct fork_args {
+  int64_t userId, id, nUpto;
+  const char *zTitle;
+  int64_t newId;                 /* OUT */
+  int bPastEnd;                  /* OUT */
+};
+
+static cv_rc fork_job(struct cv_db *pDb, void *pArg){
+  /* the owner or a member may read the source (store_threads_view's rule) */
+  static const char zSrc[] =
+    "SELECT t.title, t.message_count FROM chat_threads t WHERE t.id=?1 AND (t.user_id=?2"
+    " OR EXISTS (SELECT 1 FROM thread_members m WHERE m.thread_id=t.id AND m.user_id=?2))";
+  struct fork_args *a = pArg;
+  struct create_args c;
+  sqlite3_stmt *pSt;
+  char *zSrcTitle = NULL;
+  int64_t nCount = 0, nUpto, nCopied = 0, nBytes = 0;
+  int src;
+  cv_rc rc = db_stmt(pDb, zSrc, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a->id);
+  sqlite3_bind_int64(pSt, 2, a->userId);
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    zSrcTitle = db_col_dup(pSt, 0, &rc);
+    nCount = sqlite3_column_int64(pSt, 1);
+    if( rc==CV_OK && !zSrcTitle ) rc = CV_NOMEM;
+  }else{
+    rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc==CV_NOTFOUND ) rc = why_missing(pDb, a->userId, a->id);
+  if( rc ) goto out;
+  nUpto = a->nUpto<0 ? nCount : a->nUpto;
+  if( nUpto>nCount ){ a->bPastEnd = 1; rc = CV_NOTFOUND; goto out; }
+  memset(&c, 0, sizeof c);
+  c.userId = a->userId;
+  c.zTitle = a->zTitle ? a->zTitle : zSrcTitle;
+  rc = insert_thread(pDb, &c);
+  if( rc ) goto out;
+  a->newId = c.id;
+  if( nUpto>0 ){
+    rc = store_conv_copy(pDb, a->id, c.id, nUpto, &nCopied, &nBytes);
+    if( rc==CV_OK && nCopied!=nUpto ) rc = CV_DB;  /* header and segments disagree */
+    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, c.id, nCopied, nBytes, NULL, NULL);
+  }
+out:
+  free(zSrcTitle);
+  return rc;
+}
+
+cv_rc sqlite_threads_fork(struct cv_store *pS, int64_t userId, int64_t id, int64_t nUpto,
+                          const char *zTitle, int64_t *pNewId, int *pbPastEnd){
+  struct fork_args a;
+  cv_rc rc;
+  memset(&a, 0, sizeof a);
+  a.userId = userId;
+  a.id = id;
+  a.nUpto = nUpto;
+  a.zTitle = zTitle;
+  rc = db_write(pS, fork_job, &a);
+  *pNewId = rc ? 0 : a.newId;
+  *pbPastEnd = a.bPastEnd;
+  return rc;
+}

@@ -154,4 +154,42 @@ cv_rc store_threads_view(struct cv_read *pRd, int64_t userId, int64_t id, struct
 cv_rc store_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_page *pPage,
                                 struct cv_thread **paOut, int *pnOut, int64_t *pnTotal);
 
+/* ---- message edits (issue 13): each is one write job on the segments holding the messages
+** it changes, whatever the thread's length; only the owner writes (a member: CV_FORBIDDEN,
+** as a stranger). Errors as store_threads_get, and CV_NOTFOUND with bPastEnd for a message
+** index past the end. */
+struct cv_msg_edit {
+  int64_t index;                 /* the message edited / the first removed */
+  char zRole[16];                /* edit: the message's role ("user", "assistant") */
+  int64_t nMessages;             /* message_count after the change */
+  char zUpdatedAt[CV_TS_LEN+1];  /* the thread's new updated_at ("" when nothing changed) */
+  int bPastEnd;                  /* CV_NOTFOUND came from the index, not the thread */
+};
+
+/* Set the content of message iIndex (its role stays; zRole not NULL: must be the message's
+** role, else CV_INVALID) and move updated_at. CV_QUOTA when the thread would grow past a
+** size cap (store_conv_set_limits). */
+cv_rc store_threads_edit_message(struct cv_store *pS, int64_t userId, int64_t id,
+                                 int64_t iIndex, const char *zContent, const char *zRole,
+                                 struct cv_msg_edit *pOut);
+
+/* Remove messages iFrom..end and move updated_at; iFrom equal to the count changes nothing,
+** iFrom past it is bPastEnd. */
+cv_rc store_threads_truncate(struct cv_store *pS, int64_t userId, int64_t id, int64_t iFrom,
+                             struct cv_msg_edit *pOut);
+
+/* Regenerate's first step: remove the messages after the last user message (the trailing
+** assistant replies; nothing when the thread ends with a user message). *piUser gets that
+** message's index and *pzContent its content (malloc'd, free()). CV_INVALID: the thread has
+** no user message. */
+cv_rc store_threads_drop_replies(struct cv_store *pS, int64_t userId, int64_t id,
+                                 int64_t *piUser, char **pzContent);
+
+/* A new thread of userId holding messages [0, nUpto) of thread id (nUpto -1: all), its
+** segments copied inside SQLite; the title zTitle, or NULL for the source's. The owner or a
+** member of thread id may fork it (the copy is the caller's own). *pNewId gets the new id;
+** *pbPastEnd is set when nUpto is past the source's end (CV_NOTFOUND). */
+cv_rc store_threads_fork(struct cv_store *pS, int64_t userId, int64_t id, int64_t nUpto,
+                         const char *zTitle, int64_t *pNewId, int *pbPastEnd);
+
 #endif

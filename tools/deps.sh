@@ -2,12 +2,13 @@
 # tools/deps.sh — install the Debian packages the build needs, only when one is missing.
 #   tools/deps.sh          build dependencies (compiler, static libraries, dpkg-dev, tcl for
 #                          SQLite's amalgamation)
-#   tools/deps.sh test     plus what the tests need (python3, sqlite3 CLI, clang runtime for fuzzing)
+#   tools/deps.sh test     plus what the tests need (python3, sqlite3 CLI, clang runtime for fuzzing,
+#                          groff and mandoc for the man page)
 #   tools/deps.sh bench    plus wrk
 set -euo pipefail
 PKGS="gcc make libc6-dev libsodium-dev tcl libssl-dev dpkg-dev patch ca-certificates"
 case "${1:-build}" in
-  test)  PKGS="$PKGS python3 sqlite3 clang libclang-rt-14-dev valgrind procps" ;;
+  test)  PKGS="$PKGS python3 sqlite3 clang libclang-rt-14-dev valgrind procps groff-base mandoc" ;;
   bench) PKGS="$PKGS python3 wrk procps" ;;
 esac
 missing=""

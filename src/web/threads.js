@@ -558,6 +558,7 @@ export class AssistantView {
     const bubbles = (thread.messages || []).map((m) => messageBubble(m.role, m.content).el);
     if (bubbles.length) replace(this.msgs, bubbles);
     else replace(this.msgs, h('div', { class: 'empty', testid: 'empty-thread' }, h('p', null, 'No messages yet. Say something below.')));
+    this.refreshActions(thread);
     this.scrollToEnd(true);
     this.applyReveal();
   }
@@ -624,6 +625,7 @@ export class AssistantView {
       this.upsertSummary(summaryOf(thread));
       if (seq === this.openSeq) {
         this.current = thread;
+        this.refreshActions(thread);
         this.titleEl.textContent = thread.title;
         this.stored.set('stored');
         this.scrollToEnd(false);
@@ -646,6 +648,128 @@ export class AssistantView {
       return true;
     } finally {
       this.streaming = false;
+    }
+  }
+
+  // ------------------------------------------------------------ message edits (issue 13)
+  /** Give each bubble of the open thread its actions: Edit and Fork, and Regenerate on the
+   *  last reply; a shared (read-only) thread offers Fork only (the copy is the reader's own). */
+  refreshActions(thread) {
+    const msgs = (thread && thread.messages) || [];
+    const els = [...this.msgs.querySelectorAll('[data-testid=message]')];
+    if (els.length !== msgs.length) return; // the page is not showing exactly this thread
+    const lastUser = msgs.map((m) => m.role).lastIndexOf('user');
+    els.forEach((el, i) => {
+      const old = el.querySelector('.msg-actions');
+      if (old) old.remove();
+      el.dataset.index = String(i);
+      const bar = h('div', { class: 'msg-actions', testid: 'message-actions' });
+      const btn = (text, label, testid, name, fn) => {
+        const b = h('button', { type: 'button', class: 'msg-action', testid, title: label, 'aria-label': label }, icon(name), h('span', null, text));
+        b.addEventListener('click', fn);
+        return b;
+      };
+      if (!this.readOnly) bar.append(btn('Edit', 'Edit this message', 'edit-message', 'pencil', () => this.editMessage(el, msgs[i], i)));
+      if (!this.readOnly && i === msgs.length - 1 && msgs[i].role === 'assistant' && lastUser >= 0) {
+        bar.append(btn('Regenerate', 'Regenerate this reply', 'regenerate', 'refresh', () => this.regenerate()));
+      }
+      bar.append(btn('Fork', 'Fork: a new thread with the messages up to here', 'fork-message', 'fork', () => this.fork(i + 1)));
+      el.append(bar);
+    });
+  }
+
+  /** Reload the open thread from the database and show it (after an edit). */
+  async reloadCurrent(id, seq) {
+    const thread = await api('GET', `/api/v1/chat-threads/${id}`);
+    this.upsertSummary(summaryOf(thread));
+    if (seq === this.openSeq && this.currentId === id) this.showThread(thread);
+    return thread;
+  }
+
+  /** Inline edit of message `index`. Saving a user message PATCHes it, removes what followed
+   *  it and asks for a new reply (as ChatGPT does); saving a reply only PATCHes it. */
+  editMessage(el, m, index) {
+    if (this.streaming || this.readOnly || el.querySelector('[data-testid=message-editor]')) return;
+    const id = this.currentId;
+    const seq = this.openSeq;
+    const body = el.querySelector('.msg-body');
+    const area = h('textarea', { class: 'msg-edit', testid: 'edit-input', rows: 3, 'aria-label': 'Edit the message' });
+    area.value = m.content;
+    const save = h('button', { type: 'button', class: 'btn btn-primary btn-small', testid: 'edit-save' }, m.role === 'user' ? 'Save and send' : 'Save');
+    const cancel = h('button', { type: 'button', class: 'btn btn-small', testid: 'edit-cancel' }, 'Cancel');
+    const form = h('div', { class: 'msg-editor', testid: 'message-editor' }, area, h('div', { class: 'msg-editor-actions' }, cancel, save));
+    body.hidden = true;
+    body.after(form);
+    area.focus();
+    const close = () => { form.remove(); body.hidden = false; };
+    cancel.addEventListener('click', close);
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') close();
+      else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) save.click();
+    });
+    save.addEventListener('click', async () => {
+      if (this.streaming) return;
+      save.disabled = true;
+      this.banner.hide();
+      try {
+        const count = this.current && this.current.id === id ? this.current.messages.length : index + 1;
+        await api('PATCH', `/api/v1/chat-threads/${id}/messages/${index}`, { content: area.value });
+        if (m.role === 'user' && index + 1 < count) {
+          await api('DELETE', `/api/v1/chat-threads/${id}/messages?from=${index + 1}`);
+        }
+        await this.reloadCurrent(id, seq);
+        if (m.role === 'user' && seq === this.openSeq) await this.regenerate();
+      } catch (err) {
+        save.disabled = false;
+        this.banner.show(`Could not save the edit: ${err.message}`);
+      }
+    });
+  }
+
+  /** Replace the replies after the last user message by a new one, streamed. */
+  async regenerate() {
+    if (this.streaming || this.readOnly || this.currentId === null) return;
+    const id = this.currentId;
+    const seq = this.openSeq;
+    this.banner.hide();
+    const els = [...this.msgs.querySelectorAll('[data-testid=message]')];
+    for (let k = els.length - 1; k >= 0 && els[k].dataset.role === 'assistant'; k--) els[k].remove();
+    const reply = messageBubble('assistant', '');
+    reply.setState('streaming');
+    this.msgs.append(reply.el);
+    this.scrollToEnd(true);
+    this.stored.set('saving');
+    this.streaming = true;
+    let acc = '';
+    try {
+      await stream(`/api/v1/chat-threads/${id}/complete`, { regenerate: true, stream: true }, (delta) => {
+        acc += delta;
+        reply.setContent(acc);
+        this.scrollToEnd(false);
+      });
+      reply.setState('done');
+    } catch (err) {
+      reply.setState('failed');
+      if (seq === this.openSeq) this.banner.show(err.message);
+    } finally {
+      this.streaming = false;
+    }
+    try {
+      await this.reloadCurrent(id, seq);
+    } catch { /* keep what is shown */ }
+    if (seq === this.openSeq) this.stored.set('stored');
+  }
+
+  /** A new thread holding messages 0..upto-1 of the open one, opened at once. */
+  async fork(upto) {
+    if (this.currentId === null) return;
+    this.banner.hide();
+    try {
+      const thread = await api('POST', `/api/v1/chat-threads/${this.currentId}/fork`, { upto });
+      this.upsertSummary(summaryOf(thread), { isNew: true });
+      window.location.hash = `#/assistant/${thread.id}`;
+    } catch (err) {
+      this.banner.show(`Could not fork: ${err.message}`);
     }
   }
 

@@ -119,6 +119,11 @@ def test_matrix_path_ids():
         ("GET", T + "/{}/members", None, 403, 404),
         ("POST", T + "/{}/members", {"email": "nobody-%s@example.com" % uuid.uuid4().hex}, 403, 404),
         ("DELETE", T + "/{}/members/1", None, 403, 404),
+        # message edits (issue 13)
+        ("PATCH", T + "/{}/messages/0", {"content": "pwned"}, 403, 404),
+        ("DELETE", T + "/{}/messages?from=0", None, 403, 404),
+        ("POST", T + "/{}/complete", {"regenerate": True}, 403, 404),
+        ("POST", T + "/{}/fork", {}, 403, 404),
     ]
     n = 0
     for method, tmpl, body, st_owned, st_missing in rows:

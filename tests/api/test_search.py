@@ -366,6 +366,9 @@ def test_migration_indexes_what_the_file_holds():
         # version 8: thread sharing's table; retention that archives (its flag, the list index
         # that leads with it, the triggers) and refreshed copies, back as version 5 had them
         db.execute("DROP TABLE IF EXISTS thread_members")
+        # version 9: the OpenAI endpoint's thread fingerprints
+        db.execute("DROP TABLE IF EXISTS thread_fingerprints")
+        db.execute("DROP TRIGGER IF EXISTS chat_threads_fingerprint_stale")
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)

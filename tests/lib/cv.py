@@ -86,6 +86,11 @@ def _tail(path, n=4000):
 # Server
 # ---------------------------------------------------------------------------------------------
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (not root, a tool missing): tests/run.py prints
+    `skip NAME: reason` and counts it neither passed nor failed."""
+
+
 class ServerError(AssertionError):
     pass
 

@@ -481,6 +481,111 @@ static void ids_never_reused(void){
   TT_CHECK( n_segments(id)==0 );
 }
 
+/* Messages r0..r{n-1} (user, assistant, ...) with content i==iEdit replaced by zEdit, as the
+** spliced array text, into b. */
+static void expected_array(struct cv_buf *b, int n, int iEdit, const char *zEdit){
+  int i;
+  b->n = 0;
+  buf_append(b, "[", 1);
+  for(i=0; i<n; i++){
+    if( i==iEdit ){
+      buf_appendf(b, "%s{\"role\":\"%s\",\"content\":\"%s\"}", i ? "," : "",
+                  i%2 ? "assistant" : "user", zEdit);
+    }else{
+      buf_appendf(b, "%s{\"role\":\"%s\",\"content\":\"r%d\"}", i ? "," : "",
+                  i%2 ? "assistant" : "user", i);
+    }
+  }
+  buf_append(b, "]", 1);
+  buf_append(b, "", 1);
+  b->n--;
+}
+
+/* Issue 13: an edit in place rewrites one segment (re-packed when it grows past the byte
+** cap), the search queue is applied before COMMIT, a fork copies a prefix cut inside a
+** segment, regenerate's first step removes exactly the trailing replies; every state passes
+** the check of the invariants (caps, contiguity, message_count, message_bytes). */
+static void edits_and_forks(void){
+  int64_t id = new_thread(), bob, forkId = 0, iUser = -1;
+  struct cv_buf b, want;
+  struct cv_thread t, u;
+  struct cv_msg_edit ed;
+  char zBig[160], *z, *zContent = NULL;
+  int i, bPastEnd = 0;
+  buf_init(&b, 1<<20);
+  buf_init(&want, 1<<20);
+  expected_array(&b, 10, -1, NULL);
+  TT_CHECK( store_threads_update(pS, alice, id, NULL, b.a, 10, NULL, &u)==CV_OK );
+  store_thread_clear(&u);
+  TT_CHECK( n_segments(id)==3 );
+  /* in place: one segment, same count of segments */
+  TT_CHECK( store_threads_edit_message(pS, alice, id, 5, "e5", NULL, &ed)==CV_OK );
+  TT_CHECK( ed.index==5 && strcmp(ed.zRole, "assistant")==0 && ed.nMessages==10 && ed.zUpdatedAt[0] );
+  TT_CHECK( n_segments(id)==3 );
+  expected_array(&want, 10, 5, "e5");
+  z = messages_of(id, &t);
+  TT_CHECK( z && strcmp(z, want.a)==0 && t.nMessages==10 );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( sql_int("SELECT count(*) FROM search_queue WHERE ?1", 1)==0 );
+  TT_CHECK( check_clean() );
+  /* grown past the 200-byte cap: its segment is split, the others stay */
+  memset(zBig, 'x', 150);
+  zBig[150] = 0;
+  TT_CHECK( store_threads_edit_message(pS, alice, id, 5, zBig, "assistant", &ed)==CV_OK );
+  TT_CHECK( n_segments(id)>=4 );
+  expected_array(&want, 10, 5, zBig);
+  z = messages_of(id, &t);
+  TT_CHECK( z && strcmp(z, want.a)==0 );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( check_clean() );
+  /* the role stays; past the end; another user */
+  TT_CHECK( store_threads_edit_message(pS, alice, id, 4, "x", "assistant", &ed)==CV_INVALID );
+  TT_CHECK( store_threads_edit_message(pS, alice, id, 10, "x", NULL, &ed)==CV_NOTFOUND && ed.bPastEnd );
+  bob = alice + 1000;               /* any other user id (no account needed to be refused) */
+  TT_CHECK( store_threads_edit_message(pS, bob, id, 0, "x", NULL, &ed)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_truncate(pS, bob, id, 0, &ed)==CV_FORBIDDEN );
+  TT_CHECK( store_threads_fork(pS, bob, id, -1, NULL, &forkId, &bPastEnd)==CV_FORBIDDEN );
+  /* a fork cut inside a segment, and every prefix length */
+  for(i=0; i<=10; i++){
+    TT_CHECK( store_threads_fork(pS, alice, id, i, NULL, &forkId, &bPastEnd)==CV_OK && forkId>id );
+    z = messages_of(forkId, &t);
+    TT_CHECK( z && t.nMessages==i && strcmp(t.zTitle, "T")==0 );
+    expected_array(&want, i, 5, zBig);
+    TT_CHECK( z && strcmp(z, want.a)==0 );
+    free(z);
+    store_thread_clear(&t);
+  }
+  TT_CHECK( store_threads_fork(pS, alice, id, 11, "F", &forkId, &bPastEnd)==CV_NOTFOUND && bPastEnd );
+  TT_CHECK( check_clean() );
+  /* truncation inside a segment; then regenerate's first step */
+  TT_CHECK( store_threads_truncate(pS, alice, id, 11, &ed)==CV_NOTFOUND && ed.bPastEnd );
+  TT_CHECK( store_threads_truncate(pS, alice, id, 10, &ed)==CV_OK && ed.nMessages==10 && !ed.zUpdatedAt[0] );
+  TT_CHECK( store_threads_truncate(pS, alice, id, 7, &ed)==CV_OK && ed.nMessages==7 );
+  /* 0..6: u a u a u a u -> the last user message is 6: nothing to remove */
+  TT_CHECK( store_threads_drop_replies(pS, alice, id, &iUser, &zContent)==CV_OK );
+  TT_CHECK( iUser==6 && zContent && strcmp(zContent, "r6")==0 );
+  free(zContent);
+  append_one(id, "q", 7);
+  TT_CHECK( store_threads_truncate(pS, alice, id, 7, &ed)==CV_OK );
+  for(i=0; i<3; i++){
+    struct cv_append a;
+    TT_CHECK( store_threads_append(pS, alice, id, "{\"role\":\"assistant\",\"content\":\"z\"}", &a)==CV_OK );
+    store_append_clear(&a);
+  }
+  TT_CHECK( store_threads_drop_replies(pS, alice, id, &iUser, &zContent)==CV_OK );
+  TT_CHECK( iUser==6 && zContent && strcmp(zContent, "r6")==0 );
+  free(zContent);
+  z = messages_of(id, &t);
+  TT_CHECK( z && t.nMessages==7 );
+  free(z);
+  store_thread_clear(&t);
+  TT_CHECK( check_clean() );
+  buf_free(&b);
+  buf_free(&want);
+}
+
 static void close_db(void){
   store_conv_set_caps(0, 0);
   store_fixture_close(&fx);
@@ -498,6 +603,7 @@ int main(void){
   TT_RUN(time_clamped_at_year_9999);
   TT_RUN(size_caps);
   TT_RUN(grouped_appends_at_a_cap);
+  TT_RUN(edits_and_forks);
   TT_RUN(check_finds_damage);
   TT_RUN(close_db);
   return TT_DONE();
