@@ -278,22 +278,33 @@ out:
 }
 
 /* ROUTE: GET /v1/models (auth)
-** OpenAI's model list: the one model this server answers with: --llm-model (or "default")
-** with --llm-url, "chatvault-offline" without. The upstream's own list is not fetched. */
+** OpenAI's model list (openai_models): offline "chatvault-offline"; with --llm-url the
+** upstream's own list, checked and re-written; an upstream that fails: 502 (504 on its
+** deadline) in OpenAI's shape. */
 int h_openai_models(struct cv_req *r){
-  const struct cv_config *pCfg = r->pApp->pCfg;
-  cJSON *p = cJSON_CreateObject(), *pData = NULL, *pM = NULL;
-  int ok = p && cJSON_AddStringToObject(p, "object", "list")
-        && (pData = cJSON_AddArrayToObject(p, "data"))!=NULL
-        && (pM = cJSON_CreateObject())!=NULL;
-  if( ok ) cJSON_AddItemToArray(pData, pM); else cJSON_Delete(pM);
-  ok = ok && cJSON_AddStringToObject(pM, "id", openai_model_name(pCfg, NULL))
-          && cJSON_AddStringToObject(pM, "object", "model")
-          && cJSON_AddNumberToObject(pM, "created", (double)(util_now_ms() / 1000))
-          && cJSON_AddStringToObject(pM, "owned_by", pCfg->zLlmUrl && pCfg->zLlmUrl[0]
-                                                     ? "upstream" : "chatvault");
+  struct oai_model *a = NULL;
+  cJSON *p = NULL, *pData = NULL;
+  int i, n = 0, ok;
+  cv_rc rc = openai_models(r->pApp->pCfg, &a, &n);
+  if( rc ){
+    http_reply_rc(r, rc, "Model list");
+    return r->status;
+  }
+  p = cJSON_CreateObject();
+  ok = p && cJSON_AddStringToObject(p, "object", "list")
+         && (pData = cJSON_AddArrayToObject(p, "data"))!=NULL;
+  for(i=0; ok && i<n; i++){
+    cJSON *pM = cJSON_CreateObject();
+    ok = pM!=NULL;
+    if( ok ) cJSON_AddItemToArray(pData, pM);
+    ok = ok && cJSON_AddStringToObject(pM, "id", a[i].zId)
+            && cJSON_AddStringToObject(pM, "object", "model")
+            && cJSON_AddNumberToObject(pM, "created", (double)a[i].created)
+            && cJSON_AddStringToObject(pM, "owned_by", a[i].zOwnedBy);
+  }
+  openai_models_free(a, n);
   if( !ok ){ cJSON_Delete(p); p = NULL; }
-  http_reply_json(r, 200, p, NULL);
+  http_reply_json(r, 200, p, NULL);   /* NULL: a 500 */
   cJSON_Delete(p);
   return r->status;
 }

@@ -64,6 +64,8 @@
 #define LLM_ERRBODY_MAX       4096             /* bytes kept of an error status's body */
 #define LLM_JSON_MAX          (SSE_REPLY_MAX + 256*1024)  /* a whole non-streamed answer */
 #define LLM_READ_MAX          16384            /* bytes per read */
+#define LLM_MODELS_MAX        (1024*1024)      /* the upstream's model list */
+#define LLM_MODELS_TIMEOUT_S  15               /* its deadline, when --llm-timeout is longer */
 #define LLM_WHY_MAX           256
 
 /* How the response body ends. */
@@ -93,6 +95,7 @@ struct llm_call {
   struct cv_chunked chunked;      /* BODY_CHUNKED: the decoder */
   int bBodyEnd;                   /* the body's framing says it is complete */
   int bEnough;                    /* nothing more is needed from the body */
+  int bRaw;                       /* the model list: a 2xx body is kept as it is (in body) */
   struct cv_chat chat;            /* the reply decoder (sse.c) */
   struct cv_buf body;             /* KIND_ERROR/KIND_JSON/KIND_SNIFF: body bytes kept */
   char zWhy[LLM_WHY_MAX];         /* the first failure, for the log */
@@ -126,7 +129,9 @@ static int ms_left(int64_t deadlineUs){
 /* Split zUrl (http[s]://host[:port][/base][?query]) into *p. The request target is the
 ** base path without its trailing '/', then "/v1/chat/completions" — or only
 ** "/chat/completions" when the base already ends in "/v1" — then the query. */
-static cv_rc url_parse(struct llm_call *c, const char *zUrl){
+/* zUrl into c->url; the request target is the URL's path joined with zEndpoint
+** ("chat/completions" or "models"): ".../v1" + "/" + zEndpoint, else ".../v1/" + zEndpoint. */
+static cv_rc url_parse(struct llm_call *c, const char *zUrl, const char *zEndpoint){
   struct llm_url *p = &c->url;
   const char *z = zUrl, *zAuth, *zAuthEnd, *zHost, *zHostEnd, *zPath, *zQuery, *zEnd;
   size_t nHost, nPath, n;
@@ -188,10 +193,10 @@ static cv_rc url_parse(struct llm_call *c, const char *zUrl){
   zQuery = memchr(zPath, '?', (size_t)(zEnd - zPath));
   nPath = (size_t)((zQuery ? zQuery : zEnd) - zPath);
   while( nPath && zPath[nPath-1]=='/' ) nPath--;
-  zSuffix = (nPath>=3 && memcmp(zPath + nPath - 3, "/v1", 3)==0)
-            ? "/chat/completions" : "/v1/chat/completions";
-  n = (size_t)snprintf(p->zTarget, sizeof p->zTarget, "%.*s%s%.*s", (int)nPath, zPath,
-                       zSuffix, zQuery ? (int)(zEnd - zQuery) : 0, zQuery ? zQuery : "");
+  zSuffix = (nPath>=3 && memcmp(zPath + nPath - 3, "/v1", 3)==0) ? "/" : "/v1/";
+  n = (size_t)snprintf(p->zTarget, sizeof p->zTarget, "%.*s%s%s%.*s", (int)nPath, zPath,
+                       zSuffix, zEndpoint, zQuery ? (int)(zEnd - zQuery) : 0,
+                       zQuery ? zQuery : "");
   if( n>=sizeof p->zTarget ) return fail(c, CV_UPSTREAM, "the LLM URL is too long");
   return CV_OK;
 }
@@ -522,7 +527,8 @@ static char *request_json(const struct cv_llm_config *pCfg, const struct cv_llm_
   return z;
 }
 
-/* Build and send the request. */
+/* Build and send the request: pReq's chat completion (POST), or with pReq NULL a GET of the
+** target (the model list). */
 static cv_rc send_request(struct llm_call *c, const struct cv_llm_config *pCfg,
                           const struct cv_llm_request *pReq){
   struct cv_buf b;
@@ -537,28 +543,44 @@ static cv_rc send_request(struct llm_call *c, const struct cv_llm_config *pCfg,
       }
     }
   }
-  zJson = request_json(pCfg, pReq);
-  if( !zJson ) return fail(c, CV_NOMEM, "out of memory");
-  nJson = strlen(zJson);
+  if( pReq ){
+    zJson = request_json(pCfg, pReq);
+    if( !zJson ) return fail(c, CV_NOMEM, "out of memory");
+    nJson = strlen(zJson);
+  }else{
+    zJson = NULL;
+    nJson = 0;
+  }
   buf_init(&b, nJson + 4096 + (pCfg->zKey ? strlen(pCfg->zKey) : 0));
-  rc = buf_appendf(&b,
-    "POST %s HTTP/1.1\r\n"
-    "Host: %s\r\n"
-    "User-Agent: chatvault/" CV_VERSION "\r\n"
-    "Accept: text/event-stream, application/json\r\n"
-    "Accept-Encoding: identity\r\n"
-    "Content-Type: application/json\r\n"
-    "Content-Length: %zu\r\n"
-    "Connection: close\r\n",
-    c->url.zTarget, c->url.zHostHdr, nJson);
+  if( pReq ){
+    rc = buf_appendf(&b,
+      "POST %s HTTP/1.1\r\n"
+      "Host: %s\r\n"
+      "User-Agent: chatvault/" CV_VERSION "\r\n"
+      "Accept: text/event-stream, application/json\r\n"
+      "Accept-Encoding: identity\r\n"
+      "Content-Type: application/json\r\n"
+      "Content-Length: %zu\r\n"
+      "Connection: close\r\n",
+      c->url.zTarget, c->url.zHostHdr, nJson);
+  }else{
+    rc = buf_appendf(&b,
+      "GET %s HTTP/1.1\r\n"
+      "Host: %s\r\n"
+      "User-Agent: chatvault/" CV_VERSION "\r\n"
+      "Accept: application/json\r\n"
+      "Accept-Encoding: identity\r\n"
+      "Connection: close\r\n",
+      c->url.zTarget, c->url.zHostHdr);
+  }
   if( rc==CV_OK && pCfg->zKey && pCfg->zKey[0] ){
     rc = buf_append(&b, "Authorization: Bearer ", 22);
     if( rc==CV_OK ) rc = buf_append(&b, pCfg->zKey, strlen(pCfg->zKey));
     if( rc==CV_OK ) rc = buf_append(&b, "\r\n", 2);
   }
   if( rc==CV_OK ) rc = buf_append(&b, "\r\n", 2);
-  if( rc==CV_OK ) rc = buf_append(&b, zJson, nJson);
-  cJSON_free(zJson);
+  if( rc==CV_OK && nJson ) rc = buf_append(&b, zJson, nJson);
+  if( zJson ) cJSON_free(zJson);
   if( rc ){
     buf_free(&b);
     return fail(c, CV_NOMEM, "out of memory");
@@ -660,7 +682,7 @@ static cv_rc head_parse(struct llm_call *c, const char *z, size_t n){
 static cv_rc body_consume(struct llm_call *c, const char *z, size_t n){
   cv_rc rc;
   if( n==0 ) return CV_OK;
-  switch( c->eKind ){
+  switch( c->bRaw && c->eKind!=KIND_ERROR ? KIND_JSON : c->eKind ){
     case KIND_STREAM:
       rc = sse_chat_feed(&c->chat, z, n);
       if( rc ) return fail(c, rc, "%s", c->chat.zErr);
@@ -732,7 +754,8 @@ static cv_rc read_response(struct llm_call *c){
     rc = fail(c, CV_UPSTREAM, "%s switched protocols", c->url.zHost);
     goto out;
   }
-  buf_init(&c->body, c->eKind==KIND_ERROR ? LLM_ERRBODY_MAX : LLM_JSON_MAX);
+  buf_init(&c->body, c->eKind==KIND_ERROR ? LLM_ERRBODY_MAX
+                     : c->bRaw ? LLM_MODELS_MAX : LLM_JSON_MAX);
   sse_chunked_init(&c->chunked);
   rc = body_take(c, a + nHead, n - nHead);
   while( rc==CV_OK && !c->bBodyEnd && !c->bEnough ){
@@ -796,9 +819,11 @@ static void call_close(struct llm_call *c){
   ERR_clear_error();     /* leave this thread's OpenSSL error queue as it was found */
 }
 
-/* The OpenAI-compatible path of llm_reply(). */
-static cv_rc upstream_reply(const struct cv_llm_config *pCfg, const struct cv_llm_request *pReq,
-                            cv_llm_delta_fn xDelta, void *pCtx, char **pzReply){
+/* One upstream call: with pReq, llm_reply's chat completion (*pzOut the reply); without, the
+** model list (*pzOut the 2xx body as it came, NUL-terminated, *pnOut its bytes). */
+static cv_rc upstream_call(const struct cv_llm_config *pCfg, const struct cv_llm_request *pReq,
+                           int timeoutS, cv_llm_delta_fn xDelta, void *pCtx, char **pzOut,
+                           size_t *pnOut){
   struct llm_call *c;
   struct addrinfo *pAddrs = NULL;
   sigset_t sigPipe, sigOld;
@@ -806,23 +831,34 @@ static cv_rc upstream_reply(const struct cv_llm_config *pCfg, const struct cv_ll
   c = calloc(1, sizeof *c);
   if( !c ) return CV_NOMEM;
   c->fd = -1;
-  c->deadlineUs = util_mono_us()
-                + (int64_t)(pCfg->timeoutS>0 ? pCfg->timeoutS : LLM_DEFAULT_TIMEOUT_S)*1000000;
+  c->bRaw = pReq==NULL;
+  c->deadlineUs = util_mono_us() + (int64_t)timeoutS*1000000;
   sse_chat_init(&c->chat, xDelta, pCtx);
   buf_init(&c->body, LLM_ERRBODY_MAX);
   sigemptyset(&sigPipe);
   sigaddset(&sigPipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &sigPipe, &sigOld);
 
-  rc = url_parse(c, pCfg->zUrl);
+  rc = url_parse(c, pCfg->zUrl, pReq ? "chat/completions" : "models");
   if( rc==CV_OK ) rc = resolve(c, &pAddrs);
   if( rc==CV_OK ) rc = tcp_connect(c, pAddrs);
   if( pAddrs ) freeaddrinfo(pAddrs);
   if( rc==CV_OK && c->url.bTls ) rc = tls_start(c);
   if( rc==CV_OK ) rc = send_request(c, pCfg, pReq);
   if( rc==CV_OK ) rc = read_response(c);
-  if( rc==CV_OK ) rc = finish_reply(c);
-  if( rc==CV_OK ) *pzReply = sse_chat_take(&c->chat);
+  if( pReq ){
+    if( rc==CV_OK ) rc = finish_reply(c);
+    if( rc==CV_OK ) *pzOut = sse_chat_take(&c->chat);
+  }else if( rc==CV_OK ){
+    if( buf_append(&c->body, "", 1) ){
+      rc = fail(c, CV_UPSTREAM, "the model list from %s is too large", c->url.zHost);
+    }else{
+      *pnOut = c->body.n - 1;
+      *pzOut = c->body.a;             /* the buffer changes hands */
+      c->body.a = NULL;
+      c->body.n = 0;
+    }
+  }
 
   if( rc ){
     fprintf(stderr, "chatvault: llm: %s (%s)\n", c->zWhy[0] ? c->zWhy : "failed", cv_rc_str(rc));
@@ -851,5 +887,15 @@ cv_rc llm_reply(const struct cv_llm_config *pCfg, const struct cv_llm_request *p
     *pbOffline = 1;
     return responder_offline_reply(pReq, xDelta, pCtx, pzReply);
   }
-  return upstream_reply(pCfg, pReq, xDelta, pCtx, pzReply);
+  return upstream_call(pCfg, pReq, pCfg->timeoutS>0 ? pCfg->timeoutS : LLM_DEFAULT_TIMEOUT_S,
+                       xDelta, pCtx, pzReply, NULL);
+}
+
+cv_rc llm_models(const struct cv_llm_config *pCfg, char **pzJson, size_t *pnJson){
+  int timeoutS = pCfg->timeoutS>0 ? pCfg->timeoutS : LLM_DEFAULT_TIMEOUT_S;
+  assert( pCfg && pCfg->zUrl && pCfg->zUrl[0] && pzJson && pnJson );
+  *pzJson = NULL;
+  *pnJson = 0;
+  if( timeoutS>LLM_MODELS_TIMEOUT_S ) timeoutS = LLM_MODELS_TIMEOUT_S;
+  return upstream_call(pCfg, NULL, timeoutS, NULL, NULL, pzJson, pnJson);
 }

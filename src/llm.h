@@ -2,7 +2,7 @@
 ** llm.h — where replies come from. Two responders behind one call:
 **   - an OpenAI-compatible client (POST {url}/v1/chat/completions, "stream":true) that
 **     relays each server-sent delta as soon as it arrives, over http or https, with an
-**     overall deadline;
+**     overall deadline (and GET {url}/v1/models for the recording endpoint's model list);
 **   - the offline responder (no --llm-url): deterministic, instant, labelled as offline
 **     (its replies begin with "[offline responder]"), using the character's name and
 **     greeting, so demos and tests need no network.
@@ -49,5 +49,11 @@ typedef int (*cv_llm_delta_fn)(void *pCtx, const char *z, size_t n);
 ** xDelta may be NULL. */
 cv_rc llm_reply(const struct cv_llm_config *pCfg, const struct cv_llm_request *pReq,
                 cv_llm_delta_fn xDelta, void *pCtx, char **pzReply, int *pbOffline);
+
+/* The upstream's model list: GET {url}/v1/models (pCfg->zUrl set), with the deadline of
+** pCfg->timeoutS but at most 15 s. On CV_OK *pzJson is its 2xx body as it came (at most
+** 1 MiB, NUL-terminated; free with free()), *pnJson its length: the caller parses it.
+** Errors as llm_reply's: CV_UPSTREAM (an error status too), CV_TIMEOUT, CV_NOMEM. */
+cv_rc llm_models(const struct cv_llm_config *pCfg, char **pzJson, size_t *pnJson);
 
 #endif

@@ -443,7 +443,7 @@ cv_rc openai_rec_turn(struct cv_store *pS, const struct cv_config *pCfg, struct 
   req.aMsg = aLlm;
   req.nMsg = q->nMsg;
   complete_llm_config(pCfg, &lc);
-  if( !(lc.zModel && lc.zModel[0]) ) lc.zModel = q->zModel;
+  if( q->zModel && q->zModel[0] ) lc.zModel = q->zModel;   /* the request is forwarded */
   rc = llm_reply(&lc, &req, xDelta, pCtx, &t->zReply, &bOffline);
   if( rc ){
     cv_rc rc2 = store_openai_mark_retry(pS, t->userId, threadId, aFpAll);
@@ -482,4 +482,81 @@ out:
   free(aLlm);
   cJSON_free(zAsst);
   return rc;
+}
+
+/* ---- the model list ---------------------------------------------------------------------- */
+
+void openai_models_free(struct oai_model *a, int n){
+  int i;
+  if( !a ) return;
+  for(i=0; i<n; i++){
+    free(a[i].zId);
+    free(a[i].zOwnedBy);
+  }
+  free(a);
+}
+
+/* z is a string OpenAI's list may carry into ours: 1..OAI_MODEL_MAX_CHARS bytes of UTF-8. */
+static int model_string(const cJSON *p){
+  size_t n;
+  if( !cJSON_IsString(p) || !p->valuestring ) return 0;
+  n = strlen(p->valuestring);
+  return n>=1 && n<=OAI_MODEL_MAX_CHARS && util_utf8_valid(p->valuestring, n);
+}
+
+cv_rc openai_models(const struct cv_config *pCfg, struct oai_model **paOut, int *pnOut){
+  struct cv_llm_config lc;
+  struct oai_model *a = NULL;
+  cJSON *pRoot = NULL, *pData, *pItem;
+  char *zJson = NULL;
+  size_t nJson = 0;
+  int n = 0, nAlloc;
+  cv_rc rc;
+  *paOut = NULL;
+  *pnOut = 0;
+  if( !pCfg->zLlmUrl || !pCfg->zLlmUrl[0] ){
+    a = calloc(1, sizeof *a);
+    if( !a ) return CV_NOMEM;
+    a[0].zId = strdup("chatvault-offline");
+    a[0].zOwnedBy = strdup("chatvault");
+    a[0].created = util_now_ms()/1000;
+    if( !a[0].zId || !a[0].zOwnedBy ){ openai_models_free(a, 1); return CV_NOMEM; }
+    *paOut = a;
+    *pnOut = 1;
+    return CV_OK;
+  }
+  complete_llm_config(pCfg, &lc);
+  rc = llm_models(&lc, &zJson, &nJson);
+  if( rc ) return rc;
+  pRoot = cJSON_ParseWithLength(zJson, nJson);
+  free(zJson);
+  pData = pRoot ? cJSON_GetObjectItemCaseSensitive(pRoot, "data") : NULL;
+  if( !cJSON_IsArray(pData) ){
+    fprintf(stderr, "chatvault: llm: the model list is not {\"data\":[...]}\n");
+    cJSON_Delete(pRoot);
+    return CV_UPSTREAM;
+  }
+  nAlloc = cJSON_GetArraySize(pData);
+  if( nAlloc>OAI_MODELS_MAX ) nAlloc = OAI_MODELS_MAX;
+  a = calloc(nAlloc>0 ? (size_t)nAlloc : 1, sizeof *a);
+  if( !a ){ cJSON_Delete(pRoot); return CV_NOMEM; }
+  cJSON_ArrayForEach(pItem, pData){
+    const cJSON *pId = cJSON_GetObjectItemCaseSensitive(pItem, "id");
+    const cJSON *pOwner = cJSON_GetObjectItemCaseSensitive(pItem, "owned_by");
+    const cJSON *pCreated = cJSON_GetObjectItemCaseSensitive(pItem, "created");
+    if( n>=nAlloc ) break;
+    if( !cJSON_IsObject(pItem) || !model_string(pId) ) continue;
+    a[n].zId = strdup(pId->valuestring);
+    a[n].zOwnedBy = strdup(model_string(pOwner) ? pOwner->valuestring : "upstream");
+    if( cJSON_IsNumber(pCreated) && pCreated->valuedouble>=0 && pCreated->valuedouble<1e15 ){
+      a[n].created = (int64_t)pCreated->valuedouble;
+    }
+    n++;
+    if( !a[n-1].zId || !a[n-1].zOwnedBy ){ rc = CV_NOMEM; break; }
+  }
+  cJSON_Delete(pRoot);
+  if( rc ){ openai_models_free(a, n); return rc; }
+  *paOut = a;
+  *pnOut = n;
+  return CV_OK;
 }

@@ -90,8 +90,27 @@ cv_rc openai_rec_turn(struct cv_store *pS, const struct cv_config *pCfg, struct 
                       cv_llm_delta_fn xDelta, void *pCtx);
 void openai_turn_clear(struct oai_turn *t);
 
-/* The model name a response reports: the request's; else offline "chatvault-offline", with
-** --llm-url --llm-model or "default". Borrowed. */
+/* The model a turn asks for and its response reports: the request's "model"; else offline
+** "chatvault-offline", with --llm-url --llm-model or "default". Borrowed. */
 const char *openai_model_name(const struct cv_config *pCfg, const struct oai_request *q);
+
+/* One model of GET /v1/models. */
+struct oai_model {
+  char *zId;                     /* malloc'd, valid UTF-8, 1..OAI_MODEL_MAX_CHARS bytes */
+  char *zOwnedBy;                /* malloc'd */
+  int64_t created;               /* unix seconds, 0 when the upstream gave none */
+};
+
+#define OAI_MODELS_MAX 1000      /* models kept of an upstream's list */
+
+/* The models this server answers with. Offline: one, "chatvault-offline" (owned by
+** "chatvault"). With --llm-url: the upstream's own list (GET {url}/v1/models, llm_models):
+** the entries of its "data" array whose "id" is a string of 1..OAI_MODEL_MAX_CHARS bytes of
+** valid UTF-8, in its order, at most OAI_MODELS_MAX, "owned_by" kept when it is such a string
+** (else "upstream"), "created" when a non-negative number. CV_OK: *paOut (free with
+** openai_models_free) and *pnOut. CV_UPSTREAM (also: the answer is not such a list),
+** CV_TIMEOUT, CV_NOMEM. */
+cv_rc openai_models(const struct cv_config *pCfg, struct oai_model **paOut, int *pnOut);
+void openai_models_free(struct oai_model *a, int n);
 
 #endif /* CV_OPENAI_REC_H */

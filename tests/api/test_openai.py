@@ -410,9 +410,27 @@ def test_upstream_forwarding_failure_and_retry():
                 ("system", "sys prompt"), ("system", "dev prompt"), ("user", "up?")], sent
             tid = thread_id(r)
             assert messages_of(c, tid) == [("user", "up?"), ("assistant", "Hello, world!")]
-            # GET /v1/models names the configured model, owned upstream
-            m = c.get("/v1/models").json["data"][0]
-            assert m["owned_by"] == "upstream", m
+            assert sent["model"] == "gpt-test", sent      # the request's model is forwarded
+            # no model in the request: --llm-model's (default gpt-4o-mini)
+            r = c.post(CC, json={"messages": [{"role": "user", "content": "no model"}]})
+            cv.expect(r, 200)
+            assert f.last_request["body"]["model"] == "gpt-4o-mini", f.last_request
+            assert r.json["model"] == "gpt-4o-mini", r.json
+            r = chat(c, [{"role": "user", "content": "forward my model"}],
+                     extra={"model": "fake-echo"})
+            cv.expect(r, 200)
+            assert f.last_request["body"]["model"] == "fake-echo", f.last_request
+            assert r.json["model"] == "fake-echo", r.json
+            # GET /v1/models is the upstream's own list, checked: the bad entries left out
+            r = c.get("/v1/models")
+            cv.expect(r, 200)
+            assert f.last_request["path"] == "/normal/v1/models", f.last_request
+            assert f.last_request["headers"].get("Authorization") is None
+            assert r.json["object"] == "list"
+            assert [(m["id"], m["owned_by"], m["created"], m["object"]) for m in r.json["data"]] == [
+                ("fake-normal", "fake", 1700000000, "model"),
+                ("fake-echo", "upstream", 0, "model")], r.json
+            thread_total = thread_count(c)
             # an upstream that fails: 502 in OpenAI's shape, the request's messages stay
             srv.stop()
             srv.args = ["--llm-url", f.variant_url("error"), "--llm-timeout", "10"]
@@ -422,6 +440,9 @@ def test_upstream_forwarding_failure_and_retry():
                      {"role": "assistant", "content": "Hello, world!"},
                      {"role": "user", "content": "and now?"}]
             e = expect_oai_error(chat(c, hist2), 502, "upstream error")
+            assert e["type"] == "server_error", e
+            # its model list fails too: 502 in OpenAI's shape
+            e = expect_oai_error(c.get("/v1/models"), 502, "models, upstream error")
             assert e["type"] == "server_error", e
             assert len(messages_of(c, tid)) == 3
             # the same request again, with a working upstream: the same thread, only the reply
@@ -434,6 +455,19 @@ def test_upstream_forwarding_failure_and_retry():
             assert thread_id(r) == tid
             assert messages_of(c, tid) == [("user", "up?"), ("assistant", "Hello, world!"),
                                            ("user", "and now?"), ("assistant", "Hello, world!")]
-            assert thread_count(c) == 1
+            assert thread_count(c) == thread_total
+        finally:
+            srv.close()
+
+
+def test_models_from_an_upstream_that_answers_no_list_is_502():
+    import fake_llm
+    with fake_llm.FakeLLM() as f:
+        srv = cv.Server(args=["--llm-url", f.variant_url("garbage"), "--llm-timeout", "10"])
+        try:
+            c, _ = cv.new_client(srv, "oa-models")
+            e = expect_oai_error(c.get("/v1/models"), 502, "models, not a list")
+            assert e["type"] == "server_error", e
+            assert f.last_request["path"] == "/garbage/v1/models", f.last_request
         finally:
             srv.close()

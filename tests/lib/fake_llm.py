@@ -27,7 +27,8 @@ POST /slow/v1/chat/completions) or else by the request's model (`"model":"slow"`
   nul       like normal, but the second delta is "before\u0000after" (U+0000 inside)
   nuljson   like json, with the content "before\u0000after"
 
-The path must end in /v1/chat/completions (404 otherwise), which checks the client's URL join.
+The path must end in /v1/chat/completions (404 otherwise), which checks the client's URL join;
+GET .../v1/models answers MODELS (below).
 The last request (path, headers, parsed body) is kept: GET /_last returns it as JSON, and with
 --record FILE it is also written to FILE (replaced atomically) for tests written in C.
 
@@ -53,6 +54,16 @@ VARIANTS = ("normal", "echo", "crlf", "slow", "json", "error", "hang", "reset", 
             "nodone", "llamaerr", "empty", "auth", "nul", "nuljson")
 DELTAS = ["Hello", ", ", "world", "!"]
 KEY = "sekrit"
+
+
+# GET .../v1/models: two good entries and three that chatvault must leave out (an id that is
+# not a string, one of 300 characters, an entry that is not an object); "owned_by" missing on
+# the second. Variants "error" (500) and "garbage" (200, not JSON) by the first path segment.
+MODELS = [{"id": "fake-normal", "object": "model", "created": 1700000000, "owned_by": "fake"},
+          {"id": "fake-echo", "object": "model"},
+          {"id": 5, "object": "model"},
+          {"id": "x" * 300, "object": "model"},
+          "fake-loose"]
 
 
 def chunk(delta=None, role=None, finish=None):
@@ -115,6 +126,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_last":
             self.send_json(200, self.server.last_request or {})
+        elif self.path.split("?")[0].endswith("/v1/models"):
+            self.server.record({"path": self.path, "headers": dict(self.headers.items()),
+                                "body": None})
+            seg = self.path.lstrip("/").split("/")[0]
+            if seg == "error":
+                self.send_json(500, {"error": {"message": "fake upstream failure"}})
+            elif seg == "garbage":
+                body = b"<html>not a list</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_json(200, {"object": "list", "data": MODELS})
         else:
             self.send_json(404, {"error": {"message": "not found"}})
 
