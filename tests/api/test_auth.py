@@ -468,4 +468,6 @@ def test_registration_is_throttled_per_address():
 
 # each of these verifies ~100 Argon2id hashes: generous bounds for ASan and valgrind runs
 test_spray_from_one_address_does_not_lock_out_users_behind_it.timeout = 600
+# three servers and 36 Argon2id verifications: minutes under valgrind on a loaded machine
+test_x_forwarded_for_is_read_only_from_a_trusted_proxy.timeout = 600
 test_registration_is_throttled_per_address.timeout = 600
