@@ -697,3 +697,28 @@ CREATE TRIGGER chat_threads_fingerprint_stale AFTER UPDATE OF message_count, mes
 BEGIN
   DELETE FROM thread_fingerprints WHERE thread_id = NEW.id;
 END;
+
+-- version: 10
+-- Share links (contract v2, "Share links"): a read-only snapshot of a thread, readable by
+-- anyone holding the link's token. The token (32 random bytes, base64url) is never stored:
+-- only its BLAKE2b-256 hash, looked up by equality in the unique index (auth.c, as bearer
+-- tokens). The snapshot is the thread's title and messages copied when the link was made
+-- (one INSERT ... SELECT over the segments, store_shares.c): later edits of the thread do not
+-- reach it. Deleting the thread or the account deletes its links (a deleted thread is not
+-- shared any longer); revoking a link deletes its row and its copy. expires_ms NULL: never.
+-- An account holds at most 100 links whose copies add up to at most --max-user-bytes
+-- (message_bytes, summed over its few rows by share_links_user; store_shares.c).
+CREATE TABLE share_links (
+  id            INTEGER PRIMARY KEY,
+  token_hash    BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  thread_id     INTEGER NOT NULL REFERENCES chat_threads(id) ON DELETE CASCADE,
+  title         TEXT NOT NULL,
+  messages      TEXT NOT NULL CHECK (json_valid(messages) AND json_type(messages) = 'array'),
+  message_count INTEGER NOT NULL,
+  message_bytes INTEGER NOT NULL,          -- the thread's message_bytes when copied
+  created_at    TEXT NOT NULL,
+  expires_ms    INTEGER
+);
+CREATE INDEX share_links_user ON share_links(user_id, id DESC);
+CREATE INDEX share_links_thread ON share_links(thread_id);

@@ -151,3 +151,22 @@ cv_rc auth_check_bearer(struct cv_store *pS, const char *zHeader, int64_t *pUser
   }
   return CV_OK;
 }
+
+void auth_share_token(char *zToken, unsigned char aHash[32]){
+  unsigned char aRaw[32];
+  randombytes_buf(aRaw, sizeof aRaw);
+  util_base64url(aRaw, sizeof aRaw, zToken);
+  crypto_generichash(aHash, 32, (const unsigned char*)zToken, CV_TOKEN_CHARS, NULL, 0);
+  sodium_memzero(aRaw, sizeof aRaw);
+}
+
+int auth_share_hash(const char *z, unsigned char aHash[32]){
+  size_t i, n = strlen(z);
+  if( n!=CV_TOKEN_CHARS ) return 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    if( !isalnum((unsigned char)c) && c!='-' && c!='_' ) return 0;
+  }
+  crypto_generichash(aHash, 32, (const unsigned char*)z, n, NULL, 0);
+  return 1;
+}

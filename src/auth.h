@@ -45,4 +45,13 @@ cv_rc auth_issue_token(struct cv_store *pS, int64_t userId, int64_t ttlMs, char 
 cv_rc auth_check_bearer(struct cv_store *pS, const char *zHeader, int64_t *pUserId,
                         unsigned char aHash[32]);
 
+/* A new share link token (contract v2, "Share links"): 32 random bytes as base64url into
+** zToken (CV_TOKEN_CHARS+1 bytes) and its BLAKE2b-256 hash, the only thing stored. */
+void auth_share_token(char *zToken, unsigned char aHash[32]);
+
+/* The hash of a share link token as presented (a path segment): 1 with aHash set when z is
+** CV_TOKEN_CHARS base64url characters; 0 otherwise (no such link can exist). The lookup is by
+** the hash, in an index: nothing compares tokens byte by byte. */
+int auth_share_hash(const char *z, unsigned char aHash[32]);
+
 #endif

@@ -48,6 +48,13 @@ int h_members_add(struct cv_req *r);
 int h_members_list(struct cv_req *r);
 int h_members_remove(struct cv_req *r);
 
+/* h_shares.c */
+int h_shares_create(struct cv_req *r);
+int h_shares_list(struct cv_req *r);
+int h_shares_revoke(struct cv_req *r);
+int h_shared_get(struct cv_req *r);
+int h_shared_page(struct cv_req *r);
+
 /* h_organize.c */
 int h_tags_list(struct cv_req *r);
 int h_stats(struct cv_req *r);

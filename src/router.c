@@ -55,6 +55,11 @@ static const struct cv_route aRoute[] = {
   { "POST",   "/api/v1/chat-threads/{id}/members",     h_members_add,    1 },
   { "GET",    "/api/v1/chat-threads/{id}/members",     h_members_list,   1 },
   { "DELETE", "/api/v1/chat-threads/{id}/members/{user_id}", h_members_remove, 1 },
+  { "POST",   "/api/v1/chat-threads/{id}/share",       h_shares_create,  1 },
+  { "GET",    "/api/v1/shares",                        h_shares_list,    1 },
+  { "DELETE", "/api/v1/shares/{token}",                h_shares_revoke,  1 },
+  { "GET",    "/api/v1/shared/{token}",                h_shared_get,     0 },
+  { "GET",    "/s/{token}",                            h_shared_page,    0 },
 
   /* character chats: the older client's routes */
   { "POST",   "/api/users",                            h_users_create,   0 },

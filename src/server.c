@@ -178,6 +178,22 @@ void server_log_escape(const char *z, char *zOut, size_t nOut){
   zOut[j] = 0;
 }
 
+/* A share link's token is its capability (h_shares.c): the access log shows "/s/-" instead
+** of "/s/<token>" (and likewise under /api/v1/shared/ and /api/v1/shares/), so a log reader
+** cannot open or revoke the link. zPath is an escaped log path, changed in place. */
+static void log_redact_share(char *zPath){
+  static const char *const azPrefix[] = { "/s/", "/api/v1/shared/", "/api/v1/shares/" };
+  size_t i;
+  for(i=0; i<sizeof azPrefix/sizeof azPrefix[0]; i++){
+    size_t n = strlen(azPrefix[i]);
+    if( strncmp(zPath, azPrefix[i], n)==0 && zPath[n] ){
+      zPath[n] = '-';
+      zPath[n+1] = 0;
+      return;
+    }
+  }
+}
+
 /* Delete expired tokens (they are refused anyway; this keeps the table from growing with
 ** every login). Called from the serve loop: at start, then every PURGE_EVERY_MS, or every
 ** token lifetime when that is shorter (a short --token-ttl would otherwise pile up rows).
@@ -258,6 +274,7 @@ static int handle_request(struct mg_connection *conn, void *pData){
     util_iso_format(util_now_ms(), zNow);
     server_log_escape(r.zMethod, zMethod, sizeof zMethod);
     server_log_escape(r.zPath, zLogPath, sizeof zLogPath);
+    log_redact_share(zLogPath);
     fprintf(pAccessLog, "%s %s %s %s %d %.2fms\n", zNow, r.zRemote ? r.zRemote : "-",
             zMethod, zLogPath, r.status, (double)(util_mono_us() - t0)/1000.0);
   }

@@ -215,6 +215,31 @@ cv_rc store_members_remove(struct cv_store *pS, int64_t userId, int64_t id, int6
   return backend(pS)->members_remove(pS, userId, id, memberId, pzMissing);
 }
 
+cv_rc store_shares_create(struct cv_store *pS, int64_t userId, int64_t id,
+                          const unsigned char aHash[CV_SHARE_HASH_LEN], int64_t nowMs,
+                          int64_t expiresMs, int64_t nMaxBytes, struct cv_share *pOut){
+  return backend(pS)->shares_create(pS, userId, id, aHash, nowMs, expiresMs, nMaxBytes, pOut);
+}
+
+cv_rc store_shares_list(struct cv_read *pRd, int64_t userId, struct cv_share **paOut,
+                        int *pnOut){
+  return backend(pRd->pS)->shares_list(pRd, userId, paOut, pnOut);
+}
+
+cv_rc store_shares_get(struct cv_read *pRd, const unsigned char aHash[CV_SHARE_HASH_LEN],
+                       int64_t nowMs, struct cv_share *pOut){
+  return backend(pRd->pS)->shares_get(pRd, aHash, nowMs, pOut);
+}
+
+cv_rc store_shares_messages(struct cv_read *pRd, int64_t linkId, struct cv_sink *pOut){
+  return backend(pRd->pS)->shares_messages(pRd, linkId, pOut);
+}
+
+cv_rc store_shares_revoke(struct cv_store *pS, int64_t userId,
+                          const unsigned char *aHash, int64_t linkId){
+  return backend(pS)->shares_revoke(pS, userId, aHash, linkId);
+}
+
 cv_rc store_openai_match(struct cv_store *pS, int64_t userId,
                          const unsigned char aFpPrefix[CV_FP_LEN],
                          const unsigned char aFpAll[CV_FP_LEN],

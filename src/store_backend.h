@@ -1,7 +1,7 @@
 /*
 ** store_backend.h — what a storage backend implements: one table of the operations of
 ** store.h and the per-model headers (store_users.h, store_tokens.h, store_catalog.h,
-** store_threads.h, store_chats.h, store_stats.h, store_export.h, store_members.h), in the manner of
+** store_threads.h, store_chats.h, store_stats.h, store_export.h, store_members.h, store_shares.h), in the manner of
 ** SQLite's sqlite3_io_methods.
 **
 ** Handlers and services call store_<op>() (store.c), which calls the backend's <op> through
@@ -29,6 +29,7 @@
 #include "store_members.h"
 #include "store_openai.h"
 #include "store_search.h"
+#include "store_shares.h"
 #include "store_stats.h"
 #include "store_threads.h"
 #include "store_tokens.h"
@@ -48,6 +49,7 @@
   X(threads_append) X(threads_import) X(threads_tags) \
   X(threads_view) X(threads_list_shared) X(threads_edit_message) X(threads_truncate) \
   X(threads_drop_replies) X(threads_fork) X(members_add) X(members_list) X(members_remove) \
+  X(shares_create) X(shares_list) X(shares_get) X(shares_messages) X(shares_revoke) \
   X(openai_match) X(openai_record) X(openai_mark_retry) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
   X(chats_import_legacy) X(chats_list_archived) X(chats_restore) \

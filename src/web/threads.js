@@ -8,6 +8,7 @@ import {
 import { readImportFile, importThreads } from './importer.js';
 import { exportButton } from './exporter.js';
 import { shareDialog, SharedSection, ownerName } from './sharing.js';
+import { shareLinkDialog } from './sharelinks.js';
 
 const PAGE = 30;
 
@@ -433,6 +434,10 @@ export class AssistantView {
     this.shareBtn.addEventListener('click', () => {
       if (this.current && !this.readOnly) shareDialog({ threadId: this.current.id, title: this.current.title });
     });
+    this.shareLinkBtn = h('button', { type: 'button', class: 'btn btn-small', testid: 'share-link-thread', title: 'A read-only link for anyone, no account needed' }, 'Share link');
+    this.shareLinkBtn.addEventListener('click', () => {
+      if (this.current && !this.readOnly) shareLinkDialog({ threadId: this.current.id, title: this.current.title });
+    });
     this.sharedNote = h('p', { class: 'shared-note', testid: 'shared-note', role: 'status', hidden: true });
     this.banner = errorBanner();
     const exportPath = (fmt) => () => `/api/v1/chat-threads/${this.currentId}/export?format=${fmt}`;
@@ -444,7 +449,7 @@ export class AssistantView {
     replace(this.ctx.main,
       h('div', { class: 'chat-head' },
         h('div', { class: 'chat-head-text' }, this.titleEl, this.stored.el, this.flagsEl),
-        h('div', { class: 'chat-head-actions' }, this.shareBtn, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
+        h('div', { class: 'chat-head-actions' }, this.shareBtn, this.shareLinkBtn, this.exportMdBtn, this.exportJsonBtn, this.renameBtn, this.deleteBtn)),
       this.sharedNote,
       this.banner.el,
       this.msgs,
@@ -465,6 +470,7 @@ export class AssistantView {
     this.renameBtn.hidden = !hasThread || ro;
     this.deleteBtn.hidden = !hasThread || ro;
     this.shareBtn.hidden = !hasThread || ro;
+    this.shareLinkBtn.hidden = !hasThread || ro;
     this.composer.el.hidden = ro;
     this.sharedNote.hidden = !ro;
     if (ro) this.sharedNote.textContent = `Shared with you by ${ownerName(this.current && this.current.owner)} · read-only`;

@@ -124,6 +124,9 @@ def test_matrix_path_ids():
         ("DELETE", T + "/{}/messages?from=0", None, 403, 404),
         ("POST", T + "/{}/complete", {"regenerate": True}, 403, 404),
         ("POST", T + "/{}/fork", {}, 403, 404),
+        # share links (issue 13): only the owner makes one
+        ("POST", T + "/{}/share", {}, 403, 404),
+        ("POST", T + "/{}/share", {"expires_in": 60}, 403, 404),
     ]
     n = 0
     for method, tmpl, body, st_owned, st_missing in rows:
@@ -172,12 +175,27 @@ def test_matrix_body_ids():
 def test_lists_of_b_hold_nothing_of_a():
     """Every list and profile route as user B (threads, history, personas, me, recommended, import): nothing of A."""
     for path in (T, T + "?limit=200", T + "?shared=true", "/api/chat-history", "/api/chat-history?limit=100",
-                 "/api/personas", "/api/users/me", "/api/v1/auth/me", "/api/characters/recommended"):
+                 "/api/personas", "/api/users/me", "/api/v1/auth/me", "/api/characters/recommended",
+                 "/api/v1/shares"):
         r = as_b("GET", path)
         assert r.status == 200, "%s: %r" % (path, r)
     # import with A's client ids does not touch A's threads
     r = as_b("POST", T + "/import", [{"client_id": "1", "title": "b"}])
     assert r.status == 200, r
+
+
+def test_share_links_of_a_cannot_be_revoked_by_b():
+    """A's share link, by its token or its listed id, as user B: 404 as an unknown link, and
+    the link keeps working; B's list of links is empty."""
+    r = expect(SRV.req("POST", T + "/%d/share" % A["thread"], json={}, token=A["token"]), 201)
+    tok, lid = r.json["token"], r.json["id"]
+    unknown = as_b("DELETE", "/api/v1/shares/" + "Z" * 43)
+    for ref in (tok, str(lid)):
+        r = as_b("DELETE", "/api/v1/shares/" + ref)
+        expect_error(r, 404, "revoke A's link as B")
+        assert r.body == unknown.body, (r, unknown)
+    assert as_b("GET", "/api/v1/shares").json == []
+    expect(SRV.req("GET", "/api/v1/shared/" + tok), 200)
 
 
 def test_a_data_unchanged_after_b():

@@ -214,6 +214,17 @@ def test_real_answers_match_the_documented_schemas():
     rec("GET", T + "/{id}", url=one, token=token2, expect_status=200)
     rec("PUT", T + "/{id}", url=one, json={"title": "mine"}, token=token2, expect_status=403)
     rec("DELETE", T + "/{id}/members/{user_id}", url="%s/members/%d" % (one, user2["id"]), expect_status=204)
+    # share links
+    sl = rec("POST", T + "/{id}/share", url=one + "/share", json={"expires_in": 3600}, expect_status=201).json
+    rec("POST", T + "/{id}/share", url=one + "/share", json={"expires_in": 0}, expect_status=422)
+    rec("POST", T + "/{id}/share", url=one + "/share", token=token2, json={}, expect_status=403)
+    rec("GET", "/api/v1/shares", expect_status=200)
+    rec("GET", "/api/v1/shared/{token}", url="/api/v1/shared/" + sl["token"], token=None, expect_status=200)
+    rec("GET", "/s/{token}", url=sl["url"], token=None, expect_status=200)
+    rec("DELETE", "/api/v1/shares/{token}", url="/api/v1/shares/" + sl["token"], expect_status=204)
+    rec("DELETE", "/api/v1/shares/{token}", url="/api/v1/shares/" + sl["token"], expect_status=404)
+    rec("GET", "/api/v1/shared/{token}", url="/api/v1/shared/" + sl["token"], token=None, expect_status=404)
+    rec("GET", "/s/{token}", url=sl["url"], token=None, expect_status=404)
     # organize, search, export, import
     rec("GET", "/api/v1/tags", expect_status=200)
     rec("GET", "/api/v1/stats", url="/api/v1/stats?days=7", expect_status=200)

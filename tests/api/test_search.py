@@ -369,6 +369,8 @@ def test_migration_indexes_what_the_file_holds():
         # version 9: the OpenAI endpoint's thread fingerprints
         db.execute("DROP TABLE IF EXISTS thread_fingerprints")
         db.execute("DROP TRIGGER IF EXISTS chat_threads_fingerprint_stale")
+        # version 10: share links
+        db.execute("DROP TABLE IF EXISTS share_links")
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)
