@@ -1,7 +1,7 @@
 # tests/fuzz/fuzz.mk — libFuzzer harnesses (clang + libclang-rt-14-dev), included by the Makefile.
 #
 #   make fuzz-build   build build/fuzz/fuzz_* (clang -fsanitize=fuzzer,address,undefined)
-#   make fuzz-smoke   replay tests/fuzz/regressions/, then run each harness FZ_SMOKE_SECS (20 s)
+#   make fuzz-smoke   replay tests/fuzz/regressions/, then run each harness FZ_SMOKE_SECS (15 s)
 #   make fuzz         long runs: FZ_SECS (600 s) per harness, corpus kept in build/fuzz/corpus/
 #   make test-valgrind      the API and CLI suites under valgrind memcheck (long)
 #   make reliability-report docs/reliability.md from the last test run
@@ -29,7 +29,7 @@ FZ_SQ_DEFS    = $(or $(SQ_DEFS),-DSQLITE_DQS=0 -DSQLITE_THREADSAFE=2 -DSQLITE_EN
 FZ_SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
 FZ_OBJS      := $(patsubst src/%.c,$(FZ_DIR)/obj/%.o,$(FZ_SRCS)) $(FZ_DIR)/obj/embedded.o \
                 $(FZ_DIR)/obj/civetweb.o $(FZ_DIR)/obj/cJSON.o $(FZ_DIR)/obj/sqlite3.o
-FZ_SMOKE_SECS ?= 20
+FZ_SMOKE_SECS ?= 15
 FZ_SECS      ?= 600
 
 .PHONY: fuzz-build fuzz fuzz-smoke

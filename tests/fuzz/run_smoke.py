@@ -4,14 +4,14 @@
 For each harness build/fuzz/fuzz_<name> (built by `make fuzz-build`, tests/fuzz/fuzz.mk):
   1. replay   every input under tests/fuzz/regressions/<name>/ and the seed corpus
               tests/fuzz/corpus/<name>/ once (a regression that crashes again fails);
-  2. fuzz     for FUZZ_SECS seconds (default 20) on one core, from the seed corpus, in a
+  2. fuzz     for FUZZ_SECS seconds (default 15) on one core, from the seed corpus, in a
               scratch corpus (FUZZ_KEEP_CORPUS=1: build/fuzz/corpus/<name>, kept and grown).
 A crash, leak, timeout or failed property is a failure; its input is copied to
 build/fuzz/artifacts/<name>/ and the libFuzzer report tail is printed: add the input to
 tests/fuzz/regressions/<name>/ once fixed. Figures (execs/s, corpus size, runs) go to
 build/fuzz/stats.json for tests/report.py.
 
-  tests/fuzz/run_smoke.py                # all harnesses, 20 s each
+  tests/fuzz/run_smoke.py                # all harnesses, 15 s each
   FUZZ_SECS=600 tests/fuzz/run_smoke.py fuzz_sse
 """
 import glob
@@ -25,7 +25,7 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FZ = os.path.join(ROOT, "build", "fuzz")
-SECS = int(os.environ.get("FUZZ_SECS", "20"))
+SECS = int(os.environ.get("FUZZ_SECS", "15"))
 KEEP = bool(os.environ.get("FUZZ_KEEP_CORPUS"))
 
 
