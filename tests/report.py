@@ -61,6 +61,22 @@ RELIABILITY_TESTS = {
     "tests/api/test_retention_archive.py": ("test_isolation_of_the_archive",
                                             "test_kill9_while_chats_move",
                                             "test_switching_between_settings"),
+    # issue 13: edits, share links; issue 15: the OpenAI-compatible endpoint
+    "tests/api/test_edits.py": ("test_patch_errors", "test_patch_over_the_size_cap_is_413_and_changes_nothing",
+                                "test_truncate_errors", "test_regenerate_errors", "test_fork_errors",
+                                "test_member_may_fork_but_never_edit",
+                                "test_acknowledged_patch_survives_kill9"),
+    "tests/api/test_share_links.py": ("test_unknown_expired_revoked_are_one_answer",
+                                      "test_isolation_another_user_cannot_revoke",
+                                      "test_member_and_stranger_cannot_share",
+                                      "test_expires_in_validation",
+                                      "test_database_and_log_hold_no_token_and_survive_kill9",
+                                      "test_at_most_100_links_per_account",
+                                      "test_copies_are_capped_at_max_user_bytes"),
+    "tests/api/test_openai.py": ("test_isolation_between_users", "test_401_in_openai_shape",
+                                 "test_bad_bodies_are_400_and_store_nothing",
+                                 "test_reply_survives_kill9",
+                                 "test_upstream_forwarding_failure_and_retry"),
 }
 
 
