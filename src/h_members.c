@@ -63,16 +63,19 @@ out:
   return r->status;
 }
 
+/* http_reply_items' item i of an array of struct cv_member. */
+static cJSON *render_member_item(const void *pItems, int i){
+  return render_member(&((const struct cv_member*)pItems)[i]);
+}
+
 /* ROUTE: GET /api/v1/chat-threads/{id}/members (auth)
 ** 200 [{user_id, email, display_name, added_at}], oldest membership first, to the owner and
 ** to the members; X-Total-Count. 403 anyone else; 404 no such thread. */
 int h_members_list(struct cv_req *r){
   struct cv_read rd;
   struct cv_member *a = NULL;
-  cJSON *pList = NULL;
-  char zHdr[48];
   int64_t id;
-  int n = 0, i;
+  int n = 0;
   cv_rc rc;
   if( !http_path_id(r, 0, "id", &id) ) return r->status;
   rc = store_read_begin(r->pApp->pStore, &rd);
@@ -80,22 +83,7 @@ int h_members_list(struct cv_req *r){
   rc = store_members_list(&rd, r->userId, id, &a, &n);
   store_read_end(&rd);
   if( rc ){ http_reply_rc(r, rc, "Thread"); return r->status; }
-  pList = cJSON_CreateArray();
-  for(i=0; pList && i<n; i++){
-    cJSON *p = render_member(&a[i]);
-    if( !p || !cJSON_AddItemToArray(pList, p) ){
-      cJSON_Delete(p);
-      cJSON_Delete(pList);
-      pList = NULL;
-    }
-  }
-  if( pList ){
-    snprintf(zHdr, sizeof zHdr, "X-Total-Count: %d\r\n", n);
-    http_reply_json(r, 200, pList, zHdr);
-  }else{
-    http_reply_rc(r, CV_NOMEM, NULL);
-  }
-  cJSON_Delete(pList);
+  http_reply_items(r, a, n, render_member_item);
   store_members_free(a, n);
   return r->status;
 }

@@ -129,37 +129,25 @@ out:
   return r->status;
 }
 
+/* http_reply_items' item i of an array of struct cv_share. */
+static cJSON *render_share_item(const void *pItems, int i){
+  return render_share(&((const struct cv_share*)pItems)[i]);
+}
+
 /* ROUTE: GET /api/v1/shares (auth)
 ** 200 [{id, thread_id, title, message_count, created_at, expires_at}]: the caller's links,
 ** newest first, expired ones included; X-Total-Count. Tokens are not stored, so not listed. */
 int h_shares_list(struct cv_req *r){
   struct cv_read rd;
   struct cv_share *a = NULL;
-  cJSON *pList = NULL;
-  char zHdr[48];
-  int n = 0, i;
+  int n = 0;
   cv_rc rc;
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
   rc = store_shares_list(&rd, r->userId, &a, &n);
   store_read_end(&rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  pList = cJSON_CreateArray();
-  for(i=0; pList && i<n; i++){
-    cJSON *p = render_share(&a[i]);
-    if( !p || !cJSON_AddItemToArray(pList, p) ){
-      cJSON_Delete(p);
-      cJSON_Delete(pList);
-      pList = NULL;
-    }
-  }
-  if( pList ){
-    snprintf(zHdr, sizeof zHdr, "X-Total-Count: %d\r\n", n);
-    http_reply_json(r, 200, pList, zHdr);
-  }else{
-    http_reply_rc(r, CV_NOMEM, NULL);
-  }
-  cJSON_Delete(pList);
+  http_reply_items(r, a, n, render_share_item);
   store_shares_free(a, n);
   return r->status;
 }

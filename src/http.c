@@ -136,6 +136,27 @@ void http_reply_raw(struct cv_req *r, int status, const char *zType, const char 
   }
 }
 
+void http_reply_items(struct cv_req *r, const void *pItems, int n, cv_item_fn xItem){
+  cJSON *pList = cJSON_CreateArray();
+  char zHdr[48];
+  int i;
+  for(i=0; pList && i<n; i++){
+    cJSON *p = xItem(pItems, i);
+    if( !p || !cJSON_AddItemToArray(pList, p) ){
+      cJSON_Delete(p);
+      cJSON_Delete(pList);
+      pList = NULL;
+    }
+  }
+  if( pList ){
+    snprintf(zHdr, sizeof zHdr, "X-Total-Count: %d\r\n", n);
+    http_reply_json(r, 200, pList, zHdr);
+  }else{
+    http_reply_rc(r, CV_NOMEM, NULL);
+  }
+  cJSON_Delete(pList);
+}
+
 void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const char *zExtra){
   char *z = pRoot ? cJSON_PrintUnformatted(pRoot) : NULL;
   if( !z ){

@@ -79,6 +79,12 @@ int http_body_read(struct cv_body *pB, char *a, size_t n);
 ** zExtraHeaders: NULL or "Name: value\r\n" lines. */
 void http_reply_json(struct cv_req *r, int status, const cJSON *pRoot, const char *zExtraHeaders);
 
+/* 200 with a JSON array of n items, item i being xItem(pItems, i) (a new tree, NULL when memory
+** ran out: then a 500), and X-Total-Count: n. For the small lists that are whole in one answer
+** (a thread's members, the caller's share links). */
+typedef cJSON *(*cv_item_fn)(const void *pItems, int i);
+void http_reply_items(struct cv_req *r, const void *pItems, int n, cv_item_fn xItem);
+
 /* Send raw bytes with a type. */
 void http_reply_raw(struct cv_req *r, int status, const char *zType, const char *a, size_t n,
                     const char *zExtraHeaders);

@@ -152,16 +152,20 @@ struct tail {
   int64_t nBytes;                /* its text's length */
 };
 
-static cv_rc read_tail(struct cv_db *pDb, int64_t id, struct tail *t){
+/* The segment of conversation id with the greatest first_index <= iIndex (*t zeroed when there
+** is none): with INT64_MAX the tail segment. One query for the tail (appends) and for the
+** segment holding a message (edits): the (conv_id, first_index) index answers both. */
+static cv_rc segment_at(struct cv_db *pDb, int64_t id, int64_t iIndex, struct tail *t){
   static const char zSql[] =
     "SELECT id, first_index, n, length(CAST(messages AS BLOB)) FROM segments"
-    " WHERE conv_id=?1 ORDER BY first_index DESC LIMIT 1";
+    " WHERE conv_id=?1 AND first_index<=?2 ORDER BY first_index DESC LIMIT 1";
   sqlite3_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   memset(t, 0, sizeof *t);
   if( rc ) return rc;
   sqlite3_bind_int64(pSt, 1, id);
+  sqlite3_bind_int64(pSt, 2, iIndex);
   src = sqlite3_step(pSt);
   if( src==SQLITE_ROW ){
     t->rowid = sqlite3_column_int64(pSt, 0);
@@ -173,6 +177,10 @@ static cv_rc read_tail(struct cv_db *pDb, int64_t id, struct tail *t){
   }
   db_reset(pSt);
   return rc;
+}
+
+static cv_rc read_tail(struct cv_db *pDb, int64_t id, struct tail *t){
+  return segment_at(pDb, id, INT64_MAX, t);
 }
 
 /* Insert a new segment of conversation id starting at iFirst holding the nMsg messages whose
@@ -447,26 +455,7 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
 
 /* The segment of conversation id holding message iIndex: *pt is zeroed when there is none. */
 static cv_rc segment_of(struct cv_db *pDb, int64_t id, int64_t iIndex, struct tail *t){
-  static const char zSql[] =
-    "SELECT id, first_index, n, length(CAST(messages AS BLOB)) FROM segments"
-    " WHERE conv_id=?1 AND first_index<=?2 ORDER BY first_index DESC LIMIT 1";
-  sqlite3_stmt *pSt;
-  int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  memset(t, 0, sizeof *t);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iIndex);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ){
-    t->rowid = sqlite3_column_int64(pSt, 0);
-    t->first = sqlite3_column_int64(pSt, 1);
-    t->n = sqlite3_column_int64(pSt, 2);
-    t->nBytes = sqlite3_column_int64(pSt, 3);
-  }else if( src!=SQLITE_DONE ){
-    rc = db_rc(pDb, src);
-  }
-  db_reset(pSt);
+  cv_rc rc = segment_at(pDb, id, iIndex, t);
   if( rc==CV_OK && t->rowid && iIndex >= t->first + t->n ) memset(t, 0, sizeof *t);
   return rc;
 }

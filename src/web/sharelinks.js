@@ -5,6 +5,7 @@
 // (revoked by the link's id). Anyone with a link reads it at /s/<token> without an account.
 import { api, apiWithHeaders } from './http.js';
 import { h, icon, replace, timeAgo } from './dom.js';
+import { showModal } from './ui.js';
 
 const EXPIRY = [
   ['never', 'Never expires', null],
@@ -108,20 +109,9 @@ export function shareLinkDialog({ threadId, title }) {
         copied.textContent = 'Press Ctrl+C to copy.';
       }
     });
-    let answered = false;
-    const done = () => {
-      if (answered) return;
-      answered = true;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve();
-    };
-    close.addEventListener('click', done);
-    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(); });
-    dialog.addEventListener('close', done);
     paint();
-    document.body.append(dialog);
-    dialog.showModal();
+    const done = showModal(dialog, resolve);
+    close.addEventListener('click', () => done());
     select.focus();
     load();
   });

@@ -5,6 +5,7 @@
 // Assistant view (threads.js): the server answers 403 to every write of a member anyway.
 import { api, apiWithHeaders } from './http.js';
 import { h, icon, replace, timeAgo } from './dom.js';
+import { showModal } from './ui.js';
 
 const SHARED_PAGE = 50;
 
@@ -85,20 +86,9 @@ export function shareDialog({ threadId, title }) {
         input.focus();
       }
     });
-    let answered = false;
-    const done = () => {
-      if (answered) return;
-      answered = true;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve();
-    };
-    close.addEventListener('click', done);
-    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(); });
-    dialog.addEventListener('close', done);
     paint();
-    document.body.append(dialog);
-    dialog.showModal();
+    const done = showModal(dialog, resolve);
+    close.addEventListener('click', () => done());
     input.focus();
     load();
   });

@@ -5,6 +5,27 @@ import { renderMarkdown } from './markdown.js';
 
 export const OFFLINE_PREFIX = '[offline responder]';
 
+/**
+ * Show `dialog` as a modal (appended to the page) and return `done(value)`: the one way it
+ * ends. done closes and removes the dialog and resolves the caller's promise with value, once;
+ * Escape and any other close resolve with `cancelValue`.
+ */
+export function showModal(dialog, resolve, cancelValue) {
+  let answered = false;
+  const done = (value) => {
+    if (answered) return;
+    answered = true;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    resolve(value);
+  };
+  dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(cancelValue); });
+  dialog.addEventListener('close', () => done(cancelValue));
+  document.body.append(dialog);
+  dialog.showModal();
+  return done;
+}
+
 /** A modal confirmation built on <dialog>. Resolves true/false. */
 export function confirmDialog(message, { confirmLabel = 'Delete', danger = true } = {}) {
   return new Promise((resolve) => {
@@ -13,20 +34,9 @@ export function confirmDialog(message, { confirmLabel = 'Delete', danger = true 
     const text = h('p', { class: 'dialog-text', id: 'confirm-text' }, message);
     const dialog = h('dialog', { class: 'dialog', testid: 'confirm-dialog', 'aria-labelledby': 'confirm-text' },
       text, h('div', { class: 'dialog-actions' }, cancel, ok));
-    let answered = false;
-    const done = (value) => {
-      if (answered) return;
-      answered = true;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve(value);
-    };
+    const done = showModal(dialog, resolve, false);
     ok.addEventListener('click', () => done(true));
     cancel.addEventListener('click', () => done(false));
-    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(false); });
-    dialog.addEventListener('close', () => done(false));
-    document.body.append(dialog);
-    dialog.showModal();
     cancel.focus();
   });
 }
@@ -415,25 +425,14 @@ export function tagsDialog({ title, tags = [], known = [] }) {
       paint();
       return true;
     };
-    let answered = false;
-    const done = (value) => {
-      if (answered) return;
-      answered = true;
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve(value);
-    };
     add.addEventListener('click', () => { addTyped(); input.focus(); });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); addTyped(); }
     });
+    paint();
+    const done = showModal(dialog, resolve, null);
     save.addEventListener('click', () => { if (addTyped()) done(current); });
     cancel.addEventListener('click', () => done(null));
-    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(null); });
-    dialog.addEventListener('close', () => done(null));
-    paint();
-    document.body.append(dialog);
-    dialog.showModal();
     input.focus();
   });
 }

@@ -408,9 +408,11 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
     """A version-6 file written by the previous release (tests/fixtures/v6.sqlite3, made by
     tools/make_v6_fixture.py with the build of f4fe371: pinned, archived and tagged threads, a
     150-message thread, character chats already cut by retention at --history-limit 3, a
-    persona, another user's thread) migrates at start through version 7 (pictures) and 8
-    (thread members, the archive of chats), then answers every recorded read exactly as that
-    release did; the new tables start empty and work on the old rows; check passes."""
+    persona, another user's thread) migrates at start through version 7 (pictures), 8
+    (thread members, the archive of chats), 9 (OpenAI fingerprints) and 10 (share links), then
+    answers every recorded read exactly as that release did; the new tables start empty and
+    work on the old rows (a member, the archive, an OpenAI turn, a share link, an edit); check
+    passes."""
     path = os.path.join(TMP, "v6.db")
     shutil.copyfile(os.path.join(FIX, "v6.sqlite3"), path)
     with open(os.path.join(FIX, "v6-answers.json")) as f:
@@ -445,6 +447,29 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
         assert len(before) == len(after) == 3, (before, after)
         assert before[-1]["chat_id"] not in [e["chat_id"] for e in after]
         assert expect(srv.req("GET", "/api/chat-history/archived", token=a), 200).json["items"] == []
+        # versions 9 and 10 and the edits on the old rows: a migrated thread has no fingerprint,
+        # so its messages sent to /v1/chat/completions start a new thread, and naming it
+        # extends it; a share link snapshots it; an edit rewrites its first message
+        old = [(m["role"], m["content"]) for m in
+               expect(srv.req("GET", T + "/1", token=a), 200).json["messages"]]
+        body = {"model": "m", "messages": [{"role": ro, "content": co} for ro, co in old] +
+                [{"role": "user", "content": "after the upgrade"}]}
+        r = expect(srv.req("POST", "/v1/chat/completions", token=a, json=body), 200)
+        assert r.header("X-Chatvault-Thread") != "1", r.header("X-Chatvault-Thread")
+        r = expect(srv.req("POST", "/v1/chat/completions", token=a, json=body,
+                           headers={"X-Chatvault-Thread": "1"}), 200)
+        assert r.header("X-Chatvault-Thread") == "1"
+        now = [(m["role"], m["content"]) for m in
+               expect(srv.req("GET", T + "/1", token=a), 200).json["messages"]]
+        assert now[:len(old)] == old and len(now) == len(old) + 2, (len(old), len(now))
+        link = expect(srv.req("POST", T + "/1/share", token=a, json={}), 201).json
+        snap = expect(srv.req("GET", "/api/v1/shared/" + link["token"]), 200).json
+        assert [(m["role"], m["content"]) for m in snap["messages"]] == now
+        expect(srv.req("PATCH", T + "/1/messages/0", token=a, json={"content": "edited"}), 200)
+        first = expect(srv.req("GET", T + "/1", token=a), 200).json["messages"][0]
+        assert first["content"] == "edited"
+        snap2 = expect(srv.req("GET", "/api/v1/shared/" + link["token"]), 200).json
+        assert snap2["messages"] == snap["messages"]
         srv.stop()
     finally:
         srv.close(check=False)
