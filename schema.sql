@@ -722,3 +722,120 @@ CREATE TABLE share_links (
 );
 CREATE INDEX share_links_user ON share_links(user_id, id DESC);
 CREATE INDEX share_links_thread ON share_links(thread_id);
+
+-- version: 11
+-- The change log (issue 13, contract v2 "Sync across devices"): every change of a user's
+-- threads, character chats, personas and the characters the user created, kept by triggers
+-- in the same transaction as the change itself, so it holds for every writer of the file
+-- (the API, retention, imports, a cascade of an account's deletion, the CLI) and a committed
+-- change is always in the log. The log is compacted: one row per object, its latest change
+-- (INSERT OR REPLACE on (user_id, kind, obj_id) gives the row a new seq), so a replay from any
+-- cursor returns each object changed since once, with no gap: `seq` is AUTOINCREMENT, never
+-- given twice, and the writer is single, so seq order is commit order. Deletions leave
+-- tombstones (op 0), kept 90 days (store_changes.c purges them and records the highest seq
+-- purged as settings 'changes_horizon': an older cursor is answered 410). No foreign key to
+-- users: an account's deletion leaves the tombstones of everything it held. The events
+-- stream (events.c) reads this table after each commit.
+-- A thread's tags, pin and archive flags are columns of its row: their changes are updates.
+--   kind: 1 thread, 2 character chat, 3 persona, 4 character;  op: 1 upsert, 0 delete
+--   obj_id: chat_threads.id, chat_histories.id (its chat_id, the chat's id in the API, is
+--   kept beside it), personas.id, characters.id;  at_ms: Unix ms of the change.
+CREATE TABLE changes (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id       INTEGER NOT NULL,
+  kind          INTEGER NOT NULL CHECK (kind IN (1, 2, 3, 4)),
+  obj_id        INTEGER NOT NULL,
+  chat_id       TEXT,
+  op            INTEGER NOT NULL CHECK (op IN (0, 1)),
+  at_ms         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX changes_object ON changes(user_id, kind, obj_id);
+CREATE INDEX changes_user ON changes(user_id, seq);
+CREATE INDEX changes_tombstones ON changes(at_ms) WHERE op = 0;
+
+CREATE TRIGGER changes_thread_insert AFTER INSERT ON chat_threads
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.user_id, 1, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_thread_update AFTER UPDATE ON chat_threads
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.user_id, 1, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_thread_delete AFTER DELETE ON chat_threads
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (OLD.user_id, 1, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_chat_insert AFTER INSERT ON chat_histories
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
+  VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1,
+          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_chat_update AFTER UPDATE ON chat_histories
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
+  VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1,
+          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_chat_delete AFTER DELETE ON chat_histories
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
+  VALUES (OLD.user_id, 2, OLD.id, OLD.chat_id, 0,
+          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_persona_insert AFTER INSERT ON personas
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.user_id, 3, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_persona_update AFTER UPDATE ON personas
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.user_id, 3, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_persona_delete AFTER DELETE ON personas
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (OLD.user_id, 3, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+-- A character is its creator's; when the creator's account goes (creator_id set NULL) the
+-- character stays in the catalog, and the creator's log gets its tombstone.
+CREATE TRIGGER changes_character_insert AFTER INSERT ON characters WHEN NEW.creator_id IS NOT NULL
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.creator_id, 4, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_character_update AFTER UPDATE ON characters
+  WHEN NEW.creator_id IS NOT NULL
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (NEW.creator_id, 4, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_character_disown AFTER UPDATE OF creator_id ON characters
+  WHEN OLD.creator_id IS NOT NULL AND OLD.creator_id IS NOT NEW.creator_id
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (OLD.creator_id, 4, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+CREATE TRIGGER changes_character_delete AFTER DELETE ON characters WHEN OLD.creator_id IS NOT NULL
+BEGIN
+  INSERT OR REPLACE INTO changes(user_id, kind, obj_id, op, at_ms)
+  VALUES (OLD.creator_id, 4, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+-- What already exists when the file is upgraded is in the log once, as upserts, so a first
+-- replay gives a client everything.
+INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
+  SELECT user_id, 1, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+    FROM chat_threads ORDER BY id;
+INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
+  SELECT user_id, 2, id, chat_id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+    FROM chat_histories ORDER BY id;
+INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
+  SELECT user_id, 3, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+    FROM personas ORDER BY id;
+INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
+  SELECT creator_id, 4, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+    FROM characters WHERE creator_id IS NOT NULL ORDER BY id;

@@ -1,6 +1,6 @@
 /*
 ** app.h — the running service's shared state, handed to every handler through its
-** request: the configuration and the database. Declarations only.
+** request: the configuration, the database and the events hub. Declarations only.
 */
 #ifndef CV_APP_H
 #define CV_APP_H
@@ -8,10 +8,12 @@
 #include "config.h"
 
 struct cv_store;
+struct cv_events;
 
 struct cv_app {
   const struct cv_config *pCfg;   /* flags and environment, read-only after start */
   struct cv_store *pStore;        /* the database */
+  struct cv_events *pEvents;      /* the events hub (events.h) while serving, else NULL */
 };
 
 #endif

@@ -79,6 +79,9 @@ struct cv_store {
   int nFree;                           /* readers available in apFree */
   struct cv_db **apReader;             /* all readers (for close) */
   struct cv_db **apFree;               /* stack of available readers */
+
+  cv_commit_fn xCommit;                /* called after each commit (store_on_commit) */
+  void *pCommitArg;
 };
 
 static pthread_once_t sqliteOnce = PTHREAD_ONCE_INIT;
@@ -438,7 +441,17 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
   if( rc ){
     if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
     for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;
+    return;
   }
+  if( pS->xCommit ) pS->xCommit(pS->pCommitArg);   /* e.g. the events hub: read the log */
+}
+
+cv_rc sqlite_on_commit(struct cv_store *pS, cv_commit_fn fn, void *pArg){
+  pthread_mutex_lock(&pS->mu);
+  pS->xCommit = fn;
+  pS->pCommitArg = pArg;
+  pthread_mutex_unlock(&pS->mu);
+  return CV_OK;
 }
 
 static int64_t mono_us(void){

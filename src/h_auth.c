@@ -6,6 +6,7 @@
 */
 #include "app.h"
 #include "auth.h"
+#include "events.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
@@ -144,6 +145,7 @@ int h_auth_login(struct cv_req *r){
 int h_auth_logout(struct cv_req *r){
   cv_rc rc = store_tokens_revoke(r->pApp->pStore, r->aTokenHash);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
+  events_kick_user(r->pApp->pEvents, r->userId);     /* its event streams look at their token */
   http_reply_empty(r);
   return r->status;
 }

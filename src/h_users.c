@@ -8,6 +8,7 @@
 */
 #include "app.h"
 #include "auth.h"
+#include "events.h"
 #include "handlers.h"
 #include "http.h"
 #include "render.h"
@@ -114,6 +115,7 @@ int h_users_delete_me(struct cv_req *r){
   cv_rc rc = store_users_delete(r->pApp->pStore, r->userId);
   if( rc==CV_NOTFOUND ){ http_reply_401(r, "Not authenticated"); return r->status; }
   if( rc ){ http_reply_rc(r, rc, "User"); return r->status; }
+  events_kick_user(r->pApp->pEvents, r->userId);     /* its event streams end */
   http_reply_empty(r);
   return r->status;
 }

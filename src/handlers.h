@@ -51,6 +51,8 @@ int h_members_remove(struct cv_req *r);
 /* h_shares.c */
 int h_shares_create(struct cv_req *r);
 int h_shares_list(struct cv_req *r);
+int h_changes(struct cv_req *r);
+int h_events(struct cv_req *r);
 int h_shares_revoke(struct cv_req *r);
 int h_shared_get(struct cv_req *r);
 int h_shared_page(struct cv_req *r);

@@ -15,6 +15,7 @@
 #include "util.h"
 #include "validate.h"
 
+#include <assert.h>
 #include <civetweb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,6 +523,12 @@ cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData){
   if( rc==CV_OK && mg_write(r->conn, b.a, b.n)<=0 ) rc = CV_CLOSED;
   buf_free(&b);
   return rc;
+}
+
+cv_rc http_sse_write(struct cv_req *r, const char *a, size_t n){
+  assert( r->bSse );
+  if( n>0 && mg_write(r->conn, a, n)<=0 ) return CV_CLOSED;
+  return CV_OK;
 }
 
 /* ---- streamed responses ------------------------------------------------------------- */

@@ -120,6 +120,9 @@ cv_rc http_sse_start(struct cv_req *r);
 /* http_sse_start with extra header lines ("Name: value\r\n"..., or NULL). */
 cv_rc http_sse_start_ex(struct cv_req *r, const char *zExtraHeaders);
 cv_rc http_sse_send(struct cv_req *r, const char *zEvent, const char *zData);
+/* Write a[0..n) onto a started event stream as it is (whole frames: "id:", "retry:", comment
+** lines). CV_OK or CV_CLOSED. */
+cv_rc http_sse_write(struct cv_req *r, const char *a, size_t n);
 
 /* A streamed response: what is written to its sink is buffered (HTTP_STREAM_BUF bytes); a
 ** response that fits is sent with Content-Length, a longer one goes out as it is produced,

@@ -57,6 +57,8 @@ static const struct cv_route aRoute[] = {
   { "DELETE", "/api/v1/chat-threads/{id}/members/{user_id}", h_members_remove, 1 },
   { "POST",   "/api/v1/chat-threads/{id}/share",       h_shares_create,  1 },
   { "GET",    "/api/v1/shares",                        h_shares_list,    1 },
+  { "GET",    "/api/v1/changes",                       h_changes,        1 },
+  { "GET",    "/api/v1/events",                        h_events,         1 },
   { "DELETE", "/api/v1/shares/{token}",                h_shares_revoke,  1 },
   { "GET",    "/api/v1/shared/{token}",                h_shared_get,     0 },
   { "GET",    "/s/{token}",                            h_shared_page,    0 },

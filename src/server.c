@@ -22,6 +22,7 @@
 */
 #include "server.h"
 #include "app.h"
+#include "events.h"
 #include "http.h"
 #include "netaddr.h"
 #include "router.h"
@@ -38,6 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Workers that event streams may never take (events_start's bound). */
+#define SERVER_WORKERS_FREE 64
 #include <strings.h>
 #include <sys/resource.h>
 
@@ -323,7 +327,8 @@ cv_rc server_run(struct cv_app *pApp){
   unsigned errCode = 0;
   int64_t nextPurgeMs = 0;
   sigset_t set;
-  int sig, nPort, bTls = c->zTlsCert!=NULL;
+  int sig, nPort, nThreads, bTls = c->zTlsCert!=NULL;
+  cv_rc rc;
   const char *azOpt[40];
   int k = 0;
 
@@ -336,7 +341,8 @@ cv_rc server_run(struct cv_app *pApp){
   }
 
   snprintf(zPorts, sizeof zPorts, "%s%s", c->zListen, bTls ? "s" : "");
-  snprintf(zThreads, sizeof zThreads, "%d", fit_threads_to_fd_limit(c->nThreads));
+  nThreads = fit_threads_to_fd_limit(c->nThreads);
+  snprintf(zThreads, sizeof zThreads, "%d", nThreads);
   snprintf(zReqTimeout, sizeof zReqTimeout, "%d", c->requestTimeoutMs);
   azOpt[k++] = "listening_ports";             azOpt[k++] = zPorts;
   azOpt[k++] = "num_threads";                 azOpt[k++] = zThreads;
@@ -358,6 +364,17 @@ cv_rc server_run(struct cv_app *pApp){
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+  /* The events hub: a stream holds a worker for its life, so streams may take all but
+  ** SERVER_WORKERS_FREE of the workers (half of them when there are fewer than twice that);
+  ** the rest always serve requests. */
+  rc = events_start(pApp->pStore, nThreads - (nThreads/2 < SERVER_WORKERS_FREE
+                                              ? nThreads/2 : SERVER_WORKERS_FREE),
+                    &pApp->pEvents);
+  if( rc ){
+    fprintf(stderr, "chatvault: cannot start the events hub: %s\n", cv_rc_str(rc));
+    return rc;
+  }
+
   mg_init_library(bTls ? MG_FEATURES_TLS : 0);
   memset(&cb, 0, sizeof cb);
   cb.log_message = log_message;
@@ -373,14 +390,19 @@ cv_rc server_run(struct cv_app *pApp){
   if( !ctx ){
     fprintf(stderr, "chatvault: cannot listen on %s: %s\n", c->zListen, zErr[0] ? zErr : "unknown error");
     mg_exit_library();
+    events_free(pApp->pEvents);
+    pApp->pEvents = NULL;
     return CV_IO;
   }
   mg_set_request_handler(ctx, "/", handle_request, pApp);
   nPort = mg_get_server_ports(ctx, 4, aPort);
   if( nPort<1 ){
     fprintf(stderr, "chatvault: no listening port\n");
+    events_stop(pApp->pEvents);
     mg_stop(ctx);
     mg_exit_library();
+    events_free(pApp->pEvents);
+    pApp->pEvents = NULL;
     return CV_IO;
   }
   {
@@ -411,8 +433,11 @@ cv_rc server_run(struct cv_app *pApp){
     }
   }while( sig!=SIGINT && sig!=SIGTERM );
   fprintf(stderr, "chatvault: stopping (signal %d): finishing in-flight requests\n", sig);
+  events_stop(pApp->pEvents);          /* event streams end, so their workers can */
   mg_stop(ctx);
   mg_exit_library();
+  events_free(pApp->pEvents);
+  pApp->pEvents = NULL;
   if( pAccessLog && pAccessLog!=stderr ) fclose(pAccessLog);
   pAccessLog = NULL;
   return CV_OK;

@@ -449,3 +449,25 @@ cv_rc store_export_items(struct cv_read *pRd, enum cv_kind eKind, int64_t userId
 cv_rc store_export_messages(struct cv_read *pRd, int64_t id, cv_msg_view_fn xMsg, void *pCtx){
   return backend(pRd->pS)->export_messages(pRd, id, xMsg, pCtx);
 }
+
+cv_rc store_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead){
+  return backend(pRd->pS)->changes_bounds(pRd, pHorizon, pHead);
+}
+
+cv_rc store_changes_list(struct cv_read *pRd, int64_t userId, int64_t since, int nLimit,
+                         struct cv_change *aOut, int *pn, int *pbMore){
+  return backend(pRd->pS)->changes_list(pRd, userId, since, nLimit, aOut, pn, pbMore);
+}
+
+cv_rc store_changes_users_after(struct cv_read *pRd, int64_t since, int64_t *aUser, int nMax,
+                                int *pn, int64_t *pLast){
+  return backend(pRd->pS)->changes_users_after(pRd, since, aUser, nMax, pn, pLast);
+}
+
+cv_rc store_changes_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurged){
+  return backend(pS)->changes_purge(pS, beforeMs, pnPurged);
+}
+
+cv_rc store_on_commit(struct cv_store *pS, cv_commit_fn fn, void *pArg){
+  return backend(pS)->on_commit(pS, fn, pArg);
+}

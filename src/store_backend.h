@@ -1,7 +1,7 @@
 /*
 ** store_backend.h — what a storage backend implements: one table of the operations of
 ** store.h and the per-model headers (store_users.h, store_tokens.h, store_catalog.h,
-** store_threads.h, store_chats.h, store_stats.h, store_export.h, store_members.h, store_shares.h), in the manner of
+** store_threads.h, store_chats.h, store_stats.h, store_export.h, store_members.h, store_shares.h, store_changes.h), in the manner of
 ** SQLite's sqlite3_io_methods.
 **
 ** Handlers and services call store_<op>() (store.c), which calls the backend's <op> through
@@ -23,6 +23,7 @@
 
 #include "store.h"
 #include "store_catalog.h"
+#include "store_changes.h"
 #include "store_chats.h"
 #include "store_export.h"
 #include "store_import.h"
@@ -56,6 +57,7 @@
   X(read_begin) X(read_end) X(read_messages) X(read_messages_range) X(conv_history) \
   X(import_convs) X(import_people) \
   X(search) \
+  X(changes_bounds) X(changes_list) X(changes_users_after) X(changes_purge) X(on_commit) \
   X(export_threads) X(export_chats) X(export_items) X(export_messages)
 
 #define CV_STORE_SLOT(op) __typeof__(store_##op) *op;

@@ -15,9 +15,11 @@ The C side (tests/unit/test_openapi.c) walks the route table against the documen
 Needs node (>= 20) for the validator; the test that needs it is skipped when node is absent.
 """
 
+import base64
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -115,6 +117,8 @@ def test_every_documented_operation_is_routed_and_protected_as_documented():
         assert r.status != 405, "%s %s: 405 (%r)" % (method, path, r)
         if public or (method, path) in (("POST", "/api/v1/auth/logout"), ("DELETE", "/api/users/me")):
             continue   # those would end the session used below
+        if (method, path) == ("GET", "/api/v1/events"):
+            url += "?since=bad"        # a valid request would open a stream that never ends
         r = SRV.req(method, url, body=body, token=token)
         assert r.status not in (401, 405), "%s %s with a token: %r" % (method, path, r)
         # the router's own 404 for an unknown path is {"detail":"Not Found"}; a handler's names
@@ -285,6 +289,28 @@ def test_real_answers_match_the_documented_schemas():
     assert st.header("Content-Type", "").startswith("text/event-stream") and b"data: [DONE]" in st.body, st
     assert st.header("X-Chatvault-Thread"), st.headers
     rec("POST", "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Hi"}]}, headers={"X-Chatvault-Thread": "987654"}, expect_status=404)
+    # sync: the replay, and the event stream's head and first frames read from a socket
+    ch = rec("GET", "/api/v1/changes", expect_status=200).json
+    assert ch["changes"] and ch["more"] is False, ch
+    rec("GET", "/api/v1/changes", url="/api/v1/changes?limit=1&since=" + ch["cursor"], expect_status=200)
+    rec("GET", "/api/v1/changes", url="/api/v1/changes?since=bad", expect_status=422)
+    far = base64.urlsafe_b64encode(b"g1||999999999").decode().rstrip("=")
+    rec("GET", "/api/v1/changes", url="/api/v1/changes?since=" + far, expect_status=410)
+    rec("GET", "/api/v1/events", url="/api/v1/events?since=bad", expect_status=422)
+    rec("GET", "/api/v1/events", url="/api/v1/events?since=" + far, expect_status=410)
+    with socket.create_connection(("127.0.0.1", SRV.port), timeout=10) as sk:
+        sk.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                    % token).encode())
+        got = b""
+        while b"event: ready" not in got:
+            b = sk.recv(4096)
+            assert b, got
+            got += b
+        head = got.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        ctype = [ln.split(":", 1)[1].strip() for ln in head.split("\r\n") if ln.lower().startswith("content-type:")]
+        assert head.startswith("HTTP/1.1 200") and ctype == ["text/event-stream"], head
+        rec.seen.append({"method": "GET", "path": "/api/v1/events", "status": 200, "type": ctype[0],
+                         "body": "<%d bytes>" % len(got)})
     # service
     rec("GET", "/healthz", token=None, expect_status=200)
     rec("GET", "/openapi.json", token=None, expect_status=200)

@@ -1,0 +1,253 @@
+/*
+** h_changes.c — sync across devices (contract v2, "Sync across devices"): the change log
+** replayed (GET /api/v1/changes) and streamed live (GET /api/v1/events). Both read the log
+** of store_changes.h after a cursor (a seq, cursor kind 'g'); the stream is woken by the
+** events hub (events.h) after each commit and reads the log again, so what it sends is what
+** a replay from the same cursor returns: no gap, no duplicate, whichever way it arrives.
+**
+** A cursor below the log's horizon (a tombstone after it was purged) or above its head (a
+** file restored from an older backup) → 410: the client starts over from a full reload.
+*/
+#include "app.h"
+#include "auth.h"
+#include "cursor.h"
+#include "events.h"
+#include "handlers.h"
+#include "http.h"
+#include "store.h"
+#include "store_changes.h"
+#include "store_tokens.h"
+#include "util.h"
+#include "validate.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGES_PAGE_DEFAULT 500
+#define EVENTS_BATCH         500              /* records read per look at the log */
+#define EVENTS_PING_US       (15LL*1000*1000) /* a comment when the stream was quiet so long */
+#define EVENTS_CHECK_US      (5LL*1000*1000)  /* the token is looked at again this often */
+
+static const char *const azKind[] = { "", "thread", "chat", "persona", "character" };
+
+/* The cursor text of seq into zOut (CV_CURSOR_MAX_LEN bytes). */
+static void seq_cursor(int64_t seq, char *zOut){
+  struct cv_cursor c;
+  memset(&c, 0, sizeof c);
+  c.cKind = CV_CURSOR_CHANGES;
+  c.id = seq;
+  if( cursor_encode(&c, zOut, CV_CURSOR_MAX_LEN)!=CV_OK ) zOut[0] = 0;   /* cannot happen */
+}
+
+/* One record as the contract's {kind, id, op, at}. NULL on OOM. */
+static cJSON *change_json(const struct cv_change *p){
+  char zAt[CV_TS_LEN+1];
+  cJSON *pO = cJSON_CreateObject();
+  if( !pO ) return NULL;
+  util_iso_format(p->atMs, zAt);
+  cJSON_AddStringToObject(pO, "kind", p->kind>=1 && p->kind<=4 ? azKind[p->kind] : "");
+  if( p->kind==CV_CHANGE_CHAT ) cJSON_AddStringToObject(pO, "id", p->zChatId);
+  else cJSON_AddNumberToObject(pO, "id", (double)p->id);
+  cJSON_AddStringToObject(pO, "op", p->bDelete ? "delete" : "upsert");
+  cJSON_AddStringToObject(pO, "at", zAt);
+  return pO;
+}
+
+/* 1 with *pHead set when since (if bGiven) is inside the log's bounds; else 0 and the
+** answer (410, or the store's error) has been sent. */
+static int check_bounds(struct cv_req *r, struct cv_read *pRd, int bGiven, int64_t since,
+                        int64_t *pHead){
+  int64_t horizon = 0;
+  cv_rc rc = store_changes_bounds(pRd, &horizon, pHead);
+  if( rc ){ http_reply_rc(r, rc, NULL); return 0; }
+  if( bGiven && (since<horizon || since>*pHead) ){
+    http_reply_detail(r, 410, since<horizon
+        ? "The cursor is older than the changes kept (90 days): start over without it"
+        : "The cursor is not from this database: start over without it");
+    return 0;
+  }
+  return 1;
+}
+
+/* ROUTE: GET /api/v1/changes?since=CURSOR&limit=500 (auth)
+** 200 {changes:[{kind, id, op, at}], cursor, more}: the caller's changes after the cursor
+** (absent: from the start), oldest first, one record per object (its latest change),
+** deletions as tombstones; `cursor` continues after the last record (after everything read
+** when more is false). 422: bad limit (1..1000) or cursor; 410: cursor outside the log. */
+int h_changes(struct cv_req *r){
+  struct cv_verr e;
+  struct cv_cursor cur;
+  struct cv_read rd;
+  struct cv_change *a = NULL;
+  char zCur[CV_CURSOR_MAX_LEN];
+  int64_t limit, head = 0, since;
+  int n = 0, bMore = 0, ok, k, i;
+  cJSON *pOut = NULL, *pArr;
+  cv_rc rc;
+  verr_init(&e);
+  ok = val_query_int(&e, r->zQuery, "limit", CHANGES_PAGE_DEFAULT, 1, CV_CHANGES_LIMIT_MAX,
+                     &limit)==1;
+  k = val_query_cursor_named(&e, r->zQuery, "since", CV_CURSOR_CHANGES, &cur);
+  if( k<0 || !ok ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
+  verr_free(&e);
+  since = k==1 ? cur.id : 0;
+  a = malloc(sizeof *a * (size_t)limit);
+  if( !a ){ http_reply_rc(r, CV_NOMEM, NULL); return r->status; }
+  rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
+  if( !check_bounds(r, &rd, k==1, since, &head) ){
+    rc = CV_INVALID;
+  }else{
+    rc = store_changes_list(&rd, r->userId, since, (int)limit, a, &n, &bMore);
+    if( rc ) http_reply_rc(r, rc, NULL);
+  }
+  store_read_end(&rd);
+  if( rc ) goto out;
+  pOut = cJSON_CreateObject();
+  pArr = pOut ? cJSON_AddArrayToObject(pOut, "changes") : NULL;
+  if( !pArr ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
+  for(i=0; i<n; i++){
+    cJSON *pC = change_json(&a[i]);
+    if( !pC ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
+    cJSON_AddItemToArray(pArr, pC);
+  }
+  /* all of the snapshot was read: continue from its head, past other users' records */
+  seq_cursor(bMore ? a[n-1].seq : head, zCur);
+  cJSON_AddStringToObject(pOut, "cursor", zCur);
+  cJSON_AddBoolToObject(pOut, "more", bMore);
+  http_reply_json(r, 200, pOut, NULL);
+out:
+  cJSON_Delete(pOut);
+  free(a);
+  return r->status;
+}
+
+/* Send the caller's records after *pSince, all of them, as events; *pSince follows. */
+static cv_rc send_changes(struct cv_req *r, int64_t *pSince){
+  struct cv_change a[64];
+  struct cv_read rd;
+  struct cv_buf b;
+  int n = 0, bMore = 1, i, nRead = 0;
+  cv_rc rc = CV_OK;
+  buf_init(&b, (size_t)1<<20);
+  while( rc==CV_OK && bMore && nRead<EVENTS_BATCH ){
+    rc = store_read_begin(r->pApp->pStore, &rd);
+    if( rc ) break;
+    rc = store_changes_list(&rd, r->userId, *pSince, (int)(sizeof a/sizeof a[0]), a, &n, &bMore);
+    store_read_end(&rd);
+    b.n = 0;
+    for(i=0; rc==CV_OK && i<n; i++){
+      char zCur[CV_CURSOR_MAX_LEN];
+      cJSON *pC = change_json(&a[i]);
+      char *zJson = pC ? cJSON_PrintUnformatted(pC) : NULL;
+      cJSON_Delete(pC);
+      if( !zJson ){ rc = CV_NOMEM; break; }
+      seq_cursor(a[i].seq, zCur);
+      rc = buf_appendf(&b, "id: %s\nevent: change\ndata: %s\n\n", zCur, zJson);
+      free(zJson);
+    }
+    if( rc==CV_OK ) rc = http_sse_write(r, b.a, b.n);
+    if( rc==CV_OK && n>0 ) *pSince = a[n-1].seq;
+    nRead += n;
+  }
+  buf_free(&b);
+  return rc;
+}
+
+/* 1 while the stream's token still lets the user in. */
+static int token_valid(struct cv_req *r){
+  int64_t uid = 0, lastUsed = 0;
+  cv_rc rc = store_tokens_lookup(r->pApp->pStore, r->aTokenHash, util_now_ms(), &uid, &lastUsed);
+  return rc==CV_OK ? uid==r->userId : rc!=CV_NOTFOUND;     /* a busy file is not a revocation */
+}
+
+/* ROUTE: GET /api/v1/events (auth; Last-Event-ID or ?since=) — text/event-stream: first
+** `retry: 2000` and `event: ready` {cursor}, then every change of the caller after the
+** cursor (absent: from now) as `id: <cursor>`, `event: change`, data {kind, id, op, at}, as
+** it is committed; `: ping` after 15 s of quiet. The stream ends with `event: end`
+** {reason} when its token is revoked or expires (looked at on every logout and account
+** deletion of the user, and every 5 s), and when the server stops. 422: bad cursor; 410:
+** cursor outside the log; 503: the server holds all the streams it can. A user holds at
+** most EVENTS_PER_USER streams: a newer one ends the oldest (`event: end`). */
+int h_events(struct cv_req *r){
+  struct cv_events *pEv = r->pApp->pEvents;
+  struct cv_cursor cur;
+  struct cv_read rd;
+  struct cv_sub sub;
+  const char *zLast = http_header(r, "Last-Event-ID");
+  const char *zEnd = NULL;
+  char zCur[CV_CURSOR_MAX_LEN], zHead[CV_CURSOR_MAX_LEN + 64];
+  int64_t since = 0, head = 0, lastWrite, lastCheck;
+  int k, n;
+  cv_rc rc;
+  if( zLast && zLast[0] ){
+    k = strlen(zLast)<CV_CURSOR_MAX_LEN && cursor_decode(zLast, &cur)==CV_OK
+        && cur.cKind==CV_CURSOR_CHANGES ? 1 : -1;
+    if( k<0 ){
+      struct cv_verr e;
+      verr_init(&e);
+      verr_add(&e, "header.last-event-id", "value_error",
+               "Value error, not a cursor of the change log (send back an event's id)");
+      http_reply_422(r, &e);
+      verr_free(&e);
+      return r->status;
+    }
+  }else{
+    struct cv_verr e;
+    verr_init(&e);
+    k = val_query_cursor_named(&e, r->zQuery, "since", CV_CURSOR_CHANGES, &cur);
+    if( k<0 ) http_reply_422(r, &e);
+    verr_free(&e);
+    if( k<0 ) return r->status;
+  }
+  if( !pEv ){ http_reply_detail(r, 503, "Events are not available"); return r->status; }
+  since = k==1 ? cur.id : 0;
+  rc = store_read_begin(r->pApp->pStore, &rd);
+  if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
+  k = check_bounds(r, &rd, k==1, since, &head) ? k : -1;
+  store_read_end(&rd);
+  if( k<0 ) return r->status;
+  if( k!=1 ) since = head;                    /* from now */
+  rc = events_subscribe(pEv, &sub, r->userId);
+  if( rc ){
+    http_reply_detail(r, 503, "Too many event streams open, try again later");
+    return r->status;
+  }
+  rc = http_sse_start(r);
+  seq_cursor(since, zCur);
+  n = snprintf(zHead, sizeof zHead, "retry: 2000\n\nevent: ready\ndata: {\"cursor\":\"%s\"}\n\n",
+               zCur);
+  if( rc==CV_OK ) rc = http_sse_write(r, zHead, (size_t)n);
+  lastWrite = lastCheck = util_mono_us();
+  while( rc==CV_OK ){
+    int64_t before = since, now, until;
+    int w;
+    events_arm(pEv, &sub);
+    rc = send_changes(r, &since);
+    if( rc ) break;
+    now = util_mono_us();
+    if( since!=before ) lastWrite = now;
+    until = lastWrite + EVENTS_PING_US < lastCheck + EVENTS_CHECK_US
+          ? lastWrite + EVENTS_PING_US : lastCheck + EVENTS_CHECK_US;
+    w = events_wait(pEv, &sub, until);
+    if( w<0 ){ zEnd = "the server is stopping"; break; }
+    if( w==3 ){ zEnd = "too many streams for this account: the oldest was closed"; break; }
+    now = util_mono_us();
+    if( w==2 || now>=lastCheck + EVENTS_CHECK_US ){
+      lastCheck = now;
+      if( !token_valid(r) ){ zEnd = "the token was revoked or has expired"; break; }
+    }
+    if( now>=lastWrite + EVENTS_PING_US ){
+      rc = http_sse_write(r, ": ping\n\n", 8);
+      lastWrite = now;
+    }
+  }
+  if( zEnd && rc==CV_OK ){
+    n = snprintf(zHead, sizeof zHead, "event: end\ndata: {\"reason\":\"%s\"}\n\n", zEnd);
+    (void)http_sse_write(r, zHead, (size_t)n);
+  }
+  events_unsubscribe(pEv, &sub);
+  return r->status;
+}
