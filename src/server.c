@@ -26,6 +26,7 @@
 #include "http.h"
 #include "netaddr.h"
 #include "router.h"
+#include "store_shares.h"
 #include "store_tokens.h"
 #include "util.h"
 
@@ -39,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Expired share links stay in their owner's list this long, then go with their copies. */
+#define SHARES_KEEP_EXPIRED_MS (30LL*24*3600*1000)
 
 /* Workers that event streams may never take (events_start's bound). */
 #define SERVER_WORKERS_FREE 64
@@ -199,11 +203,12 @@ static void log_redact_share(char *zPath){
 }
 
 /* Delete expired tokens (they are refused anyway; this keeps the table from growing with
-** every login). Called from the serve loop: at start, then every PURGE_EVERY_MS, or every
-** token lifetime when that is shorter (a short --token-ttl would otherwise pile up rows).
+** every login) and share links that expired SHARES_KEEP_EXPIRED_MS ago, with their copies.
+** Called from the serve loop: at start, then every PURGE_EVERY_MS, or every token lifetime
+** when that is shorter (a short --token-ttl would otherwise pile up rows).
 ** Best effort: a failure is logged and retried at the next turn. */
 #define PURGE_EVERY_MS (10*60*1000)
-static void purge_tokens(struct cv_app *pApp, int64_t *pNextMs){
+static void purge_expired(struct cv_app *pApp, int64_t *pNextMs){
   int64_t now = util_now_ms(), every = pApp->pCfg->tokenTtlMs;
   cv_rc rc;
   if( now < *pNextMs ) return;
@@ -211,6 +216,8 @@ static void purge_tokens(struct cv_app *pApp, int64_t *pNextMs){
   *pNextMs = now + every;
   rc = store_tokens_purge(pApp->pStore, now);
   if( rc ) fprintf(stderr, "chatvault: purging expired tokens: %s\n", cv_rc_str(rc));
+  rc = store_shares_purge(pApp->pStore, now - SHARES_KEEP_EXPIRED_MS, NULL);
+  if( rc ) fprintf(stderr, "chatvault: purging expired share links: %s\n", cv_rc_str(rc));
 }
 
 /* The client address of the request into zOut (CV_ADDR_TEXT bytes): the socket peer, or,
@@ -420,14 +427,14 @@ cv_rc server_run(struct cv_app *pApp){
   /* While waiting for the stop signal, hand memory that bursts left free back to the
   ** system every few seconds: glibc keeps freed arena memory (a GET /api/users/me burst
   ** left 31 MB resident under the reads that followed it; bench run 20261121T161213Z). */
-  purge_tokens(pApp, &nextPurgeMs);
+  purge_expired(pApp, &nextPurgeMs);
   do{
     static const struct timespec every = { 5, 0 };
     sig = sigtimedwait(&set, NULL, &every);
     if( sig<0 ){
       if( errno==EAGAIN ){
         malloc_trim(0);
-        purge_tokens(pApp, &nextPurgeMs);
+        purge_expired(pApp, &nextPurgeMs);
       }
       sig = 0;
     }

@@ -471,3 +471,7 @@ cv_rc store_changes_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurg
 cv_rc store_on_commit(struct cv_store *pS, cv_commit_fn fn, void *pArg){
   return backend(pS)->on_commit(pS, fn, pArg);
 }
+
+cv_rc store_shares_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurged){
+  return backend(pS)->shares_purge(pS, beforeMs, pnPurged);
+}

@@ -50,7 +50,7 @@
   X(threads_append) X(threads_import) X(threads_tags) \
   X(threads_view) X(threads_list_shared) X(threads_edit_message) X(threads_truncate) \
   X(threads_drop_replies) X(threads_fork) X(members_add) X(members_list) X(members_remove) \
-  X(shares_create) X(shares_list) X(shares_get) X(shares_messages) X(shares_revoke) \
+  X(shares_create) X(shares_list) X(shares_get) X(shares_messages) X(shares_revoke) X(shares_purge) \
   X(openai_match) X(openai_record) X(openai_mark_retry) \
   X(chats_add_message) X(chats_get) X(chats_rename) X(chats_delete) X(chats_list) \
   X(chats_import_legacy) X(chats_list_archived) X(chats_restore) \

@@ -241,3 +241,30 @@ cv_rc sqlite_shares_revoke(struct cv_store *pS, int64_t userId,
   a.aHash = aHash;
   return db_write(pS, revoke_job, &a);
 }
+
+struct purge_args {
+  int64_t beforeMs;
+  int nPurged;                   /* OUT */
+};
+
+/* The job of sqlite_shares_purge (struct purge_args). */
+static cv_rc purge_job(struct cv_db *pDb, void *pArg){
+  static const char zSql[] =
+    "DELETE FROM share_links WHERE expires_ms IS NOT NULL AND expires_ms<?1";
+  struct purge_args *a = pArg;
+  sqlite3_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pSt, 1, a->beforeMs);
+  return db_step_done(pDb, pSt, &a->nPurged);
+}
+
+cv_rc sqlite_shares_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurged){
+  struct purge_args a;
+  cv_rc rc;
+  a.beforeMs = beforeMs;
+  a.nPurged = 0;
+  rc = db_write(pS, purge_job, &a);
+  if( pnPurged ) *pnPurged = rc ? 0 : a.nPurged;
+  return rc;
+}

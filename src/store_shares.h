@@ -66,4 +66,9 @@ cv_rc store_shares_messages(struct cv_read *pRd, int64_t linkId, struct cv_sink 
 cv_rc store_shares_revoke(struct cv_store *pS, int64_t userId,
                           const unsigned char *aHash, int64_t linkId);
 
+/* Delete the links that expired before beforeMs (their rows and copies), for every user: an
+** expired link answers 404 like a revoked one, and stays in its owner's list (and counts
+** toward CV_SHARES_MAX) until then. *pnPurged (may be NULL) gets how many went. */
+cv_rc store_shares_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurged);
+
 #endif /* CV_STORE_SHARES_H */

@@ -313,6 +313,40 @@ def test_account_deletion_removes_links():
             con.close()
 
 
+def test_links_expired_30_days_ago_are_purged_with_their_copies():
+    with cv.Server() as srv:
+        owner = U("purge", srv)
+        tid, _, _ = thread_of(owner)
+        old = make_link(owner, tid, {"expires_in": 3600})
+        recent = make_link(owner, tid, {"expires_in": 3600})
+        forever = make_link(owner, tid)
+        srv.stop()
+        day = 86400 * 1000
+        now = int(time.time() * 1000)
+        con = sqlite3.connect(srv.db)
+        with con:
+            con.execute("UPDATE share_links SET expires_ms=? WHERE id=?", (now - 31 * day, old["id"]))
+            con.execute("UPDATE share_links SET expires_ms=? WHERE id=?", (now - 29 * day, recent["id"]))
+        con.close()
+        srv.start()                                  # the serve loop purges at start
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            ids = [l["id"] for l in expect(owner.req("GET", "/api/v1/shares"), 200).json]
+            if old["id"] not in ids:
+                break
+            time.sleep(0.1)
+        assert ids == [forever["id"], recent["id"]], ids
+        for link in (old, recent):
+            expect_error(shared(srv, link["token"]), 404)
+        expect(shared(srv, forever["token"]), 200)
+        srv.stop()
+        con = sqlite3.connect(srv.db)
+        try:
+            assert con.execute("SELECT count(*) FROM share_links").fetchone()[0] == 2
+        finally:
+            con.close()
+
+
 def test_at_most_100_links_per_account():
     with cv.Server() as srv:
         owner = U("cap", srv)
