@@ -11,6 +11,8 @@
 #   make bench-edit  a message edit, regenerate and edit-and-resend on threads of 20 and 20,000
 #   make bench-export  export of 1,000,000 messages: MB/s and peak RSS (bench/export.sh)
 #   make bench-import  import of a 200 MB ChatGPT file: conversations/s and peak RSS (bench/import.sh)
+#   make bench-events  1,000 event streams under 1,000 appends/s: delivery, latency, RSS (bench/events.py)
+#   make bench-changes  GET /api/v1/changes replaying 100,000 changes: changes/s (bench/changes.py)
 #   make fuzz       libFuzzer harnesses, long runs
 #   make install    the binary, chatvault(1), the systemd units and the env file under PREFIX
 #                   (/usr/local; DESTDIR for staging); make uninstall removes them
@@ -212,6 +214,16 @@ bench-export: $(B)/chatvault
 .PHONY: bench-import
 bench-import: $(B)/chatvault
 	bench/import.sh
+
+# sync (changes and events): bench/events.py opens 1,000 event streams under 1,000 appends/s
+# (delivery, commit-to-delivery latency, the server's RSS); bench/changes.py replays 100,000
+# changes through GET /api/v1/changes (changes/s). python3 stdlib only.
+.PHONY: bench-events bench-changes
+bench-events: $(B)/chatvault
+	$(PYTHON) bench/events.py
+
+bench-changes: $(B)/chatvault
+	$(PYTHON) bench/changes.py
 
 # --- install (issue 15): the binary, the man page (printed by the binary from its option table),
 # the systemd units (dist/, @BINDIR@ and @SYSCONFDIR@ filled in) and the env file, which an

@@ -126,7 +126,7 @@ out:
 
 /* Send the caller's records after *pSince, all of them, as events; *pSince follows. */
 static cv_rc send_changes(struct cv_req *r, int64_t *pSince){
-  struct cv_change a[64];
+  struct cv_change a[16];         /* small: every stream's thread keeps the stack it touched */
   struct cv_read rd;
   struct cv_buf b;
   int n = 0, bMore = 1, i, nRead = 0;
@@ -167,7 +167,7 @@ static int token_valid(struct cv_req *r){
 ** `retry: 2000` and `event: ready` {cursor}, then every change of the caller after the
 ** cursor (absent: from now) as `id: <cursor>`, `event: change`, data {kind, id, op, at}, as
 ** it is committed; `: ping` after 15 s of quiet. The stream ends with `event: end`
-** {reason} when its token is revoked or expires (looked at on every logout and account
+** {code, reason} (code "unauthorized", "evicted" or "stopping") when its token is revoked or expires (looked at on every logout and account
 ** deletion of the user, and every 5 s), and when the server stops. 422: bad cursor; 410:
 ** cursor outside the log; 503: the server holds all the streams it can. A user holds at
 ** most EVENTS_PER_USER streams: a newer one ends the oldest (`event: end`). */
@@ -177,7 +177,7 @@ int h_events(struct cv_req *r){
   struct cv_read rd;
   struct cv_sub sub;
   const char *zLast = http_header(r, "Last-Event-ID");
-  const char *zEnd = NULL;
+  const char *zEnd = NULL, *zCode = NULL;
   char zCur[CV_CURSOR_MAX_LEN], zHead[CV_CURSOR_MAX_LEN + 64];
   int64_t since = 0, head = 0, lastWrite, lastCheck;
   int k, n;
@@ -232,12 +232,20 @@ int h_events(struct cv_req *r){
     until = lastWrite + EVENTS_PING_US < lastCheck + EVENTS_CHECK_US
           ? lastWrite + EVENTS_PING_US : lastCheck + EVENTS_CHECK_US;
     w = events_wait(pEv, &sub, until);
-    if( w<0 ){ zEnd = "the server is stopping"; break; }
-    if( w==3 ){ zEnd = "too many streams for this account: the oldest was closed"; break; }
+    if( w<0 ){ zCode = "stopping"; zEnd = "the server is stopping"; break; }
+    if( w==3 ){
+      zCode = "evicted";
+      zEnd = "too many streams for this account: the oldest was closed";
+      break;
+    }
     now = util_mono_us();
     if( w==2 || now>=lastCheck + EVENTS_CHECK_US ){
       lastCheck = now;
-      if( !token_valid(r) ){ zEnd = "the token was revoked or has expired"; break; }
+      if( !token_valid(r) ){
+        zCode = "unauthorized";
+        zEnd = "the token was revoked or has expired";
+        break;
+      }
     }
     if( now>=lastWrite + EVENTS_PING_US ){
       rc = http_sse_write(r, ": ping\n\n", 8);
@@ -245,7 +253,8 @@ int h_events(struct cv_req *r){
     }
   }
   if( zEnd && rc==CV_OK ){
-    n = snprintf(zHead, sizeof zHead, "event: end\ndata: {\"reason\":\"%s\"}\n\n", zEnd);
+    n = snprintf(zHead, sizeof zHead, "event: end\ndata: {\"code\":\"%s\",\"reason\":\"%s\"}\n\n",
+                 zCode, zEnd);
     (void)http_sse_write(r, zHead, (size_t)n);
   }
   events_unsubscribe(pEv, &sub);

@@ -11,6 +11,7 @@ import { StatsView } from './stats.js';
 import { SearchBox } from './search.js';
 import { exportButton } from './exporter.js';
 import { FileImport } from './fileimport.js';
+import { live } from './live.js';
 
 const root = document.getElementById('app');
 
@@ -42,6 +43,7 @@ function field(label, attrs, hint) {
 }
 
 function renderAuth(message, { mode = 'signin', tone = 'info' } = {}) {
+  live.stop();
   teardownView();
   state.user = null;
   state.shell = null;
@@ -199,6 +201,7 @@ function buildShell() {
 
   signout.addEventListener('click', async () => {
     signout.disabled = true;
+    live.stop(); // its end, when the token is revoked, is no news here
     try { await api('POST', '/api/v1/auth/logout'); } catch { /* the token is dropped anyway */ }
     clearToken();
     history.replaceState(null, '', '#/');
@@ -280,7 +283,22 @@ async function startApp() {
     }
   }
   buildShell();
+  startLive();
   route();
+}
+
+/** Live updates from other tabs and devices (live.js), handed to the view on screen. */
+function startLive() {
+  live.start({
+    onChanges: (changes) => {
+      const view = state.view && state.view.instance;
+      if (view && typeof view.liveChanges === 'function') view.liveChanges(changes);
+    },
+    onReset: () => {
+      const view = state.view && state.view.instance;
+      if (view && typeof view.liveReset === 'function') view.liveReset();
+    },
+  });
 }
 
 let redirecting = false;

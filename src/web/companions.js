@@ -9,6 +9,7 @@ import {
 } from './ui.js';
 
 const HISTORY_LIMIT = 30;
+const LIVE_RETRY_MS = 400; // a live update of the open chat waits while a reply streams
 
 export const BUILTIN_AVATARS = [
   { file: 'avatars/fox.svg', label: 'Fox' },
@@ -48,6 +49,13 @@ export class CompanionsView {
     this.mode = 'home';
     this.streaming = false;
     this.seq = 0;
+    this.chatsGen = 0;
+    this.liveChats = new Map(); // chat_id → op of live changes not applied yet
+    this.liveKinds = new Set(); // 'persona', 'character'
+    this.liveTimer = null;
+    this.liveRunning = false;
+    this.homeRefresh = null; // refills the character grids of the home view
+    this.startRefresh = null; // refills the persona choices of the start form
     this.buildSidebar();
     this.body = h('div', { class: 'companions-main' });
     replace(this.ctx.main, this.body);
@@ -56,6 +64,7 @@ export class CompanionsView {
 
   destroy() {
     this.destroyed = true;
+    clearTimeout(this.liveTimer);
   }
 
   route(param) {
@@ -84,15 +93,31 @@ export class CompanionsView {
         this.list, this.listStatus));
   }
 
-  async loadChats() {
-    replace(this.listStatus, h('span', { class: 'spinner' }), 'Loading chats…');
-    this.listStatus.classList.remove('is-error');
+  /** The sidebar's chats. `quiet` (a live update): no spinner, and no rendering when nothing
+   *  changed; the list stays as it was if the request fails. */
+  loadChats(options) {
+    const loading = this.fetchChats(options);
+    this.chatsLoading = loading;
+    return loading;
+  }
+
+  async fetchChats({ quiet = false } = {}) {
+    const gen = ++this.chatsGen;
+    if (!quiet) {
+      replace(this.listStatus, h('span', { class: 'spinner' }), 'Loading chats…');
+      this.listStatus.classList.remove('is-error');
+    }
     try {
       const data = await api('GET', `/api/chat-history?page=1&limit=${HISTORY_LIMIT}`);
-      this.chats = listOf(data);
+      if (gen !== this.chatsGen) return this.chatsLoading; // a later load answers
+      const chats = listOf(data);
+      const spinning = Boolean(this.listStatus.querySelector('.spinner')); // a load it replaced
+      const same = quiet && !spinning && JSON.stringify(chats) === JSON.stringify(this.chats);
+      this.chats = chats;
       this.chatsTotal = data && Number.isFinite(data.total) ? data.total : this.chats.length;
-      this.renderChats();
+      if (!same) this.renderChats();
     } catch (err) {
+      if (gen !== this.chatsGen || (quiet && !this.listStatus.querySelector('.spinner'))) return;
       this.listStatus.classList.add('is-error');
       const retry = h('button', { type: 'button', class: 'btn btn-small' }, 'Retry');
       retry.addEventListener('click', () => { this.chatsLoaded = this.loadChats(); });
@@ -138,19 +163,30 @@ export class CompanionsView {
       this.importCard(),
       this.createForm()));
     this.body.scrollTop = 0;
-    const fill = async (el, path, emptyText) => {
+    const seq = this.seq;
+    const shown = new Map(); // grid → the characters it shows (JSON)
+    const fill = async (el, path, emptyText, quiet = false) => {
       try {
         const chars = listOf(await api('GET', path));
+        if (seq !== this.seq) return;
+        const key = JSON.stringify(chars);
+        if (quiet && shown.get(el) === key) return;
+        shown.set(el, key);
         if (!chars.length) replace(el, h('p', { class: 'muted' }, emptyText));
         else replace(el, chars.map((c) => this.characterCard(c)));
       } catch (err) {
+        if (quiet || seq !== this.seq) return; // a live refresh keeps what is shown
         replace(el, h('p', { class: 'notice notice-error', role: 'alert' }, `Could not load characters: ${err.message}`));
       } finally {
         el.setAttribute('aria-busy', 'false');
       }
     };
-    fill(recommended, '/api/characters/recommended?limit=10', 'You have chatted with every character. Create a new one below.');
-    fill(all, '/api/characters', 'No characters yet. Create the first one below.');
+    const fillBoth = (quiet) => {
+      fill(recommended, '/api/characters/recommended?limit=10', 'You have chatted with every character. Create a new one below.', quiet);
+      fill(all, '/api/characters', 'No characters yet. Create the first one below.', quiet);
+    };
+    fillBoth(false);
+    this.homeRefresh = () => { if (seq === this.seq && this.mode === 'home') fillBoth(true); };
   }
 
   // Chats that retention moved to the archive (serve --history-overflow archive): listed
@@ -379,6 +415,21 @@ export class CompanionsView {
         banner.show(`Could not load scenes and personas: ${err.message}`);
       }
     })();
+    // A persona made or changed in another tab: the choices again, the chosen one kept.
+    const seq = this.seq;
+    this.startRefresh = async () => {
+      try {
+        const personas = listOf(await api('GET', '/api/personas'));
+        if (seq !== this.seq || this.mode !== 'start') return;
+        const chosen = persona.value;
+        const options = [...persona.options].slice(1);
+        const now = personas.map((p) => [String(p.id), p.name]);
+        if (JSON.stringify(options.map((o) => [o.value, o.textContent])) === JSON.stringify(now)) return;
+        for (const o of options) o.remove();
+        for (const [id, name] of now) persona.append(h('option', { value: id }, name));
+        persona.value = now.some(([id]) => id === chosen) ? chosen : '';
+      } catch { /* keep the choices shown */ }
+    };
   }
 
   // ------------------------------------------------------------ a chat
@@ -571,5 +622,105 @@ export class CompanionsView {
     await this.loadChats();
     history.replaceState(null, '', '#/companions');
     this.showHome();
+  }
+
+  // ------------------------------------------------------------ live updates (live.js)
+  /**
+   * Changes from the events stream, this tab's own included: a batch of {kind, id, op}.
+   * Chats: the sidebar list again (rendered only when it differs) and the open chat's
+   * messages when they changed elsewhere (never while a reply streams or the title is being
+   * renamed: it waits); a chat deleted elsewhere closes. Characters and personas: the home
+   * view's grids and the start form's persona choices, leaving any form being filled alone.
+   */
+  liveChanges(changes) {
+    let any = false;
+    for (const c of changes) {
+      if (c.kind === 'chat' && c.id !== undefined && c.id !== null) {
+        this.liveChats.set(String(c.id), c.op === 'delete' ? 'delete' : 'upsert');
+        any = true;
+      } else if (c.kind === 'persona' || c.kind === 'character') {
+        this.liveKinds.add(c.kind);
+        any = true;
+      }
+    }
+    if (any) this.liveFlush();
+  }
+
+  /** Changes may have been missed (the stream started over): every list again. */
+  liveReset() {
+    if (this.destroyed) return;
+    this.liveKinds.add('persona').add('character');
+    this.liveAll = true;
+    this.liveFlush();
+  }
+
+  /** The open chat is busy here: a reply streams or its title is being renamed. */
+  get openBusy() {
+    return this.streaming || Boolean(this.body.querySelector('[data-testid=rename-chat-input]'));
+  }
+
+  liveFlush() {
+    clearTimeout(this.liveTimer);
+    this.liveTimer = null;
+    if (this.destroyed || (!this.liveChats.size && !this.liveKinds.size && !this.liveAll)) return;
+    const open = this.mode === 'chat' && this.current && this.current.chat_id;
+    if (this.liveRunning || (open && this.openBusy && (this.liveAll || this.liveChats.has(open)))) {
+      this.liveTimer = setTimeout(() => this.liveFlush(), LIVE_RETRY_MS);
+      return;
+    }
+    const chats = this.liveChats;
+    const kinds = this.liveKinds;
+    const all = Boolean(this.liveAll);
+    this.liveChats = new Map();
+    this.liveKinds = new Set();
+    this.liveAll = false;
+    this.liveRunning = true;
+    this.liveApply(chats, kinds, all)
+      .catch(() => { /* the next change brings it up to date */ })
+      .finally(() => {
+        this.liveRunning = false;
+        if ((this.liveChats.size || this.liveKinds.size || this.liveAll) && !this.liveTimer) this.liveFlush();
+      });
+  }
+
+  async liveApply(chats, kinds, all) {
+    if (chats.size || all) {
+      const seq = this.seq;
+      await this.loadChats({ quiet: true });
+      if (this.destroyed) return;
+      const open = this.mode === 'chat' && this.current && this.current.chat_id;
+      if (open && seq === this.seq && (all || chats.has(open))) {
+        if (this.openBusy) {
+          this.liveChats.set(open, chats.get(open) || 'upsert'); // look again after the reply
+        } else {
+          this.liveOpen(open, chats.get(open) === 'delete');
+        }
+      }
+    }
+    // The recommended characters depend on the chats; the grids on the characters.
+    if ((chats.size || all || kinds.has('character')) && this.homeRefresh && this.mode === 'home') this.homeRefresh();
+    if ((kinds.has('persona') || all) && this.startRefresh && this.mode === 'start') this.startRefresh();
+  }
+
+  /** Bring the open chat up to date from the list just loaded (the 30 newest, with their
+   *  messages): gone from it (deleted, or moved out by retention), it closes. */
+  liveOpen(chatId, deleted) {
+    const entry = deleted ? null : this.chats.find((c) => c.chat_id === chatId);
+    if (!entry) {
+      this.showHome();
+      history.replaceState(null, '', '#/companions');
+      this.banner.show('That chat was deleted in another window, or it fell out of your 30 most recent chats.');
+      return;
+    }
+    const key = (e) => JSON.stringify((e.messages || []).map((m) => [m.role, m.content]));
+    const same = key(entry) === key(this.current);
+    this.current = entry;
+    this.paintHeader();
+    if (same) return;
+    const m = this.msgs;
+    const atEnd = m.scrollHeight - m.scrollTop - m.clientHeight < 160;
+    const top = m.scrollTop;
+    replace(m, (entry.messages || []).map((msg) => messageBubble(msg.role, msg.content, { name: entry.character_name }).el));
+    m.scrollTop = atEnd ? m.scrollHeight : top;
   }
 }

@@ -11,6 +11,8 @@ import { shareDialog, SharedSection, ownerName } from './sharing.js';
 import { shareLinkDialog } from './sharelinks.js';
 
 const PAGE = 30;
+const LIVE_FETCH_MAX = 10; // threads fetched one by one after a live change; more: reload the list
+const LIVE_RETRY_MS = 400; // a live update waits while a menu is open or a reply streams
 
 function summaryOf(thread) {
   return {
@@ -52,6 +54,10 @@ export class AssistantView {
     this.streaming = false;
     this.pendingReveal = null;
     this.readOnly = false; // the open thread is another account's, shared with this one
+    this.liveIds = new Map(); // thread id → op of live changes not applied yet
+    this.liveTimer = null;
+    this.liveRunning = false;
+    this.liveOpenTimer = null;
     this.buildSidebar();
     this.buildMain();
     this.loadMore();
@@ -60,6 +66,8 @@ export class AssistantView {
 
   destroy() {
     this.destroyed = true;
+    clearTimeout(this.liveTimer);
+    clearTimeout(this.liveOpenTimer);
     window.removeEventListener('resize', this.onResize);
   }
 
@@ -299,17 +307,18 @@ export class AssistantView {
 
   renderList() {
     const active = document.activeElement;
-    const refocus = active && this.ctx.sidebar.contains(active) && active.dataset.testid === 'thread-menu' ? active.dataset.id : null;
+    const kind = active && this.ctx.sidebar.contains(active) ? active.dataset.testid : null;
+    const refocus = kind === 'thread-menu' || kind === 'thread-item' ? { kind, id: active.dataset.id } : null;
     const grouped = this.grouped && this.pinned.length > 0;
     replace(this.pinnedList, grouped ? this.pinned.map((t) => this.row(t)) : []);
     this.pinnedGroup.hidden = !grouped;
     replace(this.list, this.threads.map((t) => this.row(t)));
     this.renderListStatus();
-    const want = this.focusAfter || refocus;
+    const want = this.focusAfter ? { kind: 'thread-menu', id: this.focusAfter } : refocus;
     this.focusAfter = null;
     if (want) {
-      const el = this.scroller.querySelector(`[data-testid=thread-menu][data-id="${want}"]`)
-        || this.scroller.querySelector('[data-testid=thread-item]');
+      const el = this.scroller.querySelector(`[data-testid=${want.kind}][data-id="${want.id}"]`)
+        || (want.kind === 'thread-menu' ? this.scroller.querySelector('[data-testid=thread-item]') : null);
       if (el) el.focus({ preventScroll: false });
     }
   }
@@ -326,7 +335,13 @@ export class AssistantView {
     return false;
   }
 
-  upsertSummary(summary, { isNew = false } = {}) {
+  upsertSummary(summary, options) {
+    this.mergeSummary(summary, options);
+    this.renderList();
+  }
+
+  /** upsertSummary() without the rendering (live updates merge several, then render once). */
+  mergeSummary(summary, { isNew = false } = {}) {
     const prev = this.findSummary(summary.id);
     const merged = { ...(prev || {}), ...summary };
     this.dropSummary(summary.id);
@@ -339,7 +354,6 @@ export class AssistantView {
       if (!later) target.push(merged);
       target.sort(byRecency);
     }
-    this.renderList();
   }
 
   removeSummary(id) {
@@ -558,15 +572,21 @@ export class AssistantView {
     }
   }
 
-  showThread(thread) {
+  /** Show `thread`'s messages. `live`: a change from another tab or device — the reader's
+   *  place is kept unless it was at the end. */
+  showThread(thread, { live = false } = {}) {
+    const m = this.msgs;
+    const atEnd = m.scrollHeight - m.scrollTop - m.clientHeight < 120;
+    const top = m.scrollTop;
     this.current = thread;
     this.titleEl.textContent = thread.title;
-    const bubbles = (thread.messages || []).map((m) => messageBubble(m.role, m.content).el);
+    const bubbles = (thread.messages || []).map((msg) => messageBubble(msg.role, msg.content).el);
     if (bubbles.length) replace(this.msgs, bubbles);
     else replace(this.msgs, h('div', { class: 'empty', testid: 'empty-thread' }, h('p', null, 'No messages yet. Say something below.')));
     this.refreshActions(thread);
-    this.scrollToEnd(true);
-    this.applyReveal();
+    if (live && !atEnd) m.scrollTop = top;
+    else this.scrollToEnd(true);
+    if (!live) this.applyReveal();
   }
 
   scrollToEnd(force) {
@@ -802,6 +822,7 @@ export class AssistantView {
     const { id, title } = this.current;
     const ok = await confirmDialog(`Delete “${title}”? Its messages are removed from the database. This cannot be undone.`);
     if (!ok) return;
+    this.deletingId = id; // its live change is this tab's own: the delete closes it here
     try {
       await api('DELETE', `/api/v1/chat-threads/${id}`);
     } catch (err) {
@@ -809,8 +830,16 @@ export class AssistantView {
         this.banner.show(`Could not delete: ${err.message}`);
         return;
       }
+    } finally {
+      this.deletingId = null;
     }
+    this.afterDelete(id);
+  }
+
+  /** Thread `id` is gone: out of the list; if it was open, the next one opens (or a new chat). */
+  afterDelete(id) {
     const at = this.removeSummary(id);
+    if (this.currentId !== id) return;
     const all = [...(this.grouped ? this.pinned : []), ...this.threads];
     const next = all[Math.min(Math.max(at, 0), all.length - 1)];
     if (next) {
@@ -819,5 +848,217 @@ export class AssistantView {
       history.replaceState(null, '', '#/assistant');
       this.showDraft();
     }
+  }
+
+  // ------------------------------------------------------------ live updates (live.js)
+  /**
+   * Changes from the events stream, this tab's own included: a batch of {kind, id, op}.
+   * The sidebar merges what changed (the head of the list fetched again, threads outside it
+   * one by one) and renders only when something differs; the open thread is reloaded when
+   * its messages, title or flags changed elsewhere — never while a reply streams, a message
+   * is being edited or the title renamed (it waits for them), and the composer is left alone.
+   */
+  liveChanges(changes) {
+    let any = false;
+    for (const c of changes) {
+      const id = Number(c.id);
+      if (c.kind !== 'thread' || !Number.isInteger(id)) continue;
+      this.liveIds.set(id, c.op === 'delete' ? 'delete' : 'upsert');
+      any = true;
+    }
+    if (any) this.liveFlush();
+  }
+
+  /** Changes may have been missed (the stream started over): reload the list and the thread. */
+  liveReset() {
+    if (this.destroyed) return;
+    this.liveIds.clear();
+    this.resetList();
+    this.loadTags();
+    this.shared.reload();
+    if (this.currentId !== null && !this.readOnly) this.liveOpen(this.currentId);
+  }
+
+  /** A menu of the list is open, or a page of it is loading: the list is not to move now. */
+  get listBusy() {
+    return this.loading || Boolean(this.scroller.querySelector('[aria-expanded="true"]'));
+  }
+
+  liveFlush() {
+    clearTimeout(this.liveTimer);
+    this.liveTimer = null;
+    if (this.destroyed || !this.liveIds.size) return;
+    if (this.liveRunning || this.listBusy) {
+      this.liveTimer = setTimeout(() => this.liveFlush(), LIVE_RETRY_MS);
+      return;
+    }
+    const batch = this.liveIds;
+    this.liveIds = new Map();
+    this.liveRunning = true;
+    this.liveApply(batch)
+      .catch(() => { /* the next change, or a reload, brings the list up to date */ })
+      .finally(() => {
+        this.liveRunning = false;
+        if (this.liveIds.size && !this.liveTimer) this.liveFlush();
+      });
+  }
+
+  listSignature() {
+    const sig = (t) => [t.id, t.title, t.updated_at, t.message_count, Boolean(t.pinned), Boolean(t.archived), t.tags || [], this.done];
+    return JSON.stringify([this.pinned.map(sig), this.threads.map(sig)]);
+  }
+
+  async liveApply(batch) {
+    const gen = this.listGen;
+    const gone = new Set();
+    const changed = [];
+    for (const [id, op] of batch) (op === 'delete' ? gone.add(id) : changed.push(id));
+
+    // The head of the list (and every pinned thread) as the server has them now.
+    let head = null;
+    let headMore = true;
+    let pins = null;
+    if (changed.length) {
+      const [page, pinned] = await Promise.all([
+        apiWithHeaders('GET', this.listPath({ pinned: this.grouped ? false : undefined })),
+        this.grouped ? this.fetchPinned() : Promise.resolve(null),
+      ]);
+      if (gen !== this.listGen || this.destroyed) return;
+      head = Array.isArray(page.data) ? page.data : [];
+      headMore = Boolean(page.headers.get('X-Next-Cursor')) && head.length > 0;
+      pins = pinned;
+    }
+    // Changed threads the head does not settle: those in the list (archived, untagged,
+    // renamed without moving…), any when more than a page is shown, and the open one (unless
+    // busy here: liveOpen() reads it once it is free).
+    const inHead = new Set([...(head || []), ...(pins || [])].map((t) => t.id));
+    const big = this.threads.length + this.pinned.length > PAGE;
+    const wanted = changed.filter((id) => (id === this.currentId ? !this.readOnly && !this.openBusy
+      : !inHead.has(id) && (big || this.findSummary(id))));
+    if (wanted.length > LIVE_FETCH_MAX) {
+      this.liveReset();
+      return;
+    }
+    const fetched = new Map();
+    await Promise.all(wanted.map(async (id) => {
+      try {
+        const thread = await api('GET', `/api/v1/chat-threads/${id}`);
+        if (!thread.owner) fetched.set(id, thread);
+      } catch (err) {
+        if (err.status === 404 || err.status === 403) gone.add(id);
+      }
+    }));
+    if (gen !== this.listGen || this.destroyed) return;
+
+    const before = this.listSignature();
+    for (const id of gone) this.dropSummary(id);
+    if (pins) {
+      const seen = new Set();
+      this.pinned = pins.filter((t) => t.pinned && !gone.has(t.id) && !seen.has(t.id) && seen.add(t.id));
+    }
+    if (head) {
+      const fresh = head.filter((t) => !gone.has(t.id));
+      if (!headMore) {
+        // The head is the whole list.
+        this.threads = fresh;
+        this.done = true;
+      } else {
+        // What the list showed down to the head's last thread and the head does not hold
+        // left this list; older ones are kept, and fresh ones take their place.
+        const last = head[head.length - 1];
+        const ids = new Set(head.map((t) => t.id));
+        this.threads = this.threads.filter((t) => !ids.has(t.id) && byRecency(t, last) > 0);
+        for (const t of fresh) this.mergeSummary(t, { isNew: true });
+      }
+    }
+    for (const thread of fetched.values()) this.mergeSummary(summaryOf(thread));
+    if (this.listSignature() !== before) this.renderList();
+
+    if (changed.length || gone.size) this.liveTags();
+    const open = this.currentId;
+    if (open !== null && !this.readOnly) {
+      if (gone.has(open)) this.liveOpen(open, null);
+      else if (changed.includes(open)) this.liveOpen(open, fetched.get(open)); // undefined: read it
+    }
+  }
+
+  async liveTags() {
+    try {
+      const data = await api('GET', '/api/v1/tags');
+      if (this.destroyed) return;
+      const tags = Array.isArray(data) ? data.filter((x) => x && typeof x.tag === 'string') : [];
+      if (JSON.stringify(tags) === JSON.stringify(this.tags)) return;
+      const active = document.activeElement;
+      const focused = active && this.tagBar.contains(active) ? active.dataset.tag : null;
+      this.tags = tags;
+      this.renderTags();
+      if (focused !== null && focused !== undefined) {
+        const chip = [...this.tagBar.querySelectorAll('[data-testid=tag-chip]')].find((c) => c.dataset.tag === focused);
+        if (chip) chip.focus();
+      }
+    } catch { /* the chips stay as they were */ }
+  }
+
+  /** The open thread is busy here: a reply streams, a message or the title is being edited. */
+  get openBusy() {
+    return this.streaming || Boolean(this.msgs.querySelector('[data-testid=message-editor]'))
+      || Boolean(this.titleEl.parentElement && this.titleEl.parentElement.querySelector('[data-testid=rename-input]'));
+  }
+
+  /** Bring the open thread `id` up to date: `thread` as just fetched, null when it is gone,
+   *  undefined to fetch it. Waits while the thread is busy in this tab. */
+  async liveOpen(id, thread) {
+    clearTimeout(this.liveOpenTimer);
+    this.liveOpenTimer = null;
+    // Not loaded yet: the open() in flight reads the thread as it is now.
+    if (this.destroyed || this.currentId !== id || this.readOnly || !this.current || this.deletingId === id) return;
+    if (this.openBusy) {
+      // After the reply (or the edit), look again: the reply's own reload may not show
+      // what another tab added meanwhile.
+      this.liveOpenTimer = setTimeout(() => this.liveOpen(id), LIVE_RETRY_MS);
+      return;
+    }
+    const seq = this.openSeq;
+    let fresh = thread;
+    if (fresh === undefined) {
+      try {
+        fresh = await api('GET', `/api/v1/chat-threads/${id}`);
+      } catch (err) {
+        if (err.status !== 404 && err.status !== 403) return;
+        fresh = null;
+      }
+      if (seq !== this.openSeq || this.currentId !== id) return;
+      if (this.openBusy) { this.liveOpen(id); return; }
+      if (fresh && this.listBusy) {
+        this.liveIds.set(id, 'upsert'); // its row, once the list is free
+        this.liveFlush();
+      } else if (fresh) {
+        const before = this.listSignature();
+        this.mergeSummary(summaryOf(fresh));
+        if (this.listSignature() !== before) this.renderList();
+      }
+    }
+    if (fresh === null) {
+      if (!this.composer.textarea.value.trim()) {
+        this.afterDelete(id);
+        return;
+      }
+      // Something is typed for it: keep it, in a new chat, rather than under another thread.
+      this.removeSummary(id);
+      history.replaceState(null, '', '#/assistant');
+      this.showDraft();
+      this.banner.show('This thread was deleted in another window. What you typed is kept: sending it starts a new thread.');
+      return;
+    }
+    const cur = this.current;
+    const key = (msgs) => JSON.stringify((msgs || []).map((m) => [m.role, m.content]));
+    const sameMessages = key(cur.messages) === key(fresh.messages);
+    if (!sameMessages) {
+      this.showThread(fresh, { live: true });
+    } else {
+      this.current = fresh;
+      if (this.titleEl.textContent !== fresh.title) this.titleEl.textContent = fresh.title;
+    }
+    this.paintFlags();
   }
 }

@@ -214,6 +214,19 @@ def test_every_kind_is_logged_once_per_object_with_tombstones():
     assert keyed(u.changes(cur).json["changes"]) == [("thread", t, "upsert")]
 
 
+def test_changes_made_by_foreign_key_actions_are_logged():
+    # deleting a character its chats reference sets their character_id to NULL (ON DELETE SET
+    # NULL): the chat changed, the character is gone; deleting the account cascades to all
+    u = U("fk")
+    ch = expect(u.req("POST", "/api/characters", {"name": "Referenced"}), 201).json["id"]
+    chat = expect(u.req("POST", "/api/chat", {"message": "hi", "character_id": ch}), 200).json["chat_id"]
+    _, cur = u.replay()
+    expect(u.req("DELETE", "/api/characters/%d" % ch), 204)
+    assert sorted(keyed(u.changes(cur).json["changes"])) == sorted(
+        [("chat", chat, "upsert"), ("character", ch, "delete")])
+    expect(u.req("GET", "/api/chat-history"), 200)         # the chat is still there
+
+
 def test_paging_is_exact_no_gap_no_duplicate():
     u = U("paging")
     ids = [u.thread("p%d" % i) for i in range(23)]
@@ -413,7 +426,7 @@ def test_events_errors():
     streams = [open_stream(u) for _ in range(16)]
     extra = open_stream(u)
     f = streams[0].wait_for(lambda f: f[1] == "end")
-    assert "too many" in f[2]["reason"], f
+    assert f[2]["code"] == "evicted" and "too many" in f[2]["reason"], f
     streams[0].pump(2)
     assert streams[0].closed
     t = u.thread("after-cap")
@@ -431,7 +444,7 @@ def test_stream_ends_when_its_token_is_revoked_or_the_account_deleted():
     s_other = Stream(SRV, other)
     expect(u.req("POST", "/api/v1/auth/logout"), 204)
     f = s.wait_for(lambda f: f[1] == "end", secs=15)
-    assert "revoked" in f[2]["reason"] or "expired" in f[2]["reason"], f
+    assert f[2]["code"] == "unauthorized" and "revoked" in f[2]["reason"], f
     s.pump(2)
     assert s.closed, "the stream stayed open after its token was revoked"
     # the other session's token still works and its stream goes on
@@ -448,7 +461,7 @@ def test_stream_ends_when_its_token_expires():
         u = U("ttl", srv)
         s = open_stream(u)
         f = s.wait_for(lambda f: f[1] == "end", secs=20)
-        assert "expired" in f[2]["reason"], f
+        assert f[2]["code"] == "unauthorized" and "expired" in f[2]["reason"], f
         s.close()
 
 

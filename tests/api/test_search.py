@@ -371,6 +371,11 @@ def test_migration_indexes_what_the_file_holds():
         db.execute("DROP TRIGGER IF EXISTS chat_threads_fingerprint_stale")
         # version 10: share links
         db.execute("DROP TABLE IF EXISTS share_links")
+        # version 11: the change log and its triggers
+        for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'"
+                               " AND name LIKE 'changes_%'").fetchall():
+            db.execute("DROP TRIGGER %s" % n)
+        db.execute("DROP TABLE IF EXISTS changes")
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)

@@ -57,6 +57,7 @@ test('export: a failed export shows the error and downloads nothing', async (t) 
   const user = await newUser(t.base, { prefix: 'exportfail' });
   const th = await user.api.ok('POST', '/api/v1/chat-threads', { title: 'Soon gone', messages: [{ role: 'user', content: 'x' }] });
   const page = await t.newPage({ acceptDownloads: true });
+  await page.route(/\/api\/v1\/events$/, (route) => route.abort()); // no live updates here: the deleted thread stays open
   await openAs(page, t.base, user, `#/assistant/${th.id}`);
   await page.getByTestId('thread-title').filter({ hasText: 'Soon gone' }).waitFor();
   await user.api.ok('DELETE', `/api/v1/chat-threads/${th.id}`);
