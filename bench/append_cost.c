@@ -5,6 +5,9 @@
 ** case: no group commit). A reader holds a snapshot taken before the appends, so no
 ** checkpoint can restart the WAL and its growth counts every frame written.
 ** `make bench-append` builds and runs it; bench/run.sh prints its lines. Never part of the tests.
+** What the change log (schema version 11, issue 13) costs: each figure is measured with the
+** log's triggers (changelog=on, as served) and on a database whose changes_* triggers were
+** dropped after it was opened (changelog=off), alternating, ROUNDS (2) rounds in one run.
 **
 **   build/bench/append_cost DIR [N_APPENDS [SEG_MESSAGES SEG_BYTES]]   (caps: to choose them)
 */
@@ -49,23 +52,42 @@ static int64_t make_thread(struct cv_store *pS, int64_t userId, int n){
   return id;
 }
 
-int main(int argc, char **argv){
+/* Drop the change log's triggers of the open database zPath (another connection). */
+static int drop_changelog(const char *zPath){
+  sqlite3 *h;
+  sqlite3_stmt *p;
+  char zSql[200];
+  int rc = sqlite3_open(zPath, &h);
+  for(;;){
+    if( rc!=SQLITE_OK ) break;
+    rc = sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type='trigger'"
+                               " AND name LIKE 'changes%'", -1, &p, NULL);
+    if( rc!=SQLITE_OK ) break;
+    if( sqlite3_step(p)!=SQLITE_ROW ){ sqlite3_finalize(p); break; }
+    snprintf(zSql, sizeof zSql, "DROP TRIGGER \"%s\"", (const char*)sqlite3_column_text(p, 0));
+    sqlite3_finalize(p);
+    rc = sqlite3_exec(h, zSql, NULL, NULL, NULL);
+  }
+  sqlite3_close(h);
+  return rc==SQLITE_OK ? 0 : 1;
+}
+
+static int run(const char *zDir, int nAppend, int bLog){
   struct cv_store_opts o;
   struct cv_store *pS;
   struct cv_user u;
   char zPath[512], zWal[520], *zErr = NULL;
   static const int aSize[2] = { 20, 20000 };
   int64_t aId[2];
-  int nAppend = argc>2 ? atoi(argv[2]) : 500, k, i;
+  int k, i;
   sqlite3 *hReader;
-  if( argc>4 ) store_conv_set_caps(atoi(argv[3]), atoi(argv[4]));
-  if( argc<2 ){ fprintf(stderr, "usage: append_cost DIR [N]\n"); return 2; }
-  snprintf(zPath, sizeof zPath, "%s/append_cost.db", argv[1]);
+  snprintf(zPath, sizeof zPath, "%s/append_cost.db", zDir);
   snprintf(zWal, sizeof zWal, "%s-wal", zPath);
   unlink(zPath); unlink(zWal);
   memset(&o, 0, sizeof o);
   o.zPath = zPath; o.bSyncFull = 1; o.nReaders = 2; o.busyMs = 5000;
   if( db_open(&o, &pS, &zErr) ){ fprintf(stderr, "open: %s\n", zErr ? zErr : "?"); return 1; }
+  if( !bLog && drop_changelog(zPath) ){ fprintf(stderr, "could not drop the log's triggers\n"); return 1; }
   if( store_users_create(pS, "bench@append.test", NULL, NULL, &u) ) return 1;
   for(k=0; k<2; k++) aId[k] = make_thread(pS, u.id, aSize[k]);
   if( sqlite3_open(zPath, &hReader)!=SQLITE_OK ) return 1;
@@ -88,8 +110,9 @@ int main(int argc, char **argv){
     }
     t1 = util_mono_us();
     w1 = file_size(zWal);
-    printf("append_cost messages=%d appends=%d wal_bytes_per_append=%lld appends_per_s=%.0f"
-           " (one transaction each, synchronous=FULL)\n", aSize[k], nAppend,
+    printf("append_cost changelog=%s messages=%d appends=%d wal_bytes_per_append=%lld"
+           " appends_per_s=%.0f (one transaction each, synchronous=FULL)\n", bLog ? "on" : "off",
+           aSize[k], nAppend,
            (w1 - w0)/nAppend, nAppend * 1e6 / (double)(t1 - t0));
     sqlite3_exec(hReader, "COMMIT", NULL, NULL, NULL);
   }
@@ -97,5 +120,15 @@ int main(int argc, char **argv){
   store_user_clear(&u);
   store_close(pS);
   unlink(zPath); unlink(zWal);
+  return 0;
+}
+
+int main(int argc, char **argv){
+  int nAppend = argc>2 ? atoi(argv[2]) : 500, r;
+  if( argc<2 ){ fprintf(stderr, "usage: append_cost DIR [N]\n"); return 2; }
+  if( argc>4 ) store_conv_set_caps(atoi(argv[3]), atoi(argv[4]));
+  for(r=0; r<2; r++){
+    if( run(argv[1], nAppend, 1) || run(argv[1], nAppend, 0) ) return 1;
+  }
   return 0;
 }
