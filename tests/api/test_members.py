@@ -38,23 +38,8 @@ def teardown_module():
         SRV.close()
 
 
-class U:
-    """A fresh account: email, token, id, display name and a keep-alive client."""
-
-    def __init__(self, tag, display_name=None):
-        self.email = cv.unique_email(tag)
-        self.name = display_name
-        cv.register(SRV, self.email, display_name=display_name)
-        r = cv.login(SRV, self.email)
-        self.token = r.json["access_token"]
-        self.id = r.json["user"]["id"]
-        self.c = cv.Client(SRV, self.token)
-
-    def req(self, method, path, body=None):
-        kw = {"token": self.token}
-        if body is not None:
-            kw["json"] = body
-        return SRV.req(method, path, **kw)
+def U(tag, display_name=None):
+    return cv.User(SRV, tag, display_name=display_name)
 
 
 def thread_of(owner, secret=None, n=2, title=None):

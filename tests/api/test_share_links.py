@@ -36,22 +36,8 @@ def teardown_module():
         SRV.close()
 
 
-class U:
-    def __init__(self, tag, srv=None):
-        self.srv = srv or SRV
-        self.email = cv.unique_email(tag)
-        cv.register(self.srv, self.email)
-        r = cv.login(self.srv, self.email)
-        self.token = r.json["access_token"]
-        self.id = r.json["user"]["id"]
-
-    def req(self, method, path, body=None, raw=None):
-        kw = {"token": self.token}
-        if body is not None:
-            kw["json"] = body
-        if raw is not None:
-            kw["body"] = raw
-        return self.srv.req(method, path, **kw)
+def U(tag, srv=None):
+    return cv.User(srv or SRV, tag)
 
 
 def thread_of(owner, n=2, title=None):

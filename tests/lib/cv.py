@@ -456,6 +456,36 @@ def new_user(srv, tag="u", pw=DEFAULT_PASSWORD):
     return email, r.json["access_token"], r.json["user"]
 
 
+class User:
+    """A fresh account on srv, registered and logged in: email, token, id, name (its display
+    name), a keep-alive Client `c`, and req() for one request with its token.
+
+        u = cv.User(srv, "owner", display_name="Olive")
+        u.req("POST", "/api/v1/chat-threads", {"title": "x"})    # a JSON body
+        u.req("PUT", path, raw=b"{", headers={...})               # raw bytes
+    """
+
+    def __init__(self, srv, tag="u", display_name=None):
+        self.srv = srv
+        self.email = unique_email(tag)
+        self.name = display_name
+        register(srv, self.email, display_name=display_name)
+        r = login(srv, self.email)
+        self.token = r.json["access_token"]
+        self.id = r.json["user"]["id"]
+        self.c = Client(srv, self.token)
+
+    def req(self, method, path, body=None, raw=None, headers=None):
+        kw = {"token": self.token}
+        if body is not None:
+            kw["json"] = body
+        if raw is not None:
+            kw["body"] = raw
+        if headers:
+            kw["headers"] = headers
+        return self.srv.req(method, path, **kw)
+
+
 def new_client(srv, tag="u"):
     """A fresh user as (keep-alive Client carrying its token, user json)."""
     _, tok, u = new_user(srv, tag)
