@@ -841,6 +841,10 @@ BEGIN
   INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
   VALUES (OLD.creator_id, 4, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
 END;
+-- The key of the cursors (src/changecursor.c: a cursor is (user id, seq) encrypted, so a
+-- user never sees the file-wide sequence numbers, which would tell how much others write).
+INSERT INTO settings(key, value) VALUES ('changes_key', lower(hex(randomblob(16))))
+  ON CONFLICT(key) DO NOTHING;
 -- What already exists when the file is upgraded is in the log once, as upserts, so a first
 -- replay gives a client everything.
 INSERT INTO changes(user_id, kind, obj_id, op, at_ms)

@@ -26,16 +26,15 @@ import http.client
 import json
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (ROOT, Results, Sampler, make_log, make_users, proc_cpu, proc_status,  # noqa: E402
+                      reset_vmhwm, scratch, server_stderr_fig, start_server, teardown)
+
 ENV = os.environ.get
 CHANGES = int(ENV("CHANGES", 100000))
 RUNS = int(ENV("RUNS", 5))
@@ -47,92 +46,21 @@ CV_SRC = ENV("CHATVAULT", os.path.join(ROOT, "build", "chatvault"))
 EMAIL = "changes-bench@bench.test"
 
 
-def log(*a):
-    print("changes:", *a, file=sys.stderr, flush=True)
-
-
-def proc_status(pid):
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for ln in f:
-                k, _, v = ln.partition(":")
-                if k in ("VmRSS", "VmHWM", "Threads"):
-                    out[k] = int(v.split()[0])
-    except OSError:
-        pass
-    return out
-
-
-def proc_cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    fields = s[s.rfind(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Sampler(threading.Thread):
-    def __init__(self, pid):
-        super().__init__(daemon=True)
-        self.pid, self.stop, self.rss = pid, threading.Event(), 0
-
-    def run(self):
-        while not self.stop.is_set():
-            self.rss = max(self.rss, proc_status(self.pid).get("VmRSS", 0))
-            self.stop.wait(0.1)
+log = make_log("changes")
 
 
 def main():
     if not os.access(CV_SRC, os.X_OK):
         sys.exit("changes.py: %s not built (run make bench-changes)" % CV_SRC)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    res_dir = os.path.join(ROOT, "bench", "results", stamp + "-changes")
-    os.makedirs(res_dir, exist_ok=True)
-    runs_path = os.path.join(res_dir, "runs.txt")
-    runs = open(runs_path, "w")
-    work = tempfile.mkdtemp(prefix="chatvault-changes.")
-    cv = os.path.join(work, "chatvault")
-    shutil.copy2(CV_SRC, cv)
+    R = Results("changes")
+    res_dir, runs_path, runs, fig = R.dir, R.runs_path, R.runs, R.fig
+    work, cv = scratch("changes", CV_SRC)
     db = os.path.join(work, "changes.db")
     server = None
-
-    def fig(line):
-        runs.write("fig " + line + "\n")
-        runs.flush()
-        print("fig " + line, file=sys.stderr, flush=True)
-
-    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = "" if subprocess.run(["git", "-C", ROOT, "diff", "--quiet"]).returncode == 0 else "+dirty"
-    version = subprocess.run([cv, "version"], capture_output=True, text=True).stdout.split("\n")[0]
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    runs.write("# chatvault changes bench %s\n# host: %d cores, %s; %s; git %s%s\n"
-               "# CHANGES=%d RUNS=%d LIMIT=%d BATCH=%d SYNC=%s load: %s\n" % (
-                   stamp, os.cpu_count(), os.uname().release, version, head or "?", dirty,
-                   CHANGES, RUNS, LIMIT, BATCH, SYNC, load))
+    R.header(cv, "CHANGES=%d RUNS=%d LIMIT=%d BATCH=%d SYNC=%s" % (CHANGES, RUNS, LIMIT, BATCH, SYNC))
     try:
-        legacy = os.path.join(work, "user.jsonl")
-        with open(legacy, "w") as f:
-            f.write(json.dumps({"id": 1, "email": EMAIL, "chat_history": None}) + "\n")
-        subprocess.run([cv, "import-legacy", legacy, "--db", db], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        token = subprocess.run([cv, "token", EMAIL, "--db", db], check=True, capture_output=True,
-                               text=True).stdout.strip().split()[-1]
-        out_path, err_path = os.path.join(work, "cv.out"), os.path.join(work, "cv.err")
-        server = subprocess.Popen([cv, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log", "off",
-                                   "--sync", SYNC], stdout=open(out_path, "w"), stderr=open(err_path, "w"))
-        url = None
-        for _ in range(600):
-            with open(out_path) as f:
-                for ln in f:
-                    if ln.startswith("listening on "):
-                        url = ln.split()[-1]
-            if url or server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not url:
-            sys.exit("changes.py: chatvault did not start: " + open(err_path).read()[-2000:])
-        port = int(url.rsplit(":", 1)[1].strip("/"))
+        token, = make_users(cv, db, os.path.join(work, "user.jsonl"), [EMAIL])
+        server, port, err_path = start_server(cv, db, work, SYNC, "changes.py")
         pid = server.pid
         auth = {"Authorization": "Bearer " + token}
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -170,16 +98,13 @@ def main():
             sys.exit("GET /api/v1/changes -> %d %r (is the route there?)" % (st, body[:300]))
         st0 = proc_status(pid)
         fig("server_after_fill vmhwm_kb=%d vmrss_kb=%d" % (st0["VmHWM"], st0["VmRSS"]))
-        try:
-            with open("/proc/%d/clear_refs" % pid, "w") as f:
-                f.write("5")
-        except OSError:
+        if not reset_vmhwm(pid):
             log("cannot reset VmHWM (clear_refs)")
 
         # -- the replays
         final_cursor = None
         results = []
-        sampler = Sampler(pid)
+        sampler = Sampler(pid, 0.1)
         sampler.start()
         for run in range(1, RUNS + 1):
             seen = set()
@@ -268,25 +193,12 @@ def main():
         probes.append("since_garbage=%d" % s)
         fig("probes " + " ".join(probes))
         c.close()
-        err = open(err_path).read()
-        if err.strip():
-            fig("server_stderr_lines=%d last=\"%s\"" % (len(err.splitlines()),
-                                                       err.strip().splitlines()[-1][:200].replace('"', "'")))
+        server_stderr_fig(fig, err_path)
         runs.close()
         summary(runs_path, os.path.join(res_dir, "summary.md"))
         log("results: " + res_dir)
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        if KEEP:
-            log("scratch kept in " + work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        teardown(server, work, KEEP, log)
 
 
 def summary(runs_path, out_path):

@@ -52,15 +52,13 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (ROOT, Results, Sampler, make_log, make_users, proc_cpu, proc_status,  # noqa: E402
+                      reset_vmhwm, scratch, server_stderr_fig, start_server, teardown)
+
 ENV = os.environ.get
 USERS = int(ENV("USERS", 1000))
 RATE = float(ENV("RATE", 1000))
@@ -76,8 +74,7 @@ KEEP = ENV("KEEP", "0") == "1"
 CV_SRC = ENV("CHATVAULT", os.path.join(ROOT, "build", "chatvault"))
 
 
-def log(*a):
-    print("events:", *a, file=sys.stderr, flush=True)
+log = make_log("events")
 
 
 def pct(xs, p):
@@ -391,42 +388,6 @@ def writer_proc(port, users, conn):
         conn.send({"fatal": repr(e)})
 
 
-# ---- the server ---------------------------------------------------------------------------
-
-def proc_status(pid):
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for ln in f:
-                k, _, v = ln.partition(":")
-                if k in ("VmRSS", "VmHWM", "Threads", "RssAnon", "RssFile", "RssShmem"):
-                    out[k] = int(v.split()[0])
-    except OSError:
-        pass
-    return out
-
-
-def proc_cpu(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    fields = s[s.rfind(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Sampler(threading.Thread):
-    def __init__(self, pid):
-        super().__init__(daemon=True)
-        self.pid, self.stop, self.rss, self.threads, self.n = pid, threading.Event(), 0, 0, 0
-
-    def run(self):
-        while not self.stop.is_set():
-            s = proc_status(self.pid)
-            self.rss = max(self.rss, s.get("VmRSS", 0))
-            self.threads = max(self.threads, s.get("Threads", 0))
-            self.n += 1
-            self.stop.wait(0.2)
-
-
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = USERS + CONNS + 256
@@ -434,73 +395,22 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(need, soft)), hard))
     if not os.access(CV_SRC, os.X_OK):
         sys.exit("events.py: %s not built (run make bench-events)" % CV_SRC)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    res_dir = os.path.join(ROOT, "bench", "results", stamp + "-events")
-    os.makedirs(res_dir, exist_ok=True)
-    runs_path = os.path.join(res_dir, "runs.txt")
-    runs = open(runs_path, "w")
-    work = tempfile.mkdtemp(prefix="chatvault-events.")
-    cv = os.path.join(work, "chatvault")
-    shutil.copy2(CV_SRC, cv)                 # a rebuild during the run changes nothing
+    R = Results("events")
+    res_dir, runs_path, runs, fig = R.dir, R.runs_path, R.runs, R.fig
+    work, cv = scratch("events", CV_SRC)
     db = os.path.join(work, "events.db")
     server = None
-
-    def fig(line):
-        runs.write("fig " + line + "\n")
-        runs.flush()
-        print("fig " + line, file=sys.stderr, flush=True)
-
-    def git(*a):
-        try:
-            return subprocess.run(["git", "-C", ROOT] + list(a), capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return "?"
-    dirty = "" if subprocess.run(["git", "-C", ROOT, "diff", "--quiet"]).returncode == 0 else "+dirty"
-    version = subprocess.run([cv, "version"], capture_output=True, text=True).stdout.split("\n")[0]
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    runs.write("# chatvault events bench %s\n# host: %d cores, %s; %s; git %s%s\n"
-               "# USERS=%d RATE=%g SECS=%g CONNS=%d CHARS=%d SYNC=%s NO_STREAMS=%d load: %s\n" % (
-                   stamp, os.cpu_count(), os.uname().release, version, git("rev-parse", "--short", "HEAD"),
-                   dirty, USERS, RATE, SECS, CONNS, CHARS, SYNC, NO_STREAMS, load))
+    R.header(cv, "USERS=%d RATE=%g SECS=%g CONNS=%d CHARS=%d SYNC=%s NO_STREAMS=%d" % (
+        USERS, RATE, SECS, CONNS, CHARS, SYNC, NO_STREAMS))
     try:
         # -- accounts and tokens (CLI, on the scratch database, before the server starts)
         t = time.monotonic()
         emails = ["events-%d@bench.test" % i for i in range(USERS)]
-        legacy = os.path.join(work, "users.jsonl")
-        with open(legacy, "w") as f:
-            for i, e in enumerate(emails):
-                f.write(json.dumps({"id": i + 1, "email": e, "chat_history": None}) + "\n")
-        subprocess.run([cv, "import-legacy", legacy, "--db", db, "--sync", "normal"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def token(e):
-            for attempt in range(5):     # a busy database on a concurrent token insert: retry
-                p = subprocess.run([cv, "token", e, "--db", db], capture_output=True, text=True)
-                if p.returncode == 0 and p.stdout.strip():
-                    return p.stdout.strip().split()[-1]
-                time.sleep(0.1 * (attempt + 1))
-            raise SystemExit("chatvault token %s failed: %s" % (e, p.stderr.strip()))
-        with ThreadPoolExecutor(JOBS) as ex:
-            tokens = list(ex.map(token, emails))
+        tokens = make_users(cv, db, os.path.join(work, "users.jsonl"), emails, JOBS, ["--sync", "normal"])
         fig("setup_accounts users=%d secs=%.1f" % (USERS, time.monotonic() - t))
 
         # -- the server
-        out_path, err_path = os.path.join(work, "cv.out"), os.path.join(work, "cv.err")
-        server = subprocess.Popen([cv, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log", "off",
-                                   "--sync", SYNC], stdout=open(out_path, "w"), stderr=open(err_path, "w"))
-        url = None
-        for _ in range(600):
-            with open(out_path) as f:
-                for ln in f:
-                    if ln.startswith("listening on "):
-                        url = ln.split()[-1]
-            if url or server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not url:
-            sys.exit("events.py: chatvault did not start: " + open(err_path).read()[-2000:])
-        port = int(url.rsplit(":", 1)[1].strip("/"))
+        server, port, err_path = start_server(cv, db, work, SYNC, "events.py")
         pid = server.pid
         st = proc_status(pid)
         fig("server_start vmhwm_kb=%d vmrss_kb=%d threads=%d" % (st["VmHWM"], st["VmRSS"], st["Threads"]))
@@ -528,14 +438,11 @@ def main():
         users = list(zip(tokens, tids))
         st = proc_status(pid)
         fig("server_after_setup vmhwm_kb=%d vmrss_kb=%d threads=%d" % (st["VmHWM"], st["VmRSS"], st["Threads"]))
-        try:
-            with open("/proc/%d/clear_refs" % pid, "w") as f:
-                f.write("5")
-        except OSError:
+        if not reset_vmhwm(pid):
             log("cannot reset VmHWM (clear_refs): the figure includes the setup")
 
         ctx = mp.get_context("fork")
-        sampler = Sampler(pid)
+        sampler = Sampler(pid, 0.2)
         sampler.start()
         rd = None
         if not NO_STREAMS:
@@ -700,25 +607,12 @@ def main():
                     n_got, n_other, "yes" if n_got == 1 and n_other == 0 else "NO"))
         wr.join(10)
         # the server's own output (warnings, errors) during the run
-        err = open(err_path).read()
-        if err.strip():
-            fig("server_stderr_lines=%d last=\"%s\"" % (len(err.splitlines()),
-                                                       err.strip().splitlines()[-1][:200].replace('"', "'")))
+        server_stderr_fig(fig, err_path)
         runs.close()
         summary(runs_path, os.path.join(res_dir, "summary.md"))
         log("results: " + res_dir)
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        if KEEP:
-            log("scratch kept in " + work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        teardown(server, work, KEEP, log)
 
 
 def summary(runs_path, out_path):

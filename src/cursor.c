@@ -34,8 +34,7 @@ static int is_time(const char *z, size_t n){
 
 static int kind_ok(char c){
   return c==CV_CURSOR_THREADS || c==CV_CURSOR_CHATS || c==CV_CURSOR_CHARACTERS
-      || c==CV_CURSOR_SCENES || c==CV_CURSOR_PERSONAS || c==CV_CURSOR_SHARED
-      || c==CV_CURSOR_CHANGES;
+      || c==CV_CURSOR_SCENES || c==CV_CURSOR_PERSONAS || c==CV_CURSOR_SHARED;
 }
 
 /* 1 when *p has the fields its kind needs, and only those. */
@@ -43,7 +42,7 @@ static int cursor_ok(const struct cv_cursor *p){
   int bTimed = p->cKind==CV_CURSOR_THREADS || p->cKind==CV_CURSOR_CHATS
             || p->cKind==CV_CURSOR_SHARED;
   size_t nKey = strnlen(p->zKey, sizeof p->zKey), nTag = strnlen(p->zTag, sizeof p->zTag);
-  if( !kind_ok(p->cKind) || p->id<(p->cKind==CV_CURSOR_CHANGES ? 0 : 1) || nKey>=sizeof p->zKey || nTag>=sizeof p->zTag ) return 0;
+  if( !kind_ok(p->cKind) || p->id<=0 || nKey>=sizeof p->zKey || nTag>=sizeof p->zTag ) return 0;
   if( bTimed ? !is_time(p->zKey, nKey) : nKey!=0 ) return 0;
   if( p->cKind==CV_CURSOR_THREADS ){
     if( !strchr("fta", p->cArchived) || !p->cArchived ) return 0;
@@ -104,11 +103,10 @@ static long b64_decode(const char *z, size_t n, char *a, size_t nMax){
   return (long)j;
 }
 
-/* Parse a canonical positive decimal id from z[0..n) ("0" too when bZero). */
-static int parse_id(const char *z, size_t n, int64_t *pId, int bZero){
+/* Parse a canonical positive decimal id from z[0..n). */
+static int parse_id(const char *z, size_t n, int64_t *pId){
   int64_t v = 0;
   size_t i;
-  if( bZero && n==1 && z[0]=='0' ){ *pId = 0; return 1; }
   if( n==0 || n>18 || z[0]=='0' ) return 0;
   for(i=0; i<n; i++){
     if( z[i]<'0' || z[i]>'9' ) return 0;
@@ -139,7 +137,7 @@ static cv_rc decode(const char *z, struct cv_cursor *pOut){
   p = zBar + 1;
   if( pOut->cKind==CV_CURSOR_THREADS ){
     zBar = memchr(p, '|', (size_t)(zEnd - p));         /* the id */
-    if( !zBar || !parse_id(p, (size_t)(zBar - p), &pOut->id, 0) ) return CV_INVALID;
+    if( !zBar || !parse_id(p, (size_t)(zBar - p), &pOut->id) ) return CV_INVALID;
     p = zBar + 1;
     if( zEnd - p < 3 || p[2]!='|' ) return CV_INVALID;  /* the flags */
     pOut->cArchived = p[0];
@@ -148,9 +146,7 @@ static cv_rc decode(const char *z, struct cv_cursor *pOut){
     if( (size_t)(zEnd - p)>CV_TAG_MAX_LEN ) return CV_INVALID;
     memcpy(pOut->zTag, p, (size_t)(zEnd - p));
   }else{
-    if( !parse_id(p, (size_t)(zEnd - p), &pOut->id, pOut->cKind==CV_CURSOR_CHANGES) ){
-      return CV_INVALID;
-    }
+    if( !parse_id(p, (size_t)(zEnd - p), &pOut->id) ) return CV_INVALID;
   }
   return cursor_ok(pOut) ? CV_OK : CV_INVALID;
 }

@@ -6,7 +6,6 @@
 **     h1|<last_updated>|<id>                                           chat history
 **     m1|<updated_at>|<id>                                             threads shared with me
 **     c1||<id>   s1||<id>   p1||<id>                                   characters, scenes, personas
-**     g1||<seq>                                                        the change log (seq >= 0)
 ** Clients must treat it as opaque; the format may change with its version digit.
 ** Decoding is strict (a parser of untrusted input, fuzzed by tests/fuzz/fuzz_cursor.c): only
 ** what cursor_encode writes decodes, and it encodes back to the same text.
@@ -27,15 +26,13 @@ enum cv_cursor_kind {
   CV_CURSOR_CHARACTERS = 'c',
   CV_CURSOR_SCENES = 's',
   CV_CURSOR_PERSONAS = 'p',
-  CV_CURSOR_SHARED = 'm',          /* ?shared=true: the threads shared with the caller */
-  CV_CURSOR_CHANGES = 'g'          /* GET /api/v1/changes, GET /api/v1/events: id is a seq of
-                                   ** the change log (store_changes.h), 0 before the first */
+  CV_CURSOR_SHARED = 'm'           /* ?shared=true: the threads shared with the caller */
 };
 
 struct cv_cursor {
   char cKind;                      /* enum cv_cursor_kind */
   char zKey[CV_TS_LEN+1];          /* the last row's time (threads, chats); "" for id order */
-  int64_t id;                      /* the last row's id (>0; changes: a seq, >=0) */
+  int64_t id;                      /* the last row's id (>0) */
   char cArchived;                  /* threads: 'f' false, 't' true, 'a' any; else 0 */
   char cPinned;                    /* threads: '-' no filter, 't' true, 'f' false; else 0 */
   char zTag[CV_TAG_MAX_LEN+1];     /* threads: the tag filter's key, "" none */

@@ -124,6 +124,7 @@ cv_rc events_start(struct cv_store *pS, int nMaxStreams, struct cv_events **ppEv
   struct cv_events *pEv;
   struct cv_read rd;
   int64_t horizon = 0;
+  unsigned char aKey[16];
   cv_rc rc;
   assert( pS && nMaxStreams>=1 );
   *ppEv = NULL;
@@ -135,7 +136,7 @@ cv_rc events_start(struct cv_store *pS, int nMaxStreams, struct cv_events **ppEv
   cond_init_mono(&pEv->cvHub);
   rc = store_read_begin(pS, &rd);             /* the hub starts at the log's head */
   if( rc==CV_OK ){
-    rc = store_changes_bounds(&rd, &horizon, &pEv->lastSeq);
+    rc = store_changes_bounds(&rd, &horizon, &pEv->lastSeq, aKey);
     store_read_end(&rd);
   }
   if( rc==CV_OK ) rc = store_on_commit(pS, on_commit, pEv);

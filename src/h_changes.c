@@ -1,7 +1,7 @@
 /*
 ** h_changes.c — sync across devices (contract v2, "Sync across devices"): the change log
 ** replayed (GET /api/v1/changes) and streamed live (GET /api/v1/events). Both read the log
-** of store_changes.h after a cursor (a seq, cursor kind 'g'); the stream is woken by the
+** of store_changes.h after a cursor (changecursor.h: a seq, encrypted); the stream is woken by the
 ** events hub (events.h) after each commit and reads the log again, so what it sends is what
 ** a replay from the same cursor returns: no gap, no duplicate, whichever way it arrives.
 **
@@ -10,7 +10,7 @@
 */
 #include "app.h"
 #include "auth.h"
-#include "cursor.h"
+#include "changecursor.h"
 #include "events.h"
 #include "handlers.h"
 #include "http.h"
@@ -32,15 +32,6 @@
 
 static const char *const azKind[] = { "", "thread", "chat", "persona", "character" };
 
-/* The cursor text of seq into zOut (CV_CURSOR_MAX_LEN bytes). */
-static void seq_cursor(int64_t seq, char *zOut){
-  struct cv_cursor c;
-  memset(&c, 0, sizeof c);
-  c.cKind = CV_CURSOR_CHANGES;
-  c.id = seq;
-  if( cursor_encode(&c, zOut, CV_CURSOR_MAX_LEN)!=CV_OK ) zOut[0] = 0;   /* cannot happen */
-}
-
 /* One record as the contract's {kind, id, op, at}. NULL on OOM. */
 static cJSON *change_json(const struct cv_change *p){
   char zAt[CV_TS_LEN+1];
@@ -55,15 +46,36 @@ static cJSON *change_json(const struct cv_change *p){
   return pO;
 }
 
-/* 1 with *pHead set when since (if bGiven) is inside the log's bounds; else 0 and the
-** answer (410, or the store's error) has been sent. */
-static int check_bounds(struct cv_req *r, struct cv_read *pRd, int bGiven, int64_t since,
-                        int64_t *pHead){
+/* What a request's cursor and the log's bounds give: where to start. */
+struct since {
+  unsigned char aKey[CV_CHANGES_KEY_LEN];  /* the cursors' key */
+  int64_t head;                            /* the log's highest seq */
+  int64_t seq;                             /* the cursor's seq; the head when none was sent */
+  int bGiven;                              /* a cursor was sent */
+};
+
+/* Read the log's bounds and key in snapshot pRd and decode zCursor (NULL: none) as the
+** caller's: 1 with *p filled; else 0 and the answer has been sent: 422 (zLoc names the
+** cursor's place, e.g. "query.since"), 410 (outside the log), or the store's error. */
+static int read_since(struct cv_req *r, struct cv_read *pRd, const char *zCursor,
+                      const char *zLoc, struct since *p){
   int64_t horizon = 0;
-  cv_rc rc = store_changes_bounds(pRd, &horizon, pHead);
+  cv_rc rc = store_changes_bounds(pRd, &horizon, &p->head, p->aKey);
   if( rc ){ http_reply_rc(r, rc, NULL); return 0; }
-  if( bGiven && (since<horizon || since>*pHead) ){
-    http_reply_detail(r, 410, since<horizon
+  p->bGiven = zCursor!=NULL;
+  p->seq = p->head;
+  if( !p->bGiven ) return 1;
+  if( changecursor_decode(p->aKey, r->userId, zCursor, &p->seq)!=CV_OK ){
+    struct cv_verr e;
+    verr_init(&e);
+    verr_add(&e, zLoc, "value_error",
+             "Value error, not a cursor of your change log (send back a cursor or an event id as it came)");
+    http_reply_422(r, &e);
+    verr_free(&e);
+    return 0;
+  }
+  if( p->seq<horizon || p->seq>p->head ){
+    http_reply_detail(r, 410, p->seq<horizon
         ? "The cursor is older than the changes kept (90 days): start over without it"
         : "The cursor is not from this database: start over without it");
     return 0;
@@ -78,29 +90,28 @@ static int check_bounds(struct cv_req *r, struct cv_read *pRd, int bGiven, int64
 ** when more is false). 422: bad limit (1..1000) or cursor; 410: cursor outside the log. */
 int h_changes(struct cv_req *r){
   struct cv_verr e;
-  struct cv_cursor cur;
   struct cv_read rd;
+  struct since at;
   struct cv_change *a = NULL;
-  char zCur[CV_CURSOR_MAX_LEN];
-  int64_t limit, head = 0, since;
-  int n = 0, bMore = 0, ok, k, i;
+  char zSince[CV_CHANGE_CURSOR_CHARS + 2], zCur[CV_CHANGE_CURSOR_CHARS + 1];
+  int64_t limit;
+  int n = 0, bMore = 0, ok, i, k;
   cJSON *pOut = NULL, *pArr;
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "limit", CHANGES_PAGE_DEFAULT, 1, CV_CHANGES_LIMIT_MAX,
                      &limit)==1;
-  k = val_query_cursor_named(&e, r->zQuery, "since", CV_CURSOR_CHANGES, &cur);
-  if( k<0 || !ok ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
+  k = val_query_str(&e, r->zQuery, "since", zSince, sizeof zSince);
+  if( !ok || k<0 ){ http_reply_422(r, &e); verr_free(&e); return r->status; }
   verr_free(&e);
-  since = k==1 ? cur.id : 0;
   a = malloc(sizeof *a * (size_t)limit);
   if( !a ){ http_reply_rc(r, CV_NOMEM, NULL); return r->status; }
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
-  if( !check_bounds(r, &rd, k==1, since, &head) ){
+  if( !read_since(r, &rd, k==1 ? zSince : NULL, "query.since", &at) ){
     rc = CV_INVALID;
   }else{
-    rc = store_changes_list(&rd, r->userId, since, (int)limit, a, &n, &bMore);
+    rc = store_changes_list(&rd, r->userId, at.bGiven ? at.seq : 0, (int)limit, a, &n, &bMore);
     if( rc ) http_reply_rc(r, rc, NULL);
   }
   store_read_end(&rd);
@@ -114,7 +125,8 @@ int h_changes(struct cv_req *r){
     cJSON_AddItemToArray(pArr, pC);
   }
   /* all of the snapshot was read: continue from its head, past other users' records */
-  seq_cursor(bMore ? a[n-1].seq : head, zCur);
+  rc = changecursor_encode(at.aKey, r->userId, bMore ? a[n-1].seq : at.head, zCur);
+  if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
   cJSON_AddStringToObject(pOut, "cursor", zCur);
   cJSON_AddBoolToObject(pOut, "more", bMore);
   http_reply_json(r, 200, pOut, NULL);
@@ -124,8 +136,9 @@ out:
   return r->status;
 }
 
-/* Send the caller's records after *pSince, all of them, as events; *pSince follows. */
-static cv_rc send_changes(struct cv_req *r, int64_t *pSince){
+/* Send the caller's records after *pSince, all of them, as events whose ids are cursors
+** under aKey; *pSince follows. */
+static cv_rc send_changes(struct cv_req *r, const unsigned char *aKey, int64_t *pSince){
   struct cv_change a[16];         /* small: every stream's thread keeps the stack it touched */
   struct cv_read rd;
   struct cv_buf b;
@@ -139,13 +152,13 @@ static cv_rc send_changes(struct cv_req *r, int64_t *pSince){
     store_read_end(&rd);
     b.n = 0;
     for(i=0; rc==CV_OK && i<n; i++){
-      char zCur[CV_CURSOR_MAX_LEN];
+      char zCur[CV_CHANGE_CURSOR_CHARS + 1];
       cJSON *pC = change_json(&a[i]);
       char *zJson = pC ? cJSON_PrintUnformatted(pC) : NULL;
       cJSON_Delete(pC);
       if( !zJson ){ rc = CV_NOMEM; break; }
-      seq_cursor(a[i].seq, zCur);
-      rc = buf_appendf(&b, "id: %s\nevent: change\ndata: %s\n\n", zCur, zJson);
+      rc = changecursor_encode(aKey, r->userId, a[i].seq, zCur);
+      if( rc==CV_OK ) rc = buf_appendf(&b, "id: %s\nevent: change\ndata: %s\n\n", zCur, zJson);
       free(zJson);
     }
     if( rc==CV_OK ) rc = http_sse_write(r, b.a, b.n);
@@ -173,50 +186,39 @@ static int token_valid(struct cv_req *r){
 ** most EVENTS_PER_USER streams: a newer one ends the oldest (`event: end`). */
 int h_events(struct cv_req *r){
   struct cv_events *pEv = r->pApp->pEvents;
-  struct cv_cursor cur;
   struct cv_read rd;
   struct cv_sub sub;
+  struct since at;
   const char *zLast = http_header(r, "Last-Event-ID");
   const char *zEnd = NULL, *zCode = NULL;
-  char zCur[CV_CURSOR_MAX_LEN], zHead[CV_CURSOR_MAX_LEN + 64];
-  int64_t since = 0, head = 0, lastWrite, lastCheck;
-  int k, n;
+  char zSince[CV_CHANGE_CURSOR_CHARS + 2], zCur[CV_CHANGE_CURSOR_CHARS + 1], zHead[160];
+  int64_t since, lastWrite, lastCheck;
+  int n, ok, k = 0;
   cv_rc rc;
-  if( zLast && zLast[0] ){
-    k = strlen(zLast)<CV_CURSOR_MAX_LEN && cursor_decode(zLast, &cur)==CV_OK
-        && cur.cKind==CV_CURSOR_CHANGES ? 1 : -1;
-    if( k<0 ){
-      struct cv_verr e;
-      verr_init(&e);
-      verr_add(&e, "header.last-event-id", "value_error",
-               "Value error, not a cursor of the change log (send back an event's id)");
-      http_reply_422(r, &e);
-      verr_free(&e);
-      return r->status;
-    }
-  }else{
+  if( !(zLast && zLast[0]) ){
     struct cv_verr e;
     verr_init(&e);
-    k = val_query_cursor_named(&e, r->zQuery, "since", CV_CURSOR_CHANGES, &cur);
-    if( k<0 ) http_reply_422(r, &e);
+    k = val_query_str(&e, r->zQuery, "since", zSince, sizeof zSince);
+    ok = k>=0;
+    if( !ok ) http_reply_422(r, &e);
     verr_free(&e);
-    if( k<0 ) return r->status;
+    if( !ok ) return r->status;
   }
   if( !pEv ){ http_reply_detail(r, 503, "Events are not available"); return r->status; }
-  since = k==1 ? cur.id : 0;
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); return r->status; }
-  k = check_bounds(r, &rd, k==1, since, &head) ? k : -1;
+  ok = zLast && zLast[0] ? read_since(r, &rd, zLast, "header.last-event-id", &at)
+                         : read_since(r, &rd, k==1 ? zSince : NULL, "query.since", &at);
   store_read_end(&rd);
-  if( k<0 ) return r->status;
-  if( k!=1 ) since = head;                    /* from now */
+  if( !ok ) return r->status;
+  since = at.seq;                             /* no cursor: from now (the head) */
   rc = events_subscribe(pEv, &sub, r->userId);
   if( rc ){
     http_reply_detail(r, 503, "Too many event streams open, try again later");
     return r->status;
   }
   rc = http_sse_start(r);
-  seq_cursor(since, zCur);
+  if( rc==CV_OK ) rc = changecursor_encode(at.aKey, r->userId, since, zCur);
   n = snprintf(zHead, sizeof zHead, "retry: 2000\n\nevent: ready\ndata: {\"cursor\":\"%s\"}\n\n",
                zCur);
   if( rc==CV_OK ) rc = http_sse_write(r, zHead, (size_t)n);
@@ -225,7 +227,7 @@ int h_events(struct cv_req *r){
     int64_t before = since, now, until;
     int w;
     events_arm(pEv, &sub);
-    rc = send_changes(r, &since);
+    rc = send_changes(r, at.aKey, &since);
     if( rc ) break;
     now = util_mono_us();
     if( since!=before ) lastWrite = now;
@@ -255,6 +257,7 @@ int h_events(struct cv_req *r){
   if( zEnd && rc==CV_OK ){
     n = snprintf(zHead, sizeof zHead, "event: end\ndata: {\"code\":\"%s\",\"reason\":\"%s\"}\n\n",
                  zCode, zEnd);
+    if( n<0 || (size_t)n>=sizeof zHead ) n = 0;
     (void)http_sse_write(r, zHead, (size_t)n);
   }
   events_unsubscribe(pEv, &sub);

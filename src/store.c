@@ -450,8 +450,9 @@ cv_rc store_export_messages(struct cv_read *pRd, int64_t id, cv_msg_view_fn xMsg
   return backend(pRd->pS)->export_messages(pRd, id, xMsg, pCtx);
 }
 
-cv_rc store_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead){
-  return backend(pRd->pS)->changes_bounds(pRd, pHorizon, pHead);
+cv_rc store_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead,
+                           unsigned char aKey[16]){
+  return backend(pRd->pS)->changes_bounds(pRd, pHorizon, pHead, aKey);
 }
 
 cv_rc store_changes_list(struct cv_read *pRd, int64_t userId, int64_t since, int nLimit,

@@ -8,16 +8,34 @@
 #include "db.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <string.h>
 
-cv_rc sqlite_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead){
+cv_rc sqlite_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead,
+                           unsigned char aKey[16]){
+  static const char zKey[] = "SELECT value FROM settings WHERE key='changes_key'";
   static const char zHorizon[] =
     "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings"
     " WHERE key='changes_horizon'), 0)";
   static const char zHead[] =
     "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='changes'), 0)";
+  sqlite3_stmt *pSt;
+  size_t n = 0;
+  int src;
   cv_rc rc = db_int64(pRd->pDb, zHorizon, 0, 0, pHorizon);
   if( rc==CV_OK ) rc = db_int64(pRd->pDb, zHead, 0, 0, pHead);
+  if( rc==CV_OK ) rc = db_stmt(pRd->pDb, zKey, &pSt);
+  if( rc ) return rc;
+  src = sqlite3_step(pSt);
+  if( src==SQLITE_ROW ){
+    const char *zHex = (const char*)sqlite3_column_text(pSt, 0);
+    if( !zHex || sodium_hex2bin(aKey, 16, zHex, strlen(zHex), NULL, &n, NULL)!=0 || n!=16 ){
+      rc = CV_DB;                                        /* a key that is not 16 bytes */
+    }
+  }else{
+    rc = src==SQLITE_DONE ? CV_DB : db_rc(pRd->pDb, src);
+  }
+  db_reset(pSt);
   return rc;
 }
 

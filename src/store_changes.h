@@ -40,10 +40,12 @@ struct cv_change {
   int64_t atMs;                  /* when (Unix ms) */
 };
 
-/* The log's bounds, read in snapshot pRd: *pHorizon the highest seq purged (0: none),
-** *pHead the highest seq ever given (0: none yet). A cursor c is good when
-** horizon <= c <= head. */
-cv_rc store_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead);
+/* The log's bounds and its cursors' key, read in snapshot pRd: *pHorizon the highest seq
+** purged (0: none), *pHead the highest seq ever given (0: none yet), aKey the key of the
+** cursors (changecursor.h; made with the log, never changed). A cursor c is good when
+** horizon <= c <= head. CV_DB when the key is missing or malformed. */
+cv_rc store_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHead,
+                           unsigned char aKey[16]);
 
 /* The records of userId with seq > since, oldest first, at most nLimit (1..
 ** CV_CHANGES_LIMIT_MAX) into aOut (room for nLimit), read in snapshot pRd. *pn gets how many,

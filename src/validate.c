@@ -677,20 +677,14 @@ int val_query_bool(struct cv_verr *pErr, const char *zQuery, const char *zName, 
 
 int val_query_cursor(struct cv_verr *pErr, const char *zQuery, char cKind,
                      struct cv_cursor *pOut){
-  return val_query_cursor_named(pErr, zQuery, "cursor", cKind, pOut);
-}
-
-int val_query_cursor_named(struct cv_verr *pErr, const char *zQuery, const char *zName,
-                           char cKind, struct cv_cursor *pOut){
-  char z[CV_CURSOR_MAX_LEN+1], zLoc[64];
+  char z[CV_CURSOR_MAX_LEN+1];
   int rc;
   memset(pOut, 0, sizeof *pOut);
-  rc = val_query_str(pErr, zQuery, zName, z, sizeof z);
+  rc = val_query_str(pErr, zQuery, "cursor", z, sizeof z);
   if( rc<=0 ) return rc;
   if( cursor_decode(z, pOut)!=CV_OK || pOut->cKind!=cKind ){
     memset(pOut, 0, sizeof *pOut);
-    snprintf(zLoc, sizeof zLoc, "query.%s", zName);
-    verr_add(pErr, zLoc, "value_error",
+    verr_add(pErr, "query.cursor", "value_error",
              "Value error, not a cursor of this list (send back X-Next-Cursor as it came)");
     return -1;
   }

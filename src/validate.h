@@ -96,9 +96,6 @@ int val_query_tag(struct cv_verr *pErr, const char *zQuery, char *zKey);
 struct cv_cursor;
 int val_query_cursor(struct cv_verr *pErr, const char *zQuery, char cKind,
                      struct cv_cursor *pOut);
-/* The same for the parameter zName (GET /api/v1/changes?since=). */
-int val_query_cursor_named(struct cv_verr *pErr, const char *zQuery, const char *zName,
-                           char cKind, struct cv_cursor *pOut);
 
 /* A path segment as a positive integer id. 1 ok, -1 invalid (entry at "path.<zName>"). */
 int val_path_id(struct cv_verr *pErr, const char *zSeg, const char *zName, int64_t *piOut);

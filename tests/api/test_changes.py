@@ -10,6 +10,7 @@ Tests never assert on time: waits are bounded and only decide pass/fail by what 
 import json
 import os
 import select
+import shutil
 import socket
 import sqlite3
 import sys
@@ -236,8 +237,9 @@ def test_paging_is_exact_no_gap_no_duplicate():
 def test_bad_queries_are_422_and_bad_cursors_do_not_leak():
     u = U("bad")
     for q in ["limit=0", "limit=1001", "limit=x", "since=", "since=nope", "since=" + "A" * 500,
-              "since=ZzF8fDAw",            # g1||00: not canonical
-              "since=cDF8fDc",             # p1||7: another list's cursor
+              "since=AAAAAAAAAAAAAAAAAAAAAA",   # 16 bytes, not a cursor
+              "since=AAAAAAAAAAAAAAAAAAAAAB",   # not canonical base64url
+              "since=cDF8fDc",                  # another list's cursor
               ]:
         r = u.req("GET", "/api/v1/changes?" + q)
         assert r.status == 422, (q, r)
@@ -258,14 +260,48 @@ def test_another_users_changes_never_appear():
     assert secret not in [c["id"] for c in b.replay()[0]]
 
 
+def test_cursors_are_opaque_and_bound_to_their_user_and_file():
+    # a cursor never shows the file-wide sequence (how much others write): it is encrypted,
+    # good for its own user only, and another file's cursor is refused
+    a, b = U("cur-a"), U("cur-b")
+    a.thread()
+    ca = a.changes().json["cursor"]
+    cb = b.changes().json["cursor"]
+    assert len(ca) == 22 and len(cb) == 22 and ca != cb, (ca, cb)
+    b.thread()
+    assert b.changes().json["cursor"] != cb
+    expect_422(b.req("GET", "/api/v1/changes?since=" + ca), loc=["query", "since"])
+    expect(a.changes(ca), 200)
+    with cv.Server() as other:
+        u = U("cur-other", other)
+        expect_422(u.req("GET", "/api/v1/changes?since=" + ca), loc=["query", "since"])
+        s = Stream(other, u.token, last_id=ca)
+        assert s.status == 422, s.head
+        s.close()
+
+
 def test_a_cursor_from_the_future_is_410():
-    u = U("future")
-    u.thread()
-    _, cur = u.replay()
-    import base64
-    far = base64.urlsafe_b64encode(b"g1||999999999").decode().rstrip("=")
-    expect_error(u.req("GET", "/api/v1/changes?since=" + far), 410)
-    expect(u.changes(cur), 200)
+    # a database restored from an older backup: a client's newer cursor is past its head
+    with cv.Server() as srv:
+        u = U("future", srv)
+        u.thread("before the backup")
+        srv.stop()
+        shutil.copy(srv.db, srv.db + ".bak")
+        srv.start()
+        u.thread("after the backup")
+        _, cur = u.replay()
+        srv.stop()
+        for ext in ("-wal", "-shm"):
+            if os.path.exists(srv.db + ext):
+                os.remove(srv.db + ext)
+        shutil.copy(srv.db + ".bak", srv.db)
+        srv.start()
+        expect_error(u.req("GET", "/api/v1/changes?since=" + cur), 410)
+        s = Stream(srv, u.token, last_id=cur)
+        assert s.status == 410, s.head
+        s.close()
+        recs, _ = u.replay()                       # starting over works
+        assert len(recs) == 1, recs
 
 
 def test_tombstones_older_than_90_days_are_purged_and_old_cursors_get_410():
@@ -402,7 +438,7 @@ def test_since_query_and_from_now_default():
 def test_events_errors():
     u = U("everr")
     expect_401(SRV.req("GET", "/api/v1/events"))
-    for hdr in ["nope", "ZzF8fDAw", "cDF8fDc", "x" * 600]:
+    for hdr in ["nope", "AAAAAAAAAAAAAAAAAAAAAA", "cDF8fDc", "x" * 600]:
         s = Stream(SRV, u.token, last_id=hdr)
         assert s.status == 422, (hdr, s.head)
         s.close()

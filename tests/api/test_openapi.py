@@ -15,7 +15,6 @@ The C side (tests/unit/test_openapi.c) walks the route table against the documen
 Needs node (>= 20) for the validator; the test that needs it is skipped when node is absent.
 """
 
-import base64
 import json
 import os
 import shutil
@@ -294,10 +293,7 @@ def test_real_answers_match_the_documented_schemas():
     assert ch["changes"] and ch["more"] is False, ch
     rec("GET", "/api/v1/changes", url="/api/v1/changes?limit=1&since=" + ch["cursor"], expect_status=200)
     rec("GET", "/api/v1/changes", url="/api/v1/changes?since=bad", expect_status=422)
-    far = base64.urlsafe_b64encode(b"g1||999999999").decode().rstrip("=")
-    rec("GET", "/api/v1/changes", url="/api/v1/changes?since=" + far, expect_status=410)
     rec("GET", "/api/v1/events", url="/api/v1/events?since=bad", expect_status=422)
-    rec("GET", "/api/v1/events", url="/api/v1/events?since=" + far, expect_status=410)
     with socket.create_connection(("127.0.0.1", SRV.port), timeout=10) as sk:
         sk.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
                     % token).encode())

@@ -3,14 +3,17 @@
 ** list, and the tag rules (src/tags.c) that feed a thread cursor's tag. Properties, not only
 ** crashes:
 **   - a text that decodes encodes back to exactly itself (one text per cursor), and what
-**     decodes is a well-formed cursor (a kind, a positive id (a seq >= 0 for the change log), a contract time where the
+**     decodes is a well-formed cursor (a kind, a positive id, a contract time where the
 **     kind has one, valid UTF-8 tag);
 **   - the input read as base64url's payload (the bytes after decoding) gives the same answer
 **     whether it arrives encoded by us or not: an encoded payload that decodes re-encodes
 **     to the same text;
+**   - a change-log cursor (changecursor.c) that decodes encodes back to itself and is
+**     refused for another user;
 **   - a tag added to a set is trimmed, 1..50 characters of valid UTF-8, and its key fits.
 */
 #include "fuzz_common.h"
+#include "changecursor.h"
 #include "cursor.h"
 #include "tags.h"
 #include "util.h"
@@ -26,8 +29,8 @@ static void check_cursor(const char *z){
     FZ_CHECK( c.cKind==0 && c.id==0 );
     return;
   }
-  FZ_CHECK( c.id>0 || (c.id==0 && c.cKind=='g') );
-  FZ_CHECK( strchr("thcspmg", c.cKind)!=NULL && c.cKind!=0 );
+  FZ_CHECK( c.id>0 );
+  FZ_CHECK( strchr("thcspm", c.cKind)!=NULL && c.cKind!=0 );
   FZ_CHECK( util_utf8_valid(c.zTag, strlen(c.zTag)) || c.zTag[0]==0 );
   FZ_CHECK( cursor_encode(&c, zBack, sizeof zBack)==CV_OK );
   if( strcmp(zBack, z)!=0 ) fprintf(stderr, "round trip: %s -> %s\n", z, zBack);
@@ -68,10 +71,26 @@ static void check_tag(const unsigned char *a, size_t n){
   FZ_CHECK( tags_set_add(&s, s.a[0].zKey, strlen(s.a[0].zKey), &bLong)==CV_OK && s.n==1 );
 }
 
+/* The change log's cursor (changecursor.c) under a fixed key, for user 7: what decodes
+** encodes back to itself, and is refused for any other user. */
+static void check_change_cursor(const char *z){
+  static const unsigned char aKey[CV_CHANGES_KEY_LEN] = "0123456789abcdef";
+  char zBack[CV_CHANGE_CURSOR_CHARS + 1];
+  int64_t seq = -1, seq2 = -1;
+  if( changecursor_decode(aKey, 7, z, &seq)!=CV_OK ){
+    FZ_CHECK( seq==0 );
+    return;
+  }
+  FZ_CHECK( seq>=0 );
+  FZ_CHECK( changecursor_encode(aKey, 7, seq, zBack)==CV_OK && strcmp(zBack, z)==0 );
+  FZ_CHECK( changecursor_decode(aKey, 8, z, &seq2)==CV_INVALID );
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n){
   char *z = fz_strndup(data, n);
   check_cursor(z);
+  check_change_cursor(z);
   free(z);
   check_payload(data, n);
   check_tag(data, n);

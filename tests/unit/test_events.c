@@ -98,6 +98,7 @@ static void the_log_and_its_horizon(void){
   struct cv_change a[8];
   struct cv_read rd;
   int64_t horizon = -1, head = -1, t, purged = -1;
+  unsigned char aKey[16];
   int n, bMore = -1;
   t = new_thread(bob);
   n = list(bob, 0, a, 8, &bMore);
@@ -106,14 +107,14 @@ static void the_log_and_its_horizon(void){
   n = list(bob, 0, a, 8, &bMore);
   TT_CHECK( n==1 && a[0].bDelete && a[0].id==t );          /* compacted: one record */
   TT_CHECK( store_read_begin(pS, &rd)==CV_OK );
-  TT_CHECK( store_changes_bounds(&rd, &horizon, &head)==CV_OK );
+  TT_CHECK( store_changes_bounds(&rd, &horizon, &head, aKey)==CV_OK );
   store_read_end(&rd);
   TT_CHECK( horizon==0 && head>=a[0].seq );
   /* a purge before the tombstone's time keeps it; one after raises the horizon to its seq */
   TT_CHECK( store_changes_purge(pS, a[0].atMs, &purged)==CV_OK && purged==0 );
   TT_CHECK( store_changes_purge(pS, a[0].atMs + 1, &purged)==CV_OK && purged==1 );
   TT_CHECK( store_read_begin(pS, &rd)==CV_OK );
-  TT_CHECK( store_changes_bounds(&rd, &horizon, &head)==CV_OK );
+  TT_CHECK( store_changes_bounds(&rd, &horizon, &head, aKey)==CV_OK );
   store_read_end(&rd);
   TT_CHECK( horizon==a[0].seq );
   TT_CHECK( list(bob, 0, a, 8, &bMore)==0 );
