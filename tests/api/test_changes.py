@@ -235,6 +235,7 @@ def test_paging_is_exact_no_gap_no_duplicate():
 
 
 def test_bad_queries_are_422_and_bad_cursors_do_not_leak():
+    """Bad limits and cursors (empty, garbage, not canonical, another list's): 422; no token or a bad one: 401; POST: 405."""
     u = U("bad")
     for q in ["limit=0", "limit=1001", "limit=x", "since=", "since=nope", "since=" + "A" * 500,
               "since=AAAAAAAAAAAAAAAAAAAAAA",   # 16 bytes, not a cursor
@@ -249,6 +250,7 @@ def test_bad_queries_are_422_and_bad_cursors_do_not_leak():
 
 
 def test_another_users_changes_never_appear():
+    """A user's replay, from the start and from its own cursor, never holds another user's records."""
     a, b = U("iso-a"), U("iso-b")
     secret = a.thread("SECRET-" + uuid.uuid4().hex)
     a.req("POST", "/api/personas", {"name": "hidden"})
@@ -261,6 +263,7 @@ def test_another_users_changes_never_appear():
 
 
 def test_cursors_are_opaque_and_bound_to_their_user_and_file():
+    """Cursors are 22 opaque characters, different per user; another user's or another file's cursor: 422 (changes and events)."""
     # a cursor never shows the file-wide sequence (how much others write): it is encrypted,
     # good for its own user only, and another file's cursor is refused
     a, b = U("cur-a"), U("cur-b")
@@ -352,6 +355,7 @@ def test_retention_and_account_deletion_leave_tombstones():
 
 
 def test_acknowledged_change_survives_kill9_and_streams_resume_without_gap():
+    """kill -9 right after an acknowledged create: after restart the change is in the log, and a stream resumed from its last event id gets exactly what it missed."""
     with cv.Server() as srv:
         u = U("kill", srv)
         s = open_stream(u)
@@ -377,6 +381,7 @@ def test_acknowledged_change_survives_kill9_and_streams_resume_without_gap():
 # ---- GET /api/v1/events ------------------------------------------------------------------
 
 def test_every_session_of_the_user_gets_each_change_and_others_get_none():
+    """Two sessions of a user each get every change live, with no duplicate and what a replay gives; another user's open stream gets nothing."""
     a = U("live-a")
     b = U("live-b")
     tok2 = cv.login(SRV, a.email).json["access_token"]          # a second device
@@ -436,6 +441,7 @@ def test_since_query_and_from_now_default():
 
 
 def test_events_errors():
+    """Event stream errors: 401, 422 for bad Last-Event-ID or since, 405; a 17th stream of one account ends its oldest (event end, code evicted) and the others go on."""
     u = U("everr")
     expect_401(SRV.req("GET", "/api/v1/events"))
     for hdr in ["nope", "AAAAAAAAAAAAAAAAAAAAAA", "cDF8fDc", "x" * 600]:
@@ -463,6 +469,7 @@ def test_events_errors():
 
 
 def test_stream_ends_when_its_token_is_revoked_or_the_account_deleted():
+    """Logout ends that token's stream (event end, code unauthorized) and not the other session's; deleting the account ends the other."""
     u = U("revoke")
     other = cv.login(SRV, u.email).json["access_token"]
     s = open_stream(u)
