@@ -729,10 +729,10 @@ CREATE INDEX share_links_thread ON share_links(thread_id);
 -- in the same transaction as the change itself, so it holds for every writer of the file
 -- (the API, retention, imports, a cascade of an account's deletion, the CLI) and a committed
 -- change is always in the log. The log is compacted: one row per object, its latest change
--- (each trigger deletes the object's row and inserts it anew, with a new seq: not INSERT OR
--- REPLACE, whose REPLACE a trigger fired by a foreign-key action (ON DELETE SET NULL or
--- CASCADE) runs as ABORT, so deleting a character that chats reference failed on the unique
--- index), so a replay from any
+-- (the object's row is deleted and inserted anew, with a new seq, by the INSTEAD OF trigger
+-- of the view change_log: not INSERT OR REPLACE, whose REPLACE a trigger fired by a
+-- foreign-key action (ON DELETE SET NULL or CASCADE) runs as ABORT, so deleting a character
+-- that chats reference failed on the unique index), so a replay from any
 -- cursor returns each object changed since once, with no gap: `seq` is AUTOINCREMENT, never
 -- given twice, and the writer is single, so seq order is commit order. Deletions leave
 -- tombstones (op 0), kept 90 days (store_changes.c purges them and records the highest seq
@@ -756,90 +756,74 @@ CREATE UNIQUE INDEX changes_object ON changes(user_id, kind, obj_id);
 CREATE INDEX changes_user ON changes(user_id, seq);
 CREATE INDEX changes_tombstones ON changes(at_ms) WHERE op = 0;
 
+-- Every trigger below records one change by an INSERT into the view change_log; its INSTEAD OF
+-- trigger is the one place that compacts (the object's row goes, a new one with a new seq
+-- comes) and stamps the time.
+CREATE VIEW change_log(user_id, kind, obj_id, chat_id, op) AS
+  SELECT user_id, kind, obj_id, chat_id, op FROM changes;
+CREATE TRIGGER change_log_insert INSTEAD OF INSERT ON change_log
+BEGIN
+  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = NEW.kind AND obj_id = NEW.obj_id;
+  INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
+  VALUES (NEW.user_id, NEW.kind, NEW.obj_id, NEW.chat_id, NEW.op,
+          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;
+
 CREATE TRIGGER changes_thread_insert AFTER INSERT ON chat_threads
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 1 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.user_id, 1, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 1, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_thread_update AFTER UPDATE ON chat_threads
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 1 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.user_id, 1, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 1, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_thread_delete AFTER DELETE ON chat_threads
 BEGIN
-  DELETE FROM changes WHERE user_id = OLD.user_id AND kind = 1 AND obj_id = OLD.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (OLD.user_id, 1, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (OLD.user_id, 1, OLD.id, NULL, 0);
 END;
 CREATE TRIGGER changes_chat_insert AFTER INSERT ON chat_histories
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 2 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
-  VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1,
-          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1);
 END;
 CREATE TRIGGER changes_chat_update AFTER UPDATE ON chat_histories
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 2 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
-  VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1,
-          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 2, NEW.id, NEW.chat_id, 1);
 END;
 CREATE TRIGGER changes_chat_delete AFTER DELETE ON chat_histories
 BEGIN
-  DELETE FROM changes WHERE user_id = OLD.user_id AND kind = 2 AND obj_id = OLD.id;
-  INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
-  VALUES (OLD.user_id, 2, OLD.id, OLD.chat_id, 0,
-          CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (OLD.user_id, 2, OLD.id, OLD.chat_id, 0);
 END;
 CREATE TRIGGER changes_persona_insert AFTER INSERT ON personas
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 3 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.user_id, 3, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 3, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_persona_update AFTER UPDATE ON personas
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.user_id AND kind = 3 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.user_id, 3, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.user_id, 3, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_persona_delete AFTER DELETE ON personas
 BEGIN
-  DELETE FROM changes WHERE user_id = OLD.user_id AND kind = 3 AND obj_id = OLD.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (OLD.user_id, 3, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (OLD.user_id, 3, OLD.id, NULL, 0);
 END;
 -- A character is its creator's; when the creator's account goes (creator_id set NULL) the
 -- character stays in the catalog, and the creator's log gets its tombstone.
 CREATE TRIGGER changes_character_insert AFTER INSERT ON characters WHEN NEW.creator_id IS NOT NULL
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.creator_id AND kind = 4 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.creator_id, 4, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.creator_id, 4, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_character_update AFTER UPDATE ON characters
   WHEN NEW.creator_id IS NOT NULL
 BEGIN
-  DELETE FROM changes WHERE user_id = NEW.creator_id AND kind = 4 AND obj_id = NEW.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (NEW.creator_id, 4, NEW.id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (NEW.creator_id, 4, NEW.id, NULL, 1);
 END;
 CREATE TRIGGER changes_character_disown AFTER UPDATE OF creator_id ON characters
   WHEN OLD.creator_id IS NOT NULL AND OLD.creator_id IS NOT NEW.creator_id
 BEGIN
-  DELETE FROM changes WHERE user_id = OLD.creator_id AND kind = 4 AND obj_id = OLD.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (OLD.creator_id, 4, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (OLD.creator_id, 4, OLD.id, NULL, 0);
 END;
 CREATE TRIGGER changes_character_delete AFTER DELETE ON characters WHEN OLD.creator_id IS NOT NULL
 BEGIN
-  DELETE FROM changes WHERE user_id = OLD.creator_id AND kind = 4 AND obj_id = OLD.id;
-  INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  VALUES (OLD.creator_id, 4, OLD.id, 0, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO change_log VALUES (OLD.creator_id, 4, OLD.id, NULL, 0);
 END;
 -- The key of the cursors (src/changecursor.c: a cursor is (user id, seq) encrypted, so a
 -- user never sees the file-wide sequence numbers, which would tell how much others write).
@@ -847,15 +831,8 @@ INSERT INTO settings(key, value) VALUES ('changes_key', lower(hex(randomblob(16)
   ON CONFLICT(key) DO NOTHING;
 -- What already exists when the file is upgraded is in the log once, as upserts, so a first
 -- replay gives a client everything.
-INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  SELECT user_id, 1, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    FROM chat_threads ORDER BY id;
-INSERT INTO changes(user_id, kind, obj_id, chat_id, op, at_ms)
-  SELECT user_id, 2, id, chat_id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    FROM chat_histories ORDER BY id;
-INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  SELECT user_id, 3, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    FROM personas ORDER BY id;
-INSERT INTO changes(user_id, kind, obj_id, op, at_ms)
-  SELECT creator_id, 4, id, 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    FROM characters WHERE creator_id IS NOT NULL ORDER BY id;
+INSERT INTO change_log SELECT user_id, 1, id, NULL, 1 FROM chat_threads ORDER BY id;
+INSERT INTO change_log SELECT user_id, 2, id, chat_id, 1 FROM chat_histories ORDER BY id;
+INSERT INTO change_log SELECT user_id, 3, id, NULL, 1 FROM personas ORDER BY id;
+INSERT INTO change_log SELECT creator_id, 4, id, NULL, 1 FROM characters
+  WHERE creator_id IS NOT NULL ORDER BY id;

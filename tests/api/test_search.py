@@ -375,6 +375,7 @@ def test_migration_indexes_what_the_file_holds():
         for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'"
                                " AND name LIKE 'changes_%'").fetchall():
             db.execute("DROP TRIGGER %s" % n)
+        db.execute("DROP VIEW IF EXISTS change_log")        # with its INSTEAD OF trigger
         db.execute("DROP TABLE IF EXISTS changes")
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):

@@ -409,10 +409,11 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
     tools/make_v6_fixture.py with the build of f4fe371: pinned, archived and tagged threads, a
     150-message thread, character chats already cut by retention at --history-limit 3, a
     persona, another user's thread) migrates at start through version 7 (pictures), 8
-    (thread members, the archive of chats), 9 (OpenAI fingerprints) and 10 (share links), then
-    answers every recorded read exactly as that release did; the new tables start empty and
-    work on the old rows (a member, the archive, an OpenAI turn, a share link, an edit); check
-    passes."""
+    (thread members, the archive of chats), 9 (OpenAI fingerprints), 10 (share links) and 11
+    (the change log, filled with what the file holds), then answers every recorded read
+    exactly as that release did; the new tables start empty (the log: one upsert per object the
+    file holds) and work on the old rows (a member, the archive, an OpenAI turn, a share link,
+    an edit); check passes."""
     path = os.path.join(TMP, "v6.db")
     shutil.copyfile(os.path.join(FIX, "v6.sqlite3"), path)
     with open(os.path.join(FIX, "v6-answers.json")) as f:
@@ -431,6 +432,27 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
             assert r.status == a["status"], (a["path"], r)
             assert r.json == a["json"], (a["who"], a["path"], r.json, a["json"])
             assert r.header("X-Total-Count") == a["total"], (a["path"], r.header("X-Total-Count"))
+        # version 11 on the old rows: each user's first replay of the change log holds what
+        # the user has (threads, chats, personas), once each, as upserts, and nothing else
+        for who in ("alice", "bob"):
+            tok = toks[who]
+            log = expect(srv.req("GET", "/api/v1/changes?limit=1000", token=tok), 200).json
+            assert log["more"] is False and all(c["op"] == "upsert" for c in log["changes"]), log
+            got = {(c["kind"], c["id"]) for c in log["changes"]}
+            assert len(got) == len(log["changes"]), log
+            threads = expect(srv.req("GET", T + "?archived=any&limit=100", token=tok), 200).json
+            chats = expect(srv.req("GET", "/api/chat-history?limit=100", token=tok), 200).json["items"]
+            personas = expect(srv.req("GET", "/api/personas", token=tok), 200).json
+            personas = personas["items"] if isinstance(personas, dict) else personas
+            want = ({("thread", t["id"]) for t in threads} | {("chat", c["chat_id"]) for c in chats}
+                    | {("persona", p["id"]) for p in personas})
+            assert {k for k in got if k[0] != "character"} == want, (who, got, want)
+            assert want, who
+            # and what follows is logged after that cursor
+            t = expect(srv.req("POST", T, token=tok, json={"title": "after v11"}), 201).json["id"]
+            nxt = expect(srv.req("GET", "/api/v1/changes?since=" + log["cursor"], token=tok), 200).json
+            assert [(c["kind"], c["id"], c["op"]) for c in nxt["changes"]] == [("thread", t, "upsert")]
+            expect(srv.req("DELETE", "%s/%d" % (T, t), token=tok), 204)
         # version 8 on the old rows: nothing shared, nothing archived, and both work
         a, b = toks["alice"], toks["bob"]
         assert expect(srv.req("GET", T + "?shared=true", token=b), 200).json == []
