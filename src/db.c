@@ -171,6 +171,18 @@ cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_
   return rc;
 }
 
+cv_rc db_run_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int *pnChanged){
+  sqlite3_stmt *pSt;
+  int nParam;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( pnChanged ) *pnChanged = 0;
+  if( rc ) return rc;
+  nParam = sqlite3_bind_parameter_count(pSt);
+  if( nParam>=1 ) sqlite3_bind_int64(pSt, 1, a);
+  if( nParam>=2 ) sqlite3_bind_int64(pSt, 2, b);
+  return db_step_done(pDb, pSt, pnChanged);
+}
+
 cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){
   int i, rc;
   for(i=0; i<pDb->nStmt; i++){

@@ -93,6 +93,11 @@ cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged);
 ** *pv 0) when it returns no row. The one way stores read a single integer. */
 cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_t *pv);
 
+/* Run the static SQL zSql (through the statement cache), which returns no rows, with ?1 = a
+** and ?2 = b (a statement may use fewer), to its end; *pnChanged (may be NULL) gets the rows it
+** changed. The one way stores run such a statement on integers alone (a purge, a setting). */
+cv_rc db_run_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int *pnChanged);
+
 /* The search tokenizer for use outside FTS5 on pDb (store_fts.h), created on first use and
 ** closed with the connection; NULL when it cannot be created (out of memory). */
 struct cv_fts_tok;

@@ -15,7 +15,6 @@
 
 #define N_BUCKET      1024                    /* streams hashed by user id */
 #define USERS_BATCH   512                     /* log records read per step */
-#define PURGE_EVERY_MS (3600LL*1000)          /* tombstones older than 90 days go hourly */
 
 struct cv_events {
   struct cv_store *pS;
@@ -24,9 +23,11 @@ struct cv_events {
   pthread_mutex_t mu;
   pthread_cond_t cvHub;                       /* a commit (bNotified) or stop */
   int bNotified;
+  int bStale;                                 /* lastSeq is not followed (no stream was open) */
   int bStop;
   int nSubs, nMax;
-  int64_t lastSeq;                            /* the hub has woken users up to here */
+  int64_t lastSeq;                            /* the hub has woken users up to here (set by
+                                              ** the hub, and by the first stream after idle) */
   struct cv_sub *aBucket[N_BUCKET];
 };
 
@@ -54,8 +55,10 @@ static void cond_init_mono(pthread_cond_t *pCv){
 static void on_commit(void *pArg){
   struct cv_events *pEv = pArg;
   pthread_mutex_lock(&pEv->mu);
-  pEv->bNotified = 1;
-  pthread_cond_signal(&pEv->cvHub);
+  if( pEv->nSubs>0 ){
+    pEv->bNotified = 1;
+    pthread_cond_signal(&pEv->cvHub);
+  }
   pthread_mutex_unlock(&pEv->mu);
 }
 
@@ -74,42 +77,43 @@ static void wake_user(struct cv_events *pEv, int64_t userId){
 static void read_log(struct cv_events *pEv){
   int64_t aUser[USERS_BATCH];
   struct cv_read rd;
-  int n, i;
-  int64_t last = pEv->lastSeq;                /* only the hub thread writes lastSeq */
+  int n, i, bStale;
+  int64_t last;
+  pthread_mutex_lock(&pEv->mu);
+  last = pEv->lastSeq;
+  pthread_mutex_unlock(&pEv->mu);
   if( store_read_begin(pEv->pS, &rd)!=CV_OK ) return;       /* tried again next time */
   do{
     if( store_changes_users_after(&rd, last, aUser, USERS_BATCH, &n, &last)!=CV_OK ) break;
     if( n==0 ) break;
     pthread_mutex_lock(&pEv->mu);
     for(i=0; i<n; i++) wake_user(pEv, aUser[i]);
-    pEv->lastSeq = last;
+    /* a stream that came meanwhile may have moved lastSeq on (events_subscribe); when the
+    ** streams went, the next one says where to start */
+    bStale = pEv->bStale;
+    if( !bStale && last>pEv->lastSeq ) pEv->lastSeq = last;
     pthread_mutex_unlock(&pEv->mu);
-  }while( n==USERS_BATCH );
+  }while( n==USERS_BATCH && !bStale );
   store_read_end(&rd);
 }
 
 static void *hub_main(void *pArg){
   struct cv_events *pEv = pArg;
-  int64_t nextPurgeMs = 0;
   pthread_mutex_lock(&pEv->mu);
   while( !pEv->bStop ){
-    int64_t nowMs = util_now_ms();
-    if( nowMs>=nextPurgeMs ){                 /* at start, then hourly */
-      nextPurgeMs = nowMs + PURGE_EVERY_MS;
-      pthread_mutex_unlock(&pEv->mu);
-      (void)store_changes_purge(pEv->pS, nowMs - CV_CHANGES_KEEP_MS, NULL); /* next hour */
-      pthread_mutex_lock(&pEv->mu);
+    if( pEv->nSubs==0 ){
+      /* nobody listens (bStale is set): commits are not followed, no read per commit; the
+      ** next stream to open tells the hub where to start (events_subscribe) */
+      assert( pEv->bStale );
+      pEv->bNotified = 0;
+      pthread_cond_wait(&pEv->cvHub, &pEv->mu);
       continue;
     }
     if( !pEv->bNotified ){
-      /* with streams open, look every EVENTS_POLL_MS (other processes' commits); with none,
-      ** sleep until a commit or the next purge */
-      int64_t untilUs = util_mono_us()
-                      + (pEv->nSubs>0 ? EVENTS_POLL_MS*1000LL : 60LL*1000*1000);
-      struct timespec ts = mono_deadline(untilUs);
-      int e = pthread_cond_timedwait(&pEv->cvHub, &pEv->mu, &ts);
-      if( pEv->bStop ) break;
-      if( e==ETIMEDOUT && pEv->nSubs==0 ) continue;
+      /* look every EVENTS_POLL_MS too: another process's commits have no hook here */
+      struct timespec ts = mono_deadline(util_mono_us() + EVENTS_POLL_MS*1000LL);
+      pthread_cond_timedwait(&pEv->cvHub, &pEv->mu, &ts);
+      if( pEv->bStop || pEv->nSubs==0 ) continue;
     }
     pEv->bNotified = 0;
     pthread_mutex_unlock(&pEv->mu);
@@ -122,9 +126,6 @@ static void *hub_main(void *pArg){
 
 cv_rc events_start(struct cv_store *pS, int nMaxStreams, struct cv_events **ppEv){
   struct cv_events *pEv;
-  struct cv_read rd;
-  int64_t horizon = 0;
-  unsigned char aKey[16];
   cv_rc rc;
   assert( pS && nMaxStreams>=1 );
   *ppEv = NULL;
@@ -134,12 +135,8 @@ cv_rc events_start(struct cv_store *pS, int nMaxStreams, struct cv_events **ppEv
   pEv->nMax = nMaxStreams;
   pthread_mutex_init(&pEv->mu, NULL);
   cond_init_mono(&pEv->cvHub);
-  rc = store_read_begin(pS, &rd);             /* the hub starts at the log's head */
-  if( rc==CV_OK ){
-    rc = store_changes_bounds(&rd, &horizon, &pEv->lastSeq, aKey);
-    store_read_end(&rd);
-  }
-  if( rc==CV_OK ) rc = store_on_commit(pS, on_commit, pEv);
+  pEv->bStale = 1;                            /* the first stream says where to start */
+  rc = store_on_commit(pS, on_commit, pEv);
   if( rc==CV_OK ){
     if( pthread_create(&pEv->hub, NULL, hub_main, pEv)!=0 ) rc = CV_NOMEM;
     else pEv->bHub = 1;
@@ -179,7 +176,8 @@ void events_free(struct cv_events *pEv){
   free(pEv);
 }
 
-cv_rc events_subscribe(struct cv_events *pEv, struct cv_sub *pSub, int64_t userId){
+cv_rc events_subscribe(struct cv_events *pEv, struct cv_sub *pSub, int64_t userId,
+                       int64_t head){
   struct cv_sub *p, *pOldest = NULL, **ppHead;
   int nUser = 0;
   cv_rc rc = CV_OK;
@@ -205,6 +203,15 @@ cv_rc events_subscribe(struct cv_events *pEv, struct cv_sub *pSub, int64_t userI
     pSub->pNext = *ppHead;
     if( *ppHead ) (*ppHead)->pPrev = pSub;
     *ppHead = pSub;
+    if( pEv->bStale ){
+      /* the hub was idle: it follows the log again from the head this stream read before it
+      ** came, so no commit after that head goes unseen (the stream reads the log itself
+      ** once registered: what came before is its own read's) */
+      pEv->lastSeq = head;
+      pEv->bStale = 0;
+      pEv->bNotified = 1;
+      pthread_cond_signal(&pEv->cvHub);
+    }
     pEv->nSubs++;
   }
   pthread_mutex_unlock(&pEv->mu);
@@ -216,7 +223,7 @@ void events_unsubscribe(struct cv_events *pEv, struct cv_sub *pSub){
   if( pSub->pPrev ) pSub->pPrev->pNext = pSub->pNext;
   else pEv->aBucket[bucket_of(pSub->userId)] = pSub->pNext;
   if( pSub->pNext ) pSub->pNext->pPrev = pSub->pPrev;
-  pEv->nSubs--;
+  if( --pEv->nSubs==0 ) pEv->bStale = 1;     /* the hub stops following the log */
   assert( pEv->nSubs>=0 );
   pthread_mutex_unlock(&pEv->mu);
   pthread_cond_destroy(&pSub->cv);

@@ -4,11 +4,13 @@
 ** them from the change log (store_changes.h) after its own cursor, so a stream sees exactly
 ** what `changes` replays, with no gap and no duplicate, however it was woken.
 **
-** One hub thread. The store calls events_commit_hook after every commit of the writer
+** One hub thread. While a stream is open, the store's writer tells the hub of every commit
 ** (store_on_commit); the hub then reads the users of the log's new records (one range read
 ** of the log's primary key) and wakes those users' streams. It also looks at the log every
-** EVENTS_POLL_MS while streams are open, so changes committed by another process on the same
-** file (a CLI import while serving) arrive too, and purges old tombstones every hour.
+** EVENTS_POLL_MS, so changes committed by another process on the same file (a CLI import
+** while serving) arrive too. With no stream open it does nothing (no read per commit); the
+** first stream to open makes it follow the log again from the head that stream read.
+** (The log's old tombstones are purged by `serve`'s periodic purge, server.c.)
 ** A stream waits on its own condition variable: an idle stream holds a blocked thread and
 ** no CPU time. Memory: one struct cv_sub per stream (on the stream's stack).
 ** May call the store interface, libc and pthreads.
@@ -47,12 +49,14 @@ void events_stop(struct cv_events *pEv);
 /* Stop (if not yet), unregister the hook and free. Call after every stream ended. NULL ok. */
 void events_free(struct cv_events *pEv);
 
-/* Register pSub as a stream of userId. When userId already has EVENTS_PER_USER streams, the
+/* Register pSub as a stream of userId, which read the log's head as head (store_changes_bounds)
+** before it came: an idle hub follows the log again from there. When userId already has EVENTS_PER_USER streams, the
 ** oldest of them is evicted (its wait returns 3) and pSub takes its place: a client that
 ** went away unseen (a reloaded page: the server notices only at its next write) never
 ** locks its user out, and one user still holds at most EVENTS_PER_USER live streams.
 ** CV_BUSY: the hub holds nMaxStreams; CV_CLOSED: the hub is stopping. */
-cv_rc events_subscribe(struct cv_events *pEv, struct cv_sub *pSub, int64_t userId);
+cv_rc events_subscribe(struct cv_events *pEv, struct cv_sub *pSub, int64_t userId,
+                       int64_t head);
 
 /* Unregister pSub (registered). */
 void events_unsubscribe(struct cv_events *pEv, struct cv_sub *pSub);
@@ -71,7 +75,7 @@ int events_wait(struct cv_events *pEv, struct cv_sub *pSub, int64_t untilUs);
 ** checks its token again. */
 void events_kick_user(struct cv_events *pEv, int64_t userId);
 
-/* Open streams now (for /healthz and tests). */
+/* Open streams now (the unit tests read it). */
 int events_count(struct cv_events *pEv);
 
 #endif /* CV_EVENTS_H */

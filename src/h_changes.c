@@ -14,37 +14,20 @@
 #include "events.h"
 #include "handlers.h"
 #include "http.h"
+#include "render.h"
 #include "store.h"
 #include "store_changes.h"
 #include "store_tokens.h"
 #include "util.h"
 #include "validate.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHANGES_PAGE_DEFAULT 500
-#define EVENTS_BATCH         500              /* records read per look at the log */
 #define EVENTS_PING_US       (15LL*1000*1000) /* a comment when the stream was quiet so long */
 #define EVENTS_CHECK_US      (5LL*1000*1000)  /* the token is looked at again this often */
-
-static const char *const azKind[] = { "", "thread", "chat", "persona", "character" };
-
-/* One record as the contract's {kind, id, op, at}. NULL on OOM. */
-static cJSON *change_json(const struct cv_change *p){
-  char zAt[CV_TS_LEN+1];
-  cJSON *pO = cJSON_CreateObject();
-  if( !pO ) return NULL;
-  util_iso_format(p->atMs, zAt);
-  cJSON_AddStringToObject(pO, "kind", p->kind>=1 && p->kind<=4 ? azKind[p->kind] : "");
-  if( p->kind==CV_CHANGE_CHAT ) cJSON_AddStringToObject(pO, "id", p->zChatId);
-  else cJSON_AddNumberToObject(pO, "id", (double)p->id);
-  cJSON_AddStringToObject(pO, "op", p->bDelete ? "delete" : "upsert");
-  cJSON_AddStringToObject(pO, "at", zAt);
-  return pO;
-}
 
 /* What a request's cursor and the log's bounds give: where to start. */
 struct since {
@@ -94,9 +77,9 @@ int h_changes(struct cv_req *r){
   struct since at;
   struct cv_change *a = NULL;
   char zSince[CV_CHANGE_CURSOR_CHARS + 2], zCur[CV_CHANGE_CURSOR_CHARS + 1];
+  struct cv_buf b;
   int64_t limit;
-  int n = 0, bMore = 0, ok, i, k;
-  cJSON *pOut = NULL, *pArr;
+  int n = 0, bMore = 0, ok, k;
   cv_rc rc;
   verr_init(&e);
   ok = val_query_int(&e, r->zQuery, "limit", CHANGES_PAGE_DEFAULT, 1, CV_CHANGES_LIMIT_MAX,
@@ -106,6 +89,7 @@ int h_changes(struct cv_req *r){
   verr_free(&e);
   a = malloc(sizeof *a * (size_t)limit);
   if( !a ){ http_reply_rc(r, CV_NOMEM, NULL); return r->status; }
+  buf_init(&b, (size_t)1<<26);
   rc = store_read_begin(r->pApp->pStore, &rd);
   if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
   if( !read_since(r, &rd, k==1 ? zSince : NULL, "query.since", &at) ){
@@ -116,36 +100,27 @@ int h_changes(struct cv_req *r){
   }
   store_read_end(&rd);
   if( rc ) goto out;
-  pOut = cJSON_CreateObject();
-  pArr = pOut ? cJSON_AddArrayToObject(pOut, "changes") : NULL;
-  if( !pArr ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
-  for(i=0; i<n; i++){
-    cJSON *pC = change_json(&a[i]);
-    if( !pC ){ http_reply_rc(r, CV_NOMEM, NULL); goto out; }
-    cJSON_AddItemToArray(pArr, pC);
-  }
   /* all of the snapshot was read: continue from its head, past other users' records */
   rc = changecursor_encode(at.aKey, r->userId, bMore ? a[n-1].seq : at.head, zCur);
+  if( rc==CV_OK ) rc = render_changes_page(&b, a, n, zCur, bMore);
   if( rc ){ http_reply_rc(r, rc, NULL); goto out; }
-  cJSON_AddStringToObject(pOut, "cursor", zCur);
-  cJSON_AddBoolToObject(pOut, "more", bMore);
-  http_reply_json(r, 200, pOut, NULL);
+  http_reply_raw(r, 200, "application/json", b.a, b.n, NULL);
 out:
-  cJSON_Delete(pOut);
+  buf_free(&b);
   free(a);
   return r->status;
 }
 
-/* Send the caller's records after *pSince, all of them, as events whose ids are cursors
-** under aKey; *pSince follows. */
+/* Send the caller's records after *pSince, all of them (a page of the log per snapshot), as
+** events whose ids are cursors under aKey; *pSince follows. */
 static cv_rc send_changes(struct cv_req *r, const unsigned char *aKey, int64_t *pSince){
   struct cv_change a[16];         /* small: every stream's thread keeps the stack it touched */
   struct cv_read rd;
   struct cv_buf b;
-  int n = 0, bMore = 1, i, nRead = 0;
+  int n = 0, bMore = 1, i;
   cv_rc rc = CV_OK;
   buf_init(&b, (size_t)1<<20);
-  while( rc==CV_OK && bMore && nRead<EVENTS_BATCH ){
+  while( rc==CV_OK && bMore ){
     rc = store_read_begin(r->pApp->pStore, &rd);
     if( rc ) break;
     rc = store_changes_list(&rd, r->userId, *pSince, (int)(sizeof a/sizeof a[0]), a, &n, &bMore);
@@ -153,17 +128,13 @@ static cv_rc send_changes(struct cv_req *r, const unsigned char *aKey, int64_t *
     b.n = 0;
     for(i=0; rc==CV_OK && i<n; i++){
       char zCur[CV_CHANGE_CURSOR_CHARS + 1];
-      cJSON *pC = change_json(&a[i]);
-      char *zJson = pC ? cJSON_PrintUnformatted(pC) : NULL;
-      cJSON_Delete(pC);
-      if( !zJson ){ rc = CV_NOMEM; break; }
       rc = changecursor_encode(aKey, r->userId, a[i].seq, zCur);
-      if( rc==CV_OK ) rc = buf_appendf(&b, "id: %s\nevent: change\ndata: %s\n\n", zCur, zJson);
-      free(zJson);
+      if( rc==CV_OK ) rc = buf_appendf(&b, "id: %s\nevent: change\ndata: ", zCur);
+      if( rc==CV_OK ) rc = render_change(&b, &a[i]);
+      if( rc==CV_OK ) rc = buf_append(&b, "\n\n", 2);
     }
     if( rc==CV_OK ) rc = http_sse_write(r, b.a, b.n);
     if( rc==CV_OK && n>0 ) *pSince = a[n-1].seq;
-    nRead += n;
   }
   buf_free(&b);
   return rc;
@@ -212,7 +183,7 @@ int h_events(struct cv_req *r){
   store_read_end(&rd);
   if( !ok ) return r->status;
   since = at.seq;                             /* no cursor: from now (the head) */
-  rc = events_subscribe(pEv, &sub, r->userId);
+  rc = events_subscribe(pEv, &sub, r->userId, at.head);
   if( rc ){
     http_reply_detail(r, 503, "Too many event streams open, try again later");
     return r->status;

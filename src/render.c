@@ -5,9 +5,11 @@
 #include "render.h"
 #include "importer.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include "store_catalog.h"
+#include "store_changes.h"
 #include "store_chats.h"
 #include "store_members.h"
 #include "store_stats.h"
@@ -385,6 +387,36 @@ cv_rc render_tag_counts(struct cv_buf *b, const struct cv_tag_count *a, int n){
     if( rc==CV_OK ) rc = buf_append(b, "}", 1);
   }
   if( rc==CV_OK ) rc = buf_append(b, "]", 1);
+  return rc;
+}
+
+cv_rc render_change(struct cv_buf *b, const struct cv_change *p){
+  static const char *const azKind[] = { "", "thread", "chat", "persona", "character" };
+  char zAt[CV_TS_LEN+1];
+  cv_rc rc;
+  assert( p->kind>=CV_CHANGE_THREAD && p->kind<=CV_CHANGE_CHARACTER );
+  util_iso_format(p->atMs, zAt);
+  rc = buf_appendf(b, "{\"kind\":\"%s\",\"id\":", azKind[p->kind]);
+  if( rc==CV_OK ){
+    rc = p->kind==CV_CHANGE_CHAT ? render_json_string(b, p->zChatId) : buf_append_int(b, p->id);
+  }
+  if( rc==CV_OK ){
+    rc = buf_appendf(b, ",\"op\":\"%s\",\"at\":\"%s\"}", p->bDelete ? "delete" : "upsert", zAt);
+  }
+  return rc;
+}
+
+cv_rc render_changes_page(struct cv_buf *b, const struct cv_change *a, int n,
+                          const char *zCursor, int bMore){
+  int i;
+  cv_rc rc = buf_append(b, "{\"changes\":[", 12);
+  for(i=0; rc==CV_OK && i<n; i++){
+    if( i ) rc = buf_append(b, ",", 1);
+    if( rc==CV_OK ) rc = render_change(b, &a[i]);
+  }
+  if( rc==CV_OK ) rc = buf_append(b, "],\"cursor\":", 11);
+  if( rc==CV_OK ) rc = render_json_string(b, zCursor);
+  if( rc==CV_OK ) rc = buf_appendf(b, ",\"more\":%s}", bMore ? "true" : "false");
   return rc;
 }
 

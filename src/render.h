@@ -115,6 +115,15 @@ cv_rc render_stats(struct cv_buf *b, const struct cv_stats *p, const char (*azDa
 /* Append z (valid UTF-8) to b as a JSON string literal, escaped as cJSON prints it. */
 cv_rc render_json_string(struct cv_buf *b, const char *z);
 
+/* A record of the change log, {"kind","id","op","at"} (id: the chat_id of a chat, else the
+** integer), appended to b: the same text in a replay's page and an event's data. */
+struct cv_change;
+cv_rc render_change(struct cv_buf *b, const struct cv_change *p);
+
+/* A page of the change log: {"changes":[render_change...],"cursor":zCursor,"more":bMore}. */
+cv_rc render_changes_page(struct cv_buf *b, const struct cv_change *a, int n,
+                          const char *zCursor, int bMore);
+
 /* Add the JSON text zJson (trusted, valid) to pObj under zKey. 0 on OOM. */
 int render_add_raw(cJSON *pObj, const char *zKey, const char *zJson);
 

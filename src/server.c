@@ -26,6 +26,7 @@
 #include "http.h"
 #include "netaddr.h"
 #include "router.h"
+#include "store_changes.h"
 #include "store_shares.h"
 #include "store_tokens.h"
 #include "util.h"
@@ -203,7 +204,8 @@ static void log_redact_share(char *zPath){
 }
 
 /* Delete expired tokens (they are refused anyway; this keeps the table from growing with
-** every login) and share links that expired SHARES_KEEP_EXPIRED_MS ago, with their copies.
+** every login), share links that expired SHARES_KEEP_EXPIRED_MS ago, with their copies, and
+** the change log's tombstones older than CV_CHANGES_KEEP_MS (raising its horizon).
 ** Called from the serve loop: at start, then every PURGE_EVERY_MS, or every token lifetime
 ** when that is shorter (a short --token-ttl would otherwise pile up rows).
 ** Best effort: a failure is logged and retried at the next turn. */
@@ -218,6 +220,8 @@ static void purge_expired(struct cv_app *pApp, int64_t *pNextMs){
   if( rc ) fprintf(stderr, "chatvault: purging expired tokens: %s\n", cv_rc_str(rc));
   rc = store_shares_purge(pApp->pStore, now - SHARES_KEEP_EXPIRED_MS, NULL);
   if( rc ) fprintf(stderr, "chatvault: purging expired share links: %s\n", cv_rc_str(rc));
+  rc = store_changes_purge(pApp->pStore, now - CV_CHANGES_KEEP_MS, NULL);
+  if( rc ) fprintf(stderr, "chatvault: purging old change-log tombstones: %s\n", cv_rc_str(rc));
 }
 
 /* The client address of the request into zOut (CV_ADDR_TEXT bytes): the socket peer, or,

@@ -110,20 +110,12 @@ static cv_rc purge_job(struct cv_db *pDb, void *pArg){
     " ON CONFLICT(key) DO UPDATE SET value=max(CAST(value AS INTEGER), excluded.value)";
   static const char zDel[] = "DELETE FROM changes WHERE op=0 AND at_ms<?1";
   struct purge_args *a = pArg;
-  sqlite3_stmt *pSt;
   int64_t maxSeq = 0;
   int nChanged = 0;
   cv_rc rc = db_int64(pDb, zMax, a->beforeMs, 0, &maxSeq);
   if( rc || maxSeq==0 ) return rc;
-  rc = db_stmt(pDb, zHorizon, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, maxSeq);
-  rc = db_step_done(pDb, pSt, NULL);
-  if( rc ) return rc;
-  rc = db_stmt(pDb, zDel, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->beforeMs);
-  rc = db_step_done(pDb, pSt, &nChanged);
+  rc = db_run_int64(pDb, zHorizon, maxSeq, 0, NULL);
+  if( rc==CV_OK ) rc = db_run_int64(pDb, zDel, a->beforeMs, 0, &nChanged);
   if( rc==CV_OK ) a->nPurged = nChanged;
   return rc;
 }

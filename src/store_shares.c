@@ -249,14 +249,9 @@ struct purge_args {
 
 /* The job of sqlite_shares_purge (struct purge_args). */
 static cv_rc purge_job(struct cv_db *pDb, void *pArg){
-  static const char zSql[] =
-    "DELETE FROM share_links WHERE expires_ms IS NOT NULL AND expires_ms<?1";
   struct purge_args *a = pArg;
-  sqlite3_stmt *pSt;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->beforeMs);
-  return db_step_done(pDb, pSt, &a->nPurged);
+  return db_run_int64(pDb, "DELETE FROM share_links WHERE expires_ms IS NOT NULL AND expires_ms<?1",
+                      a->beforeMs, 0, &a->nPurged);
 }
 
 cv_rc sqlite_shares_purge(struct cv_store *pS, int64_t beforeMs, int64_t *pnPurged){

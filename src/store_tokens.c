@@ -112,13 +112,7 @@ cv_rc sqlite_tokens_revoke_user(struct cv_store *pS, int64_t userId, int *pnRevo
 }
 
 static cv_rc purge_job(struct cv_db *pDb, void *pArg){
-  static const char zSql[] = "DELETE FROM tokens WHERE expires_ms<=?1";
-  sqlite3_stmt *pSt;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, *(int64_t*)pArg);
-  rc = db_step_done(pDb, pSt, NULL);
-  return rc;
+  return db_run_int64(pDb, "DELETE FROM tokens WHERE expires_ms<=?1", *(int64_t*)pArg, 0, NULL);
 }
 
 cv_rc sqlite_tokens_purge(struct cv_store *pS, int64_t nowMs){

@@ -468,6 +468,33 @@ def test_events_errors():
         s.close()
 
 
+def test_streams_never_take_the_last_workers():
+    """With 4 worker threads, streams may hold 2 of them: the third is 503 and requests are
+    still served beside the two open ones; a stream that ends frees its place."""
+    with cv.Server(args=["--threads", "4"]) as srv:
+        u = U("workers", srv)
+        s1, s2 = open_stream(u), open_stream(u)
+        s3 = Stream(srv, u.token)
+        assert s3.status == 503, s3.head
+        s3.close()
+        t = u.thread("served beside the streams")
+        s1.wait_for(lambda f: f[1] == "change" and f[2]["id"] == t)
+        expect(u.req("POST", "/api/v1/auth/logout"), 204)       # both streams end
+        for s in (s1, s2):
+            s.wait_for(lambda f: f[1] == "end")
+            s.close()
+        tok = cv.login(srv, u.email).json["access_token"]
+        deadline = time.time() + 15
+        while True:
+            s4 = Stream(srv, tok)
+            if s4.status == 200 or time.time() > deadline:
+                break
+            s4.close()
+            time.sleep(0.2)
+        assert s4.status == 200, s4.head
+        s4.close()
+
+
 def test_stream_ends_when_its_token_is_revoked_or_the_account_deleted():
     """Logout ends that token's stream (event end, code unauthorized) and not the other session's; deleting the account ends the other."""
     u = U("revoke")

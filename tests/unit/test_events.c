@@ -1,7 +1,8 @@
 /* test_events.c — unit tests of src/events.c (the events hub) and src/store_changes.c on a
 ** fresh temporary database: a commit wakes the streams of the user whose data changed and no
 ** other; a stream armed after reading waits until the next change (no lost wake-up); a kick
-** is told apart from a change; a user's 17th stream evicts its oldest; the hub's bound;
+** is told apart from a change; a user's 17th stream evicts its oldest; the hub's bound; an
+** idle hub (no stream) reads nothing and starts again from the head the next stream read;
 ** stop ends every wait; the log's records, bounds and purge (the horizon). */
 #include "tinytest.h"
 #include "db.h"
@@ -27,6 +28,17 @@ static void open_db(void){
   ann = store_fixture_user(&fx, "ann@x.test", "Ann");
   bob = store_fixture_user(&fx, "bob@x.test", NULL);
   TT_CHECK( events_start(pS, 20, &pEv)==CV_OK && pEv );
+}
+
+/* The log's head now (what a stream reads before it subscribes). */
+static int64_t head_now(void){
+  unsigned char aKey[16];
+  struct cv_read rd;
+  int64_t horizon = 0, head = -1;
+  if( store_read_begin(pS, &rd) ) return -1;
+  if( store_changes_bounds(&rd, &horizon, &head, aKey)!=CV_OK ) head = -1;
+  store_read_end(&rd);
+  return head;
 }
 
 /* A deadline ms from now, for events_wait. */
@@ -55,8 +67,8 @@ static int list(int64_t userId, int64_t since, struct cv_change *a, int nMax, in
 
 static void wakes_only_the_user_whose_data_changed(void){
   struct cv_sub sA, sB;
-  TT_CHECK( events_subscribe(pEv, &sA, ann)==CV_OK );
-  TT_CHECK( events_subscribe(pEv, &sB, bob)==CV_OK );
+  TT_CHECK( events_subscribe(pEv, &sA, ann, head_now())==CV_OK );
+  TT_CHECK( events_subscribe(pEv, &sB, bob, head_now())==CV_OK );
   TT_CHECK( events_count(pEv)==2 );
   events_arm(pEv, &sA);
   events_arm(pEv, &sB);
@@ -82,16 +94,29 @@ static void wakes_only_the_user_whose_data_changed(void){
 static void the_oldest_of_a_users_streams_is_evicted(void){
   struct cv_sub a[EVENTS_PER_USER + 1], extra[4];
   int i;
-  for(i=0; i<EVENTS_PER_USER; i++) TT_CHECK( events_subscribe(pEv, &a[i], ann)==CV_OK );
-  TT_CHECK( events_subscribe(pEv, &a[EVENTS_PER_USER], ann)==CV_OK );
+  for(i=0; i<EVENTS_PER_USER; i++) TT_CHECK( events_subscribe(pEv, &a[i], ann, head_now())==CV_OK );
+  TT_CHECK( events_subscribe(pEv, &a[EVENTS_PER_USER], ann, head_now())==CV_OK );
   TT_CHECK( events_wait(pEv, &a[0], in_ms(5000))==3 );     /* the oldest */
   for(i=1; i<=EVENTS_PER_USER; i++) TT_CHECK( events_wait(pEv, &a[i], in_ms(50))==0 );
   /* the hub's bound (20 here): 17 open, so 3 more fit and the 4th is refused */
-  for(i=0; i<3; i++) TT_CHECK( events_subscribe(pEv, &extra[i], bob)==CV_OK );
-  TT_CHECK( events_subscribe(pEv, &extra[3], bob)==CV_BUSY );
+  for(i=0; i<3; i++) TT_CHECK( events_subscribe(pEv, &extra[i], bob, head_now())==CV_OK );
+  TT_CHECK( events_subscribe(pEv, &extra[3], bob, head_now())==CV_BUSY );
   for(i=0; i<3; i++) events_unsubscribe(pEv, &extra[i]);
   for(i=0; i<=EVENTS_PER_USER; i++) events_unsubscribe(pEv, &a[i]);
   TT_CHECK( events_count(pEv)==0 );
+}
+
+static void an_idle_hub_starts_again_from_the_head_a_stream_read(void){
+  struct cv_sub s;
+  TT_CHECK( events_count(pEv)==0 );
+  new_thread(ann);                              /* committed while no stream is open */
+  new_thread(ann);
+  TT_CHECK( events_subscribe(pEv, &s, ann, head_now())==CV_OK );
+  events_arm(pEv, &s);
+  TT_CHECK( events_wait(pEv, &s, in_ms(400))==0 );        /* what came before: not a wake */
+  new_thread(ann);
+  TT_CHECK( events_wait(pEv, &s, in_ms(5000))==1 );        /* what comes after: a wake */
+  events_unsubscribe(pEv, &s);
 }
 
 static void the_log_and_its_horizon(void){
@@ -127,11 +152,11 @@ static void the_log_and_its_horizon(void){
 
 static void stop_ends_every_wait(void){
   struct cv_sub s;
-  TT_CHECK( events_subscribe(pEv, &s, ann)==CV_OK );
+  TT_CHECK( events_subscribe(pEv, &s, ann, head_now())==CV_OK );
   events_stop(pEv);
   TT_CHECK( events_wait(pEv, &s, in_ms(5000))==-1 );
   events_unsubscribe(pEv, &s);
-  TT_CHECK( events_subscribe(pEv, &s, ann)==CV_CLOSED );
+  TT_CHECK( events_subscribe(pEv, &s, ann, head_now())==CV_CLOSED );
   events_free(pEv);
   pEv = NULL;
   new_thread(ann);                                           /* no hook left behind */
@@ -146,6 +171,7 @@ int main(void){
   TT_RUN(wakes_only_the_user_whose_data_changed);
   TT_RUN(the_oldest_of_a_users_streams_is_evicted);
   TT_RUN(the_log_and_its_horizon);
+  TT_RUN(an_idle_hub_starts_again_from_the_head_a_stream_read);
   TT_RUN(stop_ends_every_wait);
   TT_RUN(close_db);
   return TT_DONE();
