@@ -468,6 +468,24 @@ def test_events_errors():
         s.close()
 
 
+def test_a_file_without_the_cursor_key_is_a_server_error_not_a_crash():
+    """The log's key (settings.changes_key) gone from the file: both routes answer 500 and the
+    server goes on serving; nothing else depends on it."""
+    with cv.Server() as srv:
+        u = U("nokey", srv)
+        srv.stop()
+        db = sqlite3.connect(srv.db)
+        with db:
+            db.execute("DELETE FROM settings WHERE key='changes_key'")
+        db.close()
+        srv.start()
+        expect_error(u.req("GET", "/api/v1/changes"), 500)
+        s = Stream(srv, u.token)
+        assert s.status == 500, s.head
+        s.close()
+        expect(u.req("POST", T, {"title": "still served"}), 201)
+
+
 def test_streams_never_take_the_last_workers():
     """With 4 worker threads, streams may hold 2 of them: the third is 503 and requests are
     still served beside the two open ones; a stream that ends frees its place."""
