@@ -196,7 +196,7 @@ bench-edit: $(B)/bench/edit_cost
 .PHONY: bench-search
 $(B)/bench/search_sql.h: src/store_search.c
 	@mkdir -p $(dir $@)
-	awk '/^static const char z(Search|Message)Sql\[\] =/{p=1} p{print} p && /;[[:space:]]*$$/{p=0}' $< >$@
+	awk '/^#define SEARCH_ROWID_SLOTS /{print} /^static const char z(Search|Message)Sql\[\] =/{p=1} p{print} p && /;[[:space:]]*$$/{p=0}' $< >$@
 	@[ "$$(grep -c -E 'z(Search|Message)Sql' $@)" = 2 ] || { echo "zSearchSql/zMessageSql not found in $<" >&2; rm -f $@; exit 1; }
 $(B)/bench/search_cost: bench/search_cost.c $(B)/bench/search_sql.h $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o
 	@mkdir -p $(dir $@)

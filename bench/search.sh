@@ -73,7 +73,7 @@ cp "$SC" "$WORK/search_cost"; SC="$WORK/search_cost"   # changes nothing
 GENVER=$(sed -n 's/^GEN_VERSION = //p' "$BENCH/search_data.py")
 # what makes a cached index stale: the tokenizer and the search section of schema.sql (other
 # schema changes are migrated by the server at start, on the scratch copy)
-HASH=$( { sed -n '/^-- version: 6/,/^-- version: 7/p' "$ROOT/schema.sql"; cat "$ROOT/src/store_fts.c"; } | md5sum | cut -c1-10)
+HASH=$( { sed -n '/^-- version: 6/,/^-- version: 7/p;/^-- version: 12/,/^-- version: 13/p' "$ROOT/schema.sql"; cat "$ROOT/src/store_fts.c"; } | md5sum | cut -c1-10)
 KEY="g$GENVER-u${U_THREADS}x${MSGS}-o${OTHERS}x${OTHER_THREADS}-c$CJK_THREADS-p$PAGE_THREADS-$HASH"
 CDIR="$CACHE/$KEY"
 declare -A CVPID CVURL
@@ -218,6 +218,9 @@ fi
 if [ "$SIZE" = 1 ]; then
   load_note size
   "$SC" size "$WORK/main.db" | while read -r l; do fig "main_$l"; done
+  # the same index after FTS5's optimize (one segment: what it is at rest after merging)
+  "$SC" optimize "$WORK/main.db" | while read -r l; do fig "main_$l"; done
+  "$SC" size "$WORK/main.db" | while read -r l; do fig "main_optimized_$l"; done
   if [ "${SIZE_VARIANTS:-0}" = 1 ]; then
     "$SC" size-variants "$WORK/main.db" "$UID_" 100000 | while read -r l; do fig "variant_$l"; done
   fi
@@ -243,8 +246,8 @@ if [ "$APPEND" = 1 ]; then
   TW=$(login "${CVURL[with]}" "$WORK/append.json"); TN=$(login "${CVURL[without]}" "$WORK/append.json")
   IDS=$(SD get "$WORK/append.json" ids)
   HOT=$(SD get "$WORK/append.json" hot)
-  d0w=$(stat_line "$WORK/with.db" "SELECT count(*) FROM search_index_docsize")
-  d0n=$(stat_line "$WORK/without.db" "SELECT count(*) FROM search_index_docsize")
+  d0w=$(stat_line "$WORK/with.db" "SELECT count(*) FROM search_index_data")
+  d0n=$(stat_line "$WORK/without.db" "SELECT count(*) FROM search_index_data")
   for round in $(seq "$ROUNDS"); do
     for pat in hot spread; do
       ids=$IDS; [ "$pat" = hot ] && ids=$HOT
@@ -253,7 +256,7 @@ if [ "$APPEND" = 1 ]; then
     done
   done
   stop_cv with; stop_cv without
-  fig "append_indexed with_rows_before=$d0w with_rows_after=$(stat_line "$WORK/with.db" "SELECT count(*) FROM search_index_docsize") without_rows_before=$d0n without_rows_after=$(stat_line "$WORK/without.db" "SELECT count(*) FROM search_index_docsize") hot_messages_with=$(stat_line "$WORK/with.db" "SELECT message_count FROM chat_threads WHERE id=$HOT") hot_messages_without=$(stat_line "$WORK/without.db" "SELECT message_count FROM chat_threads WHERE id=$HOT")"
+  fig "append_indexed with_index_rows_before=$d0w with_index_rows_after=$(stat_line "$WORK/with.db" "SELECT count(*) FROM search_index_data") without_index_rows_before=$d0n without_index_rows_after=$(stat_line "$WORK/without.db" "SELECT count(*) FROM search_index_data") hot_messages_with=$(stat_line "$WORK/with.db" "SELECT message_count FROM chat_threads WHERE id=$HOT") hot_messages_without=$(stat_line "$WORK/without.db" "SELECT message_count FROM chat_threads WHERE id=$HOT")"
   rm -f "$WORK"/with.db* "$WORK"/without.db* "$WORK"/append.db*
 fi
 

@@ -13,6 +13,7 @@
 **   search_cost query DB USER_ID WORD [SECS [fts]]  FTS query vs LIKE scan over USER_ID's
 **                                               rows, SECS (5) each, after one warm-up query
 **                                               each (fts: the FTS query only)
+**   search_cost optimize DB                      FTS5 'optimize' of DB's index, in place
 **   search_cost size-variants DB USER_ID N      the index of N of the user's messages built
 **                                               again in other forms (dense rowids, unicode61
 **                                               without the owner prefix, detail=column): what
@@ -26,7 +27,7 @@
 #include "store_fts.h"
 #include "store_search.h"
 #include "util.h"
-#include "search_sql.h"          /* zSearchSql[], zMessageSql[] (from src/store_search.c) */
+#include "search_sql.h"          /* zSearchSql[], zMessageSql[], SEARCH_ROWID_SLOTS (from src/store_search.c) */
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -151,8 +152,8 @@ static int cmd_query(const char *zDb, sqlite3_int64 userId, const char *zWord, d
       while( (rc = sqlite3_step(pFts))==SQLITE_ROW ){
         sqlite3_int64 rowid = sqlite3_column_int64(pFts, 0);
         if( rowid<0 ) continue;                                  /* a title */
-        sqlite3_bind_int64(pMsg, 1, rowid / 64);                 /* segment id, place */
-        sqlite3_bind_int64(pMsg, 2, rowid % 64);
+        sqlite3_bind_int64(pMsg, 1, rowid / SEARCH_ROWID_SLOTS); /* segment id, place */
+        sqlite3_bind_int64(pMsg, 2, rowid % SEARCH_ROWID_SLOTS);
         if( sqlite3_step(pMsg)==SQLITE_ROW ){
           if( sqlite3_column_type(pMsg, 2)!=SQLITE_TEXT ) die(db, "a hit without its message");
           nBytes += sqlite3_column_bytes(pMsg, 2);
@@ -250,8 +251,11 @@ static int cmd_size(const char *zDb){
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   for(i=0; i<4; i++){
     sqlite3_stmt *p;
-    sqlite3_int64 rows, b = row_bytes(db, azTab[i], &rows);
+    sqlite3_int64 rows, b;
     const char *zDef;
+    snprintf(zSql, sizeof zSql, "SELECT count(*) FROM sqlite_schema WHERE name='%s'", azTab[i]);
+    if( one_int(db, zSql)==0 ) continue;      /* docsize: none with columnsize=0 (version 12) */
+    b = row_bytes(db, azTab[i], &rows);
     payload += b;
     printf("shadow table=%s rows=%lld row_bytes=%lld\n", azTab[i], (long long)rows, (long long)b);
     snprintf(zSql, sizeof zSql, "SELECT sql FROM sqlite_schema WHERE name='%s'", azTab[i]);
@@ -279,7 +283,10 @@ static int cmd_size(const char *zDb){
   }
   title = one_int(db, "SELECT coalesce(sum(octet_length(title)), 0) FROM chat_threads")
         + one_int(db, "SELECT coalesce(sum(octet_length(title)), 0) FROM chat_histories WHERE title <> ''");
-  nDoc = one_int(db, "SELECT count(*) FROM search_index_docsize");
+  /* the index's rows: every message with content and every title (no docsize table to count
+  ** since schema version 12) */
+  nDoc = nMsg + one_int(db, "SELECT count(*) FROM chat_threads")
+       + one_int(db, "SELECT count(*) FROM chat_histories WHERE title <> ''");
   printf("size messages=%lld docs=%lld text_bytes=%lld title_bytes=%lld indexed_bytes=%lld"
          " index_payload_bytes=%lld index_page_bytes=%lld page_size=%lld"
          " payload_pct=%.1f pages_pct=%.1f file_bytes=%lld secs=%.1f\n",
@@ -318,7 +325,7 @@ static int cmd_size_variants(const char *zDb, sqlite3_int64 userId, long nMsg){
   static const struct { const char *zName, *zArgs, *zRowid; int bMarker; const char *zWhat;
                         const char *zConfig; } aV[] = {
     { "as_is",      "content='', contentless_delete=1, tokenize='chatvault'", "rid", 1,
-      "as the server builds it: chatvault tokenizer (owner prefix), rowid segment*64+place", NULL },
+      "as the server builds it: chatvault tokenizer (owner prefix), rowid segment*16+place", NULL },
     { "wide",       "content='', contentless_delete=1, tokenize='chatvault'", "wide", 1,
       "the first layout: rowid (conv<<32)+index+1", NULL },
     { "dense",      "content='', contentless_delete=1, tokenize='chatvault'", "dense", 1,
@@ -335,6 +342,12 @@ static int cmd_size_variants(const char *zDb, sqlite3_int64 userId, long nMsg){
       "rowids 1..N and detail=column", NULL },
     { "pgsz4k",     "content='', contentless_delete=1, tokenize='chatvault'", "rid", 1,
       "as is with FTS5 leaf pages of 4,000 bytes (pgsz; default 1,000)", "pgsz', 4000" },
+    { "colsz0",     "content='', columnsize=0, tokenize='chatvault'", "rid", 1,
+      "classic contentless (deleted with the old text) without the document-size table", NULL },
+    { "colsz0_r32", "content='', columnsize=0, tokenize='chatvault'", "r32", 1,
+      "the same with rowid segment*32+place", NULL },
+    { "colsz0_dense", "content='', columnsize=0, tokenize='chatvault'", "dense", 1,
+      "the same with rowids 1..N", NULL },
   };
   sqlite3 *db = open_db(zDb, 0);
   sqlite3_stmt *p;
@@ -347,11 +360,12 @@ static int cmd_size_variants(const char *zDb, sqlite3_int64 userId, long nMsg){
   exec_or_die(db, zSql);
   exec_or_die(db, "PRAGMA v.journal_mode=OFF; PRAGMA v.synchronous=OFF;");
   exec_or_die(db, "CREATE TABLE v.src(rid INTEGER PRIMARY KEY, dense INTEGER, wide INTEGER,"
-                  " body TEXT)");
-  p = prep(db, "INSERT INTO v.src(rid, dense, wide, body)"
-               " SELECT rid, row_number() OVER (ORDER BY rid), wide, body FROM ("
-               "  SELECT s.id * 64 + m.key AS rid,"
+                  " r32 INTEGER, body TEXT)");
+  p = prep(db, "INSERT INTO v.src(rid, dense, wide, r32, body)"
+               " SELECT rid, row_number() OVER (ORDER BY rid), wide, r32, body FROM ("
+               "  SELECT s.id * 16 + m.key AS rid,"
                "         (s.conv_id << 32) + s.first_index + m.key + 1 AS wide,"
+               "         s.id * 32 + m.key AS r32,"
                "         m.value ->> '$.content' AS body"
                "    FROM segments s JOIN conversations c ON c.id = s.conv_id, json_each(s.messages) m"
                "   WHERE c.user_id = ?1 ORDER BY 1 LIMIT ?2)");
@@ -440,12 +454,21 @@ int main(int argc, char **argv){
                      argc>6 && strcmp(argv[6], "fts")==0);
   }
   if( argc==3 && strcmp(argv[1], "size")==0 ) return cmd_size(argv[2]);
+  if( argc==3 && strcmp(argv[1], "optimize")==0 ){
+    /* FTS5 'optimize' of the index in place (the bench runs it on its scratch copy) */
+    sqlite3 *db = open_db(argv[2], 0);
+    double t0 = now_s();
+    exec_or_die(db, "INSERT INTO search_index(search_index) VALUES('optimize')");
+    printf("optimize secs=%.1f\n", now_s()-t0);
+    sqlite3_close(db);
+    return 0;
+  }
   if( argc==5 && strcmp(argv[1], "size-variants")==0 ){
     return cmd_size_variants(argv[2], atoll(argv[3]), atol(argv[4]));
   }
   if( argc==3 && strcmp(argv[1], "drop-triggers")==0 ) return cmd_drop_triggers(argv[2]);
   if( argc==4 && strcmp(argv[1], "user-id")==0 ) return cmd_user_id(argv[2], argv[3]);
-  fprintf(stderr, "usage: search_cost query DB USER_ID WORD [SECS [fts]] | size DB"
+  fprintf(stderr, "usage: search_cost query DB USER_ID WORD [SECS [fts]] | size DB | optimize DB"
                   " | size-variants DB USER_ID N | drop-triggers DB | user-id DB EMAIL\n");
   return 2;
 }

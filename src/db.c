@@ -288,6 +288,12 @@ static cv_rc migrate_step(struct cv_db *pDb, int v){
   return CV_OK;
 }
 
+/* The data step that must run before section v of schema.sql (on the schema before it). */
+static cv_rc migrate_pre_step(struct cv_db *pDb, int v){
+  if( v==12 ) return store_conv_migrate_v12(pDb);
+  return CV_OK;
+}
+
 /* No row of PRAGMA foreign_key_check: CV_OK; otherwise CV_DB with a message. */
 static cv_rc foreign_keys_hold(struct cv_db *pDb, char **pzErr){
   sqlite3_stmt *pSt = NULL;
@@ -341,6 +347,13 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
     char *zSection;
     size_t n;
     if( v<=have ) continue;
+    crc = migrate_pre_step(pDb, v);
+    if( crc ){
+      if( pzErr && (*pzErr = malloc(128))!=NULL ){
+        snprintf(*pzErr, 128, "migration to version %d failed: %s", v, cv_rc_str(crc));
+      }
+      goto rollback;
+    }
     n = zNext ? (size_t)(zNext - z) : strlen(z);
     zSection = malloc(n+1);
     if( !zSection ){ crc = CV_NOMEM; goto rollback; }
@@ -803,6 +816,12 @@ cv_rc db_check(const char *zPath, char **pzReport){
     int nBad = 0;
     crc = store_conv_check(pDb, &r, &nBad);
     if( crc ){ bad = 1; buf_appendf(&r, "segments: cannot check: %s\n", cv_rc_str(crc)); }
+    if( nBad ) bad = 1;
+  }
+  if( ver_of(pDb)>=12 ){
+    int64_t nBad = 0;
+    crc = search_index_check(pDb, &r, &nBad);
+    if( crc ){ bad = 1; buf_appendf(&r, "search index: cannot check: %s\n", cv_rc_str(crc)); }
     if( nBad ) bad = 1;
   }
   rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);

@@ -109,9 +109,11 @@ const char *db_sqlite_version(void);
 /* The schema version this binary writes (the last `-- version: N` of schema.sql). */
 int db_schema_version(void);
 
-/* `chatvault check`: integrity_check, foreign_key_check and schema version of zPath.
-** Writes a report to *pzReport (free with free()). CV_OK when clean, CV_INVALID when
-** not, another code when the file cannot be read. */
+/* `chatvault check`: integrity_check, foreign_key_check, the counts the triggers keep, the
+** segments (store_conv_check), the search index against the data (search_index_check) and
+** the schema version of zPath, opened read-only (nothing of it is written). Writes a report
+** to *pzReport (free with free()). CV_OK when clean, CV_INVALID when not, another code when
+** the file cannot be read. */
 cv_rc db_check(const char *zPath, char **pzReport);
 
 /* `chatvault backup`: an online, consistent copy of the database into zOut, which must not

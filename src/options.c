@@ -136,7 +136,7 @@ const struct cv_command aCvCommand[] = {
     "write a consistent copy of the database to OUT, also while the server runs",
     "Restore by stopping the server and putting the copy in place of the database file." },
   { "check", CV_CMD_CHECK, "",
-    "check the database's integrity, foreign keys and schema version", NULL },
+    "check the database's integrity, foreign keys, counts, search index and schema version", NULL },
   { "version", CV_CMD_VERSION, "",
     "print chatvault's version and that of every library inside it", NULL },
   { "help", CV_CMD_HELP, "[SUBCOMMAND]",

@@ -509,12 +509,13 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
   static const char zSet[] =
     "UPDATE segments SET messages=json_replace(messages, '$[' || ?2 || '].content', ?3)"
     " WHERE id=?1 RETURNING length(CAST(messages AS BLOB))";
-  /* n does not change, so no trigger of schema.sql sees an edit in place: queue it here
-  ** (del 1: the old text goes; a row queued earlier in this transaction keeps its del) */
+  /* n does not change, so no trigger of schema.sql sees an edit in place: queue it here,
+  ** before the change, as the triggers do (del 1 and old: the text the index holds, read from
+  ** the segment; a row queued earlier in this transaction keeps its del and old) */
   static const char zQueue[] =
-    "INSERT INTO search_queue(rowid, del, body)"
-    " SELECT ?1 * 64 + ?2, 1, char(1) || c.user_id || char(1) || ?3"
-    " FROM conversations c WHERE c.id=?4"
+    "INSERT INTO search_queue(rowid, del, old, body)"
+    " SELECT rid, 1, body, char(1) || user_id || char(1) || ?3"
+    " FROM search_messages WHERE seg_id=?1 AND place=?2"
     " ON CONFLICT(rowid) DO UPDATE SET body = excluded.body";
   struct tail t;
   sqlite3_stmt *pSt;
@@ -540,6 +541,13 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
   if( rc==CV_OK && !zOld ) rc = CV_DB;          /* every stored message has a role */
   if( rc==CV_OK && zRole && strcmp(zRole, zOld)!=0 ) rc = CV_INVALID;
   if( rc ) goto out;
+  rc = db_stmt(pDb, zQueue, &pSt);
+  if( rc ) goto out;
+  sqlite3_bind_int64(pSt, 1, t.rowid);
+  sqlite3_bind_int64(pSt, 2, k);
+  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
+  rc = db_step_done(pDb, pSt, NULL);
+  if( rc ) goto out;
   rc = db_stmt(pDb, zSet, &pSt);
   if( rc ) goto out;
   sqlite3_bind_int64(pSt, 1, t.rowid);
@@ -554,14 +562,6 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
   }
   rc = db_rc(pDb, src);
   db_reset(pSt);
-  if( rc ) goto out;
-  rc = db_stmt(pDb, zQueue, &pSt);
-  if( rc ) goto out;
-  sqlite3_bind_int64(pSt, 1, t.rowid);
-  sqlite3_bind_int64(pSt, 2, k);
-  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 4, id);
-  rc = db_step_done(pDb, pSt, NULL);
   if( rc ) goto out;
   if( t.n>1 && nNew>nCapBytes ){
     /* grown past the cap: this one segment is split, the others stay as they are */
@@ -1003,6 +1003,48 @@ cv_rc store_conv_migrate_v3(struct cv_db *pDb){
   db_reset(pSt);
   if( rc==CV_OK ) rc = db_exec(pDb, zBytes);
   if( rc==CV_OK ) rc = db_exec(pDb, zDrop);
+  return rc;
+}
+
+cv_rc store_conv_migrate_v12(struct cv_db *pDb){
+  static const char zList[] =
+    "CREATE TEMP TABLE v12_repack AS SELECT id, conv_id, first_index, n,"
+    " length(CAST(messages AS BLOB)) AS bytes FROM segments WHERE n>?1 ORDER BY id";
+  static const char zEach[] = "SELECT id, conv_id, first_index, n, bytes FROM temp.v12_repack";
+  /* a conversation is a thread or a chat: one of these changes a row */
+  static const char zBytes[] =
+    "UPDATE chat_threads SET message_bytes=message_bytes+?2 WHERE id=?1";
+  static const char zBytesChat[] =
+    "UPDATE chat_histories SET message_bytes=message_bytes+?2 WHERE id=?1";
+  sqlite3_stmt *pSt, *pUp;
+  int src = SQLITE_DONE;
+  cv_rc rc = db_stmt(pDb, zList, &pSt);
+  if( rc ) return rc;
+  sqlite3_bind_int(pSt, 1, CONV_SEG_MESSAGES);
+  rc = db_step_done(pDb, pSt, NULL);
+  if( rc ) return rc;
+  rc = db_stmt(pDb, zEach, &pSt);
+  if( rc ) return rc;
+  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    struct tail t;
+    int64_t conv = sqlite3_column_int64(pSt, 1), nNew = 0;
+    int i;
+    t.rowid = sqlite3_column_int64(pSt, 0);
+    t.first = sqlite3_column_int64(pSt, 2);
+    t.n = sqlite3_column_int64(pSt, 3);
+    t.nBytes = sqlite3_column_int64(pSt, 4);
+    rc = repack_segment(pDb, conv, &t, &nNew);
+    for(i=0; rc==CV_OK && i<2; i++){
+      rc = db_stmt(pDb, i==0 ? zBytes : zBytesChat, &pUp);
+      if( rc ) break;
+      sqlite3_bind_int64(pUp, 1, conv);
+      sqlite3_bind_int64(pUp, 2, nNew - t.nBytes);
+      rc = db_step_done(pDb, pUp, NULL);
+    }
+  }
+  if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+  db_reset(pSt);
+  if( rc==CV_OK ) rc = db_exec(pDb, "DROP TABLE temp.v12_repack");
   return rc;
 }
 

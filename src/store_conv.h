@@ -38,10 +38,13 @@ struct cv_sink;
 ** transaction, messages of ~280 bytes): WAL bytes per append were 24.3 KB with a 16 KiB cap,
 ** 18.7 KB with 8 KiB, 13.2 KB with 4,000 bytes and 13.5 KB with 3,000, the same at 20 and at
 ** 20,000 messages. 4,000 bytes keeps a full segment's row in one 4 KiB page (no overflow
-** chain to rewrite). CONV_SEG_MESSAGES may grow in a later release up to 64 (the search index
-** gives a segment 64 rowids: store_search.c) but never shrink: range reads rely on no segment
-** holding more. */
-#define CONV_SEG_MESSAGES 64
+** chain to rewrite). CONV_SEG_MESSAGES is 16 since schema version 12 (64 before): the search
+** index gives a segment that many rowids (store_search.c), and FTS5 stores a term's rows as
+** rowid deltas, so a segment's unused rowids made the index bigger (messages of ~260 bytes
+** fill a segment's 4,000 bytes at ~13). Range reads rely on no segment holding more: version
+** 12 re-packed the bigger ones (store_conv_migrate_v12); it may grow again only up to the
+** search index's slots, never shrink without such a re-pack. */
+#define CONV_SEG_MESSAGES 16
 #define CONV_SEG_BYTES    4000
 
 /* Conversation kinds: enum cv_conv_kind of store.h. */
@@ -175,5 +178,11 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *pReport, int *pnBad);
 ** every array left in the table v2_messages(conv_id, messages) into segments, set the
 ** headers' message_bytes (and, by triggers, the accounts'), then drop it. */
 cv_rc store_conv_migrate_v3(struct cv_db *pDb);
+
+/* Schema version 12's data step, run by db.c's migration before that version's section, in
+** its transaction: re-pack every segment of more than CONV_SEG_MESSAGES messages (the cap
+** was 64) into segments within the caps, at the same place, and move the headers'
+** message_bytes (and, by triggers, the accounts') by what that changed. */
+cv_rc store_conv_migrate_v12(struct cv_db *pDb);
 
 #endif /* CV_STORE_CONV_H */

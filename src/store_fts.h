@@ -57,6 +57,16 @@ cv_rc fts_match_expr(int64_t userId, const struct cv_phrase *a, int n, struct cv
 struct cv_db;
 cv_rc search_index_flush(struct cv_db *pDb);
 
+/* `chatvault check`'s look at the search index (schema version 12 or later), on a connection
+** opened read-only: build a second index of what the file holds (every message and title,
+** in a TEMP table with the same tokenizer) and compare the two term by term (fts5vocab: rows
+** and occurrences of each term). The index is deleted from with the texts it was indexed with
+** (schema.sql, version 12), so a change that reached it with another text leaves a term
+** behind: this finds it. Appends its finding ("search index: ok", or the first differing
+** terms and their count) to pReport; *pnBad is the number of differing terms. The TEMP
+** tables are dropped again. Implemented in store_search.c. */
+cv_rc search_index_check(struct cv_db *pDb, struct cv_buf *pReport, int64_t *pnBad);
+
 /* The longest token emitted, in bytes (longer words are cut, on both sides alike). */
 #define FTS_TOKEN_MAX 128
 

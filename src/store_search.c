@@ -6,7 +6,7 @@
 **
 ** A row of search_index is one message or one title: its rowid is segment id *
 ** SEARCH_ROWID_SLOTS + the message's place in its segment, or -(conversation id) for the
-** conversation's title (schema.sql, version 6).
+** conversation's title (schema.sql, version 12).
 */
 #include "store_search.h"
 #include "store_backend.h"
@@ -20,8 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The slots of a segment in the index's rowids (schema.sql's triggers: id * 64 + place). */
-#define SEARCH_ROWID_SLOTS 64
+/* The slots of a segment in the index's rowids (schema.sql's triggers: id * 16 + place),
+** and their log2 (zSearchSql finds a hit's segment with rowid >> SEARCH_ROWID_SHIFT). */
+#define SEARCH_ROWID_SLOTS 16
+#define SEARCH_ROWID_SHIFT 4
+_Static_assert(SEARCH_ROWID_SLOTS == 1<<SEARCH_ROWID_SHIFT && SEARCH_ROWID_SHIFT == 4,
+               "zSearchSql's rowid >> 4 is SEARCH_ROWID_SHIFT");
 _Static_assert(CONV_SEG_MESSAGES <= SEARCH_ROWID_SLOTS,
                "a segment's messages must fit its slots of search rowids");
 
@@ -177,7 +181,7 @@ static const char zSearchSql[] =
   "WITH h AS ("
   "  SELECT s.rowid AS r, s.rank AS rk,"
   "         CASE WHEN s.rowid < 0 THEN -s.rowid"
-  "              ELSE (SELECT g.conv_id FROM segments g WHERE g.id = s.rowid >> 6) END AS conv"
+  "              ELSE (SELECT g.conv_id FROM segments g WHERE g.id = s.rowid >> 4) END AS conv"
   "    FROM search_index s WHERE search_index MATCH ?1),"
   " f AS ("
   "  SELECT h.r, h.rk, c.id AS conv, c.kind, coalesce(t.title, ch.title) AS title,"
@@ -317,26 +321,79 @@ done:
   return CV_OK;
 }
 
-/* ---- keeping the index: search_queue applied before COMMIT (schema.sql, version 6) */
+/* ---- keeping the index: search_queue applied before COMMIT (schema.sql, version 12) */
 
 cv_rc search_index_flush(struct cv_db *pDb){
   static const char zAny[] = "SELECT 1 FROM search_queue LIMIT 1";
-  static const char zDel[] =
-    "DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_queue WHERE del)";
-  static const char zIns[] =
-    "INSERT INTO search_index(rowid, body)"
-    " SELECT rowid, body FROM search_queue WHERE body IS NOT NULL ORDER BY rowid";
+  /* One pass in rowid order (FTS5 then writes one index segment): for each rowid, first the
+  ** delete of what the index holds (FTS5's 'delete' command with the text it was indexed
+  ** with: the index is contentless), then the insert of its new text. */
+  static const char zApply[] =
+    "INSERT INTO search_index(search_index, rowid, body)"
+    " SELECT op, rowid, txt FROM ("
+    "  SELECT 'delete' AS op, rowid, old AS txt, 0 AS ph FROM search_queue"
+    "   WHERE del AND old IS NOT NULL"
+    "  UNION ALL"
+    "  SELECT NULL, rowid, body, 1 FROM search_queue WHERE body IS NOT NULL)"
+    " ORDER BY rowid, ph";
   static const char zClear[] = "DELETE FROM search_queue";
   sqlite3_stmt *pSt;
   int64_t one = 0;
   cv_rc rc = db_int64(pDb, zAny, 0, 0, &one);
   if( rc==CV_NOTFOUND ) return CV_OK;              /* nothing queued: most transactions */
   if( rc ) return rc;
-  rc = db_stmt(pDb, zDel, &pSt);
-  if( rc==CV_OK ) rc = db_step_done(pDb, pSt, NULL);
-  if( rc==CV_OK ) rc = db_stmt(pDb, zIns, &pSt);
+  rc = db_stmt(pDb, zApply, &pSt);
   if( rc==CV_OK ) rc = db_step_done(pDb, pSt, NULL);
   if( rc==CV_OK ) rc = db_stmt(pDb, zClear, &pSt);
   if( rc==CV_OK ) rc = db_step_done(pDb, pSt, NULL);
   return rc;
+}
+
+cv_rc search_index_check(struct cv_db *pDb, struct cv_buf *r, int64_t *pnBad){
+  static const char zBuild[] =
+    "PRAGMA query_only=0;"                       /* TEMP only: the file is opened read-only */
+    "CREATE VIRTUAL TABLE temp.cv_check_index USING fts5(body, content='', columnsize=0,"
+    " tokenize='chatvault');"
+    /* as schema.sql's version 12 fills the index: titles, then messages in segment order */
+    "INSERT INTO temp.cv_check_index(rowid, body)"
+    " SELECT rid, body FROM search_titles ORDER BY rid;"
+    "INSERT INTO temp.cv_check_index(rowid, body)"
+    " SELECT rid, body FROM search_messages WHERE body IS NOT NULL ORDER BY seg_id;"
+    "CREATE VIRTUAL TABLE temp.cv_check_have USING fts5vocab(main, search_index, 'row');"
+    "CREATE VIRTUAL TABLE temp.cv_check_want USING fts5vocab(temp, cv_check_index, 'row');";
+  static const char zDiff[] =
+    "SELECT term, sum(h), sum(w) FROM ("
+    "  SELECT term, doc AS h, 0 AS w FROM temp.cv_check_have"
+    "  UNION ALL SELECT term, 0, doc FROM temp.cv_check_want)"
+    " GROUP BY term HAVING sum(h) <> sum(w)";
+  static const char zDrop[] =
+    "DROP TABLE IF EXISTS temp.cv_check_have; DROP TABLE IF EXISTS temp.cv_check_want;"
+    "DROP TABLE IF EXISTS temp.cv_check_index; PRAGMA query_only=1;";
+  sqlite3_stmt *pSt;
+  int src;
+  int64_t nBad = 0;
+  cv_rc rc = db_exec(pDb, zBuild);
+  *pnBad = 0;
+  if( rc==CV_OK ) rc = db_stmt(pDb, zDiff, &pSt);
+  if( rc==CV_OK ){
+    while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+      if( ++nBad<=20 ){
+        /* a term is "<user id>:<word>": the word of a user, as the report of a local admin */
+        buf_appendf(r, "search index: term %s in %lld rows, the data has it in %lld\n",
+                    (const char*)sqlite3_column_text(pSt, 0),
+                    (long long)sqlite3_column_int64(pSt, 1), (long long)sqlite3_column_int64(pSt, 2));
+      }
+    }
+    if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
+    db_reset(pSt);
+  }
+  {
+    cv_rc rcDrop = db_exec(pDb, zDrop);
+    if( rc==CV_OK ) rc = rcDrop;
+  }
+  if( rc ) return rc;
+  if( nBad ) buf_appendf(r, "search index: %lld terms differ from the data\n", (long long)nBad);
+  else buf_appendf(r, "search index: ok\n");
+  *pnBad = nBad;
+  return CV_OK;
 }

@@ -207,7 +207,7 @@ def test_character_chats_are_found():
                200, "chat")
     chat_id = r.json["chat_id"]
     js = search(c, "improbability")
-    h = js["items"][0]
+    h = [h for h in js["items"] if h["index"] == 0][0]     # the echo ties with it (newer)
     assert h["kind"] == "chat" and h["chat_id"] == chat_id and h["index"] == 0, h
     assert h["role"] == "user" and h["updated_at"] == r.json["chat"]["last_updated"], h
     assert {h["index"] for h in js["items"]} <= {0, 1}, js     # the responder may echo it
@@ -271,16 +271,25 @@ def test_retention_drop_is_not_found():
 
 
 def test_ranking_and_ties_newest_first():
+    """bm25 without document lengths (schema version 12: the index keeps none): more of the
+    words, and rarer ones, rank first; a word once in a long message ties with it once in a
+    short one, and ties are newest first."""
     c, _ = user()
+    t0 = thread(c, [("user", "walrus walrus and the walrus again")])
     t1 = thread(c, [("user", "walrus")])
     t2 = thread(c, [("user", "walrus")])
     t3 = thread(c, [("user", "a long message that mentions walrus once among many many other words"
                              " about the sea and the ice and the fish")])
     js = search(c, "walrus")
     order = [h["thread_id"] for h in js["items"]]
-    assert order == [t2["id"], t1["id"], t3["id"]], js   # equal scores: newest first
+    assert order == [t0["id"], t3["id"], t2["id"], t1["id"]], js   # equal scores: newest first
+    js = search(c, "walrus fish")
+    assert [h["thread_id"] for h in js["items"]] == [t3["id"]], js
+    expect(c.delete("%s/%d" % (T, t0["id"])), 204)
+    js = search(c, "walrus")
+    assert [h["thread_id"] for h in js["items"]] == [t3["id"], t2["id"], t1["id"]], js
     js = search(c, "walrus", limit=1, offset=1)
-    assert js["total"] == 3 and [h["thread_id"] for h in js["items"]] == [t1["id"]], js
+    assert js["total"] == 3 and [h["thread_id"] for h in js["items"]] == [t2["id"]], js
     js = search(c, "walrus", offset=10)
     assert js["items"] == [] and js["total"] == 3, js
 
@@ -349,14 +358,16 @@ def test_migration_indexes_what_the_file_holds():
         db = sqlite3.connect(srv.db)
         names = [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE '%search%'")]
-        assert len(names) == 10, names
+        assert len(names) == 11, names
         for n in names:
             db.execute("DROP TRIGGER %s" % n)
+        db.execute("DROP VIEW search_messages")      # version 12: what the index holds
+        db.execute("DROP VIEW search_titles")
         # the FTS5 table itself: its tokenizer is chatvault's, so remove it as rows
         db.execute("PRAGMA writable_schema=ON")
         db.execute("DELETE FROM sqlite_master WHERE name='search_index'")
         db.execute("PRAGMA writable_schema=OFF")
-        for shadow in ("data", "idx", "docsize", "config"):
+        for shadow in ("data", "idx", "config"):   # columnsize=0: no docsize
             db.execute("DROP TABLE search_index_%s" % shadow)
         db.execute("DROP TABLE search_queue")
         # what later versions added goes too: the file is as version 5 left it
@@ -406,3 +417,39 @@ END""")
         assert {(h["kind"], h["index"]) for h in js["items"]} == {
             ("thread", 0), ("chat", 0), ("chat", 1)}, js
         assert search(c2, "echidna")["total"] == 1 and search(c2, "monotremes")["total"] == 1
+
+
+def test_check_compares_the_index_with_the_data():
+    """The index is deleted from with the texts it was indexed with (schema version 12), so
+    `chatvault check` rebuilds it from the data and compares them term by term: after edits,
+    truncations, renames, deletions of a thread, a chat and an account it is clean; a message
+    changed behind the index's back (no trigger sees an UPDATE that keeps n) is reported."""
+    with cv.Server(args=["--history-limit", "2"]) as srv:
+        c, _ = user(srv=srv)
+        t1 = thread(c, [("user", "kestrel one"), ("assistant", "kestrel reply"),
+                        ("user", "heron three")], title="Birds")
+        t2 = thread(c, [("user", "kestrel elsewhere")] * 20)
+        expect(c.request("PATCH", "%s/%d/messages/0" % (T, t1["id"]), json={"content": "osprey"}), 200)
+        expect(c.put("%s/%d" % (T, t1["id"]), json={"title": "Raptors"}), 200)
+        expect(c.delete("%s/%d" % (T, t2["id"])), 204)
+        for word in ("first", "second", "third"):          # retention drops the first
+            expect(c.post("/api/chat", json={"message": "kestrel chat " + word}), 200, word)
+        other, _ = user(srv=srv)
+        thread(other, [("user", "kestrel of another")])
+        expect(other.delete("/api/users/me"), 204)
+        js = search(c, "kestrel")
+        assert js["total"] == 5, js              # t1's reply, two chats of two messages
+        assert search(c, "osprey")["total"] == 1 and search(c, "raptors")["total"] == 1
+        assert search(c, "birds")["total"] == 0
+        c.close()
+        srv.stop()
+        r = cv.run_cli(["check"], db=srv.db)
+        assert r.returncode == 0 and "search index: ok" in r.stdout, r
+        db = sqlite3.connect(srv.db)
+        db.execute("UPDATE segments SET messages = json_replace(messages, '$[0].content',"
+                   " 'tampered text') WHERE id = (SELECT min(id) FROM segments)")
+        db.commit()
+        db.close()
+        r = cv.run_cli(["check"], db=srv.db)
+        assert r.returncode != 0, r
+        assert "terms differ from the data" in r.stdout + r.stderr and "tampered" in r.stdout + r.stderr, r

@@ -22,8 +22,8 @@ static sqlite3 *db;
 /* An index of a few rows of user 7 and one of user 8, made once. */
 static void setup(void){
   static const char *azSql[] = {
-    "CREATE VIRTUAL TABLE s USING fts5(body, content='', contentless_delete=1,"
-    " tokenize='chatvault')",
+    "CREATE VIRTUAL TABLE s USING fts5(body, content='', columnsize=0,"
+    " tokenize='chatvault')",                     /* as schema.sql's version 12 */
     "INSERT INTO s(rowid, body) VALUES"
     " (1, char(1)||'7'||char(1)||'Café au lait, \"quoted\" AND OR NOT NEAR(a b) x* ^col:'),"
     " (2, char(1)||'7'||char(1)||'東京タワーに行きました 한국어 텍스트'),"
