@@ -72,11 +72,14 @@ test('14-edit: regenerate, edit a reply, edit-and-resend, cancel, fork from a me
   await bubbles.nth(2).getByTestId('edit-message').click();
   await page.getByTestId('edit-input').fill('What about museums?');
   await page.getByTestId('edit-save').click();
-  await page.waitForFunction(async (p) => {
+  // (the old reply must be gone: between the edit and the truncation the server briefly holds
+  // the edited message followed by the old reply, 4 messages as well)
+  await page.waitForFunction(async ([p, old]) => {
     const r = await fetch(p, { headers: { Authorization: `Bearer ${localStorage.getItem('access_token')}` } });
     const js = await r.json();
-    return js.messages.length === 4 && js.messages[2].content === 'What about museums?' && js.messages[3].role === 'assistant';
-  }, path, { timeout: 30_000 });
+    return js.messages.length === 4 && js.messages[2].content === 'What about museums?' && js.messages[3].role === 'assistant'
+      && js.messages[3].content !== old;
+  }, [path, before], { timeout: 30_000 });
   await settled(page, 4);
   stored = await user.api.ok('GET', path);
   assertEqual(contentsOf(stored).slice(0, 3), [['user', 'Plan a trip'], ['assistant', 'Go to Lisbon'], ['user', 'What about museums?']], 'edited and resent');
