@@ -410,8 +410,9 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
     tools/make_v6_fixture.py with the build of f4fe371: pinned, archived and tagged threads, a
     150-message thread, character chats already cut by retention at --history-limit 3, a
     persona, another user's thread) migrates at start through version 7 (pictures), 8
-    (thread members, the archive of chats), 9 (OpenAI fingerprints), 10 (share links) and 11
-    (the change log, filled with what the file holds), then answers every recorded read
+    (thread members, the archive of chats), 9 (OpenAI fingerprints), 10 (share links), 11
+    (the change log, filled with what the file holds) and 12 (the search index rebuilt, the
+    150-message thread's segments of 64 re-packed into segments of at most 16), then answers every recorded read
     exactly as that release did; the new tables start empty (the log: one upsert per object the
     file holds) and work on the old rows (a member, the archive, an OpenAI turn, a share link,
     an edit); check passes."""
