@@ -870,16 +870,15 @@ CREATE VIRTUAL TABLE search_index USING fts5(body, content='', columnsize=0,
 
 -- What the index must change by the end of the transaction, per rowid (applied and emptied
 -- before COMMIT by search_index_flush, store_search.c). The first change of a rowid in a
--- transaction sets del and old: del 1 when the index holds the row, old the exact text it
--- was indexed with (owner marker included: the same tokens must be deleted); later changes
--- of that rowid in the transaction only set body, the text to index at the end (NULL: none).
+-- transaction sets old: the exact text the index holds for it (owner marker included: the
+-- same tokens must be deleted), NULL when it holds nothing; every change sets body, the text
+-- to index at the end (NULL: none). So every trigger upserts the same way.
 -- `old` is read from the row before it changes (the views below, read by BEFORE triggers,
 -- or the row's OLD values): every change of a message's text goes through these triggers,
 -- or queues itself the same way (the edit in place, store_conv_set_content).
 CREATE TABLE search_queue (
   rowid         INTEGER PRIMARY KEY,         -- the search_index rowid
-  del           INTEGER NOT NULL,            -- 1: the index holds `old` for it: delete it first
-  old           TEXT,                        -- what the index holds (with its owner marker)
+  old           TEXT,                        -- what the index holds (owner marker), or NULL
   body          TEXT                         -- the text to index (with its owner marker), or NULL
 );
 
@@ -898,72 +897,72 @@ CREATE VIEW search_titles AS
 
 CREATE TRIGGER segments_search_insert AFTER INSERT ON segments
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    SELECT rid, 0, NULL, body FROM search_messages WHERE seg_id = NEW.id
+  INSERT INTO search_queue(rowid, old, body)
+    SELECT rid, NULL, body FROM search_messages WHERE seg_id = NEW.id
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER segments_search_grow AFTER UPDATE OF messages ON segments
   WHEN NEW.n > OLD.n
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    SELECT rid, 0, NULL, body FROM search_messages WHERE seg_id = NEW.id AND place >= OLD.n
+  INSERT INTO search_queue(rowid, old, body)
+    SELECT rid, NULL, body FROM search_messages WHERE seg_id = NEW.id AND place >= OLD.n
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER segments_search_shrink BEFORE UPDATE OF messages ON segments
   WHEN NEW.n < OLD.n
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    SELECT rid, 1, body, NULL FROM search_messages WHERE seg_id = OLD.id AND place >= NEW.n
-    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+  INSERT INTO search_queue(rowid, old, body)
+    SELECT rid, body, NULL FROM search_messages WHERE seg_id = OLD.id AND place >= NEW.n
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 -- A segment deleted while its conversation exists (truncation, a re-pack, a replace). When
 -- the conversation itself is deleted, its row is gone before its segments are (a cascade
 -- runs after the parent's delete): conversations_search_delete queued them already.
 CREATE TRIGGER segments_search_delete BEFORE DELETE ON segments
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    SELECT rid, 1, body, NULL FROM search_messages WHERE seg_id = OLD.id
-    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+  INSERT INTO search_queue(rowid, old, body)
+    SELECT rid, body, NULL FROM search_messages WHERE seg_id = OLD.id
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER conversations_search_delete BEFORE DELETE ON conversations
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    SELECT rid, 1, body, NULL FROM search_messages WHERE conv_id = OLD.id
-    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+  INSERT INTO search_queue(rowid, old, body)
+    SELECT rid, body, NULL FROM search_messages WHERE conv_id = OLD.id
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 
 CREATE TRIGGER chat_threads_search_insert AFTER INSERT ON chat_threads
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-NEW.id, 0, NULL, char(1) || NEW.user_id || char(1) || NEW.title)
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-NEW.id, NULL, char(1) || NEW.user_id || char(1) || NEW.title)
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER chat_threads_search_title AFTER UPDATE OF title ON chat_threads
   WHEN NEW.title IS NOT OLD.title
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-NEW.id, 1, char(1) || OLD.user_id || char(1) || OLD.title,
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-NEW.id, char(1) || OLD.user_id || char(1) || OLD.title,
             char(1) || NEW.user_id || char(1) || NEW.title)
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER chat_threads_search_delete AFTER DELETE ON chat_threads
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-OLD.id, 1, char(1) || OLD.user_id || char(1) || OLD.title, NULL)
-    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-OLD.id, char(1) || OLD.user_id || char(1) || OLD.title, NULL)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER chat_histories_search_insert AFTER INSERT ON chat_histories
   WHEN NEW.title <> ''
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-NEW.id, 0, NULL, char(1) || NEW.user_id || char(1) || NEW.title)
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-NEW.id, NULL, char(1) || NEW.user_id || char(1) || NEW.title)
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 CREATE TRIGGER chat_histories_search_title AFTER UPDATE OF title ON chat_histories
   WHEN NEW.title IS NOT OLD.title
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-NEW.id, OLD.title <> '',
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-NEW.id,
             CASE WHEN OLD.title <> '' THEN char(1) || OLD.user_id || char(1) || OLD.title END,
             CASE WHEN NEW.title <> '' THEN char(1) || NEW.user_id || char(1) || NEW.title END)
     ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
@@ -971,9 +970,9 @@ END;
 CREATE TRIGGER chat_histories_search_delete AFTER DELETE ON chat_histories
   WHEN OLD.title <> ''
 BEGIN
-  INSERT INTO search_queue(rowid, del, old, body)
-    VALUES (-OLD.id, 1, char(1) || OLD.user_id || char(1) || OLD.title, NULL)
-    ON CONFLICT(rowid) DO UPDATE SET body = NULL;
+  INSERT INTO search_queue(rowid, old, body)
+    VALUES (-OLD.id, char(1) || OLD.user_id || char(1) || OLD.title, NULL)
+    ON CONFLICT(rowid) DO UPDATE SET body = excluded.body;
 END;
 
 -- What the file holds, in rowid order (FTS5 appends rows in order without flushing): the

@@ -321,7 +321,7 @@ static cv_rc foreign_keys_hold(struct cv_db *pDb, char **pzErr){
 static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   const struct cv_asset *p = assets_find("schema.sql");
   const char *z;
-  int have = 0, want = db_schema_version(), rc;
+  int have = 0, want = db_schema_version(), rc, v = 0;
   sqlite3_stmt *pSt = NULL;
   char *zErr = NULL;
   cv_rc crc;
@@ -342,18 +342,13 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
     goto rollback;
   }
   for(z=strstr(p->a, "-- version: "); z && have<want; z=strstr(z+1, "-- version: ")){
-    int v = atoi(z + 12);
+    v = atoi(z + 12);
     const char *zNext = strstr(z+1, "-- version: ");
     char *zSection;
     size_t n;
     if( v<=have ) continue;
     crc = migrate_pre_step(pDb, v);
-    if( crc ){
-      if( pzErr && (*pzErr = malloc(128))!=NULL ){
-        snprintf(*pzErr, 128, "migration to version %d failed: %s", v, cv_rc_str(crc));
-      }
-      goto rollback;
-    }
+    if( crc ) goto step_failed;
     n = zNext ? (size_t)(zNext - z) : strlen(z);
     zSection = malloc(n+1);
     if( !zSection ){ crc = CV_NOMEM; goto rollback; }
@@ -370,12 +365,7 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
       goto rollback;
     }
     crc = migrate_step(pDb, v);
-    if( crc ){
-      if( pzErr && (*pzErr = malloc(128))!=NULL ){
-        snprintf(*pzErr, 128, "migration to version %d failed: %s", v, cv_rc_str(crc));
-      }
-      goto rollback;
-    }
+    if( crc ) goto step_failed;
   }
   if( have<want ){
     char zSql[64];
@@ -389,6 +379,11 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   if( crc ) goto rollback;
   crc = db_exec(pDb, "COMMIT");
   if( crc==CV_OK ) goto done;
+  goto rollback;
+step_failed:                          /* a data step of version v (before or after its section) */
+  if( pzErr && (*pzErr = malloc(128))!=NULL ){
+    snprintf(*pzErr, 128, "migration to version %d failed: %s", v, cv_rc_str(crc));
+  }
 rollback:
   db_exec(pDb, "ROLLBACK");
 done:

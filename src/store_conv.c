@@ -510,11 +510,11 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
     "UPDATE segments SET messages=json_replace(messages, '$[' || ?2 || '].content', ?3)"
     " WHERE id=?1 RETURNING length(CAST(messages AS BLOB))";
   /* n does not change, so no trigger of schema.sql sees an edit in place: queue it here,
-  ** before the change, as the triggers do (del 1 and old: the text the index holds, read from
-  ** the segment; a row queued earlier in this transaction keeps its del and old) */
+  ** before the change, as the triggers do (old: the text the index holds, read from the
+  ** segment; a row queued earlier in this transaction keeps its old) */
   static const char zQueue[] =
-    "INSERT INTO search_queue(rowid, del, old, body)"
-    " SELECT rid, 1, body, char(1) || user_id || char(1) || ?3"
+    "INSERT INTO search_queue(rowid, old, body)"
+    " SELECT rid, body, char(1) || user_id || char(1) || ?3"
     " FROM search_messages WHERE seg_id=?1 AND place=?2"
     " ON CONFLICT(rowid) DO UPDATE SET body = excluded.body";
   struct tail t;

@@ -20,12 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The slots of a segment in the index's rowids (schema.sql's triggers: id * 16 + place),
-** and their log2 (zSearchSql finds a hit's segment with rowid >> SEARCH_ROWID_SHIFT). */
+/* The slots of a segment in the index's rowids: schema.sql's view search_messages writes
+** id * 16 + place, and zSearchSql finds a hit's segment with rowid >> 4. */
 #define SEARCH_ROWID_SLOTS 16
-#define SEARCH_ROWID_SHIFT 4
-_Static_assert(SEARCH_ROWID_SLOTS == 1<<SEARCH_ROWID_SHIFT && SEARCH_ROWID_SHIFT == 4,
-               "zSearchSql's rowid >> 4 is SEARCH_ROWID_SHIFT");
 _Static_assert(CONV_SEG_MESSAGES <= SEARCH_ROWID_SLOTS,
                "a segment's messages must fit its slots of search rowids");
 
@@ -332,7 +329,7 @@ cv_rc search_index_flush(struct cv_db *pDb){
     "INSERT INTO search_index(search_index, rowid, body)"
     " SELECT op, rowid, txt FROM ("
     "  SELECT 'delete' AS op, rowid, old AS txt, 0 AS ph FROM search_queue"
-    "   WHERE del AND old IS NOT NULL"
+    "   WHERE old IS NOT NULL"
     "  UNION ALL"
     "  SELECT NULL, rowid, body, 1 FROM search_queue WHERE body IS NOT NULL)"
     " ORDER BY rowid, ph";
@@ -363,9 +360,9 @@ cv_rc search_index_check(struct cv_db *pDb, struct cv_buf *r, int64_t *pnBad){
     "CREATE VIRTUAL TABLE temp.cv_check_want USING fts5vocab(temp, cv_check_index, 'row');";
   static const char zDiff[] =
     "SELECT term, sum(h), sum(w) FROM ("
-    "  SELECT term, doc AS h, 0 AS w FROM temp.cv_check_have"
-    "  UNION ALL SELECT term, 0, doc FROM temp.cv_check_want)"
-    " GROUP BY term HAVING sum(h) <> sum(w)";
+    "  SELECT term, doc AS h, cnt AS hc, 0 AS w, 0 AS wc FROM temp.cv_check_have"
+    "  UNION ALL SELECT term, 0, 0, doc, cnt FROM temp.cv_check_want)"
+    " GROUP BY term HAVING sum(h) <> sum(w) OR sum(hc) <> sum(wc)";
   static const char zDrop[] =
     "DROP TABLE IF EXISTS temp.cv_check_have; DROP TABLE IF EXISTS temp.cv_check_want;"
     "DROP TABLE IF EXISTS temp.cv_check_index; PRAGMA query_only=1;";

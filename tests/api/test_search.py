@@ -453,3 +453,10 @@ def test_check_compares_the_index_with_the_data():
         r = cv.run_cli(["check"], db=srv.db)
         assert r.returncode != 0, r
         assert "terms differ from the data" in r.stdout + r.stderr and "tampered" in r.stdout + r.stderr, r
+        # what the check builds from is gone: it says it cannot check, and fails
+        db = sqlite3.connect(srv.db)
+        db.execute("DROP VIEW search_titles")
+        db.commit()
+        db.close()
+        r = cv.run_cli(["check"], db=srv.db)
+        assert r.returncode != 0 and "search index: cannot check" in r.stdout + r.stderr, r
