@@ -1,8 +1,10 @@
-# chatvault — one static binary: civetweb + SQLite + cJSON + libsodium (+ OpenSSL for TLS).
+# chatvault — one static binary: civetweb + SQLite + cJSON + libsodium (+ OpenSSL for TLS)
+# + dqlite and libuv (the cluster, issue 14).
 #
 #   make            build build/chatvault (installs missing Debian build packages, fetches vendor/)
 #   make run        build, then serve on 127.0.0.1:8080 with a demo database (./chatvault-demo.db)
 #   make test       build release + ASan/UBSan binaries and run every test (tests/run.py)
+#   make test-cluster  the cluster suite alone (tests/cluster: nodes in network namespaces; root)
 #   make test-long  everything again with the long fault/load parts, then the suites under
 #                   valgrind, then docs/reliability.md from the results
 #   make bench      benchmarks (bench/run.sh), never part of the test command
@@ -26,11 +28,12 @@ B       := build
 CW      := vendor/src/civetweb
 CJ      := vendor/src/cjson
 SQ      := vendor/src/sqlite3-amalgamation
+DQ      := vendor/src/dqlite
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 # the vendored sqlite3.h first: every #include <sqlite3.h> gets the SQLite compiled in (3.46.1)
-INC     := -I$(SQ) -Isrc -I$(CW)/include -I$(CJ) -I$(B)/gen
+INC     := -I$(SQ) -Isrc -I$(CW)/include -I$(CJ) -I$(DQ)/include -I$(B)/gen
 DEFS    := -D_GNU_SOURCE -DCV_VERSION='"$(VERSION)"' -DCJSON_NESTING_LIMIT=128
 # civetweb compiled with only what we use: no CGI/SSI/Lua/file serving; websockets; OpenSSL 3 TLS.
 CW_DEFS := -DALTERNATIVE_QUEUE -DMG_PRESPAWN_WORKERS=8 -DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG -DSOCKET_TIMEOUT_QUANTUM=200
@@ -45,6 +48,10 @@ SQ_DEFS := -DSQLITE_DQS=0 -DSQLITE_THREADSAFE=2 -DSQLITE_DEFAULT_MEMSTATUS=0 \
            -DHAVE_FDATASYNC=1 -DHAVE_USLEEP=1 -DHAVE_LOCALTIME_R=1 -DHAVE_GMTIME_R=1 \
            -DHAVE_ISNAN=1 -DHAVE_STRCHRNUL=1
 LIBS    := -Wl,-Bstatic -lsodium -lssl -lcrypto -Wl,-Bdynamic -lpthread -lm
+# dqlite (with its raft) and libuv, static archives built by vendor/build-lib.sh; on every link of
+# the src/ objects, after the objects and before $(LIBS). Their sqlite3_* references resolve to
+# the sqlite3.o already on the line (no second SQLite); vendor/README.md.
+DQ_LIBS := $(B)/vendor/dqlite/libdqlite.a $(B)/vendor/libuv/libuv_a.a
 
 REL_FLAGS  := -std=c11 -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ASAN_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -56,7 +63,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-long bench bench-wal bench-append deps vendor clean check-ldd check-layers unit
+.PHONY: all asan run test test-cluster test-long bench bench-wal bench-append deps vendor clean check-ldd check-layers unit
 all: $(B)/chatvault
 
 deps:
@@ -71,6 +78,16 @@ vendor/src/.stamp: vendor/versions vendor/fetch.sh $(wildcard vendor/patches/*.p
 $(SQ)/.stamp: vendor/src/.stamp vendor/sqlite3-amalgamation.sh
 	@vendor/sqlite3-amalgamation.sh
 vendor: vendor/src/.stamp $(SQ)/.stamp
+
+# dqlite and libuv with their own build systems and flags, never with sanitizers (the ASan
+# binary links these same archives): dqlite against our sqlite3.h, so after the amalgamation;
+# the two are independent and build side by side under -j2 (~1 min of CPU together). Rebuilt
+# only when the sources, the amalgamation or the script change; `make clean` removes them.
+# `+`: the inner make (and cmake's) takes its job slots from this make's jobserver.
+$(B)/vendor/libuv/libuv_a.a: vendor/src/.stamp vendor/build-lib.sh | $(B)/.deps
+	+@CC='$(CC)' vendor/build-lib.sh libuv $(B)/vendor/libuv
+$(B)/vendor/dqlite/libdqlite.a: vendor/src/.stamp $(SQ)/.stamp vendor/build-lib.sh | $(B)/.deps
+	+@CC='$(CC)' vendor/build-lib.sh dqlite $(B)/vendor/dqlite
 
 # --- embedded assets: schema.sql and src/web/* (each web file also gzipped, with an ETag)
 $(B)/tools/embed: tools/embed.c | $(B)/.deps
@@ -114,18 +131,19 @@ $(B)/asan/obj/embedded.o: $(B)/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -Isrc -c $< -o $@
 
-$(B)/chatvault: $(REL_OBJS) $(B)/rel/main.o
+$(B)/chatvault: $(REL_OBJS) $(B)/rel/main.o $(DQ_LIBS)
 	$(CC) $(REL_FLAGS) -o $@ $^ $(LIBS)
 	@$(MAKE) --no-print-directory check-ldd
-$(B)/asan/chatvault: $(ASAN_OBJS) $(B)/asan/obj/main.o
+$(B)/asan/chatvault: $(ASAN_OBJS) $(B)/asan/obj/main.o $(DQ_LIBS)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 asan: $(B)/asan/chatvault $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT))
 
 # The store interface's line (store.h, store_backend.h): above store.c nothing sees SQL. Only the
-# SQLite backend (db.c, store_*.c but store.c) includes sqlite3.h, db.h, store_conv.h or
+# SQLite backend (db.c, store_*.c but store.c) and the dqlite client that the cluster's backend
+# will run its SQL through (dqclient.c) include sqlite3.h, db.h, store_conv.h or
 # store_backend.h; store.c the last; cli.c (opens the store, runs check and backup) db.h;
 # version.c (prints SQLite's version) sqlite3.h.
-LAYER_BACKEND := src/db.c src/db.h $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
+LAYER_BACKEND := src/db.c src/db.h src/dqclient.c src/dqclient.h $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
 check-layers:
 	@bad=$$(grep -lE '#include [<"](sqlite3|db|store_conv|store_backend)\.h[>"]' \
 	    $(filter-out $(LAYER_BACKEND),$(wildcard src/*.c src/*.h)) | while read f; do \
@@ -144,9 +162,9 @@ check-ldd:
 	if [ -n "$$extra" ]; then echo "unexpected dynamic dependencies: $$extra" >&2; exit 1; fi
 
 # --- unit tests: one binary per tests/unit/test_*.c, linked with everything but main.c
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h tests/unit/store_fixture.h $(ASAN_OBJS) $(SQ)/.stamp
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h tests/unit/store_fixture.h $(ASAN_OBJS) $(DQ_LIBS) $(SQ)/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -o $@ $< $(ASAN_OBJS) $(LIBS)
+	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -o $@ $< $(ASAN_OBJS) $(DQ_LIBS) $(LIBS)
 unit: asan
 	@for t in $(B)/asan/tests/test_*; do $$t || exit 1; done
 
@@ -156,6 +174,10 @@ run: $(B)/chatvault
 test: $(B)/chatvault asan check-layers
 	@tools/deps.sh test
 	$(PYTHON) tests/run.py
+
+# the cluster's suite alone (also part of `make test`): nodes in network namespaces (needs root)
+test-cluster: $(B)/chatvault asan
+	$(PYTHON) tests/run.py --no-unit tests/cluster/test_*.py
 
 test-long: $(B)/chatvault asan
 	@tools/deps.sh test
@@ -175,18 +197,18 @@ bench-wal: $(B)/bench/wal_bytes
 	$(B)/bench/wal_bytes 20 $${TMPDIR:-/tmp}
 
 # one append through the real store on threads of 20 and 20,000 messages (issue 9)
-$(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS)
+$(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS) $(DQ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(LIBS)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(DQ_LIBS) $(LIBS)
 bench-append: $(B)/bench/append_cost
 	$(B)/bench/append_cost $${TMPDIR:-/tmp}
 
 # a message edit, a regenerate's store part and an edit-and-resend on threads of 20 and 20,000
 # messages (issue 13)
 .PHONY: bench-edit
-$(B)/bench/edit_cost: bench/edit_cost.c $(REL_OBJS)
+$(B)/bench/edit_cost: bench/edit_cost.c $(REL_OBJS) $(DQ_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(LIBS)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(DQ_LIBS) $(LIBS)
 bench-edit: $(B)/bench/edit_cost
 	$(B)/bench/edit_cost $${TMPDIR:-/tmp}
 
@@ -290,3 +312,8 @@ clean:
 
 # libFuzzer harnesses, valgrind run and the reliability report (issue 5)
 include tests/fuzz/fuzz.mk
+# The harnesses link every src/ object too (clang-built): dqlite's header on their include
+# path, the same uninstrumented dqlite and libuv archives on their link line.
+FZ_INC  += -I$(DQ)/include
+FZ_LIBS := $(DQ_LIBS) $(FZ_LIBS)
+$(FZ_BINS): $(DQ_LIBS)

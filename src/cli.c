@@ -6,6 +6,7 @@
 #include "importer.h"
 #include "app.h"
 #include "auth.h"
+#include "cluster.h"
 #include "config.h"
 #include "db.h"
 #include "demo.h"
@@ -416,6 +417,54 @@ static int cmd_backup(const struct cv_config *c, const char *zOut){
   return 0;
 }
 
+/* `chatvault cluster node`: run the node until SIGINT or SIGTERM. */
+static int cmd_cluster_node(const struct cv_config *c){
+  struct cv_cluster *p = NULL;
+  char zErr[400];
+  sigset_t set;
+  int sig;
+  if( !c->zClusterDir || !c->zClusterAddr ){
+    return usage("cluster node needs --cluster-dir and --cluster-addr");
+  }
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before dqlite's threads start: they inherit it */
+  signal(SIGPIPE, SIG_IGN);
+  if( cluster_start(c->zClusterDir, c->zClusterAddr, c->zJoin, &p, zErr, sizeof zErr) ){
+    fprintf(stderr, "chatvault: %s\n", zErr);
+    return 1;
+  }
+  printf("cluster node %llu at %s\n", (unsigned long long)cluster_id(p), c->zClusterAddr);
+  fflush(stdout);
+  while( sigwait(&set, &sig)!=0 ){}
+  cluster_stop(p);
+  return 0;
+}
+
+static int cmd_cluster(const struct cv_config *c, const char **azArg, int nArg){
+  char zErr[400];
+  cv_rc rc;
+  if( nArg>=1 && strcmp(azArg[0], "node")==0 && nArg==1 ) return cmd_cluster_node(c);
+  if( !c->zClusterAddr ) return usage("cluster status|add|remove need --cluster-addr");
+  if( nArg==1 && strcmp(azArg[0], "status")==0 ){
+    rc = cluster_status(c->zClusterAddr, stdout, zErr, sizeof zErr);
+  }else if( nArg==2 && strcmp(azArg[0], "add")==0 ){
+    rc = cluster_assign(c->zClusterAddr, azArg[1], c->zRole, zErr, sizeof zErr);
+    if( rc==CV_OK ) printf("%s is a %s\n", azArg[1], c->zRole);
+  }else if( nArg==2 && strcmp(azArg[0], "remove")==0 ){
+    rc = cluster_remove(c->zClusterAddr, azArg[1], zErr, sizeof zErr);
+    if( rc==CV_OK ) printf("%s removed\n", azArg[1]);
+  }else{
+    return usage("cluster node | cluster status | cluster add NODE | cluster remove NODE");
+  }
+  if( rc ){
+    fprintf(stderr, "chatvault: cluster: %s\n", zErr);
+    return 1;
+  }
+  return 0;
+}
+
 /* --help or -h among argv[iFirst..argc) */
 static int wants_help(int argc, char **argv, int iFirst){
   int i;
@@ -503,6 +552,7 @@ int cli_main(int argc, char **argv){
     if( nArg ) return usage("check takes no arguments");
     return cmd_check(&cfg);
   }
+  if( strcmp(zCmd, "cluster")==0 ) return cmd_cluster(&cfg, azArg, nArg);
   if( strcmp(zCmd, "backup")==0 ){
     if( nArg!=1 ) return usage("backup OUT");
     return cmd_backup(&cfg, azArg[0]);

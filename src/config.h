@@ -43,6 +43,10 @@ struct cv_config {
   const char *zTrustedProxy;  /* --trusted-proxy CIDR[,CIDR...], CHATVAULT_TRUSTED_PROXY */
   struct cv_cidr aTrusted[CV_CIDR_MAX]; /* ... parsed: peers whose X-Forwarded-For is read */
   int nTrusted;               /* entries of aTrusted; 0: X-Forwarded-For is never read */
+  const char *zClusterDir;    /* --cluster-dir: the cluster node's state (NULL: no node) */
+  const char *zClusterAddr;   /* --cluster-addr: the node's address, or members to ask */
+  const char *zJoin;          /* --join: members a new node joins (NULL: bootstrap) */
+  const char *zRole;          /* --role of `cluster add` (default voter) */
 };
 
 /* Fill *pCfg with defaults, then the environment (every CHATVAULT_* twin, whatever the

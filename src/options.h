@@ -27,6 +27,7 @@
 #define CV_CMD_CHECK          0x080u
 #define CV_CMD_VERSION        0x100u
 #define CV_CMD_HELP           0x200u
+#define CV_CMD_CLUSTER        0x400u
 /* the subcommands that open the store (cli.c open_store: --db, --sync, --readers) */
 #define CV_CMD_STORE (CV_CMD_SERVE|CV_CMD_USER|CV_CMD_TOKEN|CV_CMD_IMPORT_LEGACY|CV_CMD_IMPORT\
                       |CV_CMD_EXPORT)

@@ -2,7 +2,7 @@
 """chatvault's test runner: runs every suite and prints the closing line `N passed, N failed`.
 
 Suites:
-- Python modules tests/api/, tests/cli/ and tests/fault/test_*.py. A test is a module-level function
+- Python modules tests/api/, tests/cli/, tests/fault/ and tests/cluster/test_*.py. A test is a module-level function
   named test_*; a module may define setup_module()/teardown_module() (e.g. to share one server),
   after_test(name) (after each test that passed; lines printed with a two-space indent become
   the test's figures in build/test-results.json, read by tests/report.py),
@@ -44,7 +44,8 @@ sys.dont_write_bytecode = True   # no __pycache__ in the work tree
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
-PY_GLOBS = ["tests/api/test_*.py", "tests/cli/test_*.py", "tests/fault/test_*.py"]
+PY_GLOBS = ["tests/api/test_*.py", "tests/cli/test_*.py", "tests/fault/test_*.py",
+            "tests/cluster/test_*.py"]
 UNIT_GLOB = "build/asan/tests/test_*"
 
 # Extra suites: (name, argv relative to the repo root, timeout seconds). Each must print a line

@@ -1,14 +1,16 @@
 #!/bin/bash
 # tools/deps.sh — install the Debian packages the build needs, only when one is missing.
 #   tools/deps.sh          build dependencies (compiler, static libraries, dpkg-dev, tcl for
-#                          SQLite's amalgamation)
+#                          SQLite's amalgamation, autoconf/automake/libtool for dqlite and cmake
+#                          for libuv)
 #   tools/deps.sh test     plus what the tests need (python3, sqlite3 CLI, clang runtime for fuzzing,
-#                          groff and mandoc for the man page)
+#                          groff and mandoc for the man page, iproute2 for the cluster tests'
+#                          network namespaces)
 #   tools/deps.sh bench    plus wrk
 set -euo pipefail
-PKGS="gcc make libc6-dev libsodium-dev tcl libssl-dev dpkg-dev patch ca-certificates"
+PKGS="gcc make libc6-dev libsodium-dev tcl libssl-dev dpkg-dev patch ca-certificates autoconf automake libtool cmake"
 case "${1:-build}" in
-  test)  PKGS="$PKGS python3 sqlite3 clang libclang-rt-14-dev valgrind procps groff-base mandoc" ;;
+  test)  PKGS="$PKGS python3 sqlite3 clang libclang-rt-14-dev valgrind procps groff-base mandoc iproute2" ;;
   bench) PKGS="$PKGS python3 wrk procps" ;;
 esac
 missing=""

@@ -20,11 +20,11 @@ CMD_BITS = {
     "CV_CMD_SERVE": ["serve"], "CV_CMD_USER": ["user"], "CV_CMD_TOKEN": ["token"],
     "CV_CMD_IMPORT_LEGACY": ["import-legacy"], "CV_CMD_IMPORT": ["import"],
     "CV_CMD_EXPORT": ["export"], "CV_CMD_BACKUP": ["backup"], "CV_CMD_CHECK": ["check"],
-    "CV_CMD_VERSION": ["version"], "CV_CMD_HELP": ["help"],
+    "CV_CMD_VERSION": ["version"], "CV_CMD_HELP": ["help"], "CV_CMD_CLUSTER": ["cluster"],
     "CV_CMD_STORE": ["serve", "user", "token", "import-legacy", "import", "export"],
 }
 SUBCOMMANDS = ["serve", "user", "token", "import", "export", "import-legacy", "backup", "check",
-               "version", "help"]
+               "cluster", "version", "help"]
 
 
 def option_table():

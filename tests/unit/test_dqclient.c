@@ -1,0 +1,307 @@
+/*
+** test_dqclient.c — src/dqclient.c against a real dqlite node started in this process (a
+** cluster of one, on loopback) and against a fake node that answers what a test scripts:
+** every value type and the padding edges of text and blobs, rows over several ROWS messages,
+** transactions, RETURNING, the node's errors (the connection stays usable), the deadline, and
+** answers that are too large, truncated, of the wrong type or cut short (the connection is
+** broken and says so).
+*/
+#include "dqclient.h"
+#include "tinytest.h"
+
+#include <arpa/inet.h>
+#include <dqlite.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sqlite3.h"
+
+static char zNode[64];                 /* the real node's address */
+
+/* A free loopback port (bound, then released: good enough on a test machine). */
+static int free_port(void){
+  struct sockaddr_in a;
+  socklen_t n = sizeof a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr*)&a, sizeof a);
+  getsockname(fd, (struct sockaddr*)&a, &n);
+  port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+static double now_s(void){
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec/1e9;
+}
+
+static struct dq_conn *leader(void){
+  struct dq_conn *c = NULL;
+  char zErr[200];
+  TT_CHECK( dq_connect_leader(zNode, 10000, &c, zErr, sizeof zErr)==CV_OK );
+  if( c ) dq_set_deadline(c, 20000);
+  return c;
+}
+
+static void values_round_trip(void){
+  struct dq_conn *c = leader();
+  struct dq_value p[9];
+  struct dq_rows r;
+  static const char *azText[] = { "", "1234567", "12345678", "a text of 16 b.." };
+  uint64_t last = 0, changes = 0;
+  int i;
+  if( !c ) return;
+  TT_CHECK( dq_open(c, "unit.db")==CV_OK );
+  TT_CHECK( dq_exec(c, "CREATE TABLE v(id INTEGER PRIMARY KEY, i INT, f REAL, t0 TEXT, t7 TEXT,"
+                       " t8 TEXT, t16 TEXT, b0 BLOB, b9 BLOB, n)", NULL, 0, NULL, NULL)==CV_OK );
+  memset(p, 0, sizeof p);
+  p[0].type = SQLITE_INTEGER; p[0].i = INT64_MIN;
+  p[1].type = SQLITE_FLOAT;   p[1].r = -2.5e300;
+  for(i=0; i<4; i++){
+    p[2+i].type = SQLITE_TEXT; p[2+i].z = azText[i]; p[2+i].n = strlen(azText[i]);
+  }
+  p[6].type = SQLITE_BLOB; p[6].z = ""; p[6].n = 0;
+  p[7].type = SQLITE_BLOB; p[7].z = "\0\1\2\3\4\5\6\7\x08"; p[7].n = 9;
+  p[8].type = SQLITE_NULL;
+  TT_CHECK( dq_exec(c, "INSERT INTO v(i,f,t0,t7,t8,t16,b0,b9,n) VALUES (?,?,?,?,?,?,?,?,?)",
+                    p, 9, &last, &changes)==CV_OK );
+  TT_CHECK( last==1 && changes==1 );
+  TT_CHECK( dq_query(c, "SELECT i,f,t0,t7,t8,t16,b0,b9,n FROM v", NULL, 0, &r)==CV_OK );
+  TT_CHECK( r.nRow==1 && r.nCol==9 );
+  if( r.nRow==1 && r.nCol==9 ){
+    TT_CHECK( strcmp(r.azCol[0], "i")==0 && strcmp(r.azCol[8], "n")==0 );
+    TT_CHECK( r.a[0].type==SQLITE_INTEGER && r.a[0].i==INT64_MIN );
+    TT_CHECK( r.a[1].type==SQLITE_FLOAT && r.a[1].r==-2.5e300 );
+    for(i=0; i<4; i++){
+      TT_CHECK( r.a[2+i].type==SQLITE_TEXT && r.a[2+i].n==strlen(azText[i])
+                && strcmp(r.a[2+i].z, azText[i])==0 );
+    }
+    /* a zero-length blob: SQLite itself reads it back as a blob of 0 bytes */
+    TT_CHECK( r.a[6].type==SQLITE_BLOB && r.a[6].n==0 );
+    TT_CHECK( r.a[7].type==SQLITE_BLOB && r.a[7].n==9 && memcmp(r.a[7].z, p[7].z, 9)==0 );
+    TT_CHECK( r.a[8].type==SQLITE_NULL );
+  }
+  dq_rows_free(&r);
+  /* a text with a NUL inside cannot travel (text is NUL-terminated): refused, not sent */
+  p[2].z = "a\0b"; p[2].n = 3;
+  TT_CHECK( dq_exec(c, "INSERT INTO v(t0) VALUES (?)", &p[2], 1, NULL, NULL)==CV_INVALID );
+  TT_CHECK( dq_exec(c, "DELETE FROM v WHERE id = 2", NULL, 0, NULL, NULL)==CV_OK ); /* usable */
+  /* a statement that yields rows is a query: dqlite refuses it as an exec */
+  TT_CHECK( dq_exec(c, "SELECT 1", NULL, 0, NULL, NULL)==CV_DB );
+  TT_CHECK( strstr(dq_errmsg(c), "rows yielded")!=NULL );
+  dq_close(c);
+}
+
+static void many_rows_in_a_transaction(void){
+  struct dq_conn *c = leader();
+  struct dq_value p[2];
+  struct dq_rows r;
+  int64_t sum = 0;
+  size_t i;
+  char zPad[101];
+  if( !c ) return;
+  memset(zPad, 'x', 100);
+  zPad[100] = 0;
+  TT_CHECK( dq_open(c, "unit.db")==CV_OK );
+  TT_CHECK( dq_exec(c, "CREATE TABLE m(k INTEGER PRIMARY KEY, pad TEXT)", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(c, "BEGIN", NULL, 0, NULL, NULL)==CV_OK );
+  memset(p, 0, sizeof p);
+  p[0].type = SQLITE_INTEGER;
+  p[1].type = SQLITE_TEXT; p[1].z = zPad; p[1].n = 100;
+  for(i=1; i<=3000; i++){
+    p[0].i = (int64_t)i;
+    if( dq_exec(c, "INSERT INTO m VALUES (?, ?)", p, 2, NULL, NULL)!=CV_OK ){
+      TT_CHECK( !"insert" );
+      break;
+    }
+  }
+  TT_CHECK( dq_exec(c, "COMMIT", NULL, 0, NULL, NULL)==CV_OK );
+  /* 3,000 rows of ~130 bytes: dqlite sends them in several ROWS messages */
+  TT_CHECK( dq_query(c, "SELECT k, pad FROM m ORDER BY k", NULL, 0, &r)==CV_OK );
+  TT_CHECK( r.nRow==3000 );
+  for(i=0; i<r.nRow; i++){
+    sum += r.a[i*2].i;
+    if( r.a[i*2+1].n!=100 ) TT_CHECK( !"pad" );
+  }
+  TT_CHECK( sum==3000*3001/2 );
+  dq_rows_free(&r);
+  TT_CHECK( dq_query(c, "UPDATE m SET k = k + 10000 WHERE k = 7 RETURNING k", NULL, 0, &r)==CV_OK );
+  TT_CHECK( r.nRow==1 && r.a[0].i==10007 );
+  dq_rows_free(&r);
+  dq_close(c);
+}
+
+static void node_errors_keep_the_connection(void){
+  struct dq_conn *c = leader();
+  struct dq_node *a = NULL;
+  struct dq_rows r;
+  uint64_t id;
+  char zAddr[DQ_ADDR_MAX + 1];
+  int n = 0;
+  if( !c ) return;
+  TT_CHECK( dq_exec(c, "SELECT 1", NULL, 0, NULL, NULL)==CV_INVALID );   /* no database open */
+  TT_CHECK( dq_open(c, "unit.db")==CV_OK );
+  TT_CHECK( dq_exec(c, "INSERT INTO nope VALUES (1)", NULL, 0, NULL, NULL)==CV_DB );
+  TT_CHECK( dq_errcode(c)==SQLITE_ERROR && strstr(dq_errmsg(c), "no such table")!=NULL );
+  TT_CHECK( dq_exec(c, "CREATE TABLE u(x UNIQUE)", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(c, "INSERT INTO u VALUES (1)", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(c, "INSERT INTO u VALUES (1)", NULL, 0, NULL, NULL)==CV_DB );
+  TT_CHECK( (dq_errcode(c) & 0xff)==SQLITE_CONSTRAINT );
+  TT_CHECK( dq_query(c, "SELECT count(*) FROM u", NULL, 0, &r)==CV_OK );
+  TT_CHECK( r.nRow==1 && r.a[0].i==1 && dq_errcode(c)==0 );
+  dq_rows_free(&r);
+  TT_CHECK( dq_leader(c, &id, zAddr)==CV_OK && id==1 && strcmp(zAddr, zNode)==0 );
+  TT_CHECK( dq_cluster(c, &a, &n)==CV_OK && n==1 && a[0].id==1 && a[0].role==DQ_VOTER );
+  free(a);
+  /* membership calls the node refuses: a second node at the same address, removing a stranger */
+  TT_CHECK( dq_add(c, 77, zNode)==CV_DB );
+  TT_CHECK( dq_remove(c, 12345)==CV_DB );
+  TT_CHECK( dq_exec(c, "DELETE FROM u", NULL, 0, NULL, NULL)==CV_OK );
+  dq_close(c);
+}
+
+static void bad_addresses(void){
+  static const char *az[] = { "nohost", "127.0.0.1", "[::1]9000", "a:b:c", "localhost:1",
+                              "127.0.0.1:", ":9000" };
+  struct dq_conn *c = NULL;
+  char zErr[200];
+  size_t i;
+  for(i=0; i<sizeof az/sizeof az[0]; i++){
+    TT_CHECK( dq_connect(az[i], 1000, &c, zErr, sizeof zErr)==CV_INVALID && c==NULL );
+  }
+  snprintf(zErr, sizeof zErr, "127.0.0.1:%d", free_port());   /* nobody listens */
+  TT_CHECK( dq_connect(zErr, 1000, &c, zErr, sizeof zErr)==CV_IO && c==NULL );
+  TT_CHECK( dq_connect_leader("", 300, &c, zErr, sizeof zErr)==CV_TIMEOUT && c==NULL );
+}
+
+/* ---- a fake node: accepts one connection, reads the handshake and one request, then
+** answers with the scripted bytes (or with nothing: silence, or a close) */
+
+struct fake {
+  int fdListen;
+  int port;
+  const unsigned char *aAnswer;
+  size_t nAnswer;
+  int bSilent;                         /* never answer (the deadline test) */
+  pthread_t th;
+};
+
+static void *fake_main(void *pArg){
+  struct fake *f = pArg;
+  unsigned char a[4096];
+  int fd = accept(f->fdListen, NULL, NULL);
+  if( fd<0 ) return NULL;
+  if( recv(fd, a, sizeof a, 0)>0 ){    /* handshake and request (small: one read or two) */
+    usleep(20*1000);
+    (void)recv(fd, a, sizeof a, MSG_DONTWAIT);
+    if( f->bSilent ){
+      usleep(1500*1000);
+    }else if( f->nAnswer ){
+      (void)send(fd, f->aAnswer, f->nAnswer, MSG_NOSIGNAL);
+      usleep(200*1000);
+    }
+  }
+  close(fd);
+  return NULL;
+}
+
+static void fake_start(struct fake *f, const unsigned char *a, size_t n, int bSilent){
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  f->fdListen = socket(AF_INET, SOCK_STREAM, 0);
+  bind(f->fdListen, (struct sockaddr*)&sa, sizeof sa);
+  listen(f->fdListen, 1);
+  getsockname(f->fdListen, (struct sockaddr*)&sa, &len);
+  f->port = ntohs(sa.sin_port);
+  f->aAnswer = a;
+  f->nAnswer = n;
+  f->bSilent = bSilent;
+  pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void fake_end(struct fake *f){
+  pthread_join(f->th, NULL);
+  close(f->fdListen);
+}
+
+/* Ask the fake for the leader and expect rc; then the connection must be broken. */
+static void expect_answer(const unsigned char *a, size_t n, int bSilent, cv_rc want){
+  struct fake f;
+  struct dq_conn *c = NULL;
+  char zAddr[64], zErr[200], zLead[DQ_ADDR_MAX + 1];
+  uint64_t id;
+  double t0;
+  fake_start(&f, a, n, bSilent);
+  snprintf(zAddr, sizeof zAddr, "127.0.0.1:%d", f.port);
+  TT_CHECK( dq_connect(zAddr, 2000, &c, zErr, sizeof zErr)==CV_OK );
+  if( c ){
+    dq_set_deadline(c, 400);
+    t0 = now_s();
+    TT_CHECK( dq_leader(c, &id, zLead)==want );
+    TT_CHECK( now_s() - t0 < 1.4 );                  /* within the deadline, not the fake's pace */
+    TT_CHECK( dq_errmsg(c)[0]!=0 );
+    if( want!=CV_DB ) TT_CHECK( dq_leader(c, &id, zLead)==CV_CLOSED );
+    dq_close(c);
+  }
+  fake_end(&f);
+}
+
+static void broken_answers(void){
+  /* header: body words (LE32), type, schema, 2 unused */
+  static const unsigned char aHuge[] = { 0,0,0,0x40, 1,0,0,0 };               /* 8 GiB body */
+  static const unsigned char aShort[] = { 4,0,0,0, 1,0,0,0, 1,0,0,0,0,0,0,0 };  /* 8 of 32 */
+  static const unsigned char aType[] = { 1,0,0,0, 8,0,0,0, 0,0,0,0,0,0,0,0 };   /* EMPTY */
+  static const unsigned char aNoNul[] = { 2,0,0,0, 1,0,0,0, 1,0,0,0,0,0,0,0,
+                                          'a','b','c','d','e','f','g','h' };   /* text, no NUL */
+  static const unsigned char aFail[] = { 3,0,0,0, 0,0,0,0, 5,0,0,0,0,0,0,0,
+                                         'b','u','s','y',0,0,0,0, 0,0,0,0,0,0,0,0 };
+  expect_answer(aHuge, sizeof aHuge, 0, CV_TOOLARGE);
+  expect_answer(aShort, sizeof aShort, 0, CV_CLOSED);
+  expect_answer(aType, sizeof aType, 0, CV_INVALID);
+  expect_answer(aNoNul, sizeof aNoNul, 0, CV_INVALID);
+  expect_answer(NULL, 0, 0, CV_CLOSED);                  /* closes without a word */
+  expect_answer(NULL, 0, 1, CV_TIMEOUT);                 /* never answers */
+  expect_answer(aFail, sizeof aFail, 0, CV_BUSY);        /* FAILURE: SQLITE_BUSY, "busy" */
+}
+
+int main(void){
+  dqlite_node *pNode = NULL;
+  char zDir[] = "/tmp/cv-dqclient-XXXXXX";
+  int rv;
+  signal(SIGPIPE, SIG_IGN);
+  if( !mkdtemp(zDir) ){ perror("mkdtemp"); return 1; }
+  snprintf(zNode, sizeof zNode, "127.0.0.1:%d", free_port());
+  rv = dqlite_node_create(1, zNode, zDir, &pNode);
+  if( rv==0 ) rv = dqlite_node_set_bind_address(pNode, zNode);
+  if( rv==0 ) rv = dqlite_node_start(pNode);
+  if( rv ){
+    fprintf(stderr, "dqlite node: %s\n", pNode ? dqlite_node_errmsg(pNode) : "create failed");
+    return 1;
+  }
+  TT_RUN(values_round_trip);
+  TT_RUN(many_rows_in_a_transaction);
+  TT_RUN(node_errors_keep_the_connection);
+  TT_RUN(bad_addresses);
+  TT_RUN(broken_answers);
+  dqlite_node_stop(pNode);
+  dqlite_node_destroy(pNode);
+  {
+    char zCmd[128];
+    snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
+    if( system(zCmd)!=0 ) fprintf(stderr, "could not remove %s\n", zDir);
+  }
+  return TT_DONE();
+}
