@@ -434,19 +434,15 @@ cv_rc dq_leader(struct dq_conn *c, uint64_t *pId, char zAddr[DQ_ADDR_MAX + 1]){
   return CV_OK;
 }
 
-cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
+cv_rc dq_parse_servers(const unsigned char *aBody, size_t nBody, struct dq_node **paNode,
+                       int *pn){
   struct rd r;
   uint64_t n, i;
   struct dq_node *a;
-  cv_rc rc;
   *paNode = NULL;
   *pn = 0;
-  begin(c);
-  rc = put_u64(c, 1);                              /* format 1: with each member's role */
-  if( rc==CV_OK ) rc = call(c, REQ_CLUSTER, 0, RSP_SERVERS);
-  if( rc ) return rc;
-  r.p = c->aBody; r.n = c->nBody;
-  if( rd_u64(&r, &n) || n>r.n/24 ) return bad_answer(c, "a SERVERS");
+  r.p = aBody; r.n = nBody;
+  if( rd_u64(&r, &n) || n>r.n/24 ) return CV_INVALID;   /* a member takes 24 bytes at least */
   a = calloc(n ? n : 1, sizeof *a);
   if( !a ) return CV_NOMEM;
   for(i=0; i<n; i++){
@@ -455,7 +451,7 @@ cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
     uint64_t role;
     if( rd_u64(&r, &a[i].id) || rd_text(&r, &z, &m) || m>DQ_ADDR_MAX || rd_u64(&r, &role) ){
       free(a);
-      return bad_answer(c, "a SERVERS");
+      return CV_INVALID;
     }
     memcpy(a[i].zAddr, z, m);
     a[i].zAddr[m] = 0;
@@ -464,6 +460,18 @@ cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
   *paNode = a;
   *pn = (int)n;
   return CV_OK;
+}
+
+cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
+  cv_rc rc;
+  *paNode = NULL;
+  *pn = 0;
+  begin(c);
+  rc = put_u64(c, 1);                              /* format 1: with each member's role */
+  if( rc==CV_OK ) rc = call(c, REQ_CLUSTER, 0, RSP_SERVERS);
+  if( rc==CV_OK ) rc = dq_parse_servers(c->aBody, c->nBody, paNode, pn);
+  if( rc==CV_INVALID ) return bad_answer(c, "a SERVERS");
+  return rc;
 }
 
 static cv_rc id_call(struct dq_conn *c, int type, uint64_t id, const char *zAddr, int role){
@@ -544,18 +552,18 @@ void dq_rows_free(struct dq_rows *p){
   memset(p, 0, sizeof *p);
 }
 
-/* Decode one ROWS body (kept in a chunk of p) into p; *pbDone when it ended with DONE.
-** A row's values are its 4-bit types (zeros up to the word), then each value. */
-static cv_rc rows_decode(struct dq_conn *c, struct dq_rows *p, int *pbDone){
-  struct dq_chunk *k = malloc(sizeof *k + (c->nBody ? c->nBody : 1));
+/* A row's values are its 4-bit types (zeros up to the word), then each value. */
+cv_rc dq_parse_rows(const unsigned char *aBody, size_t nBody, struct dq_rows *p, int *pbDone){
+  struct dq_chunk *k = malloc(sizeof *k + (nBody ? nBody : 1));
   struct rd r;
   uint64_t nCol, w;
   int i;
+  *pbDone = 0;
   if( !k ) goto nomem;
-  memcpy(k->a, c->aBody, c->nBody);
+  memcpy(k->a, aBody, nBody);
   k->pNext = p->pChunk;
   p->pChunk = k;
-  r.p = k->a; r.n = c->nBody;
+  r.p = k->a; r.n = nBody;
   if( rd_u64(&r, &nCol) || nCol>32767 || (p->nCol && nCol!=(uint64_t)p->nCol) ) goto bad;
   if( !p->azCol ){
     p->nCol = (int)nCol;
@@ -619,9 +627,8 @@ static cv_rc rows_decode(struct dq_conn *c, struct dq_rows *p, int *pbDone){
     p->nRow++;
   }
 bad:
-  return bad_answer(c, "a ROWS");
-nomem:                         /* the rest of the answer is unread: the connection is lost */
-  fail(c, CV_IO, "%s: out of memory reading rows", c->zAddr);
+  return CV_INVALID;
+nomem:
   return CV_NOMEM;
 }
 
@@ -632,8 +639,13 @@ cv_rc dq_query(struct dq_conn *c, const char *zSql, const struct dq_value *aPara
   memset(pRows, 0, sizeof *pRows);
   rc = sql_request(c, REQ_QUERY_SQL, zSql, aParam, nParam, RSP_ROWS);
   while( rc==CV_OK ){
-    rc = rows_decode(c, pRows, &bDone);
-    if( rc || bDone ) break;
+    rc = dq_parse_rows(c->aBody, c->nBody, pRows, &bDone);
+    if( rc==CV_INVALID ) return bad_answer(c, "a ROWS");
+    if( rc==CV_NOMEM ){              /* the rest of the answer is unread: the connection is lost */
+      fail(c, CV_IO, "%s: out of memory reading rows", c->zAddr);
+      return CV_NOMEM;
+    }
+    if( bDone ) break;
     rc = recv_msg(c);                             /* PART: the node sends the next batch */
     if( rc==CV_OK && c->type!=RSP_ROWS ) rc = bad_answer(c, "a ROWS");
   }

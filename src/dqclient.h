@@ -112,4 +112,13 @@ cv_rc dq_exec(struct dq_conn *c, const char *zSql, const struct dq_value *aParam
 cv_rc dq_query(struct dq_conn *c, const char *zSql, const struct dq_value *aParam, int nParam,
                struct dq_rows *pRows);
 
+/* The decoders of the answers (what dq_query and dq_cluster read), on a body of nBody bytes;
+** exposed for the fuzz harness (tests/fuzz/fuzz_dqwire.c). dq_parse_rows adds the rows of one
+** ROWS message to *p (whose values then point into p's own copy of the body) and sets *pbDone
+** when it ended the answer; dq_parse_servers reads a SERVERS message (*paNode: free()).
+** CV_INVALID when the body does not parse (p may hold the rows read before), CV_NOMEM. */
+cv_rc dq_parse_rows(const unsigned char *aBody, size_t nBody, struct dq_rows *p, int *pbDone);
+cv_rc dq_parse_servers(const unsigned char *aBody, size_t nBody, struct dq_node **paNode,
+                       int *pn);
+
 #endif /* CV_DQCLIENT_H */

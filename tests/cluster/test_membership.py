@@ -39,9 +39,14 @@ def test_three_nodes_form_a_cluster_of_voters():
             assert voters(st) == sorted((c.addr(j), "voter") for j in (1, 2, 3)), st
             assert sorted(x[0] for x in st) == sorted(ids.values()), (st, ids)
             assert sum(1 for x in st if x[3]) == 1, st
-        # the same answer from every namespace: one leader
-        leads = {tuple(x[1] for x in c.status(i) if x[3]) for i in (1, 2, 3)}
-        assert len(leads) == 1, leads
+        # the same answer from every namespace: one leader (asked again if an election on a
+        # loaded machine fell between two of the three questions)
+        for _ in range(20):
+            leads = {tuple(x[1] for x in (c.status(i) or []) if x[3]) for i in (1, 2, 3)}
+            if len(leads) == 1:
+                break
+            time.sleep(0.5)
+        assert len(leads) == 1 and len(next(iter(leads))) == 1, leads
         assert c.stop(3) == 0          # SIGTERM: hands over and exits 0
     finally:
         c.close()
