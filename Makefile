@@ -312,8 +312,3 @@ clean:
 
 # libFuzzer harnesses, valgrind run and the reliability report (issue 5)
 include tests/fuzz/fuzz.mk
-# The harnesses link every src/ object too (clang-built): dqlite's header on their include
-# path, the same uninstrumented dqlite and libuv archives on their link line.
-FZ_INC  += -I$(DQ)/include
-FZ_LIBS := $(DQ_LIBS) $(FZ_LIBS)
-$(FZ_BINS): $(DQ_LIBS)

@@ -59,6 +59,19 @@ static struct cv_store *open_store(const struct cv_config *c){
   return pS;
 }
 
+/* Block SIGINT/SIGTERM (and return them in *pSet when not NULL) before any thread starts (the
+** database writer, dqlite's), so every thread inherits the mask and the one sigwait is their
+** only taker: a signal that arrived before it waited was otherwise delivered to another
+** thread, whose default action killed the process with no clean shutdown. */
+static void block_stop_signals(sigset_t *pSet){
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  if( pSet ) *pSet = set;
+}
+
 static int cmd_serve(const struct cv_config *c){
   struct cv_app app;
   struct cv_store_opts o;
@@ -66,17 +79,7 @@ static int cmd_serve(const struct cv_config *c){
   cv_rc rc;
   memset(&app, 0, sizeof app);
   memset(&o, 0, sizeof o);
-  {
-    /* Block SIGINT/SIGTERM before any thread starts (the database writer is the first), so
-    ** every thread inherits the mask and server_run's sigwait is the only taker: a signal
-    ** that arrived before it waited was otherwise delivered to the writer thread, whose
-    ** default action killed the process with no clean shutdown. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-  }
+  block_stop_signals(NULL);
   app.pCfg = c;
   o.zPath = c->zDb;
   o.bSyncFull = c->bSyncFull;
@@ -426,11 +429,8 @@ static int cmd_cluster_node(const struct cv_config *c){
   if( !c->zClusterDir || !c->zClusterAddr ){
     return usage("cluster node needs --cluster-dir and --cluster-addr");
   }
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before dqlite's threads start: they inherit it */
-  signal(SIGPIPE, SIG_IGN);
+  block_stop_signals(&set);
+  signal(SIGPIPE, SIG_IGN);                 /* libuv does not ignore it */
   if( cluster_start(c->zClusterDir, c->zClusterAddr, c->zJoin, &p, zErr, sizeof zErr) ){
     fprintf(stderr, "chatvault: %s\n", zErr);
     return 1;
@@ -445,7 +445,7 @@ static int cmd_cluster_node(const struct cv_config *c){
 static int cmd_cluster(const struct cv_config *c, const char **azArg, int nArg){
   char zErr[400];
   cv_rc rc;
-  if( nArg>=1 && strcmp(azArg[0], "node")==0 && nArg==1 ) return cmd_cluster_node(c);
+  if( nArg==1 && strcmp(azArg[0], "node")==0 ) return cmd_cluster_node(c);
   if( !c->zClusterAddr ) return usage("cluster status|add|remove need --cluster-addr");
   if( nArg==1 && strcmp(azArg[0], "status")==0 ){
     rc = cluster_status(c->zClusterAddr, stdout, zErr, sizeof zErr);

@@ -4,6 +4,7 @@
 */
 #include "cluster.h"
 #include "dqclient.h"
+#include "util.h"
 
 #include <dqlite.h>
 #include <errno.h>
@@ -27,21 +28,30 @@ struct cv_cluster {
 
 uint64_t cluster_id(const struct cv_cluster *p){ return p->id; }
 
+/* The roles by their codes (DQ_VOTER 0, DQ_STANDBY 1, DQ_SPARE 2). */
+static const char *const azRole[] = { "voter", "standby", "spare" };
+
 static const char *role_name(int r){
-  return r==DQ_VOTER ? "voter" : r==DQ_STANDBY ? "standby" : r==DQ_SPARE ? "spare" : "unknown";
+  return r>=0 && r<3 ? azRole[r] : "unknown";
 }
 
-/* Find the member at zNode among the leader's members. */
-static cv_rc find_member(struct dq_conn *c, const char *zNode, struct dq_node *pOut,
+static int64_t mono_ms(void){ return util_mono_us()/1000; }
+
+/* The members as the leader c knows them (*pa: free()). */
+static cv_rc members(struct dq_conn *c, struct dq_node **pa, int *pn, char *zErr, size_t nErr){
+  cv_rc rc = dq_cluster(c, pa, pn);
+  if( rc ) snprintf(zErr, nErr, "members: %s", dq_errmsg(c));
+  return rc;
+}
+
+/* The member of id (when id is not 0) or else at zNode, among the leader's members. */
+static cv_rc find_member(struct dq_conn *c, uint64_t id, const char *zNode, struct dq_node *pOut,
                          char *zErr, size_t nErr){
   struct dq_node *a;
   int n, i;
-  cv_rc rc = dq_cluster(c, &a, &n);
-  if( rc ){
-    snprintf(zErr, nErr, "members: %s", dq_errmsg(c));
-    return rc;
-  }
-  for(i=0; i<n && strcmp(a[i].zAddr, zNode)!=0; i++){}
+  cv_rc rc = members(c, &a, &n, zErr, nErr);
+  if( rc ) return rc;
+  for(i=0; i<n && (id ? a[i].id!=id : strcmp(a[i].zAddr, zNode)!=0); i++){}
   if( i<n ) *pOut = a[i];
   free(a);
   if( i==n ){
@@ -102,31 +112,28 @@ static cv_rc identity_read(const char *zDir, uint64_t *pId, char *zAddr, char *z
 }
 
 /* Join: the leader found through zJoin adds the node (when it is not a member yet) and makes
-** it a voter, retrying until msTimeout. */
+** it a voter, retrying until msTimeout passed. */
 static cv_rc join(const char *zJoin, uint64_t id, const char *zAddr, int msTimeout,
                   char *zErr, size_t nErr){
-  int waited = 0;
+  int64_t end = mono_ms() + msTimeout;
   for(;;){
     struct dq_conn *c = NULL;
-    cv_rc rc = dq_connect_leader(zJoin, msTimeout - waited, &c, zErr, nErr);
+    struct dq_node m;
+    cv_rc rc = dq_connect_leader(zJoin, (int)(end - mono_ms()), &c, zErr, nErr);
     if( rc==CV_OK ){
-      struct dq_node *a;
-      int n, i, role = -1;
       dq_set_deadline(c, CALL_MS);
-      rc = dq_cluster(c, &a, &n);
-      if( rc==CV_OK ){
-        for(i=0; i<n; i++) if( a[i].id==id ) role = a[i].role;
-        free(a);
-        if( role<0 ) rc = dq_add(c, id, zAddr);
-        if( rc==CV_OK && role!=DQ_VOTER ) rc = dq_assign(c, id, DQ_VOTER);
-        if( rc==CV_OK ){ dq_close(c); return CV_OK; }
+      rc = find_member(c, id, zAddr, &m, zErr, nErr);
+      if( rc==CV_NOTFOUND ){
+        m.role = -1;
+        rc = dq_add(c, id, zAddr);
       }
-      snprintf(zErr, nErr, "%s", dq_errmsg(c));
+      if( rc==CV_OK && m.role!=DQ_VOTER ) rc = dq_assign(c, id, DQ_VOTER);
+      if( rc && dq_errmsg(c)[0] ) snprintf(zErr, nErr, "%s", dq_errmsg(c));
       dq_close(c);
+      if( rc==CV_OK ) return CV_OK;
     }
-    if( waited + 200 >= msTimeout ) return rc ? rc : CV_TIMEOUT;
+    if( rc==CV_INVALID || mono_ms() + 200 >= end ) return rc;
     usleep(200*1000);
-    waited += 200;
   }
 }
 
@@ -206,10 +213,8 @@ cv_rc cluster_status(const char *zAddrs, FILE *pOut, char *zErr, size_t nErr){
   struct dq_node *a;
   int n, i;
   cv_rc rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
-  if( rc ) return rc;
-  rc = dq_cluster(c, &a, &n);
+  if( rc==CV_OK ) rc = members(c, &a, &n, zErr, nErr);
   if( rc ){
-    snprintf(zErr, nErr, "members: %s", dq_errmsg(c));
     dq_close(c);
     return rc;
   }
@@ -226,16 +231,16 @@ cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
                      char *zErr, size_t nErr){
   struct dq_conn *c = NULL;
   struct dq_node m;
-  int role = strcmp(zRole, "voter")==0 ? DQ_VOTER : strcmp(zRole, "standby")==0 ? DQ_STANDBY
-           : strcmp(zRole, "spare")==0 ? DQ_SPARE : -1;
+  int role = 0;
   cv_rc rc;
-  if( role<0 ){
+  while( role<3 && strcmp(zRole, azRole[role])!=0 ) role++;
+  if( role==3 ){
     snprintf(zErr, nErr, "role %s: voter, standby or spare", zRole);
     return CV_INVALID;
   }
   rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
   if( rc ) return rc;
-  rc = find_member(c, zNode, &m, zErr, nErr);
+  rc = find_member(c, 0, zNode, &m, zErr, nErr);
   if( rc==CV_OK && m.role!=role ){
     rc = dq_assign(c, m.id, role);
     if( rc ) snprintf(zErr, nErr, "assign: %s", dq_errmsg(c));
@@ -249,7 +254,7 @@ cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t n
   struct dq_node m;
   cv_rc rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
   if( rc ) return rc;
-  rc = find_member(c, zNode, &m, zErr, nErr);
+  rc = find_member(c, 0, zNode, &m, zErr, nErr);
   if( rc==CV_OK && strcmp(zNode, dq_addr(c))==0 ){
     /* the leader cannot remove itself: hand the lead over (dqlite picks a voter), then
     ** ask the new leader */
@@ -260,13 +265,12 @@ cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t n
       snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
       return rc;
     }
-    for(int i=0; i<50; i++){
-      rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
+    for(int64_t end = mono_ms() + CALL_MS; mono_ms() < end; usleep(100*1000)){
+      rc = dq_connect_leader(zAddrs, (int)(end - mono_ms()), &c, zErr, nErr);
       if( rc ) return rc;
       if( strcmp(dq_addr(c), zNode)!=0 ) break;
       dq_close(c);
       c = NULL;
-      usleep(100*1000);
     }
     if( !c ){
       snprintf(zErr, nErr, "%s still leads", zNode);

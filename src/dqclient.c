@@ -17,6 +17,7 @@
 */
 #include "dqclient.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sqlite3.h"
@@ -79,20 +79,16 @@ struct dq_conn {
 
 /* ---- time and sockets */
 
-static int64_t now_ms(void){
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec*1000 + t.tv_nsec/1000000;
-}
+static int64_t now_ms(void){ return util_mono_us()/1000; }
 
 static int ms_left(const struct dq_conn *c){
   int64_t d = c->deadlineMs - now_ms();
   return d<=0 ? 0 : d>INT32_MAX ? INT32_MAX : (int)d;
 }
 
-/* Record why a call failed and return rc. A socket error, a timeout or an answer that does
-** not parse (CV_IO, CV_CLOSED, CV_TIMEOUT, CV_TOOLARGE, and CV_INVALID from bad_answer) also
-** breaks the connection: where the stream stands is unknown. */
+/* Record why a call failed and return rc. A socket error or a timeout (CV_IO, CV_CLOSED,
+** CV_TIMEOUT) also breaks the connection: where the stream stands is unknown. So does an
+** answer that cannot be read whole (bad_answer, and recv_msg's CV_TOOLARGE and CV_NOMEM). */
 static cv_rc fail(struct dq_conn *c, cv_rc rc, const char *zFmt, ...)
   __attribute__((format(printf, 3, 4)));
 static cv_rc fail(struct dq_conn *c, cv_rc rc, const char *zFmt, ...){
@@ -101,7 +97,7 @@ static cv_rc fail(struct dq_conn *c, cv_rc rc, const char *zFmt, ...){
   vsnprintf(c->zErr, sizeof c->zErr, zFmt, ap);
   va_end(ap);
   c->errCode = 0;
-  if( rc==CV_IO || rc==CV_CLOSED || rc==CV_TIMEOUT || rc==CV_TOOLARGE ){
+  if( rc==CV_IO || rc==CV_CLOSED || rc==CV_TIMEOUT ){
     if( c->fd>=0 ) close(c->fd);
     c->fd = -1;
   }
@@ -280,21 +276,20 @@ static cv_rc put_params(struct dq_conn *c, const struct dq_value *a, int n){
   return rc;
 }
 
-static void begin(struct dq_conn *c){
+/* Start a request in c->req: its header word, filled in by send_request. */
+static cv_rc begin(struct dq_conn *c){
   static const unsigned char hdr[8];
   c->req.n = 0;
-  (void)buf_append(&c->req, hdr, 8);   /* room reserved by dq_connect: cannot fail */
+  return buf_append(&c->req, hdr, 8);
 }
 
-/* Finish the request in c->req as type (schema version schema) and send it. */
-static cv_rc roundtrip(struct dq_conn *c, int type, int schema){
-  uint64_t words;
+/* Finish the request in c->req as type (schema version schema) and send it. Its size is
+** below DQ_MSG_MAX (c->req's cap), so its count of words fits the header's 32 bits. */
+static cv_rc send_request(struct dq_conn *c, int type, int schema){
   if( c->fd<0 ) return fail(c, CV_CLOSED, "%s: connection broken by an earlier failure", c->zAddr);
-  words = (c->req.n - 8) / 8;
-  if( words>UINT32_MAX ) return fail(c, CV_TOOLARGE, "request too large");
-  for(int i=0; i<4; i++) ((unsigned char*)c->req.a)[i] = (unsigned char)(words >> (8*i));
-  ((unsigned char*)c->req.a)[4] = (unsigned char)type;
-  ((unsigned char*)c->req.a)[5] = (unsigned char)schema;
+  assert( c->req.n>=8 && (c->req.n % 8)==0 && c->req.n<=DQ_MSG_MAX );
+  le64((unsigned char*)c->req.a, (uint64_t)(c->req.n - 8)/8 | (uint64_t)type<<32
+                                 | (uint64_t)schema<<40);
   return write_all(c, c->req.a, c->req.n);
 }
 
@@ -305,13 +300,18 @@ static cv_rc recv_msg(struct dq_conn *c){
   uint64_t n;
   cv_rc rc = read_all(c, hdr, 8);
   if( rc ) return rc;
-  n = (uint64_t)(hdr[0] | hdr[1]<<8 | hdr[2]<<16 | (uint32_t)hdr[3]<<24) * 8;
-  if( n>DQ_MSG_MAX ) return fail(c, CV_TOOLARGE, "%s: a response of %llu bytes", c->zAddr,
-                                 (unsigned long long)n);
+  n = (get_le64(hdr) & 0xffffffff) * 8;
+  if( n>DQ_MSG_MAX ){
+    fail(c, CV_IO, "%s: a response of %llu bytes", c->zAddr, (unsigned long long)n);
+    return CV_TOOLARGE;
+  }
   free(c->aBody);
   c->aBody = malloc(n ? n : 1);
   c->nBody = 0;
-  if( !c->aBody ) return fail(c, CV_NOMEM, "out of memory");
+  if( !c->aBody ){                     /* the body stays unread: the connection is lost */
+    fail(c, CV_IO, "%s: out of memory for a response", c->zAddr);
+    return CV_NOMEM;
+  }
   rc = read_all(c, c->aBody, n);
   if( rc ) return rc;
   c->nBody = n;
@@ -328,7 +328,7 @@ static cv_rc recv_msg(struct dq_conn *c){
 }
 
 static cv_rc call(struct dq_conn *c, int type, int schema, int want){
-  cv_rc rc = roundtrip(c, type, schema);
+  cv_rc rc = send_request(c, type, schema);
   if( rc==CV_OK ) rc = recv_msg(c);
   if( rc==CV_OK && c->type!=want ) return bad_answer(c, "an unexpected");
   return rc;
@@ -392,15 +392,13 @@ cv_rc dq_connect(const char *zAddr, int msTimeout, struct dq_conn **pp, char *zE
   strcpy(c->zAddr, zAddr);
   buf_init(&c->req, (size_t)DQ_MSG_MAX);
   dq_set_deadline(c, msTimeout);
-  rc = buf_appendf(&c->req, "%64s", "");           /* room for begin()'s header word */
-  c->req.n = 0;
-  if( rc==CV_OK ) rc = tcp_connect(c);
+  rc = tcp_connect(c);
   if( rc==CV_OK ){
     le64(ver, PROTOCOL_VERSION);
     rc = write_all(c, ver, 8);
   }
   if( rc ){
-    snprintf(zErr, nErr, "%s", c->zErr[0] ? c->zErr : "out of memory");
+    snprintf(zErr, nErr, "%s", c->zErr);
     dq_close(c);
     return rc;
   }
@@ -421,8 +419,8 @@ cv_rc dq_leader(struct dq_conn *c, uint64_t *pId, char zAddr[DQ_ADDR_MAX + 1]){
   const char *z;
   size_t n;
   cv_rc rc;
-  begin(c);
-  rc = put_u64(c, 0);
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_u64(c, 0);
   if( rc==CV_OK ) rc = call(c, REQ_LEADER, 0, RSP_SERVER);
   if( rc ) return rc;
   r.p = c->aBody; r.n = c->nBody;
@@ -466,8 +464,8 @@ cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
   cv_rc rc;
   *paNode = NULL;
   *pn = 0;
-  begin(c);
-  rc = put_u64(c, 1);                              /* format 1: with each member's role */
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_u64(c, 1);              /* format 1: with each member's role */
   if( rc==CV_OK ) rc = call(c, REQ_CLUSTER, 0, RSP_SERVERS);
   if( rc==CV_OK ) rc = dq_parse_servers(c->aBody, c->nBody, paNode, pn);
   if( rc==CV_INVALID ) return bad_answer(c, "a SERVERS");
@@ -476,8 +474,8 @@ cv_rc dq_cluster(struct dq_conn *c, struct dq_node **paNode, int *pn){
 
 static cv_rc id_call(struct dq_conn *c, int type, uint64_t id, const char *zAddr, int role){
   cv_rc rc;
-  begin(c);
-  rc = put_u64(c, id);
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_u64(c, id);
   if( rc==CV_OK && zAddr ) rc = put_text(c, zAddr);
   if( rc==CV_OK && role>=0 ) rc = put_u64(c, (uint64_t)role);
   if( rc==CV_OK ) rc = call(c, type, 0, RSP_EMPTY);
@@ -500,8 +498,8 @@ cv_rc dq_open(struct dq_conn *c, const char *zName){
   uint64_t v;
   struct rd r;
   cv_rc rc;
-  begin(c);
-  rc = put_text(c, zName);
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_text(c, zName);
   if( rc==CV_OK ) rc = put_u64(c, 0);              /* flags: dqlite ignores them */
   if( rc==CV_OK ) rc = put_text(c, "");            /* vfs: the node's own */
   if( rc==CV_OK ) rc = call(c, REQ_OPEN, 0, RSP_DB);
@@ -517,12 +515,13 @@ static cv_rc sql_request(struct dq_conn *c, int type, const char *zSql,
                          const struct dq_value *aParam, int nParam, int want){
   cv_rc rc;
   if( !c->bDb ) return fail(c, CV_INVALID, "no database open");
-  begin(c);
-  rc = put_u64(c, c->dbId);
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_u64(c, c->dbId);
   if( rc==CV_OK ) rc = put_text(c, zSql);
   if( rc==CV_OK ) rc = put_params(c, aParam, nParam);
   if( rc==CV_INVALID ) return fail(c, CV_INVALID, "a parameter dqlite cannot carry");
-  if( rc ) return rc;
+  if( rc==CV_TOOLARGE ) return fail(c, CV_TOOLARGE, "a request over %u bytes", DQ_MSG_MAX);
+  if( rc ) return rc;                  /* nothing was sent: the connection stays usable */
   return call(c, type, nParam ? 1 : 0, want);
 }
 
@@ -652,6 +651,39 @@ cv_rc dq_query(struct dq_conn *c, const char *zSql, const struct dq_value *aPara
   return rc;
 }
 
+/* Connect to zOne and ask who leads; when it names another node, connect there and ask
+** again. CV_OK with *pp a connection to a node that says it leads; else *pp NULL and zErr
+** says why (CV_NOTFOUND: no leader elected yet; CV_INVALID: zOne is not an address). */
+static cv_rc ask_leader(const char *zOne, int64_t end, struct dq_conn **pp, char *zErr,
+                        size_t nErr){
+  char zLead[DQ_ADDR_MAX + 1], zAgain[DQ_ADDR_MAX + 1];
+  struct dq_conn *c = NULL;
+  uint64_t id = 0;
+  int ms = (int)(end - now_ms());
+  cv_rc rc = dq_connect(zOne, ms>0 ? ms : 0, &c, zErr, nErr);
+  *pp = NULL;
+  if( rc==CV_OK ) rc = dq_leader(c, &id, zLead);
+  if( rc==CV_OK && id!=0 && strcmp(zLead, zOne)!=0 ){
+    dq_close(c);                       /* the member named another node: ask that one */
+    ms = (int)(end - now_ms());
+    rc = dq_connect(zLead, ms>0 ? ms : 0, &c, zErr, nErr);
+    if( rc==CV_OK ) rc = dq_leader(c, &id, zAgain);
+    if( rc==CV_OK && strcmp(zAgain, zLead)!=0 ) id = 0;
+  }
+  if( rc==CV_OK && id==0 ){
+    snprintf(zErr, nErr, "%s: no leader elected", zOne);
+    rc = CV_NOTFOUND;
+  }else if( rc && c ){
+    snprintf(zErr, nErr, "%s", dq_errmsg(c));
+  }
+  if( rc ){
+    dq_close(c);
+    return rc;
+  }
+  *pp = c;
+  return CV_OK;
+}
+
 cv_rc dq_connect_leader(const char *zAddrs, int msTimeout, struct dq_conn **pp,
                         char *zErr, size_t nErr){
   int64_t end = now_ms() + (msTimeout<0 ? 0 : msTimeout);
@@ -659,43 +691,30 @@ cv_rc dq_connect_leader(const char *zAddrs, int msTimeout, struct dq_conn **pp,
   snprintf(zErr, nErr, "no member address given");
   for(;;){
     const char *z = zAddrs;
+    int nTried = 0, nInvalid = 0;
     while( *z ){
-      char zOne[DQ_ADDR_MAX + 1], zLead[DQ_ADDR_MAX + 1];
+      char zOne[DQ_ADDR_MAX + 1];
       size_t n = strcspn(z, ",");
-      struct dq_conn *c = NULL;
-      uint64_t id = 0;
-      int ms = (int)(end - now_ms());
-      if( n>0 && n<=DQ_ADDR_MAX ){
+      if( n>DQ_ADDR_MAX ){
+        snprintf(zErr, nErr, "%.40s...: address too long", z);
+        nInvalid++;
+      }else if( n>0 ){
+        cv_rc rc;
         memcpy(zOne, z, n);
         zOne[n] = 0;
-        if( dq_connect(zOne, ms>0 ? ms : 0, &c, zErr, nErr)==CV_OK ){
-          cv_rc rc = dq_leader(c, &id, zLead);
-          if( rc==CV_OK && id!=0 && strcmp(zLead, zOne)!=0 ){
-            /* the member named another node: ask that one whether it leads */
-            dq_close(c);
-            c = NULL;
-            ms = (int)(end - now_ms());
-            if( dq_connect(zLead, ms>0 ? ms : 0, &c, zErr, nErr)==CV_OK ){
-              char zAgain[DQ_ADDR_MAX + 1];
-              rc = dq_leader(c, &id, zAgain);
-              if( rc==CV_OK && strcmp(zAgain, zLead)!=0 ) id = 0;
-            }else{
-              rc = CV_IO;
-            }
-          }
-          if( rc==CV_OK && id!=0 ){
-            c->deadlineMs = end;
-            *pp = c;
-            return CV_OK;
-          }
-          if( rc ) snprintf(zErr, nErr, "%s", c ? dq_errmsg(c) : "connect failed");
-          else snprintf(zErr, nErr, "%s: no leader elected", zOne);
-          dq_close(c);
+        rc = ask_leader(zOne, end, pp, zErr, nErr);
+        if( rc==CV_OK ){
+          (*pp)->deadlineMs = end;
+          return CV_OK;
         }
+        if( rc==CV_INVALID ) nInvalid++;
       }
+      nTried += n>0;
       z += n;
       if( *z==',' ) z++;
     }
+    /* addresses that do not parse never will: fail now rather than at the deadline */
+    if( nTried>0 && nInvalid==nTried ) return CV_INVALID;
     if( now_ms() + 100 >= end ) return CV_TIMEOUT;
     usleep(100*1000);
   }

@@ -11,7 +11,9 @@
 ** and the caller closes it and connects again (dq_connect_leader finds the new leader).
 **
 ** Errors: CV_IO / CV_CLOSED (the socket), CV_TIMEOUT (the deadline), CV_NOMEM, CV_TOOLARGE (a
-** response over DQ_MSG_MAX), CV_INVALID (a response that does not parse), CV_BUSY (SQLITE_BUSY
+** request or a response over DQ_MSG_MAX; a request is refused before it is sent, and the
+** connection stays usable), CV_INVALID (a response that does not parse, or a parameter
+** dqlite cannot carry, refused before sending), CV_BUSY (SQLITE_BUSY
 ** from the leader), CV_DB (any other failure the node reported: dq_errcode and dq_errmsg say
 ** which; DQ_NOT_LEADER and DQ_LEADERSHIP_LOST mean "ask who leads now and retry").
 ** Addresses are numeric: "1.2.3.4:9001" or "[::1]:9001" (no name lookup, which has no deadline).
@@ -71,8 +73,9 @@ cv_rc dq_connect(const char *zAddr, int msTimeout, struct dq_conn **pp, char *zE
 
 /* Find the leader through the comma-separated addresses zAddrs (any members), connect to it
 ** and confirm it leads; retries (a cluster electing has no leader for a few seconds) until
-** msTimeout passed. The same contract as dq_connect; the connection's deadline is left at
-** the end of msTimeout. */
+** msTimeout passed (CV_TIMEOUT), except when no address given parses (CV_INVALID at once).
+** The same contract as dq_connect otherwise; the connection's deadline is left at the end of
+** msTimeout. */
 cv_rc dq_connect_leader(const char *zAddrs, int msTimeout, struct dq_conn **pp,
                         char *zErr, size_t nErr);
 

@@ -4,6 +4,7 @@ elect a new leader after a kill -9 or a cut link, take a restarted node back, le
 removed and a wiped node join again; `cluster status|add|remove` answer clearly when they
 cannot. (The HTTP API on a cluster, and the write-load proofs, come with the store backend.)"""
 
+import contextlib
 import os
 import shutil
 import time
@@ -14,29 +15,41 @@ from cvcluster import Cluster
 TEST_TIMEOUT = 240
 
 
+@contextlib.contextmanager
 def three():
+    """A cluster of three voters (node 1 bootstrapped, 2 and 3 joined): (cluster, {n: id});
+    closed (nodes killed, namespaces and directories removed) whatever the test did."""
     c = Cluster(3)
     try:
         ids = {1: c.start(1)}
         ids[2] = c.start(2, join=[1])
         ids[3] = c.start(3, join=[1, 2])
-    except BaseException:
+        yield c, ids
+    finally:
         c.close()
-        raise
-    return c, ids
 
 
 def voters(st):
     return sorted((a, r) for (_, a, r, _) in st)
 
 
+def all_voters(c):
+    """What voters() of a status gives when the three nodes are voters."""
+    return sorted((c.addr(j), "voter") for j in (1, 2, 3))
+
+
+def a_follower(c):
+    """The number of a node that does not lead now."""
+    lead, _ = c.wait_leader(1)
+    return [j for j in (1, 2, 3) if c.addr(j) != lead][0]
+
+
 def test_three_nodes_form_a_cluster_of_voters():
-    c, ids = three()
-    try:
+    with three() as (c, ids):
         for i in (1, 2, 3):
             st = c.status(i)
             assert st is not None, "status from node %d failed" % i
-            assert voters(st) == sorted((c.addr(j), "voter") for j in (1, 2, 3)), st
+            assert voters(st) == all_voters(c), st
             assert sorted(x[0] for x in st) == sorted(ids.values()), (st, ids)
             assert sum(1 for x in st if x[3]) == 1, st
         # the same answer from every namespace: one leader (asked again if an election on a
@@ -48,13 +61,10 @@ def test_three_nodes_form_a_cluster_of_voters():
             time.sleep(0.5)
         assert len(leads) == 1 and len(next(iter(leads))) == 1, leads
         assert c.stop(3) == 0          # SIGTERM: hands over and exits 0
-    finally:
-        c.close()
 
 
 def test_leader_killed_a_new_one_within_10s_and_the_old_one_returns():
-    c, _ = three()
-    try:
+    with three() as (c, _):
         waits = []
         for rnd in range(3):
             lead, _ = c.wait_leader(1)
@@ -66,15 +76,12 @@ def test_leader_killed_a_new_one_within_10s_and_the_old_one_returns():
             assert took < 10, "round %d: a new leader after %.1f s" % (rnd, took)
             c.start(k)                 # restarted: its directory holds its identity
             st = c.status(k)
-            assert st and voters(st) == sorted((c.addr(j), "voter") for j in (1, 2, 3)), st
+            assert st and voters(st) == all_voters(c), st
         print("  new leader after kill -9 of the leader: %s s" % ", ".join("%.1f" % w for w in waits))
-    finally:
-        c.close()
 
 
 def test_leader_cut_off_the_majority_elects_and_all_agree_after_healing():
-    c, _ = three()
-    try:
+    with three() as (c, _):
         lead, _ = c.wait_leader(1)
         k = c.number(lead)
         others = [j for j in (1, 2, 3) if j != k]
@@ -94,17 +101,13 @@ def test_leader_cut_off_the_majority_elects_and_all_agree_after_healing():
                 break
             time.sleep(0.5)
         assert all(sts) and len({tuple(sorted(s)) for s in sts}) == 1, sts
-        assert voters(sts[0]) == sorted((c.addr(j), "voter") for j in (1, 2, 3)), sts[0]
+        assert voters(sts[0]) == all_voters(c), sts[0]
         print("  new leader after the leader's link was cut: %.1f s" % took)
-    finally:
-        c.close()
 
 
 def test_remove_a_member_then_a_wiped_node_joins_again():
-    c, ids = three()
-    try:
-        lead, _ = c.wait_leader(1)
-        k = [j for j in (1, 2, 3) if c.addr(j) != lead][0]
+    with three() as (c, ids):
+        k = a_follower(c)
         others = [j for j in (1, 2, 3) if j != k]
         r = c.cli(others[0], ["remove", c.addr(k), "--cluster-addr", c.members(others)])
         assert r.returncode == 0 and "removed" in r.stdout, r
@@ -115,7 +118,7 @@ def test_remove_a_member_then_a_wiped_node_joins_again():
         new_id = c.start(k, join=others)
         assert new_id != ids[k]
         st = c.status(k)
-        assert voters(st) == sorted((c.addr(j), "voter") for j in (1, 2, 3)), st
+        assert voters(st) == all_voters(c), st
         # the leader itself removed: the lead is handed over first
         lead, _ = c.wait_leader(1)
         r = c.cli(1, ["remove", lead, "--cluster-addr", c.members()])
@@ -123,15 +126,11 @@ def test_remove_a_member_then_a_wiped_node_joins_again():
         rest = [j for j in (1, 2, 3) if c.addr(j) != lead]
         st = c.status(rest[0], only=rest)
         assert sorted(x[1] for x in st) == sorted(c.addr(j) for j in rest), st
-    finally:
-        c.close()
 
 
 def test_roles_and_clear_errors():
-    c, _ = three()
-    try:
-        lead, _ = c.wait_leader(1)
-        k = [j for j in (1, 2, 3) if c.addr(j) != lead][0]
+    with three() as (c, _):
+        k = a_follower(c)
         r = c.cli(1, ["add", c.addr(k), "--role", "standby", "--cluster-addr", c.members()])
         assert r.returncode == 0 and "standby" in r.stdout, r
         assert [x[2] for x in c.status(1) if x[1] == c.addr(k)] == ["standby"]
@@ -163,5 +162,40 @@ def test_roles_and_clear_errors():
         r = c.net.run(1, [cv.find_binary(), "cluster", "node", "--cluster-dir",
                           os.path.join(c.root, "other"), "--cluster-addr", c.addr(1)], timeout=60)
         assert r.returncode == 1 and "did not start" in r.stderr, r
+
+
+def test_a_node_that_cannot_start_says_why():
+    """cluster_start's refusals, on one node in one namespace: each exits 1 with the reason."""
+    c = Cluster(1)
+    try:
+        node = [cv.find_binary(), "cluster", "node", "--cluster-dir", c.dir(1)]
+        c.start(1)
+        assert c.stop(1) == 0
+        # its address is part of its identity
+        r = c.net.run(1, node + ["--cluster-addr", c.net.addr(1) + ":9002"])
+        assert r.returncode == 1 and "is at %s, not" % c.addr(1) in r.stderr, r
+        # an identity file that is not one
+        ident = os.path.join(c.dir(1), "cluster-node")
+        with open(ident, "w") as f:
+            f.write("garbage\n")
+        r = c.net.run(1, node + ["--cluster-addr", c.addr(1)])
+        assert r.returncode == 1 and "not a cluster node's identity" in r.stderr, r
+        # a node that crashed while joining needs --join to finish
+        with open(ident, "w") as f:
+            f.write("12345 %s joining\n" % c.addr(1))
+        r = c.net.run(1, node + ["--cluster-addr", c.addr(1)])
+        assert r.returncode == 1 and "has not finished joining" in r.stderr, r
+        # --join addresses that do not parse: refused at once, not after the join's 30 s
+        t0 = time.time()
+        r = c.net.run(1, [cv.find_binary(), "cluster", "node", "--cluster-dir",
+                          os.path.join(c.root, "new"), "--cluster-addr", c.addr(1),
+                          "--join", "nohost"])
+        assert r.returncode == 1 and "could not join nohost" in r.stderr, r
+        assert time.time() - t0 < 20, "took %.1f s" % (time.time() - t0)
+        # nobody to join: the join gives up after its 30 s and says so
+        r = c.net.run(1, [cv.find_binary(), "cluster", "node", "--cluster-dir",
+                          os.path.join(c.root, "alone"), "--cluster-addr", c.addr(1),
+                          "--join", c.net.addr(1) + ":9003"], timeout=90)
+        assert r.returncode == 1 and "could not join" in r.stderr, r
     finally:
         c.close()

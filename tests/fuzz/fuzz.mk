@@ -17,11 +17,12 @@ FZ_HARNESS   := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FZ_BINS      := $(addprefix $(FZ_DIR)/,$(FZ_HARNESS))
 FZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FZ_CFLAGS    := -std=c11 -O1 -g $(FZ_SAN) -fsanitize=fuzzer-no-link
-FZ_INC       := -Ivendor/src/sqlite3-amalgamation -Isrc -Ivendor/src/civetweb/include -Ivendor/src/cjson -Ibuild/gen -Itests/fuzz
+FZ_INC       := -Ivendor/src/sqlite3-amalgamation -Isrc -Ivendor/src/civetweb/include -Ivendor/src/cjson -Ivendor/src/dqlite/include -Ibuild/gen -Itests/fuzz
 FZ_DEFS      := -D_GNU_SOURCE -DCV_VERSION='"fuzz"' -DCJSON_NESTING_LIMIT=128
 # the Makefile's civetweb options when it defines them (same civetweb as the server)
 FZ_CW_DEFS    = $(or $(CW_DEFS),-DNO_CGI -DNO_SSI -DNO_FILES -DUSE_WEBSOCKET -DUSE_IPV6 -DOPENSSL_API_3_0 -DNO_SSL_DL -DNDEBUG)
-FZ_LIBS      := -lsodium -lssl -lcrypto -lpthread -lm
+# dqlite and libuv: the Makefile's archives (DQ_LIBS), uninstrumented, as every binary links them
+FZ_LIBS      := $(DQ_LIBS) -lsodium -lssl -lcrypto -lpthread -lm
 # SQLite from the amalgamation with the Makefile's options, not instrumented: the harnesses
 # fuzz our parsers, not SQLite (the ASan build instruments it for the suites), and clang with
 # ASan+UBSan needs ~4 min of CPU for sqlite3.c against ~1 min plain
@@ -50,7 +51,7 @@ $(FZ_DIR)/obj/cJSON.o: vendor/src/.stamp
 $(FZ_DIR)/obj/sqlite3.o: vendor/src/sqlite3-amalgamation/.stamp
 	@mkdir -p $(dir $@)
 	$(FZ_CC) -O1 -g $(FZ_SQ_DEFS) -w -c vendor/src/sqlite3-amalgamation/sqlite3.c -o $@
-$(FZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FZ_OBJS)
+$(FZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FZ_OBJS) $(DQ_LIBS)
 	$(FZ_CC) -std=c11 -O1 -g $(FZ_SAN) -fsanitize=fuzzer -Wall -Wextra $(FZ_DEFS) $(FZ_INC) \
 	  -o $@ $< $(FZ_OBJS) $(FZ_LIBS)
 

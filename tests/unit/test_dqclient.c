@@ -167,6 +167,20 @@ static void node_errors_keep_the_connection(void){
   TT_CHECK( dq_add(c, 77, zNode)==CV_DB );
   TT_CHECK( dq_remove(c, 12345)==CV_DB );
   TT_CHECK( dq_exec(c, "DELETE FROM u", NULL, 0, NULL, NULL)==CV_OK );
+  /* a request over DQ_MSG_MAX is refused before it is sent: the connection goes on */
+  {
+    struct dq_value big;
+    memset(&big, 0, sizeof big);
+    big.type = SQLITE_BLOB;
+    big.n = (size_t)DQ_MSG_MAX + 1;
+    big.z = calloc(1, big.n);
+    if( big.z ){
+      TT_CHECK( dq_exec(c, "INSERT INTO u VALUES (?)", &big, 1, NULL, NULL)==CV_TOOLARGE );
+      TT_CHECK( strstr(dq_errmsg(c), "request over")!=NULL );
+      free((void*)big.z);
+    }
+    TT_CHECK( dq_exec(c, "DELETE FROM u", NULL, 0, NULL, NULL)==CV_OK );
+  }
   dq_close(c);
 }
 
@@ -182,6 +196,12 @@ static void bad_addresses(void){
   snprintf(zErr, sizeof zErr, "127.0.0.1:%d", free_port());   /* nobody listens */
   TT_CHECK( dq_connect(zErr, 1000, &c, zErr, sizeof zErr)==CV_IO && c==NULL );
   TT_CHECK( dq_connect_leader("", 300, &c, zErr, sizeof zErr)==CV_TIMEOUT && c==NULL );
+  /* addresses that do not parse fail at once, not at the deadline */
+  {
+    double t0 = now_s();
+    TT_CHECK( dq_connect_leader("nohost,[::1]9000", 20000, &c, zErr, sizeof zErr)==CV_INVALID );
+    TT_CHECK( c==NULL && now_s() - t0 < 2 && strstr(zErr, "not an address")!=NULL );
+  }
 }
 
 /* ---- a fake node: accepts one connection, reads the handshake and one request, then
