@@ -41,7 +41,7 @@ struct cv_db {
   sqlite3 *h;                          /* the connection */
   int nStmt;                           /* statements in the cache */
   const char *azSql[DB_STMT_CACHE];    /* cache keys: addresses of static SQL */
-  sqlite3_stmt *apStmt[DB_STMT_CACHE]; /* prepared statements */
+  cv_stmt aStmt[DB_STMT_CACHE];        /* prepared statements */
   struct cv_fts_tok *pTok;             /* the search tokenizer outside FTS5 (db_fts_tok), or NULL */
 };
 
@@ -114,21 +114,21 @@ cv_rc db_rc(struct cv_db *pDb, int rc){
   }
 }
 
-char *db_col_dup(sqlite3_stmt *pSt, int i, cv_rc *pRc){
-  const unsigned char *z = sqlite3_column_text(pSt, i);
+char *db_col_dup(cv_stmt *pSt, int i, cv_rc *pRc){
+  const unsigned char *z = db_column_text(pSt, i);
   char *zOut;
   size_t n;
   if( !z ) return NULL;
-  n = (size_t)sqlite3_column_bytes(pSt, i);
+  n = (size_t)db_column_bytes(pSt, i);
   zOut = malloc(n+1);
   if( !zOut ){ *pRc = CV_NOMEM; return NULL; }
   memcpy(zOut, z, n+1);
   return zOut;
 }
 
-void db_col_copy(sqlite3_stmt *pSt, int i, char *zOut, size_t nOut){
-  const char *z = (const char*)sqlite3_column_text(pSt, i);
-  size_t n = z ? (size_t)sqlite3_column_bytes(pSt, i) : 0;
+void db_col_copy(cv_stmt *pSt, int i, char *zOut, size_t nOut){
+  const char *z = (const char*)db_column_text(pSt, i);
+  size_t n = z ? (size_t)db_column_bytes(pSt, i) : 0;
   assert( nOut>0 );
   if( n>=nOut ) n = nOut - 1;
   if( n ) memcpy(zOut, z, n);
@@ -140,54 +140,54 @@ cv_rc db_exec(struct cv_db *pDb, const char *zSql){
 }
 
 cv_rc db_run(struct cv_db *pDb, const char *zSql){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  rc = db_rc(pDb, sqlite3_step(pSt));
-  sqlite3_reset(pSt);
+  rc = db_rc(pDb, db_step(pSt));
+  sqlite3_reset(pSt->pSt);
   return rc;
 }
 
-cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged){
-  cv_rc rc = db_rc(pDb, sqlite3_step(pSt));
+cv_rc db_step_done(struct cv_db *pDb, cv_stmt *pSt, int *pnChanged){
+  cv_rc rc = db_rc(pDb, db_step(pSt));
   if( pnChanged ) *pnChanged = sqlite3_changes(pDb->h);
   db_reset(pSt);
   return rc;
 }
 
 cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_t *pv){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, nParam;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pv = 0;
   if( rc ) return rc;
-  nParam = sqlite3_bind_parameter_count(pSt);
-  if( nParam>=1 ) sqlite3_bind_int64(pSt, 1, a);
-  if( nParam>=2 ) sqlite3_bind_int64(pSt, 2, b);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pv = sqlite3_column_int64(pSt, 0);
+  nParam = sqlite3_bind_parameter_count(pSt->pSt);
+  if( nParam>=1 ) db_bind_int64(pSt, 1, a);
+  if( nParam>=2 ) db_bind_int64(pSt, 2, b);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) *pv = db_column_int64(pSt, 0);
   else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   db_reset(pSt);
   return rc;
 }
 
 cv_rc db_run_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int *pnChanged){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nParam;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( pnChanged ) *pnChanged = 0;
   if( rc ) return rc;
-  nParam = sqlite3_bind_parameter_count(pSt);
-  if( nParam>=1 ) sqlite3_bind_int64(pSt, 1, a);
-  if( nParam>=2 ) sqlite3_bind_int64(pSt, 2, b);
+  nParam = sqlite3_bind_parameter_count(pSt->pSt);
+  if( nParam>=1 ) db_bind_int64(pSt, 1, a);
+  if( nParam>=2 ) db_bind_int64(pSt, 2, b);
   return db_step_done(pDb, pSt, pnChanged);
 }
 
-cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){
+cv_rc db_stmt(struct cv_db *pDb, const char *zSql, cv_stmt **ppStmt){
   int i, rc;
   for(i=0; i<pDb->nStmt; i++){
     if( pDb->azSql[i]==zSql ){
-      *ppStmt = pDb->apStmt[i];
+      *ppStmt = &pDb->aStmt[i];
       return CV_OK;
     }
   }
@@ -196,25 +196,25 @@ cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt){
     fprintf(stderr, "chatvault: statement cache full\n");
     return CV_DB;
   }
-  rc = sqlite3_prepare_v3(pDb->h, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pDb->apStmt[i], NULL);
+  rc = sqlite3_prepare_v3(pDb->h, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pDb->aStmt[i].pSt, NULL);
   if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
   pDb->azSql[i] = zSql;
   pDb->nStmt++;
-  *ppStmt = pDb->apStmt[i];
+  *ppStmt = &pDb->aStmt[i];
   return CV_OK;
 }
 
-void db_reset(sqlite3_stmt *pStmt){
+void db_reset(cv_stmt *pStmt){
   if( pStmt ){
-    sqlite3_reset(pStmt);
-    sqlite3_clear_bindings(pStmt);
+    sqlite3_reset(pStmt->pSt);
+    sqlite3_clear_bindings(pStmt->pSt);
   }
 }
 
 static void conn_close(struct cv_db *pDb){
   int i;
   if( !pDb ) return;
-  for(i=0; i<pDb->nStmt; i++) sqlite3_finalize(pDb->apStmt[i]);
+  for(i=0; i<pDb->nStmt; i++) sqlite3_finalize(pDb->aStmt[i].pSt);
   fts_tok_close(pDb->pTok);
   if( sqlite3_close(pDb->h)!=SQLITE_OK ){
     fprintf(stderr, "chatvault: close: %s\n", sqlite3_errmsg(pDb->h));
@@ -615,15 +615,15 @@ void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
 ** replacing what the file held; zValue NULL writes nothing. The schema's triggers read these
 ** rows (retention, refreshed copies), so a flag of `serve` holds for every later writer. */
 static cv_rc put_setting(struct cv_db *pDb, const char *zKey, const char *zValue){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc;
   if( !zValue ) return CV_OK;
   rc = db_stmt(pDb, "INSERT INTO settings(key,value) VALUES(?1,?2)"
                     " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 2, zValue, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 2, zValue, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, db_step(pSt));
   db_reset(pSt);
   return rc;
 }
@@ -676,13 +676,13 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
       store_conv_set_limits(&lim);
     }
     if( pO->historyLimit>0 ){
-      sqlite3_stmt *pSt;
+      cv_stmt *pSt;
       rc = db_stmt(pS->pWriter,
                    "INSERT INTO settings(key,value) VALUES('history_limit',?1)"
                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
       if( rc ) goto fail;
-      sqlite3_bind_int(pSt, 1, pO->historyLimit);
-      rc = db_rc(pS->pWriter, sqlite3_step(pSt));
+      db_bind_int(pSt, 1, pO->historyLimit);
+      rc = db_rc(pS->pWriter, db_step(pSt));
       db_reset(pSt);
       if( rc ) goto fail;
     }

@@ -63,18 +63,55 @@ cv_rc db_write_grouped(struct cv_store *pStore, cv_write_many_fn fnMany, int64_t
 /* Run static SQL zSql (BEGIN, COMMIT, SAVEPOINT ...) through the statement cache. */
 cv_rc db_run(struct cv_db *pDb, const char *zSql);
 
+/* A statement of db_stmt, used by stores only through the calls below, which keep the
+** contracts of the SQLite calls they are named after (sqlite3_bind_int64, sqlite3_step, ...).
+** Today every statement is a local SQLite statement; the cluster's backend (docs/cluster.md)
+** will add statements run over dqlite's wire protocol behind the same calls. */
+typedef struct cv_stmt {
+  sqlite3_stmt *pSt;                   /* the local statement */
+} cv_stmt;
+
+static inline int db_bind_int64(cv_stmt *p, int i, int64_t v){
+  return sqlite3_bind_int64(p->pSt, i, v);
+}
+static inline int db_bind_int(cv_stmt *p, int i, int v){ return sqlite3_bind_int(p->pSt, i, v); }
+static inline int db_bind_text(cv_stmt *p, int i, const char *z, int n, void (*x)(void*)){
+  return sqlite3_bind_text(p->pSt, i, z, n, x);
+}
+static inline int db_bind_blob(cv_stmt *p, int i, const void *z, int n, void (*x)(void*)){
+  return sqlite3_bind_blob(p->pSt, i, z, n, x);
+}
+static inline int db_bind_blob64(cv_stmt *p, int i, const void *z, sqlite3_uint64 n,
+                                 void (*x)(void*)){
+  return sqlite3_bind_blob64(p->pSt, i, z, n, x);
+}
+static inline int db_bind_null(cv_stmt *p, int i){ return sqlite3_bind_null(p->pSt, i); }
+static inline int db_step(cv_stmt *p){ return sqlite3_step(p->pSt); }
+static inline int64_t db_column_int64(cv_stmt *p, int i){
+  return sqlite3_column_int64(p->pSt, i);
+}
+static inline int db_column_int(cv_stmt *p, int i){ return sqlite3_column_int(p->pSt, i); }
+static inline const unsigned char *db_column_text(cv_stmt *p, int i){
+  return sqlite3_column_text(p->pSt, i);
+}
+static inline int db_column_bytes(cv_stmt *p, int i){ return sqlite3_column_bytes(p->pSt, i); }
+static inline int db_column_type(cv_stmt *p, int i){ return sqlite3_column_type(p->pSt, i); }
+static inline const void *db_column_blob(cv_stmt *p, int i){
+  return sqlite3_column_blob(p->pSt, i);
+}
+
 /* The cached prepared statement for zSql on pDb (prepared on first use; zSql must be a
 ** string with static storage: the cache is keyed by its address). The statement is reset
 ** and its bindings cleared. It stays owned by pDb: call db_reset() when done with it. */
-cv_rc db_stmt(struct cv_db *pDb, const char *zSql, sqlite3_stmt **ppStmt);
-void db_reset(sqlite3_stmt *pStmt);
+cv_rc db_stmt(struct cv_db *pDb, const char *zSql, cv_stmt **ppStmt);
+void db_reset(cv_stmt *pStmt);
 
 /* Column helpers for stores, used before the statement is reset:
 ** db_col_dup: a malloc'd copy of text column i (free with free()), NULL for SQL NULL;
 **   on allocation failure returns NULL and sets *pRc to CV_NOMEM (else leaves it alone).
 ** db_col_copy: text column i into zOut (nOut bytes, truncated, "" for NULL). */
-char *db_col_dup(sqlite3_stmt *pStmt, int i, cv_rc *pRc);
-void db_col_copy(sqlite3_stmt *pStmt, int i, char *zOut, size_t nOut);
+char *db_col_dup(cv_stmt *pStmt, int i, cv_rc *pRc);
+void db_col_copy(cv_stmt *pStmt, int i, char *zOut, size_t nOut);
 
 /* Translate an SQLite result code to a cv_rc, logging unexpected ones with the
 ** connection's message. SQLITE_OK/ROW/DONE give CV_OK. */
@@ -86,7 +123,7 @@ cv_rc db_exec(struct cv_db *pDb, const char *zSql);
 /* Step the bound statement pSt (from db_stmt on pDb) to its end, reset it, and return the
 ** step's result as a cv_rc; *pnChanged (when not NULL) gets the rows it changed. The one way
 ** stores run a statement that returns no rows. */
-cv_rc db_step_done(struct cv_db *pDb, sqlite3_stmt *pSt, int *pnChanged);
+cv_rc db_step_done(struct cv_db *pDb, cv_stmt *pSt, int *pnChanged);
 
 /* Run the static SQL zSql (through the statement cache) with ?1 = a and ?2 = b (a
 ** statement may use fewer), and read column 0 of its first row into *pv. CV_NOTFOUND (and

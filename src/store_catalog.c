@@ -18,12 +18,12 @@
 #include <string.h>
 
 /* Fill *pOut from the seven item columns starting at column 0. */
-static cv_rc row_to_item(sqlite3_stmt *pSt, enum cv_kind eKind, struct cv_item *pOut){
+static cv_rc row_to_item(cv_stmt *pSt, enum cv_kind eKind, struct cv_item *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
   pOut->eKind = eKind;
-  pOut->id = sqlite3_column_int64(pSt, 0);
-  pOut->ownerId = sqlite3_column_int64(pSt, 1);   /* NULL reads as 0 */
+  pOut->id = db_column_int64(pSt, 0);
+  pOut->ownerId = db_column_int64(pSt, 1);   /* NULL reads as 0 */
   pOut->zName = db_col_dup(pSt, 2, &rc);
   pOut->zPicture = db_col_dup(pSt, 3, &rc);
   pOut->zDescription = db_col_dup(pSt, 4, &rc);
@@ -57,26 +57,26 @@ struct create_args {
 
 static cv_rc create_job(struct cv_db *pDb, void *pArg){
   struct create_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc = db_stmt(pDb, azInsert[a->eKind], &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_int64(pSt, 1, a->ownerId);
-  sqlite3_bind_text(pSt, 2, a->zName, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 1, a->ownerId);
+  db_bind_text(pSt, 2, a->zName, -1, SQLITE_STATIC);
   if( a->eKind!=CV_KIND_PERSONA ){
-    sqlite3_bind_text(pSt, 3, a->zPicture ? a->zPicture : "", -1, SQLITE_STATIC);
+    db_bind_text(pSt, 3, a->zPicture ? a->zPicture : "", -1, SQLITE_STATIC);
   }
-  sqlite3_bind_text(pSt, 4, a->zDescription ? a->zDescription : "", -1, SQLITE_STATIC);
+  db_bind_text(pSt, 4, a->zDescription ? a->zDescription : "", -1, SQLITE_STATIC);
   if( a->eKind==CV_KIND_CHARACTER ){
-    sqlite3_bind_text(pSt, 5, a->zGreeting ? a->zGreeting : "", -1, SQLITE_STATIC);
+    db_bind_text(pSt, 5, a->zGreeting ? a->zGreeting : "", -1, SQLITE_STATIC);
   }
-  sqlite3_bind_text(pSt, 6, zNow, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 6, zNow, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
     rc = row_to_item(pSt, a->eKind, a->pOut);
-    if( rc==CV_OK ) rc = db_rc(pDb, sqlite3_step(pSt));
+    if( rc==CV_OK ) rc = db_rc(pDb, db_step(pSt));
   }else{
     rc = db_rc(pDb, src);
     if( rc==CV_OK ) rc = CV_DB;
@@ -116,13 +116,13 @@ static const char *const azGet[] = {
 /* Read one item on any connection. */
 static cv_rc read_item(struct cv_db *pDb, enum cv_kind eKind, int64_t userId, int64_t id,
                        struct cv_item *pOut){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, azGet[eKind], &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  if( eKind==CV_KIND_PERSONA ) sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  if( eKind==CV_KIND_PERSONA ) db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_item(pSt, eKind, pOut);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -164,13 +164,13 @@ static const char *const azListAfter[] = {
 };
 
 /* Step pSt (already bound) collecting at most limit items into a new array. */
-static cv_rc collect(struct cv_db *pDb, sqlite3_stmt *pSt, enum cv_kind eKind, int limit,
+static cv_rc collect(struct cv_db *pDb, cv_stmt *pSt, enum cv_kind eKind, int limit,
                      struct cv_item **paOut, int *pnOut){
   struct cv_item *a = calloc((size_t)limit, sizeof *a);
   int n = 0, src = SQLITE_DONE;
   cv_rc rc = CV_OK;
   if( !a ) return CV_NOMEM;
-  while( n<limit && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  while( n<limit && (src = db_step(pSt))==SQLITE_ROW ){
     rc = row_to_item(pSt, eKind, &a[n]);
     if( rc ) break;
     n++;
@@ -187,7 +187,7 @@ cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userI
                          struct cv_page *pPage, struct cv_item **paOut, int *pnOut,
                          int64_t *pnTotal){
   struct cv_db *pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, limit = pPage->limit;
   cv_rc rc;
   assert( eKind>=CV_KIND_CHARACTER && eKind<=CV_KIND_PERSONA );
@@ -201,18 +201,18 @@ cv_rc sqlite_catalog_list(struct cv_store *pS, enum cv_kind eKind, int64_t userI
   if( rc ) goto out;
   rc = db_stmt(pDb, azCount[eKind], &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
+  db_bind_int64(pSt, 1, userId);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) *pnTotal = db_column_int64(pSt, 0);
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) goto end;
   rc = db_stmt(pDb, pPage->zAfterKey ? azListAfter[eKind] : azList[eKind], &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
-  sqlite3_bind_int64(pSt, 3, pPage->offset);
-  if( pPage->zAfterKey ) sqlite3_bind_int64(pSt, 4, pPage->afterId);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  db_bind_int64(pSt, 3, pPage->offset);
+  if( pPage->zAfterKey ) db_bind_int64(pSt, 4, pPage->afterId);
   rc = collect(pDb, pSt, eKind, limit + 1, paOut, pnOut);
   db_reset(pSt);
   if( rc==CV_OK && *pnOut>limit ){           /* the extra row only says "more" */
@@ -234,7 +234,7 @@ cv_rc sqlite_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
     " (SELECT 1 FROM chat_histories h WHERE h.user_id=?1 AND h.character_id=c.id)"
     " ORDER BY c.id LIMIT ?2";
   struct cv_db *pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc;
   assert( limit>0 && limit<=CV_RECOMMENDED_MAX );
   *paOut = NULL;
@@ -242,8 +242,8 @@ cv_rc sqlite_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
   pDb = db_reader(pS);
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc==CV_OK ){
-    sqlite3_bind_int64(pSt, 1, userId);
-    sqlite3_bind_int(pSt, 2, limit);
+    db_bind_int64(pSt, 1, userId);
+    db_bind_int(pSt, 2, limit);
     rc = collect(pDb, pSt, CV_KIND_CHARACTER, limit, paOut, pnOut);
     db_reset(pSt);
   }
@@ -256,12 +256,12 @@ cv_rc sqlite_catalog_recommended(struct cv_store *pS, int64_t userId, int limit,
 /* After a creator-only statement changed nothing: CV_NOTFOUND or CV_FORBIDDEN. */
 static cv_rc why_not_character(struct cv_db *pDb, int64_t id){
   static const char zSql[] = "SELECT 1 FROM characters WHERE id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = CV_FORBIDDEN;
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -281,20 +281,20 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
     " description=coalesce(?5,description), greeting=coalesce(?6,greeting)"
     " WHERE id=?1 AND creator_id=?2 RETURNING " CHAR_COLS;
   struct update_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  if( a->zName ) sqlite3_bind_text(pSt, 3, a->zName, -1, SQLITE_STATIC);
-  if( a->zPicture ) sqlite3_bind_text(pSt, 4, a->zPicture, -1, SQLITE_STATIC);
-  if( a->zDescription ) sqlite3_bind_text(pSt, 5, a->zDescription, -1, SQLITE_STATIC);
-  if( a->zGreeting ) sqlite3_bind_text(pSt, 6, a->zGreeting, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
+  if( a->zName ) db_bind_text(pSt, 3, a->zName, -1, SQLITE_STATIC);
+  if( a->zPicture ) db_bind_text(pSt, 4, a->zPicture, -1, SQLITE_STATIC);
+  if( a->zDescription ) db_bind_text(pSt, 5, a->zDescription, -1, SQLITE_STATIC);
+  if( a->zGreeting ) db_bind_text(pSt, 6, a->zGreeting, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
     rc = row_to_item(pSt, CV_KIND_CHARACTER, a->pOut);
-    if( rc==CV_OK ) rc = db_rc(pDb, sqlite3_step(pSt));
+    if( rc==CV_OK ) rc = db_rc(pDb, db_step(pSt));
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   }
@@ -327,12 +327,12 @@ struct delete_args { int64_t userId, id; };
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM characters WHERE id=?1 AND creator_id=?2";
   struct delete_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_not_character(pDb, a->id);
@@ -358,18 +358,18 @@ static cv_rc create_pic_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] =
     "INSERT INTO pictures(token, user_id, type, data, created_at) VALUES(?1,?2,?3,?4,?5)";
   struct create_pic_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   cv_rc rc;
   if( a->pPic ){
     rc = db_stmt(pDb, zSql, &pSt);
     if( rc ) return rc;
     util_iso_format(util_now_ms(), zNow);
-    sqlite3_bind_text(pSt, 1, a->pPic->zToken, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 2, a->c.ownerId);
-    sqlite3_bind_text(pSt, 3, a->pPic->zType, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(pSt, 4, a->pPic->a, (sqlite3_uint64)a->pPic->n, SQLITE_STATIC);
-    sqlite3_bind_text(pSt, 5, zNow, -1, SQLITE_STATIC);
+    db_bind_text(pSt, 1, a->pPic->zToken, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 2, a->c.ownerId);
+    db_bind_text(pSt, 3, a->pPic->zType, -1, SQLITE_STATIC);
+    db_bind_blob64(pSt, 4, a->pPic->a, (sqlite3_uint64)a->pPic->n, SQLITE_STATIC);
+    db_bind_text(pSt, 5, zNow, -1, SQLITE_STATIC);
     rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
   }
@@ -403,18 +403,18 @@ cv_rc sqlite_catalog_create_with_picture(struct cv_store *pS, int64_t ownerId, c
 cv_rc sqlite_catalog_picture_get(struct cv_store *pS, const char *zToken, struct cv_picture *pOut){
   static const char zSql[] = "SELECT type, data FROM pictures WHERE token=?1";
   struct cv_db *pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
   pDb = db_reader(pS);
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc==CV_OK ){
-    sqlite3_bind_text(pSt, 1, zToken, -1, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
+    db_bind_text(pSt, 1, zToken, -1, SQLITE_STATIC);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
-      const void *pData = sqlite3_column_blob(pSt, 1);
-      int n = sqlite3_column_bytes(pSt, 1);
+      const void *pData = db_column_blob(pSt, 1);
+      int n = db_column_bytes(pSt, 1);
       pOut->zType = db_col_dup(pSt, 0, &rc);
       if( rc==CV_OK && n>0 && pData ){
         pOut->a = malloc((size_t)n);

@@ -19,16 +19,16 @@ cv_rc sqlite_changes_bounds(struct cv_read *pRd, int64_t *pHorizon, int64_t *pHe
     " WHERE key='changes_horizon'), 0)";
   static const char zHead[] =
     "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name='changes'), 0)";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   size_t n = 0;
   int src;
   cv_rc rc = db_int64(pRd->pDb, zHorizon, 0, 0, pHorizon);
   if( rc==CV_OK ) rc = db_int64(pRd->pDb, zHead, 0, 0, pHead);
   if( rc==CV_OK ) rc = db_stmt(pRd->pDb, zKey, &pSt);
   if( rc ) return rc;
-  src = sqlite3_step(pSt);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    const char *zHex = (const char*)sqlite3_column_text(pSt, 0);
+    const char *zHex = (const char*)db_column_text(pSt, 0);
     if( !zHex || sodium_hex2bin(aKey, 16, zHex, strlen(zHex), NULL, &n, NULL)!=0 || n!=16 ){
       rc = CV_DB;                                        /* a key that is not 16 bytes */
     }
@@ -44,7 +44,7 @@ cv_rc sqlite_changes_list(struct cv_read *pRd, int64_t userId, int64_t since, in
   static const char zSql[] =
     "SELECT seq, kind, obj_id, chat_id, op, at_ms FROM changes"
     " WHERE user_id=?1 AND seq>?2 ORDER BY seq LIMIT ?3";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, n = 0;
   cv_rc rc;
   assert( nLimit>0 && nLimit<=CV_CHANGES_LIMIT_MAX );
@@ -52,19 +52,19 @@ cv_rc sqlite_changes_list(struct cv_read *pRd, int64_t userId, int64_t since, in
   *pbMore = 0;
   rc = db_stmt(pRd->pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int64(pSt, 2, since);
-  sqlite3_bind_int(pSt, 3, nLimit + 1);                /* one more: is there a next page? */
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int64(pSt, 2, since);
+  db_bind_int(pSt, 3, nLimit + 1);                /* one more: is there a next page? */
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_change *p;
     if( n==nLimit ){ *pbMore = 1; break; }
     p = &aOut[n++];
-    p->seq = sqlite3_column_int64(pSt, 0);
-    p->kind = sqlite3_column_int(pSt, 1);
-    p->id = sqlite3_column_int64(pSt, 2);
+    p->seq = db_column_int64(pSt, 0);
+    p->kind = db_column_int(pSt, 1);
+    p->id = db_column_int64(pSt, 2);
     db_col_copy(pSt, 3, p->zChatId, sizeof p->zChatId);
-    p->bDelete = sqlite3_column_int(pSt, 4)==0;
-    p->atMs = sqlite3_column_int64(pSt, 5);
+    p->bDelete = db_column_int(pSt, 4)==0;
+    p->atMs = db_column_int64(pSt, 5);
   }
   if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pRd->pDb, src);
   db_reset(pSt);
@@ -76,7 +76,7 @@ cv_rc sqlite_changes_users_after(struct cv_read *pRd, int64_t since, int64_t *aU
                                  int *pn, int64_t *pLast){
   static const char zSql[] =
     "SELECT seq, user_id FROM changes WHERE seq>?1 ORDER BY seq LIMIT ?2";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, n = 0;
   cv_rc rc;
   assert( nMax>0 );
@@ -84,11 +84,11 @@ cv_rc sqlite_changes_users_after(struct cv_read *pRd, int64_t since, int64_t *aU
   *pLast = since;
   rc = db_stmt(pRd->pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, since);
-  sqlite3_bind_int(pSt, 2, nMax);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
-    *pLast = sqlite3_column_int64(pSt, 0);
-    aUser[n++] = sqlite3_column_int64(pSt, 1);
+  db_bind_int64(pSt, 1, since);
+  db_bind_int(pSt, 2, nMax);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
+    *pLast = db_column_int64(pSt, 0);
+    aUser[n++] = db_column_int64(pSt, 1);
   }
   if( src!=SQLITE_DONE ) rc = db_rc(pRd->pDb, src);
   db_reset(pSt);

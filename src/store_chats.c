@@ -30,24 +30,24 @@
   " character_picture, scene_name, scene_picture, title, message_count," \
   " last_updated, created_at, archived"
 
-static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
+static cv_rc row_to_chat(cv_stmt *pSt, struct cv_chat *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
-  pOut->id = sqlite3_column_int64(pSt, 0);
+  pOut->id = db_column_int64(pSt, 0);
   db_col_copy(pSt, 1, pOut->zChatId, sizeof pOut->zChatId);
-  pOut->userId = sqlite3_column_int64(pSt, 2);
-  pOut->characterId = sqlite3_column_int64(pSt, 3);
-  pOut->sceneId = sqlite3_column_int64(pSt, 4);
-  pOut->personaId = sqlite3_column_int64(pSt, 5);
+  pOut->userId = db_column_int64(pSt, 2);
+  pOut->characterId = db_column_int64(pSt, 3);
+  pOut->sceneId = db_column_int64(pSt, 4);
+  pOut->personaId = db_column_int64(pSt, 5);
   pOut->zCharacterName = db_col_dup(pSt, 6, &rc);
   pOut->zCharacterPicture = db_col_dup(pSt, 7, &rc);
   pOut->zSceneName = db_col_dup(pSt, 8, &rc);
   pOut->zScenePicture = db_col_dup(pSt, 9, &rc);
   pOut->zTitle = db_col_dup(pSt, 10, &rc);
-  pOut->nMessages = sqlite3_column_int64(pSt, 11);
+  pOut->nMessages = db_column_int64(pSt, 11);
   db_col_copy(pSt, 12, pOut->zLastUpdated, sizeof pOut->zLastUpdated);
   db_col_copy(pSt, 13, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
-  pOut->bArchived = sqlite3_column_int(pSt, 14)!=0;
+  pOut->bArchived = db_column_int(pSt, 14)!=0;
   if( rc==CV_OK && !pOut->zTitle ){
     /* NOT NULL columns: only an allocation failure leaves them NULL */
     rc = CV_NOMEM;
@@ -59,13 +59,13 @@ static cv_rc row_to_chat(sqlite3_stmt *pSt, struct cv_chat *pOut){
 /* After a statement on (chat_id, user_id) matched nothing: CV_NOTFOUND or CV_FORBIDDEN. */
 static cv_rc why_missing(struct cv_db *pDb, int64_t userId, const char *zChatId){
   static const char zSql[] = "SELECT user_id FROM chat_histories WHERE chat_id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) rc = sqlite3_column_int64(pSt, 0)==userId ? CV_DB : CV_FORBIDDEN;
+  db_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) rc = db_column_int64(pSt, 0)==userId ? CV_DB : CV_FORBIDDEN;
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -77,13 +77,13 @@ static cv_rc read_chat(struct cv_db *pDb, int64_t userId, const char *zChatId,
                        struct cv_chat *pOut){
   static const char zSql[] =
     "SELECT " CHAT_COLS " FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, zChatId, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_chat(pSt, pOut);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -110,19 +110,19 @@ static cv_rc check_refs(struct cv_db *pDb, struct add_args *a){
     " ?2 IS NULL OR EXISTS(SELECT 1 FROM scenes WHERE id=?2),"
     " ?3 IS NULL OR EXISTS(SELECT 1 FROM personas WHERE id=?3 AND user_id=?4)";
   const struct cv_chat_new *p = a->pNew;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  if( p->characterId ) sqlite3_bind_int64(pSt, 1, p->characterId);
-  if( p->sceneId ) sqlite3_bind_int64(pSt, 2, p->sceneId);
-  if( p->personaId ) sqlite3_bind_int64(pSt, 3, p->personaId);
-  sqlite3_bind_int64(pSt, 4, a->userId);
-  src = sqlite3_step(pSt);
+  if( p->characterId ) db_bind_int64(pSt, 1, p->characterId);
+  if( p->sceneId ) db_bind_int64(pSt, 2, p->sceneId);
+  if( p->personaId ) db_bind_int64(pSt, 3, p->personaId);
+  db_bind_int64(pSt, 4, a->userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    if( !sqlite3_column_int(pSt, 0) ) a->zMissing = "Character";
-    else if( !sqlite3_column_int(pSt, 1) ) a->zMissing = "Scene";
-    else if( !sqlite3_column_int(pSt, 2) ) a->zMissing = "Persona";
+    if( !db_column_int(pSt, 0) ) a->zMissing = "Character";
+    else if( !db_column_int(pSt, 1) ) a->zMissing = "Scene";
+    else if( !db_column_int(pSt, 2) ) a->zMissing = "Persona";
     if( a->zMissing ) rc = CV_NOTFOUND;
   }else{
     rc = db_rc(pDb, src);
@@ -138,11 +138,11 @@ static cv_rc check_refs(struct cv_db *pDb, struct add_args *a){
 static cv_rc unarchive(struct cv_db *pDb, int64_t id, const char *zNow){
   static const char zSql[] =
     "UPDATE chat_histories SET archived=0, last_updated=?2 WHERE id=?1 AND archived=1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 1, id);
+  db_bind_text(pSt, 2, zNow, -1, SQLITE_STATIC);
   return db_step_done(pDb, pSt, NULL);
 }
 
@@ -158,7 +158,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     " (SELECT name FROM scenes WHERE id=?5), (SELECT picture FROM scenes WHERE id=?5),"
     " '', 0, ?7, ?7)";
   struct add_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int64_t id = 0, owner = 0, nBefore = 0, iFirst = 0, nBytes = 0;
   size_t nMsg = strlen(a->zMessage);
@@ -170,13 +170,13 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   }
   rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    id = sqlite3_column_int64(pSt, 0);
-    owner = sqlite3_column_int64(pSt, 1);
-    nBefore = sqlite3_column_int64(pSt, 2);
-    bArchived = sqlite3_column_int(pSt, 3)!=0;
+    id = db_column_int64(pSt, 0);
+    owner = db_column_int64(pSt, 1);
+    nBefore = db_column_int64(pSt, 2);
+    bArchived = db_column_int(pSt, 3)!=0;
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -195,13 +195,13 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     if( rc ) return rc;
     rc = db_stmt(pDb, zCreate, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_text(pSt, 2, a->zChatId, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 3, a->userId);
-    if( a->pNew->characterId ) sqlite3_bind_int64(pSt, 4, a->pNew->characterId);
-    if( a->pNew->sceneId ) sqlite3_bind_int64(pSt, 5, a->pNew->sceneId);
-    if( a->pNew->personaId ) sqlite3_bind_int64(pSt, 6, a->pNew->personaId);
-    sqlite3_bind_text(pSt, 7, zNow, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 1, id);
+    db_bind_text(pSt, 2, a->zChatId, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 3, a->userId);
+    if( a->pNew->characterId ) db_bind_int64(pSt, 4, a->pNew->characterId);
+    if( a->pNew->sceneId ) db_bind_int64(pSt, 5, a->pNew->sceneId);
+    if( a->pNew->personaId ) db_bind_int64(pSt, 6, a->pNew->personaId);
+    db_bind_text(pSt, 7, zNow, -1, SQLITE_STATIC);
     rc = db_step_done(pDb, pSt, NULL);
     if( rc ) return rc;
   }
@@ -250,17 +250,17 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
     "UPDATE chat_histories SET title=?3, last_updated=?4, archived=0"
     " WHERE chat_id=?1 AND user_id=?2";
   struct rename_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
   cv_rc rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
   if( rc ) return rc;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, a->userId);
+  db_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->zChatId);
@@ -287,12 +287,12 @@ struct delete_args { int64_t userId; const char *zChatId; };
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
   struct delete_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->userId);
+  db_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, a->userId);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->zChatId);
@@ -322,7 +322,7 @@ static cv_rc list_chats(struct cv_read *pRd, int64_t userId, int bArchived,
     " ORDER BY last_updated DESC, id DESC LIMIT ?2 OFFSET ?3";
   struct cv_db *pDb;
   struct cv_chat *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = 0, nAlloc = 0, src = SQLITE_DONE, limit = pPage->limit;
   int64_t total = 0;
   cv_rc rc;
@@ -335,24 +335,24 @@ static cv_rc list_chats(struct cv_read *pRd, int64_t userId, int bArchived,
   pDb = pRd->pDb;                 /* count and page from the caller's snapshot */
   rc = db_stmt(pDb, zCount, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 6, bArchived);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) total = sqlite3_column_int64(pSt, 0);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 6, bArchived);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) total = db_column_int64(pSt, 0);
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) goto end;
   rc = db_stmt(pDb, pPage->zAfterKey ? zListAfter : zList, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit>0 ? limit + 1 : -1);    /* one more: is there a next page? */
-  sqlite3_bind_int(pSt, 6, bArchived);
-  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, limit>0 ? limit + 1 : -1);    /* one more: is there a next page? */
+  db_bind_int(pSt, 6, bArchived);
+  db_bind_int64(pSt, 3, pPage->offset);
   if( pPage->zAfterKey ){
-    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+    db_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 5, pPage->afterId);
   }
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( limit>0 && n==limit ){ pPage->bMore = 1; break; }
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 16;
@@ -402,18 +402,18 @@ static cv_rc restore_job(struct cv_db *pDb, void *pArg){
   static const char zFind[] =
     "SELECT id, archived FROM chat_histories WHERE chat_id=?1 AND user_id=?2";
   struct restore_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int64_t id = 0;
   int src, bArchived = 0;
   cv_rc rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, a->userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    id = sqlite3_column_int64(pSt, 0);
-    bArchived = sqlite3_column_int(pSt, 1)!=0;
+    id = db_column_int64(pSt, 0);
+    bArchived = db_column_int(pSt, 1)!=0;
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -455,28 +455,28 @@ static cv_rc import_user(struct cv_db *pDb, struct cv_legacy_user *p){
   static const char zAdd[] =
     "INSERT INTO users(email, password_hash, display_name, created_at)"
     " VALUES(?1, NULL, ?2, ?3) RETURNING id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) p->userId = sqlite3_column_int64(pSt, 0);
+  db_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) p->userId = db_column_int64(pSt, 0);
   else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc || p->userId ) return rc;
   rc = db_stmt(pDb, zAdd, &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
-  if( p->zDisplayName ) sqlite3_bind_text(pSt, 2, p->zDisplayName, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 3, p->zCreatedAt ? p->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, p->zEmail, -1, SQLITE_STATIC);
+  if( p->zDisplayName ) db_bind_text(pSt, 2, p->zDisplayName, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 3, p->zCreatedAt ? p->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    p->userId = sqlite3_column_int64(pSt, 0);
+    p->userId = db_column_int64(pSt, 0);
     p->bCreated = 1;
-    rc = db_rc(pDb, sqlite3_step(pSt));
+    rc = db_rc(pDb, db_step(pSt));
   }else{
     rc = db_rc(pDb, src);
     if( rc==CV_OK ) rc = CV_DB;
@@ -489,12 +489,12 @@ static cv_rc import_user(struct cv_db *pDb, struct cv_legacy_user *p){
 ** table; leave p->eResult as it is when it is. */
 static cv_rc import_recheck(struct cv_db *pDb, struct cv_legacy_chat *p){
   static const char zKept[] = "SELECT 1 FROM chat_histories WHERE chat_id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zKept, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_DONE ) p->eResult = CV_IMPORT_RETAINED_OUT;
   else if( src!=SQLITE_ROW ) rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -517,16 +517,16 @@ static cv_rc newest_load(struct cv_db *pDb, int64_t userId, struct newest *pN){
   static const char zTop[] =
     "SELECT last_updated FROM chat_histories WHERE user_id=?1 AND archived=0"
     " ORDER BY last_updated DESC LIMIT ?2";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc;
   pN->n = 0;
   if( pN->nMax==0 ) return CV_OK;
   rc = db_stmt(pDb, zTop, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, pN->nMax);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW && pN->n<pN->nMax ){
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, pN->nMax);
+  while( (src = db_step(pSt))==SQLITE_ROW && pN->n<pN->nMax ){
     db_col_copy(pSt, 0, pN->a[pN->n++], CV_TS_LEN+1);
   }
   if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
@@ -565,13 +565,13 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct newest *pN,
     " (SELECT id FROM scenes WHERE id=?4 AND name IS ?8),"
     " (SELECT id FROM personas WHERE id=?5 AND user_id=?2),"
     " ?6, ?7, ?8, ?9, ?10, ?12, ?16, ?13, ?14";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t id = 0, nBytes = 0;
   int src;
   cv_rc rc = db_stmt(pDb, zExists, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src!=SQLITE_ROW && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) return rc;
@@ -584,21 +584,21 @@ static cv_rc import_chat(struct cv_db *pDb, int64_t userId, struct newest *pN,
   if( rc ) return rc;
   rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, userId);
-  if( p->characterId ) sqlite3_bind_int64(pSt, 3, p->characterId);
-  if( p->sceneId ) sqlite3_bind_int64(pSt, 4, p->sceneId);
-  if( p->personaId ) sqlite3_bind_int64(pSt, 5, p->personaId);
-  if( p->zCharacterName ) sqlite3_bind_text(pSt, 6, p->zCharacterName, -1, SQLITE_STATIC);
-  if( p->zCharacterPicture ) sqlite3_bind_text(pSt, 7, p->zCharacterPicture, -1, SQLITE_STATIC);
-  if( p->zSceneName ) sqlite3_bind_text(pSt, 8, p->zSceneName, -1, SQLITE_STATIC);
-  if( p->zScenePicture ) sqlite3_bind_text(pSt, 9, p->zScenePicture, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 10, p->zTitle ? p->zTitle : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 12, p->nMessages);
-  sqlite3_bind_text(pSt, 13, p->zLastUpdated, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 14, p->zCreatedAt, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 15, id);
-  sqlite3_bind_int64(pSt, 16, nBytes);
+  db_bind_text(pSt, 1, p->zChatId, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, userId);
+  if( p->characterId ) db_bind_int64(pSt, 3, p->characterId);
+  if( p->sceneId ) db_bind_int64(pSt, 4, p->sceneId);
+  if( p->personaId ) db_bind_int64(pSt, 5, p->personaId);
+  if( p->zCharacterName ) db_bind_text(pSt, 6, p->zCharacterName, -1, SQLITE_STATIC);
+  if( p->zCharacterPicture ) db_bind_text(pSt, 7, p->zCharacterPicture, -1, SQLITE_STATIC);
+  if( p->zSceneName ) db_bind_text(pSt, 8, p->zSceneName, -1, SQLITE_STATIC);
+  if( p->zScenePicture ) db_bind_text(pSt, 9, p->zScenePicture, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 10, p->zTitle ? p->zTitle : "", -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 12, p->nMessages);
+  db_bind_text(pSt, 13, p->zLastUpdated, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 14, p->zCreatedAt, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 15, id);
+  db_bind_int64(pSt, 16, nBytes);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
   newest_add(pN, p->zLastUpdated);

@@ -102,15 +102,15 @@ static const struct conv_kind *kind_of(int eKind){
 }
 
 cv_rc store_conv_next_ts(struct cv_db *pDb, int eKind, int64_t userId, char *zOut){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t now = util_now_ms(), newest;
   int src;
   cv_rc rc = db_stmt(pDb, kind_of(eKind)->zNewest, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 0);
+    const char *z = (const char*)db_column_text(pSt, 0);
     if( z && util_iso_parse(z, &newest)==CV_OK && newest>=now ) now = newest + 1;
   }else{
     rc = db_rc(pDb, src);
@@ -124,17 +124,17 @@ cv_rc store_conv_next_ts(struct cv_db *pDb, int eKind, int64_t userId, char *zOu
 cv_rc store_conv_create(struct cv_db *pDb, int eKind, int64_t userId, int64_t *pId){
   static const char zSql[] =
     "INSERT INTO conversations(user_id, kind) VALUES(?1, ?2) RETURNING id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pId = 0;
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, eKind);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, eKind);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    *pId = sqlite3_column_int64(pSt, 0);
-    src = sqlite3_step(pSt);
+    *pId = db_column_int64(pSt, 0);
+    src = db_step(pSt);
   }
   rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -159,19 +159,19 @@ static cv_rc segment_at(struct cv_db *pDb, int64_t id, int64_t iIndex, struct ta
   static const char zSql[] =
     "SELECT id, first_index, n, length(CAST(messages AS BLOB)) FROM segments"
     " WHERE conv_id=?1 AND first_index<=?2 ORDER BY first_index DESC LIMIT 1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   memset(t, 0, sizeof *t);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iIndex);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, iIndex);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    t->rowid = sqlite3_column_int64(pSt, 0);
-    t->first = sqlite3_column_int64(pSt, 1);
-    t->n = sqlite3_column_int64(pSt, 2);
-    t->nBytes = sqlite3_column_int64(pSt, 3);
+    t->rowid = db_column_int64(pSt, 0);
+    t->first = db_column_int64(pSt, 1);
+    t->n = db_column_int64(pSt, 2);
+    t->nBytes = db_column_int64(pSt, 3);
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -190,21 +190,21 @@ static cv_rc insert_segment(struct cv_db *pDb, int64_t id, int64_t iFirst, int n
   static const char zSql[] =
     "INSERT INTO segments(conv_id, first_index, n, messages) VALUES(?1, ?2, ?3, ?4)"
     " RETURNING id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iFirst);
-  sqlite3_bind_int(pSt, 3, nMsg);
-  sqlite3_bind_text(pSt, 4, zArray, (int)nArray, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, iFirst);
+  db_bind_int(pSt, 3, nMsg);
+  db_bind_text(pSt, 4, zArray, (int)nArray, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    t->rowid = sqlite3_column_int64(pSt, 0);
+    t->rowid = db_column_int64(pSt, 0);
     t->first = iFirst;
     t->n = nMsg;
     t->nBytes = (int64_t)nArray;
-    src = sqlite3_step(pSt);
+    src = db_step(pSt);
   }
   rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -247,7 +247,7 @@ cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
   if( rc ) return rc;
   *piFirst = t.first + t.n;
   while( i<n ){
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     int k = 0, j, src;
     int64_t nBytes;
     if( t.rowid==0 || !fits(t.n, t.nBytes, anLen[i]) ){
@@ -273,13 +273,13 @@ cv_rc store_conv_append(struct cv_db *pDb, int64_t id, const char *const *azMsg,
     assert( k>=1 );
     rc = db_stmt(pDb, azInsertSql[k], &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, t.rowid);
-    for(j=0; j<k; j++) sqlite3_bind_text(pSt, j+2, azMsg[i+j], (int)anLen[i+j], SQLITE_STATIC);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, t.rowid);
+    for(j=0; j<k; j++) db_bind_text(pSt, j+2, azMsg[i+j], (int)anLen[i+j], SQLITE_STATIC);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
       /* the size SQLite wrote (json() may respell what it was given) */
-      nBytes = sqlite3_column_int64(pSt, 0);
-      src = sqlite3_step(pSt);
+      nBytes = db_column_int64(pSt, 0);
+      src = db_step(pSt);
     }else if( src==SQLITE_DONE ){
       src = SQLITE_CORRUPT;            /* the tail segment read just now is gone */
     }
@@ -382,13 +382,13 @@ static cv_rc replace_all(struct cv_db *pDb, int64_t id, const char *zArray, int6
                          int64_t *pnBytes){
   static const char zDel[] = "DELETE FROM segments WHERE conv_id=?1";
   struct packer pk;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t nOld = 0;
   cv_rc rc = pnBytes ? bytes_from(pDb, id, 0, &nOld) : CV_OK;
   if( rc ) return rc;
   rc = db_stmt(pDb, zDel, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 1, id);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
   memset(&pk, 0, sizeof pk);
@@ -419,7 +419,7 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
   static const char zPop[] =
     "UPDATE segments SET messages=json_remove(messages,'$[#-1]'), n=n-1 WHERE id=?1";
   struct tail t;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t iSeg = 0, nBefore = 0, nAfter = 0;
   cv_rc rc;
   assert( iFrom>=0 );
@@ -431,14 +431,14 @@ cv_rc store_conv_truncate(struct cv_db *pDb, int64_t id, int64_t iFrom, int64_t 
   if( rc==CV_OK ) rc = bytes_from(pDb, id, iSeg, &nBefore);
   if( rc==CV_OK ) rc = db_stmt(pDb, zDelAfter, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iFrom);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, iFrom);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc==CV_OK ) rc = read_tail(pDb, id, &t);   /* the segment holding iFrom, if any, is the tail now */
   while( rc==CV_OK && t.rowid && t.first + t.n > iFrom ){
     rc = db_stmt(pDb, zPop, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, t.rowid);
+    db_bind_int64(pSt, 1, t.rowid);
     rc = db_step_done(pDb, pSt, NULL);
     t.n--;
   }
@@ -469,20 +469,20 @@ static cv_rc repack_segment(struct cv_db *pDb, int64_t id, const struct tail *t,
   static const char zRead[] = "SELECT messages FROM segments WHERE id=?1";
   static const char zDel[] = "DELETE FROM segments WHERE id=?1";
   struct packer pk;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char *zArray = NULL;
   int src;
   cv_rc rc = db_stmt(pDb, zRead, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, t->rowid);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, t->rowid);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) zArray = db_col_dup(pSt, 0, &rc);
   else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
   db_reset(pSt);
   if( rc==CV_OK && !zArray ) rc = CV_NOMEM;
   if( rc==CV_OK ) rc = db_stmt(pDb, zDel, &pSt);
   if( rc==CV_OK ){
-    sqlite3_bind_int64(pSt, 1, t->rowid);
+    db_bind_int64(pSt, 1, t->rowid);
     rc = db_step_done(pDb, pSt, NULL);
   }
   if( rc ){ free(zArray); return rc; }
@@ -518,7 +518,7 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
     " FROM search_messages WHERE seg_id=?1 AND place=?2"
     " ON CONFLICT(rowid) DO UPDATE SET body = excluded.body";
   struct tail t;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char *zOld = NULL;
   int64_t nNew = 0, k;
   int src;
@@ -532,9 +532,9 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
   k = iIndex - t.first;
   rc = db_stmt(pDb, zGetRole, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, t.rowid);
-  sqlite3_bind_int64(pSt, 2, k);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, t.rowid);
+  db_bind_int64(pSt, 2, k);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) zOld = db_col_dup(pSt, 0, &rc);
   else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
   db_reset(pSt);
@@ -543,20 +543,20 @@ cv_rc store_conv_set_content(struct cv_db *pDb, int64_t id, int64_t iIndex,
   if( rc ) goto out;
   rc = db_stmt(pDb, zQueue, &pSt);
   if( rc ) goto out;
-  sqlite3_bind_int64(pSt, 1, t.rowid);
-  sqlite3_bind_int64(pSt, 2, k);
-  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 1, t.rowid);
+  db_bind_int64(pSt, 2, k);
+  db_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) goto out;
   rc = db_stmt(pDb, zSet, &pSt);
   if( rc ) goto out;
-  sqlite3_bind_int64(pSt, 1, t.rowid);
-  sqlite3_bind_int64(pSt, 2, k);
-  sqlite3_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, t.rowid);
+  db_bind_int64(pSt, 2, k);
+  db_bind_text(pSt, 3, zContent, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    nNew = sqlite3_column_int64(pSt, 0);
-    src = sqlite3_step(pSt);
+    nNew = db_column_int64(pSt, 0);
+    src = db_step(pSt);
   }else if( src==SQLITE_DONE ){
     src = SQLITE_CORRUPT;                       /* the segment read just now is gone */
   }
@@ -587,17 +587,17 @@ cv_rc store_conv_last_user(struct cv_db *pDb, int64_t id, int64_t *piIndex, char
   *piIndex = -1;
   *pzContent = NULL;
   while( rc==CV_OK && *piIndex<0 ){
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     int64_t rowid = 0, iFirst = 0;
     int src;
     rc = db_stmt(pDb, zSeg, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_int64(pSt, 2, iBefore);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, id);
+    db_bind_int64(pSt, 2, iBefore);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
-      rowid = sqlite3_column_int64(pSt, 0);
-      iFirst = sqlite3_column_int64(pSt, 1);
+      rowid = db_column_int64(pSt, 0);
+      iFirst = db_column_int64(pSt, 1);
     }else if( src!=SQLITE_DONE ){
       rc = db_rc(pDb, src);
     }
@@ -606,12 +606,12 @@ cv_rc store_conv_last_user(struct cv_db *pDb, int64_t id, int64_t *piIndex, char
     iBefore = iFirst;
     rc = db_stmt(pDb, zMsg, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, rowid);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, rowid);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
       *pzContent = db_col_dup(pSt, 1, &rc);
       if( rc==CV_OK && !*pzContent ) rc = CV_DB;
-      if( rc==CV_OK ) *piIndex = iFirst + sqlite3_column_int64(pSt, 0);
+      if( rc==CV_OK ) *piIndex = iFirst + db_column_int64(pSt, 0);
     }else if( src!=SQLITE_DONE ){
       rc = db_rc(pDb, src);
     }
@@ -629,7 +629,7 @@ cv_rc store_conv_copy(struct cv_db *pDb, int64_t idFrom, int64_t idTo, int64_t n
     "INSERT INTO segments(conv_id, first_index, n, messages)"
     " SELECT ?1, first_index, n, messages FROM segments WHERE conv_id=?2 AND first_index<?3"
     " ORDER BY first_index";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t nLeft = 0, nDelta = 0;
   cv_rc rc;
   assert( nUpto>=0 && idFrom!=idTo );
@@ -637,9 +637,9 @@ cv_rc store_conv_copy(struct cv_db *pDb, int64_t idFrom, int64_t idTo, int64_t n
   *pnBytes = 0;
   rc = db_stmt(pDb, zCopy, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, idTo);
-  sqlite3_bind_int64(pSt, 2, idFrom);
-  sqlite3_bind_int64(pSt, 3, nUpto);
+  db_bind_int64(pSt, 1, idTo);
+  db_bind_int64(pSt, 2, idFrom);
+  db_bind_int64(pSt, 3, nUpto);
   rc = db_step_done(pDb, pSt, NULL);
   /* the last segment copied may hold messages from nUpto on: they go as a truncation would */
   if( rc==CV_OK ) rc = store_conv_truncate(pDb, idTo, nUpto, &nLeft, &nDelta);
@@ -663,23 +663,23 @@ static cv_rc first_user_content(struct cv_db *pDb, int64_t id, char **pz){
   cv_rc rc = CV_OK;
   *pz = NULL;
   for(;;){
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     int src;
     rc = db_stmt(pDb, zSql, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_int64(pSt, 2, iFirst);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, id);
+    db_bind_int64(pSt, 2, iFirst);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ) *pz = db_col_dup(pSt, 0, &rc);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc || src==SQLITE_ROW ) return rc;
     rc = db_stmt(pDb, zNext, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_int64(pSt, 2, iFirst);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) iFirst = sqlite3_column_int64(pSt, 0);
+    db_bind_int64(pSt, 1, id);
+    db_bind_int64(pSt, 2, iFirst);
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) iFirst = db_column_int64(pSt, 0);
     else rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc || src!=SQLITE_ROW ) return rc;
@@ -691,19 +691,19 @@ static cv_rc first_user_content(struct cv_db *pDb, int64_t id, char **pz){
 static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t id,
                           int64_t nMessages, int64_t nBytesDelta){
   static const char zUser[] = "SELECT stored_bytes FROM users WHERE id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t nOld = 0, nOldBytes = 0, userId = 0, nUserBytes = 0, nUserGrow;
   int src;
   cv_rc rc;
   if( limits.nMessages==0 && limits.nBytes==0 && limits.nUserBytes==0 ) return CV_OK;
   rc = db_stmt(pDb, k->zSize, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    nOld = sqlite3_column_int64(pSt, 0);
-    nOldBytes = sqlite3_column_int64(pSt, 1);
-    userId = sqlite3_column_int64(pSt, 2);
+    nOld = db_column_int64(pSt, 0);
+    nOldBytes = db_column_int64(pSt, 1);
+    userId = db_column_int64(pSt, 2);
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   }
@@ -721,7 +721,7 @@ static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t 
 cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,
                        int64_t nBytesDelta, const char *zTs, char **pzTitle){
   const struct conv_kind *k = kind_of(eKind);
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char *zTitle = NULL, *zContent = NULL, *zAuto = NULL;
   int src;
   cv_rc rc;
@@ -730,14 +730,14 @@ cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessag
   if( rc ) return rc;
   rc = db_stmt(pDb, k->zTouch, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, nMessages);
-  if( zTs ) sqlite3_bind_text(pSt, 3, zTs, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 4, nBytesDelta);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, nMessages);
+  if( zTs ) db_bind_text(pSt, 3, zTs, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 4, nBytesDelta);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
     zTitle = db_col_dup(pSt, 0, &rc);
-    if( rc==CV_OK ) src = sqlite3_step(pSt);
+    if( rc==CV_OK ) src = db_step(pSt);
   }
   if( rc==CV_OK ) rc = src==SQLITE_DONE && zTitle ? CV_OK : src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   db_reset(pSt);
@@ -748,8 +748,8 @@ cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessag
     if( rc==CV_OK && zAuto ){
       rc = db_stmt(pDb, k->zSetTitle, &pSt);
       if( rc==CV_OK ){
-        sqlite3_bind_int64(pSt, 1, id);
-        sqlite3_bind_text(pSt, 2, zAuto, -1, SQLITE_STATIC);
+        db_bind_int64(pSt, 1, id);
+        db_bind_text(pSt, 2, zAuto, -1, SQLITE_STATIC);
         rc = db_step_done(pDb, pSt, NULL);
       }
       if( rc==CV_OK ){ free(zTitle); zTitle = zAuto; zAuto = NULL; }
@@ -775,15 +775,15 @@ cv_rc store_conv_count(struct cv_db *pDb, int64_t id, int64_t *pn){
 cv_rc store_conv_write_all(struct cv_db *pDb, int64_t id, struct cv_sink *pOut){
   static const char zSql[] =
     "SELECT messages FROM segments WHERE conv_id=?1 ORDER BY first_index";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, bAny = 0;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 1, id);
   rc = sink_write(pOut, "[", 1);
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 0);
-    size_t n = (size_t)sqlite3_column_bytes(pSt, 0);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
+    const char *z = (const char*)db_column_text(pSt, 0);
+    size_t n = (size_t)db_column_bytes(pSt, 0);
     /* a segment is "[...]" as json_insert or we wrote it: splice what is inside */
     if( !z || n<2 || z[0]!='[' || z[n-1]!=']' ){ rc = CV_DB; break; }
     if( n==2 ) continue;
@@ -806,21 +806,21 @@ cv_rc store_conv_write_range(struct cv_db *pDb, int64_t id, int64_t iStart, int6
     " WHERE s.conv_id=?1 AND s.first_index>?4 AND s.first_index<?3"
     " AND s.first_index + j.key>=?2 AND s.first_index + j.key<?3"
     " ORDER BY s.first_index, j.key";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src = SQLITE_DONE, bAny = 0;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, iStart);
-  sqlite3_bind_int64(pSt, 3, iEnd);
-  sqlite3_bind_int64(pSt, 4, iStart - CONV_SEG_MESSAGES);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, iStart);
+  db_bind_int64(pSt, 3, iEnd);
+  db_bind_int64(pSt, 4, iStart - CONV_SEG_MESSAGES);
   rc = sink_write(pOut, "[", 1);
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 1);
-    size_t n = (size_t)sqlite3_column_bytes(pSt, 1);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
+    const char *z = (const char*)db_column_text(pSt, 1);
+    size_t n = (size_t)db_column_bytes(pSt, 1);
     if( !z || n<2 || z[0]!='{' ){ rc = CV_DB; break; }
     rc = sink_printf(pOut, "%s{\"index\":%lld%s", bAny ? "," : "",
-                     (long long)sqlite3_column_int64(pSt, 0), n>2 ? "," : "");
+                     (long long)db_column_int64(pSt, 0), n>2 ? "," : "");
     if( rc==CV_OK ) rc = sink_write(pOut, z+1, n-1);
     bAny = 1;
   }
@@ -851,25 +851,25 @@ cv_rc store_conv_tail(struct cv_db *pDb, int64_t id, int nBudgetChars, cv_conv_m
   size_t used = 0;
   cv_rc rc = CV_OK;
   while( rc==CV_OK && !bDone ){
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     int64_t iSeg = -1;
     int src;
     rc = db_stmt(pDb, zSeg, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_int64(pSt, 2, iBefore);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) iSeg = sqlite3_column_int64(pSt, 0);
+    db_bind_int64(pSt, 1, id);
+    db_bind_int64(pSt, 2, iBefore);
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) iSeg = db_column_int64(pSt, 0);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc || iSeg<0 ) break;
     iBefore = iSeg;
     rc = db_stmt(pDb, zMsgs, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, id);
-    sqlite3_bind_int64(pSt, 2, iSeg);
-    while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
-      const char *zC = (const char*)sqlite3_column_text(pSt, 2);
+    db_bind_int64(pSt, 1, id);
+    db_bind_int64(pSt, 2, iSeg);
+    while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
+      const char *zC = (const char*)db_column_text(pSt, 2);
       size_t nChars = zC ? util_utf8_chars(zC) : 0;
       if( n>0 && used + nChars > (size_t)nBudgetChars ){ bDone = 1; break; }
       if( n==nAlloc ){
@@ -879,7 +879,7 @@ cv_rc store_conv_tail(struct cv_db *pDb, int64_t id, int nBudgetChars, cv_conv_m
         a = aNew;
         nAlloc = nNew;
       }
-      a[n].index = sqlite3_column_int64(pSt, 0);
+      a[n].index = db_column_int64(pSt, 0);
       a[n].zRole = db_col_dup(pSt, 1, &rc);
       a[n].zContent = db_col_dup(pSt, 2, &rc);
       n++;
@@ -936,18 +936,18 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
     "  WHERE NOT EXISTS(SELECT 1 FROM conversations c WHERE c.id=s.conv_id)"
     " UNION ALL SELECT h.id, 'a thread or chat without a conversation' FROM heads h"
     "  WHERE NOT EXISTS(SELECT 1 FROM conversations c WHERE c.id=h.id)";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, nBad = 0;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pnBad = 0;
   if( rc ) return rc;
-  sqlite3_bind_int(pSt, 1, CONV_SEG_MESSAGES);
-  sqlite3_bind_int(pSt, 2, CONV_SEG_BYTES);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int(pSt, 1, CONV_SEG_MESSAGES);
+  db_bind_int(pSt, 2, CONV_SEG_BYTES);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     nBad++;
     if( nBad<=20 ){
-      buf_appendf(r, "conversation %lld: %s\n", (long long)sqlite3_column_int64(pSt, 0),
-                  (const char*)sqlite3_column_text(pSt, 1));
+      buf_appendf(r, "conversation %lld: %s\n", (long long)db_column_int64(pSt, 0),
+                  (const char*)db_column_text(pSt, 1));
     }
   }
   if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
@@ -964,13 +964,13 @@ cv_rc store_conv_check(struct cv_db *pDb, struct cv_buf *r, int *pnBad){
     int nUsers = 0;
     rc = db_stmt(pDb, zUsers, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int(pSt, 1, CONV_STORED_UNIT);   /* the triggers' rounding, as stored() */
-    while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    db_bind_int(pSt, 1, CONV_STORED_UNIT);   /* the triggers' rounding, as stored() */
+    while( (src = db_step(pSt))==SQLITE_ROW ){
       if( ++nUsers<=20 ){
         buf_appendf(r, "user %lld: stored_bytes %lld, its conversations hold %lld\n",
-                    (long long)sqlite3_column_int64(pSt, 0),
-                    (long long)sqlite3_column_int64(pSt, 1),
-                    (long long)sqlite3_column_int64(pSt, 2));
+                    (long long)db_column_int64(pSt, 0),
+                    (long long)db_column_int64(pSt, 1),
+                    (long long)db_column_int64(pSt, 2));
       }
     }
     if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
@@ -991,13 +991,13 @@ cv_rc store_conv_migrate_v3(struct cv_db *pDb){
     " 0) FROM segments WHERE conv_id=chat_threads.id) WHERE message_count>0;"
     "UPDATE chat_histories SET message_bytes=(SELECT coalesce(sum(length(CAST(messages AS"
     " BLOB))), 0) FROM segments WHERE conv_id=chat_histories.id) WHERE message_count>0;";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 1);
-    rc = replace_all(pDb, sqlite3_column_int64(pSt, 0), z ? z : "[]", NULL, NULL);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
+    const char *z = (const char*)db_column_text(pSt, 1);
+    rc = replace_all(pDb, db_column_int64(pSt, 0), z ? z : "[]", NULL, NULL);
   }
   if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -1016,29 +1016,29 @@ cv_rc store_conv_migrate_v12(struct cv_db *pDb){
     "UPDATE chat_threads SET message_bytes=message_bytes+?2 WHERE id=?1";
   static const char zBytesChat[] =
     "UPDATE chat_histories SET message_bytes=message_bytes+?2 WHERE id=?1";
-  sqlite3_stmt *pSt, *pUp;
+  cv_stmt *pSt, *pUp;
   int src = SQLITE_DONE;
   cv_rc rc = db_stmt(pDb, zList, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int(pSt, 1, CONV_SEG_MESSAGES);
+  db_bind_int(pSt, 1, CONV_SEG_MESSAGES);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
   rc = db_stmt(pDb, zEach, &pSt);
   if( rc ) return rc;
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
     struct tail t;
-    int64_t conv = sqlite3_column_int64(pSt, 1), nNew = 0;
+    int64_t conv = db_column_int64(pSt, 1), nNew = 0;
     int i;
-    t.rowid = sqlite3_column_int64(pSt, 0);
-    t.first = sqlite3_column_int64(pSt, 2);
-    t.n = sqlite3_column_int64(pSt, 3);
-    t.nBytes = sqlite3_column_int64(pSt, 4);
+    t.rowid = db_column_int64(pSt, 0);
+    t.first = db_column_int64(pSt, 2);
+    t.n = db_column_int64(pSt, 3);
+    t.nBytes = db_column_int64(pSt, 4);
     rc = repack_segment(pDb, conv, &t, &nNew);
     for(i=0; rc==CV_OK && i<2; i++){
       rc = db_stmt(pDb, i==0 ? zBytes : zBytesChat, &pUp);
       if( rc ) break;
-      sqlite3_bind_int64(pUp, 1, conv);
-      sqlite3_bind_int64(pUp, 2, nNew - t.nBytes);
+      db_bind_int64(pUp, 1, conv);
+      db_bind_int64(pUp, 2, nNew - t.nBytes);
       rc = db_step_done(pDb, pUp, NULL);
     }
   }

@@ -19,12 +19,12 @@
 #include <string.h>
 
 /* Text column i, borrowed from pSt until its next step or reset. NULL for SQL NULL. */
-static char *col_text(sqlite3_stmt *pSt, int i){
-  return (char*)sqlite3_column_text(pSt, i);
+static char *col_text(cv_stmt *pSt, int i){
+  return (char*)db_column_text(pSt, i);
 }
 
 /* Finish a walk: the step loop ended with src; rc is the callback's or CV_OK. */
-static cv_rc walk_end(struct cv_db *pDb, sqlite3_stmt *pSt, int src, cv_rc rc){
+static cv_rc walk_end(struct cv_db *pDb, cv_stmt *pSt, int src, cv_rc rc){
   if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
   return rc;
@@ -38,24 +38,24 @@ cv_rc sqlite_export_threads(struct cv_read *pRd, int64_t userId, cv_export_threa
     " t.pinned, t.archived, t.tags, t.client_id"
     " FROM conversations c CROSS JOIN chat_threads t"
     " WHERE c.user_id=?1 AND c.kind=1 AND t.id=c.id ORDER BY c.id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src = SQLITE_DONE;
   cv_rc rc;
   assert( pRd && pRd->pDb && xThread );
   rc = db_stmt(pRd->pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_thread t;
     memset(&t, 0, sizeof t);
-    t.id = sqlite3_column_int64(pSt, 0);
-    t.userId = sqlite3_column_int64(pSt, 1);
+    t.id = db_column_int64(pSt, 0);
+    t.userId = db_column_int64(pSt, 1);
     t.zTitle = col_text(pSt, 2);
-    t.nMessages = sqlite3_column_int64(pSt, 3);
+    t.nMessages = db_column_int64(pSt, 3);
     db_col_copy(pSt, 4, t.zCreatedAt, sizeof t.zCreatedAt);
     db_col_copy(pSt, 5, t.zUpdatedAt, sizeof t.zUpdatedAt);
-    t.bPinned = sqlite3_column_int(pSt, 6)!=0;
-    t.bArchived = sqlite3_column_int(pSt, 7)!=0;
+    t.bPinned = db_column_int(pSt, 6)!=0;
+    t.bArchived = db_column_int(pSt, 7)!=0;
     t.zTags = col_text(pSt, 8);
     if( !t.zTitle || !t.zTags ){ rc = CV_NOMEM; break; }  /* NOT NULL columns: only OOM */
     rc = xThread(pCtx, &t, col_text(pSt, 9));
@@ -71,31 +71,31 @@ cv_rc sqlite_export_chats(struct cv_read *pRd, int64_t userId, cv_export_chat_fn
     " h.message_count, h.last_updated, h.created_at, h.archived"
     " FROM conversations c CROSS JOIN chat_histories h"
     " WHERE c.user_id=?1 AND c.kind=2 AND h.id=c.id ORDER BY c.id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src = SQLITE_DONE;
   cv_rc rc;
   assert( pRd && pRd->pDb && xChat );
   rc = db_stmt(pRd->pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_chat c;
     memset(&c, 0, sizeof c);
-    c.id = sqlite3_column_int64(pSt, 0);
+    c.id = db_column_int64(pSt, 0);
     db_col_copy(pSt, 1, c.zChatId, sizeof c.zChatId);
-    c.userId = sqlite3_column_int64(pSt, 2);
-    c.characterId = sqlite3_column_int64(pSt, 3);    /* NULL reads as 0 */
-    c.sceneId = sqlite3_column_int64(pSt, 4);
-    c.personaId = sqlite3_column_int64(pSt, 5);
+    c.userId = db_column_int64(pSt, 2);
+    c.characterId = db_column_int64(pSt, 3);    /* NULL reads as 0 */
+    c.sceneId = db_column_int64(pSt, 4);
+    c.personaId = db_column_int64(pSt, 5);
     c.zCharacterName = col_text(pSt, 6);
     c.zCharacterPicture = col_text(pSt, 7);
     c.zSceneName = col_text(pSt, 8);
     c.zScenePicture = col_text(pSt, 9);
     c.zTitle = col_text(pSt, 10);
-    c.nMessages = sqlite3_column_int64(pSt, 11);
+    c.nMessages = db_column_int64(pSt, 11);
     db_col_copy(pSt, 12, c.zLastUpdated, sizeof c.zLastUpdated);
     db_col_copy(pSt, 13, c.zCreatedAt, sizeof c.zCreatedAt);
-    c.bArchived = sqlite3_column_int(pSt, 14)!=0;      /* kept and archived chats alike */
+    c.bArchived = db_column_int(pSt, 14)!=0;      /* kept and archived chats alike */
     if( !c.zTitle ){ rc = CV_NOMEM; break; }            /* NOT NULL: only OOM */
     rc = xChat(pCtx, &c);
   }
@@ -113,20 +113,20 @@ cv_rc sqlite_export_items(struct cv_read *pRd, enum cv_kind eKind, int64_t userI
     "SELECT id, user_id, name, NULL, description, NULL, created_at"
     " FROM personas WHERE user_id=?1 ORDER BY id",
   };
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src = SQLITE_DONE;
   cv_rc rc;
   assert( pRd && pRd->pDb && xItem );
   assert( eKind==CV_KIND_CHARACTER || eKind==CV_KIND_SCENE || eKind==CV_KIND_PERSONA );
   rc = db_stmt(pRd->pDb, azSql[eKind], &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  while( rc==CV_OK && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  while( rc==CV_OK && (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_item it;
     memset(&it, 0, sizeof it);
     it.eKind = eKind;
-    it.id = sqlite3_column_int64(pSt, 0);
-    it.ownerId = sqlite3_column_int64(pSt, 1);
+    it.id = db_column_int64(pSt, 0);
+    it.ownerId = db_column_int64(pSt, 1);
     it.zName = col_text(pSt, 2);
     it.zPicture = col_text(pSt, 3);
     it.zDescription = col_text(pSt, 4);
@@ -144,26 +144,26 @@ cv_rc sqlite_export_messages(struct cv_read *pRd, int64_t id, cv_msg_view_fn xMs
   /* one segment's array (at most CONV_SEG_MESSAGES messages): its sort is that small */
   static const char zEach[] =
     "SELECT value->>'role', value->>'content' FROM json_each(?1) ORDER BY key";
-  sqlite3_stmt *pSeg, *pEach;
+  cv_stmt *pSeg, *pEach;
   int src = SQLITE_DONE;
   cv_rc rc;
   assert( pRd && pRd->pDb && xMsg );
   rc = db_stmt(pRd->pDb, zSeg, &pSeg);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSeg, 1, id);
-  while( rc==CV_OK && (src = sqlite3_step(pSeg))==SQLITE_ROW ){
-    const char *zArr = (const char*)sqlite3_column_text(pSeg, 0);
-    int nArr = sqlite3_column_bytes(pSeg, 0);
+  db_bind_int64(pSeg, 1, id);
+  while( rc==CV_OK && (src = db_step(pSeg))==SQLITE_ROW ){
+    const char *zArr = (const char*)db_column_text(pSeg, 0);
+    int nArr = db_column_bytes(pSeg, 0);
     int srcEach = SQLITE_DONE;
     if( !zArr ){ rc = CV_DB; break; }
     rc = db_stmt(pRd->pDb, zEach, &pEach);
     if( rc ) break;
     /* the segment's text stays valid: pSeg is not stepped while pEach runs */
-    sqlite3_bind_text(pEach, 1, zArr, nArr, SQLITE_STATIC);
-    while( rc==CV_OK && (srcEach = sqlite3_step(pEach))==SQLITE_ROW ){
+    db_bind_text(pEach, 1, zArr, nArr, SQLITE_STATIC);
+    while( rc==CV_OK && (srcEach = db_step(pEach))==SQLITE_ROW ){
       struct cv_msg_view m;
-      m.zRole = (const char*)sqlite3_column_text(pEach, 0);
-      m.zContent = (const char*)sqlite3_column_text(pEach, 1);
+      m.zRole = (const char*)db_column_text(pEach, 0);
+      m.zContent = (const char*)db_column_text(pEach, 1);
       if( !m.zRole || !m.zContent ) continue;      /* not a message object: skipped */
       rc = xMsg(pCtx, &m);
     }

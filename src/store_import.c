@@ -26,18 +26,18 @@ static cv_rc find_character(struct cv_db *pDb, int64_t userId, const char *zName
     " ORDER BY creator_id IS NOT ?1, id LIMIT 1";
   static const char zAdd[] =
     "INSERT INTO characters(creator_id, name, created_at) VALUES(?1,?2,?3) RETURNING id";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc = db_stmt(pDb, zFind, &pSt);
   *pId = 0;
   *pzPicture = NULL;
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_text(pSt, 2, zName, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_text(pSt, 2, zName, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    *pId = sqlite3_column_int64(pSt, 0);
+    *pId = db_column_int64(pSt, 0);
     *pzPicture = db_col_dup(pSt, 1, &rc);
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
@@ -47,13 +47,13 @@ static cv_rc find_character(struct cv_db *pDb, int64_t userId, const char *zName
   rc = db_stmt(pDb, zAdd, &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_text(pSt, 2, zName, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_text(pSt, 2, zName, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    *pId = sqlite3_column_int64(pSt, 0);
-    rc = db_rc(pDb, sqlite3_step(pSt));
+    *pId = db_column_int64(pSt, 0);
+    rc = db_rc(pDb, db_step(pSt));
   }else{
     rc = db_rc(pDb, src);
     if( rc==CV_OK ) rc = CV_DB;
@@ -65,14 +65,14 @@ static cv_rc find_character(struct cv_db *pDb, int64_t userId, const char *zName
 /* Does userId have a chat with chat_id zChatId? */
 static cv_rc user_has_chat(struct cv_db *pDb, int64_t userId, const char *zChatId, int *pbHas){
   static const char zSql[] = "SELECT 1 FROM chat_histories WHERE chat_id=?2 AND user_id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pbHas = 0;
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_text(pSt, 2, zChatId, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_text(pSt, 2, zChatId, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) *pbHas = 1;
   else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -84,15 +84,15 @@ static cv_rc user_has_thread(struct cv_db *pDb, int64_t userId, int64_t id,
                              const char *zCreatedAt, int *pbHas){
   static const char zSql[] =
     "SELECT 1 FROM chat_threads WHERE id=?1 AND user_id=?2 AND created_at=?3";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pbHas = 0;
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, userId);
-  sqlite3_bind_text(pSt, 3, zCreatedAt, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, userId);
+  db_bind_text(pSt, 3, zCreatedAt, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) *pbHas = 1;
   else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -234,32 +234,32 @@ static cv_rc people_job(struct cv_db *pDb, void *pArg){
   for(i=0; i<x->n; i++){
     struct cv_import_person *p = &x->a[i];
     int k = p->bCharacter ? 1 : 0, src;
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     cv_rc rc = db_stmt(pDb, azFind[k], &pSt);
     p->id = 0;
     p->bCreated = 0;
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, x->userId);
-    sqlite3_bind_text(pSt, 2, p->zName, -1, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) p->id = sqlite3_column_int64(pSt, 0);
+    db_bind_int64(pSt, 1, x->userId);
+    db_bind_text(pSt, 2, p->zName, -1, SQLITE_STATIC);
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) p->id = db_column_int64(pSt, 0);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc ) return rc;
     if( p->id ) continue;
     rc = db_stmt(pDb, azAdd[k], &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, x->userId);
-    sqlite3_bind_text(pSt, 2, p->zName, -1, SQLITE_STATIC);
-    if( p->zDescription ) sqlite3_bind_text(pSt, 3, p->zDescription, -1, SQLITE_STATIC);
-    if( k && p->zPicture ) sqlite3_bind_text(pSt, 4, p->zPicture, -1, SQLITE_STATIC);
-    if( k && p->zGreeting ) sqlite3_bind_text(pSt, 5, p->zGreeting, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pSt, 6, p->zCreatedAt ? p->zCreatedAt : zNow, -1, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, x->userId);
+    db_bind_text(pSt, 2, p->zName, -1, SQLITE_STATIC);
+    if( p->zDescription ) db_bind_text(pSt, 3, p->zDescription, -1, SQLITE_STATIC);
+    if( k && p->zPicture ) db_bind_text(pSt, 4, p->zPicture, -1, SQLITE_STATIC);
+    if( k && p->zGreeting ) db_bind_text(pSt, 5, p->zGreeting, -1, SQLITE_STATIC);
+    db_bind_text(pSt, 6, p->zCreatedAt ? p->zCreatedAt : zNow, -1, SQLITE_STATIC);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
-      p->id = sqlite3_column_int64(pSt, 0);
+      p->id = db_column_int64(pSt, 0);
       p->bCreated = 1;
-      rc = db_rc(pDb, sqlite3_step(pSt));
+      rc = db_rc(pDb, db_step(pSt));
     }else{
       rc = db_rc(pDb, src);
       if( rc==CV_OK ) rc = CV_DB;

@@ -37,16 +37,16 @@ static cv_rc thread_role(struct cv_db *pDb, int64_t userId, int64_t id, int64_t 
   static const char zSql[] =
     "SELECT t.user_id, EXISTS (SELECT 1 FROM thread_members m"
     " WHERE m.thread_id=t.id AND m.user_id=?2) FROM chat_threads t WHERE t.id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    *pOwner = sqlite3_column_int64(pSt, 0);
-    *pbMember = sqlite3_column_int(pSt, 1)!=0;
+    *pOwner = db_column_int64(pSt, 0);
+    *pbMember = db_column_int(pSt, 1)!=0;
   }else if( src==SQLITE_DONE ){
     rc = CV_NOTFOUND;
   }else{
@@ -57,13 +57,13 @@ static cv_rc thread_role(struct cv_db *pDb, int64_t userId, int64_t id, int64_t 
 }
 
 /* Fill *pOut from a row (user_id, email, display_name, added_at). */
-static cv_rc row_to_member(sqlite3_stmt *pSt, struct cv_member *pOut){
+static cv_rc row_to_member(cv_stmt *pSt, struct cv_member *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
-  pOut->userId = sqlite3_column_int64(pSt, 0);
+  pOut->userId = db_column_int64(pSt, 0);
   pOut->zEmail = db_col_dup(pSt, 1, &rc);
   if( rc==CV_OK && !pOut->zEmail ) rc = CV_NOMEM;              /* NOT NULL: only OOM */
-  if( rc==CV_OK && sqlite3_column_type(pSt, 2)!=SQLITE_NULL ){
+  if( rc==CV_OK && db_column_type(pSt, 2)!=SQLITE_NULL ){
     pOut->zDisplayName = db_col_dup(pSt, 2, &rc);
     if( rc==CV_OK && !pOut->zDisplayName ) rc = CV_NOMEM;
   }
@@ -92,7 +92,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
     "SELECT u.id, u.email, u.display_name, m.added_at FROM thread_members m"
     " JOIN users u ON u.id=m.user_id WHERE m.thread_id=?1 AND m.user_id=?2";
   struct add_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int64_t owner = 0, memberId = 0;
   int bMember = 0, src, nChanged = 0;
@@ -102,9 +102,9 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   if( owner!=a->ownerId ) return CV_FORBIDDEN;         /* before the email: no probing */
   rc = db_stmt(pDb, zUser, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) memberId = sqlite3_column_int64(pSt, 0);
+  db_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) memberId = db_column_int64(pSt, 0);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -114,17 +114,17 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   util_iso_format(util_now_ms(), zNow);
   rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, memberId);
-  sqlite3_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, memberId);
+  db_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   a->bAdded = nChanged>0;
   rc = db_stmt(pDb, zGet, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, memberId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, memberId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_member(pSt, a->pOut);
   else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);  /* just written: DONE is a bug */
   db_reset(pSt);
@@ -156,7 +156,7 @@ cv_rc sqlite_members_list(struct cv_read *pRd, int64_t userId, int64_t id,
     " JOIN users u ON u.id=m.user_id WHERE m.thread_id=?1 ORDER BY m.added_at, m.user_id";
   struct cv_db *pDb = pRd->pDb;
   struct cv_member *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t owner = 0;
   int n = 0, nAlloc = 0, bMember = 0, src = SQLITE_DONE;
   cv_rc rc;
@@ -167,8 +167,8 @@ cv_rc sqlite_members_list(struct cv_read *pRd, int64_t userId, int64_t id,
   if( owner!=userId && !bMember ) return CV_FORBIDDEN;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, id);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 8;
       struct cv_member *aNew = realloc(a, (size_t)nNew * sizeof *a);
@@ -199,7 +199,7 @@ struct remove_args {
 static cv_rc remove_job(struct cv_db *pDb, void *pArg){
   static const char zDel[] = "DELETE FROM thread_members WHERE thread_id=?1 AND user_id=?2";
   struct remove_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t owner = 0;
   int bMember = 0, nChanged = 0;
   cv_rc rc = thread_role(pDb, a->userId, a->id, &owner, &bMember);
@@ -208,8 +208,8 @@ static cv_rc remove_job(struct cv_db *pDb, void *pArg){
   if( owner!=a->userId && !(bMember && a->memberId==a->userId) ) return CV_FORBIDDEN;
   rc = db_stmt(pDb, zDel, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->memberId);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->memberId);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc==CV_OK && nChanged==0 ){
     a->zMissing = "Member";

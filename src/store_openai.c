@@ -29,20 +29,20 @@ cv_rc sqlite_openai_match(struct cv_store *pS, int64_t userId,
     " WHERE user_id=?1 AND (fingerprint=?2 OR (fingerprint=?3 AND retry=1))"
     " ORDER BY full DESC, thread_id DESC LIMIT 1";
   struct cv_db *pDb = db_reader(pS);
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc;
   *pThreadId = 0;
   *pnMessages = 0;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc==CV_OK ){
-    sqlite3_bind_int64(pSt, 1, userId);
-    sqlite3_bind_blob(pSt, 2, aFpPrefix, CV_FP_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(pSt, 3, aFpAll, CV_FP_LEN, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, userId);
+    db_bind_blob(pSt, 2, aFpPrefix, CV_FP_LEN, SQLITE_STATIC);
+    db_bind_blob(pSt, 3, aFpAll, CV_FP_LEN, SQLITE_STATIC);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
-      *pThreadId = sqlite3_column_int64(pSt, 0);
-      *pnMessages = sqlite3_column_int64(pSt, 1);
+      *pThreadId = db_column_int64(pSt, 0);
+      *pnMessages = db_column_int64(pSt, 1);
     }else if( src!=SQLITE_DONE ){
       rc = db_rc(pDb, src);
     }
@@ -79,7 +79,7 @@ static cv_rc record_job(struct cv_db *pDb, void *pArg){
     " VALUES(?1,?2,?3,?4,0) ON CONFLICT(thread_id) DO UPDATE SET"
     " fingerprint=excluded.fingerprint, message_count=excluded.message_count, retry=0";
   struct cv_openai_write *p = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int bMatches = 1;
   cv_rc rc;
   p->bFpSet = 0;
@@ -101,11 +101,11 @@ static cv_rc record_job(struct cv_db *pDb, void *pArg){
     int src;
     rc = db_stmt(pDb, zHead, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, p->threadId);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, p->threadId);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ){
-      owner = sqlite3_column_int64(pSt, 0);
-      nBefore = sqlite3_column_int64(pSt, 1);
+      owner = db_column_int64(pSt, 0);
+      nBefore = db_column_int64(pSt, 1);
     }else if( src!=SQLITE_DONE ){
       rc = db_rc(pDb, src);
     }
@@ -131,10 +131,10 @@ static cv_rc record_job(struct cv_db *pDb, void *pArg){
   if( !bMatches || !p->aFp ) return CV_OK;
   rc = db_stmt(pDb, zFp, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, p->idOut);
-  sqlite3_bind_int64(pSt, 2, p->userId);
-  sqlite3_bind_blob(pSt, 3, p->aFp, CV_FP_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 4, p->nAfter);
+  db_bind_int64(pSt, 1, p->idOut);
+  db_bind_int64(pSt, 2, p->userId);
+  db_bind_blob(pSt, 3, p->aFp, CV_FP_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 4, p->nAfter);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc==CV_OK ) p->bFpSet = 1;
   return rc;
@@ -157,12 +157,12 @@ static cv_rc retry_job(struct cv_db *pDb, void *pArg){
     "UPDATE thread_fingerprints SET retry=1 WHERE thread_id=?1 AND user_id=?2"
     " AND fingerprint=?3";
   struct retry_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->threadId);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  sqlite3_bind_blob(pSt, 3, a->aFp, CV_FP_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 1, a->threadId);
+  db_bind_int64(pSt, 2, a->userId);
+  db_bind_blob(pSt, 3, a->aFp, CV_FP_LEN, SQLITE_STATIC);
   return db_step_done(pDb, pSt, NULL);
 }
 

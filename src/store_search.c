@@ -197,15 +197,15 @@ static const char zSearchSql[] =
   " ORDER BY rk, ts DESC, r DESC"
   " LIMIT ?6 OFFSET ?7";
 
-static void bind_search(sqlite3_stmt *pSt, const struct cv_buf *pExpr, int64_t userId,
+static void bind_search(cv_stmt *pSt, const struct cv_buf *pExpr, int64_t userId,
                         const struct cv_search_req *pReq, int limit, int64_t offset){
-  sqlite3_bind_text(pSt, 1, pExpr->a, (int)pExpr->n, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, userId);
-  sqlite3_bind_int(pSt, 3, pReq->eKind);
-  sqlite3_bind_int(pSt, 4, pReq->eArchived);
-  if( pReq->zTagKey ) sqlite3_bind_text(pSt, 5, pReq->zTagKey, -1, SQLITE_STATIC);
-  sqlite3_bind_int(pSt, 6, limit);
-  sqlite3_bind_int64(pSt, 7, offset);
+  db_bind_text(pSt, 1, pExpr->a, (int)pExpr->n, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, userId);
+  db_bind_int(pSt, 3, pReq->eKind);
+  db_bind_int(pSt, 4, pReq->eArchived);
+  if( pReq->zTagKey ) db_bind_text(pSt, 5, pReq->zTagKey, -1, SQLITE_STATIC);
+  db_bind_int(pSt, 6, limit);
+  db_bind_int64(pSt, 7, offset);
 }
 
 /* ?1 segment id, ?2 place in it: the message's index, role and content. */
@@ -217,18 +217,18 @@ static const char zMessageSql[] =
 
 /* Read hit h's message (search rowid r > 0) into h->index, h->zRole and h->zText. */
 static cv_rc read_message(struct cv_db *pDb, int64_t r, struct cv_search_hit *h){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zMessageSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, r / SEARCH_ROWID_SLOTS);
-  sqlite3_bind_int64(pSt, 2, r % SEARCH_ROWID_SLOTS);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, r / SEARCH_ROWID_SLOTS);
+  db_bind_int64(pSt, 2, r % SEARCH_ROWID_SLOTS);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    h->index = sqlite3_column_int64(pSt, 0);
+    h->index = db_column_int64(pSt, 0);
     db_col_copy(pSt, 1, h->zRole, sizeof h->zRole);
     h->zText = db_col_dup(pSt, 2, &rc);
-    h->nText = sqlite3_column_bytes(pSt, 2);
+    h->nText = db_column_bytes(pSt, 2);
     if( rc==CV_OK && !h->zText ) rc = CV_DB;    /* indexed, so it exists in this snapshot */
   }else{
     rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
@@ -245,7 +245,7 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   struct matcher m;
   struct cv_fts_tok *pTok;
   int64_t *aRowid = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = 0, i, src;
   cv_rc rc;
 
@@ -266,16 +266,16 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   rc = db_stmt(pDb, zSearchSql, &pSt);
   if( rc ) goto done;
   bind_search(pSt, &expr, userId, pReq, pReq->limit, pReq->offset);
-  while( rc==CV_OK && n<pReq->limit && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  while( rc==CV_OK && n<pReq->limit && (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_search_hit *h = &a[n];
-    aRowid[n] = sqlite3_column_int64(pSt, 0);
+    aRowid[n] = db_column_int64(pSt, 0);
     h->index = -1;
-    h->eKind = sqlite3_column_int(pSt, 1);
+    h->eKind = db_column_int(pSt, 1);
     h->zTitle = db_col_dup(pSt, 2, &rc);
-    if( h->eKind==CV_CONV_THREAD ) h->threadId = sqlite3_column_int64(pSt, 6);
+    if( h->eKind==CV_CONV_THREAD ) h->threadId = db_column_int64(pSt, 6);
     else db_col_copy(pSt, 3, h->zChatId, sizeof h->zChatId);
     db_col_copy(pSt, 4, h->zUpdatedAt, sizeof h->zUpdatedAt);
-    *pnTotal = sqlite3_column_int64(pSt, 5);
+    *pnTotal = db_column_int64(pSt, 5);
     if( rc==CV_OK && !h->zTitle ) rc = CV_DB;
     n++;
   }
@@ -284,8 +284,8 @@ cv_rc sqlite_search(struct cv_read *pRd, int64_t userId, const struct cv_search_
   if( rc==CV_OK && n==0 && pReq->offset>0 ){
     /* past the last hit: the total is read from the first row of the same query */
     bind_search(pSt, &expr, userId, pReq, 1, 0);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 5);
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) *pnTotal = db_column_int64(pSt, 5);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
   }
@@ -334,7 +334,7 @@ cv_rc search_index_flush(struct cv_db *pDb){
     "  SELECT NULL, rowid, body, 1 FROM search_queue WHERE body IS NOT NULL)"
     " ORDER BY rowid, ph";
   static const char zClear[] = "DELETE FROM search_queue";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t one = 0;
   cv_rc rc = db_int64(pDb, zAny, 0, 0, &one);
   if( rc==CV_NOTFOUND ) return CV_OK;              /* nothing queued: most transactions */
@@ -366,19 +366,19 @@ cv_rc search_index_check(struct cv_db *pDb, struct cv_buf *r, int64_t *pnBad){
   static const char zDrop[] =
     "DROP TABLE IF EXISTS temp.cv_check_have; DROP TABLE IF EXISTS temp.cv_check_want;"
     "DROP TABLE IF EXISTS temp.cv_check_index; PRAGMA query_only=1;";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   int64_t nBad = 0;
   cv_rc rc = db_exec(pDb, zBuild);
   *pnBad = 0;
   if( rc==CV_OK ) rc = db_stmt(pDb, zDiff, &pSt);
   if( rc==CV_OK ){
-    while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+    while( (src = db_step(pSt))==SQLITE_ROW ){
       if( ++nBad<=20 ){
         /* a term is "<user id>:<word>": the word of a user, as the report of a local admin */
         buf_appendf(r, "search index: term %s in %lld rows, the data has it in %lld\n",
-                    (const char*)sqlite3_column_text(pSt, 0),
-                    (long long)sqlite3_column_int64(pSt, 1), (long long)sqlite3_column_int64(pSt, 2));
+                    (const char*)db_column_text(pSt, 0),
+                    (long long)db_column_int64(pSt, 1), (long long)db_column_int64(pSt, 2));
       }
     }
     if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);

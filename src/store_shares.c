@@ -33,16 +33,16 @@ void store_shares_free(struct cv_share *a, int n){
 #define SHARE_COLS "l.id, l.thread_id, l.title, l.message_count, l.created_at, l.expires_ms"
 
 /* Fill *pOut from a row of SHARE_COLS. */
-static cv_rc row_to_share(sqlite3_stmt *pSt, struct cv_share *pOut){
+static cv_rc row_to_share(cv_stmt *pSt, struct cv_share *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
-  pOut->id = sqlite3_column_int64(pSt, 0);
-  pOut->threadId = sqlite3_column_int64(pSt, 1);
+  pOut->id = db_column_int64(pSt, 0);
+  pOut->threadId = db_column_int64(pSt, 1);
   pOut->zTitle = db_col_dup(pSt, 2, &rc);
   if( rc==CV_OK && !pOut->zTitle ) rc = CV_NOMEM;              /* NOT NULL: only OOM */
-  pOut->nMessages = sqlite3_column_int64(pSt, 3);
+  pOut->nMessages = db_column_int64(pSt, 3);
   db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
-  pOut->expiresMs = sqlite3_column_type(pSt, 5)==SQLITE_NULL ? 0 : sqlite3_column_int64(pSt, 5);
+  pOut->expiresMs = db_column_type(pSt, 5)==SQLITE_NULL ? 0 : db_column_int64(pSt, 5);
   if( rc ) store_share_clear(pOut);
   return rc;
 }
@@ -73,15 +73,15 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   static const char zGet[] =
     "SELECT " SHARE_COLS " FROM share_links l WHERE l.token_hash=?1";
   struct create_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int64_t owner = 0, nLinks = 0, nBytes = 0;
   int src, nChanged = 0;
   cv_rc rc = db_stmt(pDb, zOwner, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) owner = sqlite3_column_int64(pSt, 0);
+  db_bind_int64(pSt, 1, a->id);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) owner = db_column_int64(pSt, 0);
   else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) return rc;
@@ -97,18 +97,18 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   util_iso_format(a->nowMs, zNow);
   rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->id);
-  sqlite3_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
-  if( a->expiresMs>0 ) sqlite3_bind_int64(pSt, 4, a->expiresMs);
-  else sqlite3_bind_null(pSt, 4);
+  db_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, a->id);
+  db_bind_text(pSt, 3, zNow, -1, SQLITE_STATIC);
+  if( a->expiresMs>0 ) db_bind_int64(pSt, 4, a->expiresMs);
+  else db_bind_null(pSt, 4);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged!=1 ) return CV_DB;                      /* the thread was just read */
   rc = db_stmt(pDb, zGet, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_share(pSt, a->pOut);
   else rc = src==SQLITE_DONE ? CV_DB : db_rc(pDb, src);
   db_reset(pSt);
@@ -141,15 +141,15 @@ cv_rc sqlite_shares_list(struct cv_read *pRd, int64_t userId, struct cv_share **
     "SELECT " SHARE_COLS " FROM share_links l WHERE l.user_id=?1 ORDER BY l.id DESC";
   struct cv_db *pDb = pRd->pDb;
   struct cv_share *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = 0, nAlloc = 0, src = SQLITE_DONE;
   cv_rc rc;
   *paOut = NULL;
   *pnOut = 0;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 8;
       struct cv_share *aNew = realloc(a, (size_t)nNew * sizeof *a);
@@ -176,15 +176,15 @@ cv_rc sqlite_shares_get(struct cv_read *pRd, const unsigned char aHash[CV_SHARE_
     "SELECT " SHARE_COLS " FROM share_links l"
     " WHERE l.token_hash=?1 AND (l.expires_ms IS NULL OR l.expires_ms>?2)";
   struct cv_db *pDb = pRd->pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_blob(pSt, 1, aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, nowMs);
-  src = sqlite3_step(pSt);
+  db_bind_blob(pSt, 1, aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, nowMs);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_share(pSt, pOut);
   else rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   db_reset(pSt);
@@ -194,15 +194,15 @@ cv_rc sqlite_shares_get(struct cv_read *pRd, const unsigned char aHash[CV_SHARE_
 cv_rc sqlite_shares_messages(struct cv_read *pRd, int64_t linkId, struct cv_sink *pOut){
   static const char zSql[] = "SELECT messages FROM share_links WHERE id=?1";
   struct cv_db *pDb = pRd->pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, linkId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, linkId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 0);
-    size_t n = (size_t)sqlite3_column_bytes(pSt, 0);
+    const char *z = (const char*)db_column_text(pSt, 0);
+    size_t n = (size_t)db_column_bytes(pSt, 0);
     rc = z ? sink_write(pOut, z, n) : CV_NOMEM;
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
@@ -221,13 +221,13 @@ static cv_rc revoke_job(struct cv_db *pDb, void *pArg){
   static const char zByHash[] = "DELETE FROM share_links WHERE token_hash=?1 AND user_id=?2";
   static const char zById[] = "DELETE FROM share_links WHERE id=?1 AND user_id=?2";
   struct revoke_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged = 0;
   cv_rc rc = db_stmt(pDb, a->aHash ? zByHash : zById, &pSt);
   if( rc ) return rc;
-  if( a->aHash ) sqlite3_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
-  else sqlite3_bind_int64(pSt, 1, a->linkId);
-  sqlite3_bind_int64(pSt, 2, a->userId);
+  if( a->aHash ) db_bind_blob(pSt, 1, a->aHash, CV_SHARE_HASH_LEN, SQLITE_STATIC);
+  else db_bind_int64(pSt, 1, a->linkId);
+  db_bind_int64(pSt, 2, a->userId);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc==CV_OK && nChanged==0 ) rc = CV_NOTFOUND;
   return rc;

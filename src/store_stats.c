@@ -17,14 +17,14 @@
 
 /* Read the single row of zSql (?1 = userId) into up to three integers. */
 static cv_rc row3(struct cv_db *pDb, const char *zSql, int64_t userId, int64_t *a, int n){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, i;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    for(i=0; i<n; i++) a[i] = sqlite3_column_int64(pSt, i);
+    for(i=0; i<n; i++) a[i] = db_column_int64(pSt, i);
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   }
@@ -48,7 +48,7 @@ cv_rc sqlite_users_stats(struct cv_store *pS, int64_t userId, const char *zFirst
     "SELECT day, messages FROM activity WHERE user_id=?1 AND day BETWEEN ?2 AND ?3"
     " ORDER BY day";
   struct cv_db *pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t a[3];
   int src = SQLITE_DONE, nAlloc = 0;
   cv_rc rc;
@@ -71,15 +71,15 @@ cv_rc sqlite_users_stats(struct cv_store *pS, int64_t userId, const char *zFirst
 
   rc = db_stmt(pDb, zTop, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, CV_STATS_TOP);
-  while( pOut->nTop<CV_STATS_TOP && (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, CV_STATS_TOP);
+  while( pOut->nTop<CV_STATS_TOP && (src = db_step(pSt))==SQLITE_ROW ){
     struct cv_stats_character *p = &pOut->aTop[pOut->nTop];
     p->zName = db_col_dup(pSt, 0, &rc);
     if( rc==CV_OK && !p->zName ) rc = CV_NOMEM;
     if( rc ) break;
-    p->nChats = sqlite3_column_int64(pSt, 1);
-    p->nMessages = sqlite3_column_int64(pSt, 2);
+    p->nChats = db_column_int64(pSt, 1);
+    p->nMessages = db_column_int64(pSt, 2);
     pOut->nTop++;
   }
   if( rc==CV_OK && pOut->nTop<CV_STATS_TOP && src!=SQLITE_DONE ) rc = db_rc(pDb, src);
@@ -88,10 +88,10 @@ cv_rc sqlite_users_stats(struct cv_store *pS, int64_t userId, const char *zFirst
 
   rc = db_stmt(pDb, zDays, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_text(pSt, 2, zFirstDay, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 3, zLastDay, -1, SQLITE_STATIC);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  db_bind_text(pSt, 2, zFirstDay, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 3, zLastDay, -1, SQLITE_STATIC);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( pOut->nDay==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 32;
       struct cv_stats_day *aNew = realloc(pOut->aDay, (size_t)nNew * sizeof *aNew);
@@ -100,7 +100,7 @@ cv_rc sqlite_users_stats(struct cv_store *pS, int64_t userId, const char *zFirst
       nAlloc = nNew;
     }
     db_col_copy(pSt, 0, pOut->aDay[pOut->nDay].zDay, sizeof pOut->aDay[0].zDay);
-    pOut->aDay[pOut->nDay].nMessages = sqlite3_column_int64(pSt, 1);
+    pOut->aDay[pOut->nDay].nMessages = db_column_int64(pSt, 1);
     pOut->nDay++;
   }
   if( rc==CV_OK && src!=SQLITE_DONE ) rc = db_rc(pDb, src);

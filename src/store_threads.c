@@ -26,17 +26,17 @@
   " archived, tags"
 #define THREAD_COLS_T "t.id, t.user_id, t.title, t.message_count, t.created_at, t.updated_at," \
   " t.pinned, t.archived, t.tags"
-static cv_rc row_to_thread(sqlite3_stmt *pSt, struct cv_thread *pOut){
+static cv_rc row_to_thread(cv_stmt *pSt, struct cv_thread *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
-  pOut->id = sqlite3_column_int64(pSt, 0);
-  pOut->userId = sqlite3_column_int64(pSt, 1);
+  pOut->id = db_column_int64(pSt, 0);
+  pOut->userId = db_column_int64(pSt, 1);
   pOut->zTitle = db_col_dup(pSt, 2, &rc);
-  pOut->nMessages = sqlite3_column_int64(pSt, 3);
+  pOut->nMessages = db_column_int64(pSt, 3);
   db_col_copy(pSt, 4, pOut->zCreatedAt, sizeof pOut->zCreatedAt);
   db_col_copy(pSt, 5, pOut->zUpdatedAt, sizeof pOut->zUpdatedAt);
-  pOut->bPinned = sqlite3_column_int(pSt, 6)!=0;
-  pOut->bArchived = sqlite3_column_int(pSt, 7)!=0;
+  pOut->bPinned = db_column_int(pSt, 6)!=0;
+  pOut->bArchived = db_column_int(pSt, 7)!=0;
   pOut->zTags = db_col_dup(pSt, 8, &rc);
   if( rc==CV_OK && (!pOut->zTitle || !pOut->zTags) ) rc = CV_NOMEM; /* NOT NULL: only OOM */
   if( rc ) store_thread_clear(pOut);
@@ -46,13 +46,13 @@ static cv_rc row_to_thread(sqlite3_stmt *pSt, struct cv_thread *pOut){
 /* Tell a missing thread from another user's: CV_NOTFOUND or CV_FORBIDDEN. */
 static cv_rc why_missing(struct cv_db *pDb, int64_t userId, int64_t id){
   static const char zSql[] = "SELECT user_id FROM chat_threads WHERE id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) rc = sqlite3_column_int64(pSt, 0)==userId ? CV_DB : CV_FORBIDDEN;
+  db_bind_int64(pSt, 1, id);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) rc = db_column_int64(pSt, 0)==userId ? CV_DB : CV_FORBIDDEN;
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -63,13 +63,13 @@ static cv_rc why_missing(struct cv_db *pDb, int64_t userId, int64_t id){
 static cv_rc read_thread(struct cv_db *pDb, int64_t userId, int64_t id, struct cv_thread *pOut){
   static const char zSql[] =
     "SELECT " THREAD_COLS " FROM chat_threads WHERE id=?1 AND user_id=?2";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_thread(pSt, pOut);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -98,7 +98,7 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   static const char zIns[] =
     "INSERT INTO chat_threads(id, user_id, client_id, title, message_count,"
     " created_at, updated_at) VALUES(?1,?2,?3,?4,0,?5,?6)";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int64_t nBytes = 0;
   int src;
@@ -107,10 +107,10 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   if( a->zClientId ){
     rc = db_stmt(pDb, zExisting, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, a->userId);
-    sqlite3_bind_text(pSt, 2, a->zClientId, -1, SQLITE_STATIC);
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) a->id = sqlite3_column_int64(pSt, 0);
+    db_bind_int64(pSt, 1, a->userId);
+    db_bind_text(pSt, 2, a->zClientId, -1, SQLITE_STATIC);
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) a->id = db_column_int64(pSt, 0);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc || src==SQLITE_ROW ) return rc;
@@ -121,12 +121,12 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   if( rc ) return rc;
   rc = db_stmt(pDb, zIns, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  if( a->zClientId ) sqlite3_bind_text(pSt, 3, a->zClientId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 5, a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(pSt, 6, a->zUpdatedAt ? a->zUpdatedAt
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
+  if( a->zClientId ) db_bind_text(pSt, 3, a->zClientId, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 4, a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 5, a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  db_bind_text(pSt, 6, a->zUpdatedAt ? a->zUpdatedAt
                             : a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
   rc = db_step_done(pDb, pSt, NULL);
   if( rc ) return rc;
@@ -246,7 +246,7 @@ static int filter_arg(enum cv_filter e){
 /* *pnTotal of the list with filter *pF, on pDb inside the list's snapshot. */
 static cv_rc list_count(struct cv_db *pDb, int64_t userId, const struct cv_thread_filter *pF,
                         int64_t *pnTotal){
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int64_t nAll = 0, nArchived = 0, nBase, nPinned;
   int src;
   cv_rc rc;
@@ -254,12 +254,12 @@ static cv_rc list_count(struct cv_db *pDb, int64_t userId, const struct cv_threa
     const char *zSql = pF->ePinned==CV_FILTER_YES ? zCountPinned : zCountTag;
     rc = db_stmt(pDb, zSql, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, userId);
-    sqlite3_bind_int(pSt, 2, filter_arg(pF->eArchived));
-    if( pF->zTagKey ) sqlite3_bind_text(pSt, 3, pF->zTagKey, -1, SQLITE_STATIC);
-    if( zSql==zCountTag ) sqlite3_bind_int(pSt, 4, filter_arg(pF->ePinned));
-    src = sqlite3_step(pSt);
-    if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
+    db_bind_int64(pSt, 1, userId);
+    db_bind_int(pSt, 2, filter_arg(pF->eArchived));
+    if( pF->zTagKey ) db_bind_text(pSt, 3, pF->zTagKey, -1, SQLITE_STATIC);
+    if( zSql==zCountTag ) db_bind_int(pSt, 4, filter_arg(pF->ePinned));
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ) *pnTotal = db_column_int64(pSt, 0);
     else rc = db_rc(pDb, src);
     db_reset(pSt);
     return rc;
@@ -267,11 +267,11 @@ static cv_rc list_count(struct cv_db *pDb, int64_t userId, const struct cv_threa
   /* users.thread_count and archived_count are kept by triggers: O(1), not a count(*) */
   rc = db_stmt(pDb, zCountUser, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    nAll = sqlite3_column_int64(pSt, 0);
-    nArchived = sqlite3_column_int64(pSt, 1);
+    nAll = db_column_int64(pSt, 0);
+    nArchived = db_column_int64(pSt, 1);
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -283,11 +283,11 @@ static cv_rc list_count(struct cv_db *pDb, int64_t userId, const struct cv_threa
   /* pinned=false: the others minus the pinned ones (few, counted in their own index) */
   rc = db_stmt(pDb, zCountPinned, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, filter_arg(pF->eArchived));
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, filter_arg(pF->eArchived));
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    nPinned = sqlite3_column_int64(pSt, 0);
+    nPinned = db_column_int64(pSt, 0);
     *pnTotal = nBase - nPinned;
   }else{
     rc = db_rc(pDb, src);
@@ -301,7 +301,7 @@ cv_rc sqlite_threads_list(struct cv_store *pS, int64_t userId, const struct cv_t
                          int64_t *pnTotal){
   struct cv_db *pDb = db_reader(pS);
   struct cv_thread *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   const char *zSql;
   int n = 0, src = SQLITE_DONE, limit = pPage->limit, bAfter = pPage->zAfterKey!=NULL;
   cv_rc rc;
@@ -323,17 +323,17 @@ cv_rc sqlite_threads_list(struct cv_store *pS, int64_t userId, const struct cv_t
   if( !a ){ rc = CV_NOMEM; goto end; }
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
-  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  db_bind_int64(pSt, 3, pPage->offset);
   if( bAfter ){
-    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+    db_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 5, pPage->afterId);
   }
-  sqlite3_bind_int(pSt, 6, filter_arg(pF->eArchived));
-  if( pF->zTagKey ) sqlite3_bind_text(pSt, 7, pF->zTagKey, -1, SQLITE_STATIC);
-  sqlite3_bind_int(pSt, 8, filter_arg(pF->ePinned));
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int(pSt, 6, filter_arg(pF->eArchived));
+  if( pF->zTagKey ) db_bind_text(pSt, 7, pF->zTagKey, -1, SQLITE_STATIC);
+  db_bind_int(pSt, 8, filter_arg(pF->ePinned));
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( n==limit ){ pPage->bMore = 1; break; }
     rc = row_to_thread(pSt, &a[n]);
     if( rc ) break;
@@ -376,29 +376,29 @@ static cv_rc set_tags(struct cv_db *pDb, int64_t userId, int64_t id, const struc
   static const char zJson[] =
     "UPDATE chat_threads SET tags=(SELECT json_group_array(tag) FROM"
     " (SELECT tag FROM thread_tags WHERE thread_id=?1 ORDER BY tag_key, tag)) WHERE id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int i, src;
   cv_rc rc = db_stmt(pDb, zDel, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 1, id);
   rc = db_step_done(pDb, pSt, NULL);
   for(i=0; rc==CV_OK && i<pSet->n; i++){
     char *zOther = NULL;
     rc = db_stmt(pDb, zSpelling, &pSt);
     if( rc ) break;
-    sqlite3_bind_int64(pSt, 1, userId);
-    sqlite3_bind_text(pSt, 2, pSet->a[i].zKey, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 3, id);
-    src = sqlite3_step(pSt);
+    db_bind_int64(pSt, 1, userId);
+    db_bind_text(pSt, 2, pSet->a[i].zKey, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 3, id);
+    src = db_step(pSt);
     if( src==SQLITE_ROW ) zOther = db_col_dup(pSt, 0, &rc);
     else if( src!=SQLITE_DONE ) rc = db_rc(pDb, src);
     db_reset(pSt);
     if( rc==CV_OK ) rc = db_stmt(pDb, zIns, &pSt);
     if( rc==CV_OK ){
-      sqlite3_bind_int64(pSt, 1, id);
-      sqlite3_bind_int64(pSt, 2, userId);
-      sqlite3_bind_text(pSt, 3, pSet->a[i].zKey, -1, SQLITE_STATIC);
-      sqlite3_bind_text(pSt, 4, zOther ? zOther : pSet->a[i].zTag, -1, SQLITE_TRANSIENT);
+      db_bind_int64(pSt, 1, id);
+      db_bind_int64(pSt, 2, userId);
+      db_bind_text(pSt, 3, pSet->a[i].zKey, -1, SQLITE_STATIC);
+      db_bind_text(pSt, 4, zOther ? zOther : pSet->a[i].zTag, -1, SQLITE_TRANSIENT);
       rc = db_step_done(pDb, pSt, NULL);
     }
     free(zOther);
@@ -406,7 +406,7 @@ static cv_rc set_tags(struct cv_db *pDb, int64_t userId, int64_t id, const struc
   if( rc ) return rc;
   rc = db_stmt(pDb, zJson, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 1, id);
   return db_step_done(pDb, pSt, NULL);
 }
 
@@ -418,7 +418,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
     " WHERE id=?1 AND user_id=?2";
   struct update_args *a = pArg;
   const struct cv_thread_org *pOrg = a->pOrg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
   cv_rc rc = CV_OK;
@@ -428,12 +428,12 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   }
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  if( a->zTitle ) sqlite3_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
-  if( a->zTitle || a->zMessages ) sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
-  if( pOrg && pOrg->bPinned>=0 ) sqlite3_bind_int(pSt, 5, pOrg->bPinned!=0);
-  if( pOrg && pOrg->bArchived>=0 ) sqlite3_bind_int(pSt, 6, pOrg->bArchived!=0);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
+  if( a->zTitle ) db_bind_text(pSt, 3, a->zTitle, -1, SQLITE_STATIC);
+  if( a->zTitle || a->zMessages ) db_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  if( pOrg && pOrg->bPinned>=0 ) db_bind_int(pSt, 5, pOrg->bPinned!=0);
+  if( pOrg && pOrg->bArchived>=0 ) db_bind_int(pSt, 6, pOrg->bArchived!=0);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return why_missing(pDb, a->userId, a->id);
@@ -467,12 +467,12 @@ struct delete_args { int64_t userId, id; };
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM chat_threads WHERE id=?1 AND user_id=?2";
   struct delete_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   return nChanged ? CV_OK : why_missing(pDb, a->userId, a->id);
@@ -503,7 +503,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   struct append_args *aOk[APPEND_GROUP];
   const char *azMsg[APPEND_GROUP];
   size_t anLen[APPEND_GROUP];
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   char *zTitle = NULL;
   int64_t owner = 0, nBefore = 0, iFirst = 0, nBytes = 0, nUserBytes = 0, nGrow = 0;
@@ -512,13 +512,13 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   assert( nArg>0 && nArg<=APPEND_GROUP );
   rc = db_stmt(pDb, zHead, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a0->id);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, a0->id);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    owner = sqlite3_column_int64(pSt, 0);
-    nBefore = sqlite3_column_int64(pSt, 1);
-    nBytes = sqlite3_column_int64(pSt, 2);
-    nUserBytes = sqlite3_column_int64(pSt, 3);
+    owner = db_column_int64(pSt, 0);
+    nBefore = db_column_int64(pSt, 1);
+    nBytes = db_column_int64(pSt, 2);
+    nUserBytes = db_column_int64(pSt, 3);
   }else if( src!=SQLITE_DONE ){
     rc = db_rc(pDb, src);
   }
@@ -593,12 +593,12 @@ cv_rc sqlite_threads_insert_import(struct cv_db *pDb, int64_t userId,
   p->bImported = c.bInserted;
   if( c.bInserted && (p->bPinned || p->bArchived) ){
     static const char zOrg[] = "UPDATE chat_threads SET pinned=?2, archived=?3 WHERE id=?1";
-    sqlite3_stmt *pSt;
+    cv_stmt *pSt;
     rc = db_stmt(pDb, zOrg, &pSt);
     if( rc ) return rc;
-    sqlite3_bind_int64(pSt, 1, c.id);
-    sqlite3_bind_int(pSt, 2, p->bPinned!=0);
-    sqlite3_bind_int(pSt, 3, p->bArchived!=0);
+    db_bind_int64(pSt, 1, c.id);
+    db_bind_int(pSt, 2, p->bPinned!=0);
+    db_bind_int(pSt, 3, p->bArchived!=0);
     rc = db_step_done(pDb, pSt, NULL);
   }
   if( rc==CV_OK && c.bInserted && p->pTags && p->pTags->n>0 ){
@@ -631,15 +631,15 @@ cv_rc sqlite_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_cou
     " ORDER BY tag_key";
   struct cv_db *pDb = db_reader(pS);
   struct cv_tag_count *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = 0, nAlloc = 0, src = SQLITE_DONE;
   cv_rc rc;
   *paOut = NULL;
   *pnOut = 0;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) goto out;
-  sqlite3_bind_int64(pSt, 1, userId);
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  db_bind_int64(pSt, 1, userId);
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( n==nAlloc ){
       int nNew = nAlloc ? nAlloc*2 : 16;
       struct cv_tag_count *aNew = realloc(a, (size_t)nNew * sizeof *a);
@@ -648,7 +648,7 @@ cv_rc sqlite_threads_tags(struct cv_store *pS, int64_t userId, struct cv_tag_cou
       nAlloc = nNew;
     }
     a[n].zTag = db_col_dup(pSt, 0, &rc);
-    a[n].n = sqlite3_column_int64(pSt, 1);
+    a[n].n = db_column_int64(pSt, 1);
     if( rc==CV_OK && !a[n].zTag ) rc = CV_NOMEM;
     if( rc ) break;
     n++;
@@ -668,14 +668,14 @@ out:
 
 /* row_to_thread, then column 9 (1 when the reader owns the thread) and 10 (the owner's
 ** display name): a member's row gets bShared and zOwnerName. *pbOwner may be NULL. */
-static cv_rc row_to_view(sqlite3_stmt *pSt, struct cv_thread *pOut, int *pbOwner){
-  int bOwner = sqlite3_column_int(pSt, 9)!=0;
+static cv_rc row_to_view(cv_stmt *pSt, struct cv_thread *pOut, int *pbOwner){
+  int bOwner = db_column_int(pSt, 9)!=0;
   cv_rc rc = row_to_thread(pSt, pOut);
   if( rc ) return rc;
   if( pbOwner ) *pbOwner = bOwner;
   if( !bOwner ){
     pOut->bShared = 1;
-    if( sqlite3_column_type(pSt, 10)!=SQLITE_NULL ){
+    if( db_column_type(pSt, 10)!=SQLITE_NULL ){
       pOut->zOwnerName = db_col_dup(pSt, 10, &rc);
       if( rc==CV_OK && !pOut->zOwnerName ) rc = CV_NOMEM;
     }
@@ -693,16 +693,16 @@ cv_rc sqlite_threads_view(struct cv_read *pRd, int64_t userId, int64_t id, struc
     " WHERE t.id=?1 AND (t.user_id=?2 OR EXISTS (SELECT 1 FROM thread_members m"
     " WHERE m.thread_id=t.id AND m.user_id=?2))";
   struct cv_db *pDb = pRd->pDb;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src, bOwner = 0;
   cv_rc rc;
   memset(pOut, 0, sizeof *pOut);
   if( pbOwner ) *pbOwner = 0;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_view(pSt, pOut, &bOwner);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -727,7 +727,7 @@ cv_rc sqlite_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_
   static const char zCount[] = "SELECT count(*) FROM thread_members WHERE user_id=?1";
   struct cv_db *pDb = db_reader(pS);
   struct cv_thread *a = NULL;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = 0, src = SQLITE_DONE, limit = pPage->limit, bAfter = pPage->zAfterKey!=NULL;
   cv_rc rc;
   assert( limit>0 && limit<=CV_LIST_MAX && pPage->offset>=0 );
@@ -740,9 +740,9 @@ cv_rc sqlite_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_
   if( rc ) goto out;
   rc = db_stmt(pDb, zCount, &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pnTotal = sqlite3_column_int64(pSt, 0);
+  db_bind_int64(pSt, 1, userId);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) *pnTotal = db_column_int64(pSt, 0);
   else rc = db_rc(pDb, src);
   db_reset(pSt);
   if( rc ) goto end;
@@ -750,14 +750,14 @@ cv_rc sqlite_threads_list_shared(struct cv_store *pS, int64_t userId, struct cv_
   if( !a ){ rc = CV_NOMEM; goto end; }
   rc = db_stmt(pDb, azListShared[bAfter], &pSt);
   if( rc ) goto end;
-  sqlite3_bind_int64(pSt, 1, userId);
-  sqlite3_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
-  sqlite3_bind_int64(pSt, 3, pPage->offset);
+  db_bind_int64(pSt, 1, userId);
+  db_bind_int(pSt, 2, limit + 1);        /* one more: is there a next page? */
+  db_bind_int64(pSt, 3, pPage->offset);
   if( bAfter ){
-    sqlite3_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pSt, 5, pPage->afterId);
+    db_bind_text(pSt, 4, pPage->zAfterKey, -1, SQLITE_STATIC);
+    db_bind_int64(pSt, 5, pPage->afterId);
   }
-  while( (src = sqlite3_step(pSt))==SQLITE_ROW ){
+  while( (src = db_step(pSt))==SQLITE_ROW ){
     if( n==limit ){ pPage->bMore = 1; break; }
     rc = row_to_view(pSt, &a[n], NULL);
     if( rc ) break;
@@ -788,14 +788,14 @@ out:
 static cv_rc owned_count(struct cv_db *pDb, int64_t userId, int64_t id, int64_t *pn){
   static const char zSql[] =
     "SELECT message_count FROM chat_threads WHERE id=?1 AND user_id=?2";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, id);
-  sqlite3_bind_int64(pSt, 2, userId);
-  src = sqlite3_step(pSt);
-  if( src==SQLITE_ROW ) *pn = sqlite3_column_int64(pSt, 0);
+  db_bind_int64(pSt, 1, id);
+  db_bind_int64(pSt, 2, userId);
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ) *pn = db_column_int64(pSt, 0);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
   db_reset(pSt);
@@ -921,18 +921,18 @@ static cv_rc fork_job(struct cv_db *pDb, void *pArg){
     " OR EXISTS (SELECT 1 FROM thread_members m WHERE m.thread_id=t.id AND m.user_id=?2))";
   struct fork_args *a = pArg;
   struct create_args c;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char *zSrcTitle = NULL;
   int64_t nCount = 0, nUpto, nCopied = 0, nBytes = 0;
   int src;
   cv_rc rc = db_stmt(pDb, zSrc, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->id);
-  sqlite3_bind_int64(pSt, 2, a->userId);
-  src = sqlite3_step(pSt);
+  db_bind_int64(pSt, 1, a->id);
+  db_bind_int64(pSt, 2, a->userId);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
     zSrcTitle = db_col_dup(pSt, 0, &rc);
-    nCount = sqlite3_column_int64(pSt, 1);
+    nCount = db_column_int64(pSt, 1);
     if( rc==CV_OK && !zSrcTitle ) rc = CV_NOMEM;
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);

@@ -15,13 +15,13 @@ static cv_rc insert_job(struct cv_db *pDb, void *pArg){
     "INSERT INTO tokens(user_id, hash, created_ms, expires_ms, last_used_ms)"
     " VALUES(?1,?2,?3,?4,?3)";
   struct tok_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->userId);
-  sqlite3_bind_blob(pSt, 2, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 3, a->nowMs);
-  sqlite3_bind_int64(pSt, 4, a->expiresMs);
+  db_bind_int64(pSt, 1, a->userId);
+  db_bind_blob(pSt, 2, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 3, a->nowMs);
+  db_bind_int64(pSt, 4, a->expiresMs);
   rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
@@ -38,16 +38,16 @@ cv_rc sqlite_tokens_lookup(struct cv_store *pS, const unsigned char aHash[CV_TOK
   static const char zSql[] =
     "SELECT user_id, last_used_ms FROM tokens WHERE hash=?1 AND expires_ms>?2";
   struct cv_db *pDb = db_reader(pS);
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) goto out;
-  sqlite3_bind_blob(pSt, 1, aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, nowMs);
-  src = sqlite3_step(pSt);
+  db_bind_blob(pSt, 1, aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, nowMs);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
-    *pUserId = sqlite3_column_int64(pSt, 0);
-    *pLastUsedMs = sqlite3_column_int64(pSt, 1);
+    *pUserId = db_column_int64(pSt, 0);
+    *pLastUsedMs = db_column_int64(pSt, 1);
   }else{
     rc = src==SQLITE_DONE ? CV_NOTFOUND : db_rc(pDb, src);
   }
@@ -60,11 +60,11 @@ out:
 static cv_rc touch_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "UPDATE tokens SET last_used_ms=?2 WHERE hash=?1";
   struct tok_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_blob(pSt, 1, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(pSt, 2, a->nowMs);
+  db_bind_blob(pSt, 1, a->aHash, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
+  db_bind_int64(pSt, 2, a->nowMs);
   rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
@@ -77,10 +77,10 @@ cv_rc sqlite_tokens_touch(struct cv_store *pS, const unsigned char aHash[CV_TOKE
 
 static cv_rc revoke_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM tokens WHERE hash=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_blob(pSt, 1, pArg, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
+  db_bind_blob(pSt, 1, pArg, CV_TOKEN_HASH_LEN, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, NULL);
   return rc;
 }
@@ -97,10 +97,10 @@ struct revoke_user_args {
 static cv_rc revoke_user_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM tokens WHERE user_id=?1";
   struct revoke_user_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, a->userId);
+  db_bind_int64(pSt, 1, a->userId);
   return db_step_done(pDb, pSt, &a->nRevoked);
 }
 

@@ -11,10 +11,10 @@
 #include "util.h"
 
 /* Fill *pOut from a row of (id, email, display_name, password_hash, created_at). */
-static cv_rc row_to_user(sqlite3_stmt *pSt, struct cv_user *pOut){
+static cv_rc row_to_user(cv_stmt *pSt, struct cv_user *pOut){
   cv_rc rc = CV_OK;
   memset(pOut, 0, sizeof *pOut);
-  pOut->id = sqlite3_column_int64(pSt, 0);
+  pOut->id = db_column_int64(pSt, 0);
   pOut->zEmail = db_col_dup(pSt, 1, &rc);
   pOut->zDisplayName = db_col_dup(pSt, 2, &rc);
   pOut->zPasswordHash = db_col_dup(pSt, 3, &rc);
@@ -35,20 +35,20 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
     "INSERT INTO users(email, password_hash, display_name, created_at) VALUES(?1,?2,?3,?4)"
     " RETURNING " USER_COLS;
   struct create_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
-  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
-  if( a->zHash ) sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
-  if( a->zDisplayName ) sqlite3_bind_text(pSt, 3, a->zDisplayName, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
-  src = sqlite3_step(pSt);
+  db_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  if( a->zHash ) db_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
+  if( a->zDisplayName ) db_bind_text(pSt, 3, a->zDisplayName, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 4, zNow, -1, SQLITE_STATIC);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ){
     rc = row_to_user(pSt, a->pOut);
-    sqlite3_step(pSt);
+    db_step(pSt);
   }else{
     rc = db_rc(pDb, src);
     if( rc==CV_OK ) rc = CV_DB;
@@ -71,14 +71,14 @@ cv_rc sqlite_users_create(struct cv_store *pS, const char *zEmail, const char *z
 static cv_rc read_one(struct cv_store *pS, const char *zSql, const char *zKey, int64_t iKey,
                       struct cv_user *pOut){
   struct cv_db *pDb = db_reader(pS);
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int src;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   memset(pOut, 0, sizeof *pOut);
   if( rc ) goto out;
-  if( zKey ) sqlite3_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
-  else sqlite3_bind_int64(pSt, 1, iKey);
-  src = sqlite3_step(pSt);
+  if( zKey ) db_bind_text(pSt, 1, zKey, -1, SQLITE_STATIC);
+  else db_bind_int64(pSt, 1, iKey);
+  src = db_step(pSt);
   if( src==SQLITE_ROW ) rc = row_to_user(pSt, pOut);
   else if( src==SQLITE_DONE ) rc = CV_NOTFOUND;
   else rc = db_rc(pDb, src);
@@ -109,18 +109,18 @@ static cv_rc passwd_job(struct cv_db *pDb, void *pArg){
   static const char zRevoke[] =
     "DELETE FROM tokens WHERE user_id=(SELECT id FROM users WHERE email=?1)";
   struct passwd_args *a = pArg;
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged = 0;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 2, a->zHash, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, &nChanged);
   if( rc ) return rc;
   if( nChanged==0 ) return CV_NOTFOUND;
   rc = db_stmt(pDb, zRevoke, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
   return db_step_done(pDb, pSt, &a->nRevoked);
 }
 
@@ -134,11 +134,11 @@ cv_rc sqlite_users_set_password(struct cv_store *pS, const char *zEmail, const c
 
 static cv_rc delete_job(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "DELETE FROM users WHERE id=?1";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int nChanged;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_int64(pSt, 1, *(int64_t*)pArg);
+  db_bind_int64(pSt, 1, *(int64_t*)pArg);
   rc = db_step_done(pDb, pSt, &nChanged);
   return rc==CV_OK && nChanged==0 ? CV_NOTFOUND : rc;
 }

@@ -31,11 +31,11 @@ static struct cv_store *open_path(const char *z, cv_rc *pRc){
 
 static cv_rc insert_user(struct cv_db *pDb, void *pArg){
   static const char zSql[] = "INSERT INTO users(email, created_at) VALUES(?1, 'x')";
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
-  sqlite3_bind_text(pSt, 1, (const char*)pArg, -1, SQLITE_STATIC);
-  rc = db_rc(pDb, sqlite3_step(pSt));
+  db_bind_text(pSt, 1, (const char*)pArg, -1, SQLITE_STATIC);
+  rc = db_rc(pDb, db_step(pSt));
   db_reset(pSt);
   return rc;
 }
@@ -48,10 +48,10 @@ static cv_rc insert_then_fail(struct cv_db *pDb, void *pArg){
 static int count_users(struct cv_store *p){
   static const char zSql[] = "SELECT count(*) FROM users";
   struct cv_db *pDb = db_reader(p);
-  sqlite3_stmt *pSt;
+  cv_stmt *pSt;
   int n = -1;
   if( db_stmt(pDb, zSql, &pSt)==CV_OK ){
-    if( sqlite3_step(pSt)==SQLITE_ROW ) n = sqlite3_column_int(pSt, 0);
+    if( db_step(pSt)==SQLITE_ROW ) n = db_column_int(pSt, 0);
     db_reset(pSt);
   }
   db_reader_done(p, pDb);
