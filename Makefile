@@ -143,7 +143,7 @@ asan: $(B)/asan/chatvault $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT))
 # will run its SQL through (dqclient.c) include sqlite3.h, db.h, store_conv.h or
 # store_backend.h; store.c the last; cli.c (opens the store, runs check and backup) db.h;
 # version.c (prints SQLite's version) sqlite3.h.
-LAYER_BACKEND := src/db.c src/db.h src/dqclient.c src/dqclient.h $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
+LAYER_BACKEND := src/db.c src/db.h src/db_remote.c src/db_remote.h src/dqclient.c src/dqclient.h $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
 check-layers:
 	@bad=$$(grep -lE '#include [<"](sqlite3|db|store_conv|store_backend)\.h[>"]' \
 	    $(filter-out $(LAYER_BACKEND),$(wildcard src/*.c src/*.h)) | while read f; do \

@@ -24,6 +24,7 @@
 #include "store_backend.h"
 #include "store_conv.h"
 #include "util.h"
+#include "dqclient.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -37,8 +38,12 @@
 
 #define DB_STMT_CACHE 256   /* every static SQL string of the stores fits (63 append statements among them) */
 
+#define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster and of each call */
+
 struct cv_db {
-  sqlite3 *h;                          /* the connection */
+  sqlite3 *h;                          /* the connection (local); NULL when remote */
+  struct dq_conn *pRemote;             /* the cluster's connection to the leader, or NULL */
+  sqlite3 *hMeta;                      /* remote: the schema in memory, to prepare against */
   int nStmt;                           /* statements in the cache */
   const char *azSql[DB_STMT_CACHE];    /* cache keys: addresses of static SQL */
   cv_stmt aStmt[DB_STMT_CACHE];        /* prepared statements */
@@ -93,6 +98,12 @@ static void sqlite_global_init(void){
   sqlite3_initialize();
 }
 
+/* The connection's last error message ("" without one). */
+static const char *db_errmsg(struct cv_db *pDb){
+  if( !pDb ) return "";
+  return pDb->pRemote ? dq_errmsg(pDb->pRemote) : sqlite3_errmsg(pDb->h);
+}
+
 cv_rc db_rc(struct cv_db *pDb, int rc){
   switch( rc & 0xff ){
     case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return CV_OK;
@@ -104,12 +115,10 @@ cv_rc db_rc(struct cv_db *pDb, int rc){
       if( rc==SQLITE_CONSTRAINT_FOREIGNKEY ) return CV_NOTFOUND;
       return CV_INVALID;
     case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PERM:
-      fprintf(stderr, "chatvault: database I/O error %d: %s\n", rc,
-              pDb ? sqlite3_errmsg(pDb->h) : "");
+      fprintf(stderr, "chatvault: database I/O error %d: %s\n", rc, db_errmsg(pDb));
       return (rc==SQLITE_IOERR_WRITE || rc==SQLITE_IOERR_FSYNC) ? CV_IO : CV_IO;
     default:
-      fprintf(stderr, "chatvault: database error %d: %s\n", rc,
-              pDb ? sqlite3_errmsg(pDb->h) : "");
+      fprintf(stderr, "chatvault: database error %d: %s\n", rc, db_errmsg(pDb));
       return CV_DB;
   }
 }
@@ -144,13 +153,14 @@ cv_rc db_run(struct cv_db *pDb, const char *zSql){
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   rc = db_rc(pDb, db_step(pSt));
-  sqlite3_reset(pSt->pSt);
+  if( pSt->pR ) dbr_reset(pSt->pR);
+  else sqlite3_reset(pSt->pSt);
   return rc;
 }
 
 cv_rc db_step_done(struct cv_db *pDb, cv_stmt *pSt, int *pnChanged){
   cv_rc rc = db_rc(pDb, db_step(pSt));
-  if( pnChanged ) *pnChanged = sqlite3_changes(pDb->h);
+  if( pnChanged ) *pnChanged = pSt->pR ? (int)dbr_changes(pSt->pR) : sqlite3_changes(pDb->h);
   db_reset(pSt);
   return rc;
 }
@@ -161,7 +171,7 @@ cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pv = 0;
   if( rc ) return rc;
-  nParam = sqlite3_bind_parameter_count(pSt->pSt);
+  nParam = pSt->pR ? dbr_bind_parameter_count(pSt->pR) : sqlite3_bind_parameter_count(pSt->pSt);
   if( nParam>=1 ) db_bind_int64(pSt, 1, a);
   if( nParam>=2 ) db_bind_int64(pSt, 2, b);
   src = db_step(pSt);
@@ -177,7 +187,7 @@ cv_rc db_run_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, in
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( pnChanged ) *pnChanged = 0;
   if( rc ) return rc;
-  nParam = sqlite3_bind_parameter_count(pSt->pSt);
+  nParam = pSt->pR ? dbr_bind_parameter_count(pSt->pR) : sqlite3_bind_parameter_count(pSt->pSt);
   if( nParam>=1 ) db_bind_int64(pSt, 1, a);
   if( nParam>=2 ) db_bind_int64(pSt, 2, b);
   return db_step_done(pDb, pSt, pnChanged);
@@ -196,8 +206,17 @@ cv_rc db_stmt(struct cv_db *pDb, const char *zSql, cv_stmt **ppStmt){
     fprintf(stderr, "chatvault: statement cache full\n");
     return CV_DB;
   }
-  rc = sqlite3_prepare_v3(pDb->h, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pDb->aStmt[i].pSt, NULL);
-  if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
+  memset(&pDb->aStmt[i], 0, sizeof pDb->aStmt[i]);
+  if( pDb->pRemote ){
+    cv_rc crc = dbr_prepare(pDb->pRemote, pDb->hMeta, zSql, &pDb->aStmt[i].pR);
+    if( crc ){
+      fprintf(stderr, "chatvault: cannot prepare for the cluster: %s\n", sqlite3_errmsg(pDb->hMeta));
+      return crc;
+    }
+  }else{
+    rc = sqlite3_prepare_v3(pDb->h, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pDb->aStmt[i].pSt, NULL);
+    if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
+  }
   pDb->azSql[i] = zSql;
   pDb->nStmt++;
   *ppStmt = &pDb->aStmt[i];
@@ -205,7 +224,10 @@ cv_rc db_stmt(struct cv_db *pDb, const char *zSql, cv_stmt **ppStmt){
 }
 
 void db_reset(cv_stmt *pStmt){
-  if( pStmt ){
+  if( pStmt && pStmt->pR ){
+    dbr_reset(pStmt->pR);
+    dbr_clear_bindings(pStmt->pR);
+  }else if( pStmt ){
     sqlite3_reset(pStmt->pSt);
     sqlite3_clear_bindings(pStmt->pSt);
   }
@@ -214,12 +236,59 @@ void db_reset(cv_stmt *pStmt){
 static void conn_close(struct cv_db *pDb){
   int i;
   if( !pDb ) return;
-  for(i=0; i<pDb->nStmt; i++) sqlite3_finalize(pDb->aStmt[i].pSt);
+  for(i=0; i<pDb->nStmt; i++){
+    sqlite3_finalize(pDb->aStmt[i].pSt);
+    dbr_finalize(pDb->aStmt[i].pR);
+  }
   fts_tok_close(pDb->pTok);
   if( sqlite3_close(pDb->h)!=SQLITE_OK ){
     fprintf(stderr, "chatvault: close: %s\n", sqlite3_errmsg(pDb->h));
   }
+  dq_close(pDb->pRemote);
+  sqlite3_close(pDb->hMeta);
   free(pDb);
+}
+
+cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
+                     char *zErr, size_t nErr){
+  struct cv_db *pDb = calloc(1, sizeof *pDb);
+  struct dq_rows r;
+  cv_rc rc;
+  size_t i;
+  *ppDb = NULL;
+  memset(&r, 0, sizeof r);
+  if( !pDb ) return CV_NOMEM;
+  rc = dq_connect_leader(zAddrs, DB_REMOTE_MS, &pDb->pRemote, zErr, nErr);
+  if( rc==CV_OK ){
+    dq_set_deadline(pDb->pRemote, DB_REMOTE_MS);
+    rc = dq_open(pDb->pRemote, zName);
+    if( rc==CV_OK ) rc = dq_query(pDb->pRemote, "SELECT sql FROM sqlite_master WHERE sql IS NOT"
+                                  " NULL ORDER BY rowid", NULL, 0, &r);
+    if( rc ) snprintf(zErr, nErr, "%s", dq_errmsg(pDb->pRemote));
+  }
+  if( rc==CV_OK ){
+    if( sqlite3_open_v2(":memory:", &pDb->hMeta, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE,
+                        NULL)!=SQLITE_OK || fts_register(pDb->hMeta)!=SQLITE_OK ){
+      snprintf(zErr, nErr, "out of memory");
+      rc = CV_NOMEM;
+    }
+  }
+  /* the leader's schema, as it is, in memory: every statement is prepared against it. A
+  ** virtual table creates its shadow tables itself: their own CREATE fails, harmlessly. */
+  for(i=0; rc==CV_OK && i<r.nRow; i++){
+    if( r.a[i].type==SQLITE_TEXT ) sqlite3_exec(pDb->hMeta, r.a[i].z, NULL, NULL, NULL);
+  }
+  dq_rows_free(&r);
+  if( rc ){
+    conn_close(pDb);
+    return rc;
+  }
+  *ppDb = pDb;
+  return CV_OK;
+}
+
+void db_remote_close(struct cv_db *pDb){
+  conn_close(pDb);
 }
 
 /* Open one connection with the per-connection settings. bWriter selects the writer's

@@ -60,44 +60,70 @@ typedef cv_rc (*cv_write_many_fn)(struct cv_db *pDb, void **apArg, int nArg, cv_
 cv_rc db_write_grouped(struct cv_store *pStore, cv_write_many_fn fnMany, int64_t key,
                        int nMax, void *pArg);
 
+/* A connection to the cluster's database zName through its leader (found among zAddrs),
+** whose statements are remote (db_remote.c). WORK IN PROGRESS: the store does not open these
+** yet. On failure zErr (nErr bytes) says why. */
+cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
+                     char *zErr, size_t nErr);
+void db_remote_close(struct cv_db *pDb);
+
 /* Run static SQL zSql (BEGIN, COMMIT, SAVEPOINT ...) through the statement cache. */
 cv_rc db_run(struct cv_db *pDb, const char *zSql);
 
 /* A statement of db_stmt, used by stores only through the calls below, which keep the
 ** contracts of the SQLite calls they are named after (sqlite3_bind_int64, sqlite3_step, ...).
-** Today every statement is a local SQLite statement; the cluster's backend (docs/cluster.md)
-** will add statements run over dqlite's wire protocol behind the same calls. */
+** A statement is local (SQLite) or remote (the cluster's backend: db_remote.c runs it over
+** dqlite's wire protocol); the calls pick by the statement (docs/cluster.md). */
+struct cv_rstmt;                       /* db_remote.h */
 typedef struct cv_stmt {
-  sqlite3_stmt *pSt;                   /* the local statement */
+  sqlite3_stmt *pSt;                   /* a local statement, or NULL */
+  struct cv_rstmt *pR;                 /* a remote one (the cluster), or NULL */
 } cv_stmt;
 
+#include "db_remote.h"
+
 static inline int db_bind_int64(cv_stmt *p, int i, int64_t v){
-  return sqlite3_bind_int64(p->pSt, i, v);
+  return p->pR ? dbr_bind_int64(p->pR, i, v) : sqlite3_bind_int64(p->pSt, i, v);
 }
-static inline int db_bind_int(cv_stmt *p, int i, int v){ return sqlite3_bind_int(p->pSt, i, v); }
+static inline int db_bind_int(cv_stmt *p, int i, int v){
+  return p->pR ? dbr_bind_int64(p->pR, i, v) : sqlite3_bind_int(p->pSt, i, v);
+}
 static inline int db_bind_text(cv_stmt *p, int i, const char *z, int n, void (*x)(void*)){
-  return sqlite3_bind_text(p->pSt, i, z, n, x);
+  return p->pR ? dbr_bind_bytes(p->pR, i, SQLITE_TEXT, z, n, x)
+               : sqlite3_bind_text(p->pSt, i, z, n, x);
 }
 static inline int db_bind_blob(cv_stmt *p, int i, const void *z, int n, void (*x)(void*)){
-  return sqlite3_bind_blob(p->pSt, i, z, n, x);
+  return p->pR ? dbr_bind_bytes(p->pR, i, SQLITE_BLOB, z, n, x)
+               : sqlite3_bind_blob(p->pSt, i, z, n, x);
 }
 static inline int db_bind_blob64(cv_stmt *p, int i, const void *z, sqlite3_uint64 n,
                                  void (*x)(void*)){
-  return sqlite3_bind_blob64(p->pSt, i, z, n, x);
+  return p->pR ? dbr_bind_bytes(p->pR, i, SQLITE_BLOB, z, (int64_t)n, x)
+               : sqlite3_bind_blob64(p->pSt, i, z, n, x);
 }
-static inline int db_bind_null(cv_stmt *p, int i){ return sqlite3_bind_null(p->pSt, i); }
-static inline int db_step(cv_stmt *p){ return sqlite3_step(p->pSt); }
+static inline int db_bind_null(cv_stmt *p, int i){
+  return p->pR ? dbr_bind_null(p->pR, i) : sqlite3_bind_null(p->pSt, i);
+}
+static inline int db_step(cv_stmt *p){
+  return p->pR ? dbr_step(p->pR) : sqlite3_step(p->pSt);
+}
 static inline int64_t db_column_int64(cv_stmt *p, int i){
-  return sqlite3_column_int64(p->pSt, i);
+  return p->pR ? dbr_column_int64(p->pR, i) : sqlite3_column_int64(p->pSt, i);
 }
-static inline int db_column_int(cv_stmt *p, int i){ return sqlite3_column_int(p->pSt, i); }
+static inline int db_column_int(cv_stmt *p, int i){
+  return p->pR ? (int)dbr_column_int64(p->pR, i) : sqlite3_column_int(p->pSt, i);
+}
 static inline const unsigned char *db_column_text(cv_stmt *p, int i){
-  return sqlite3_column_text(p->pSt, i);
+  return p->pR ? dbr_column_text(p->pR, i) : sqlite3_column_text(p->pSt, i);
 }
-static inline int db_column_bytes(cv_stmt *p, int i){ return sqlite3_column_bytes(p->pSt, i); }
-static inline int db_column_type(cv_stmt *p, int i){ return sqlite3_column_type(p->pSt, i); }
+static inline int db_column_bytes(cv_stmt *p, int i){
+  return p->pR ? dbr_column_bytes(p->pR, i) : sqlite3_column_bytes(p->pSt, i);
+}
+static inline int db_column_type(cv_stmt *p, int i){
+  return p->pR ? dbr_column_type(p->pR, i) : sqlite3_column_type(p->pSt, i);
+}
 static inline const void *db_column_blob(cv_stmt *p, int i){
-  return sqlite3_column_blob(p->pSt, i);
+  return p->pR ? dbr_column_blob(p->pR, i) : sqlite3_column_blob(p->pSt, i);
 }
 
 /* The cached prepared statement for zSql on pDb (prepared on first use; zSql must be a
