@@ -981,3 +981,14 @@ END;
 INSERT INTO search_index(rowid, body) SELECT rid, body FROM search_titles ORDER BY rid;
 INSERT INTO search_index(rowid, body)
   SELECT rid, body FROM search_messages WHERE body IS NOT NULL ORDER BY seg_id;
+
+-- version: 13
+-- The keys of a cluster's write batches (db.c). On a cluster (docs/cluster.md) the writer inserts
+-- a random key in the transaction of each batch, so after losing the leader while its COMMIT was
+-- on the way it asks the new leader whether that key is there: committed (its callers get their
+-- answers), or not (the batch runs again). A batch is never applied twice. Keys older than an
+-- hour are pruned by later batches. A single file never writes here.
+CREATE TABLE cluster_batches(
+  id BLOB PRIMARY KEY,
+  at INTEGER NOT NULL                           -- unix ms
+) WITHOUT ROWID;

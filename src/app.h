@@ -14,6 +14,7 @@ struct cv_app {
   const struct cv_config *pCfg;   /* flags and environment, read-only after start */
   struct cv_store *pStore;        /* the database */
   struct cv_events *pEvents;      /* the events hub (events.h) while serving, else NULL */
+  struct cv_cluster *pCluster;    /* serve --cluster-dir: this node (cluster.h), else NULL */
 };
 
 #endif

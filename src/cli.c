@@ -75,11 +75,29 @@ static void block_stop_signals(sigset_t *pSet){
 static int cmd_serve(const struct cv_config *c){
   struct cv_app app;
   struct cv_store_opts o;
-  char *zErr = NULL;
+  char *zErr = NULL, *zMembers = NULL;
   cv_rc rc;
   memset(&app, 0, sizeof app);
   memset(&o, 0, sizeof o);
+  if( c->zClusterDir && !c->zClusterAddr ) return usage("serve --cluster-dir needs --cluster-addr");
+  if( c->zClusterAddr && !c->zClusterDir ) return usage("serve --cluster-addr needs --cluster-dir");
   block_stop_signals(NULL);
+  if( c->zClusterDir ){
+    /* a node of the cluster: its database is the cluster's, reached through this node first */
+    char zCErr[400];
+    size_t n = strlen(c->zClusterAddr) + (c->zJoin ? strlen(c->zJoin) : 0) + 2;
+    signal(SIGPIPE, SIG_IGN);               /* libuv does not ignore it */
+    db_node_init();
+    if( cluster_start(c->zClusterDir, c->zClusterAddr, c->zJoin, &app.pCluster, zCErr,
+                      sizeof zCErr) ){
+      fprintf(stderr, "chatvault: %s\n", zCErr);
+      return 1;
+    }
+    zMembers = malloc(n);
+    if( !zMembers ){ cluster_stop(app.pCluster); return 1; }
+    snprintf(zMembers, n, "%s%s%s", c->zClusterAddr, c->zJoin ? "," : "", c->zJoin ? c->zJoin : "");
+    o.zCluster = zMembers;
+  }
   app.pCfg = c;
   o.zPath = c->zDb;
   o.bSyncFull = c->bSyncFull;
@@ -92,20 +110,30 @@ static int cmd_serve(const struct cv_config *c){
   o.maxConvBytes = c->maxConvBytes;
   o.maxUserBytes = c->maxUserBytes;
   rc = db_open(&o, &app.pStore, &zErr);
+  free(zMembers);
   if( rc ){
     fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
     free(zErr);
+    cluster_stop(app.pCluster);
     return 1;
   }
   if( c->bDemo && (rc = demo_seed(app.pStore))!=CV_OK ){
     fprintf(stderr, "chatvault: demo data: %s\n", cv_rc_str(rc));
     store_close(app.pStore);
+    cluster_stop(app.pCluster);
     return 1;
   }
-  fprintf(stderr, "chatvault %s: database %s (synchronous=%s), %d threads\n", CV_VERSION,
-          c->zDb, c->bSyncFull ? "FULL" : "NORMAL", c->nThreads);
+  if( app.pCluster ){
+    fprintf(stderr, "chatvault %s: cluster node %llu at %s (%s), %d threads\n", CV_VERSION,
+            (unsigned long long)cluster_id(app.pCluster), c->zClusterAddr, c->zClusterDir,
+            c->nThreads);
+  }else{
+    fprintf(stderr, "chatvault %s: database %s (synchronous=%s), %d threads\n", CV_VERSION,
+            c->zDb, c->bSyncFull ? "FULL" : "NORMAL", c->nThreads);
+  }
   rc = server_run(&app);
   store_close(app.pStore);
+  cluster_stop(app.pCluster);
   return rc ? 1 : 0;
 }
 
@@ -431,6 +459,7 @@ static int cmd_cluster_node(const struct cv_config *c){
   }
   block_stop_signals(&set);
   signal(SIGPIPE, SIG_IGN);                 /* libuv does not ignore it */
+  db_node_init();
   if( cluster_start(c->zClusterDir, c->zClusterAddr, c->zJoin, &p, zErr, sizeof zErr) ){
     fprintf(stderr, "chatvault: %s\n", zErr);
     return 1;
@@ -455,8 +484,12 @@ static int cmd_cluster(const struct cv_config *c, const char **azArg, int nArg){
   }else if( nArg==2 && strcmp(azArg[0], "remove")==0 ){
     rc = cluster_remove(c->zClusterAddr, azArg[1], zErr, sizeof zErr);
     if( rc==CV_OK ) printf("%s removed\n", azArg[1]);
+  }else if( nArg==2 && strcmp(azArg[0], "transfer")==0 ){
+    rc = cluster_transfer(c->zClusterAddr, azArg[1], zErr, sizeof zErr);
+    if( rc==CV_OK ) printf("%s leads\n", azArg[1]);
   }else{
-    return usage("cluster node | cluster status | cluster add NODE | cluster remove NODE");
+    return usage("cluster node | cluster status | cluster add NODE | cluster remove NODE"
+                 " | cluster transfer NODE");
   }
   if( rc ){
     fprintf(stderr, "chatvault: cluster: %s\n", zErr);

@@ -7,7 +7,13 @@
 #include "util.h"
 
 #include <dqlite.h>
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +21,115 @@
 #include <unistd.h>
 
 #define CALL_MS 5000            /* the deadline of one membership call */
+#define TRANSFER_MS 20000       /* how long cluster transfer tries */
 /* The one-way latency dqlite plans with: heartbeats every 1.5x, an election after 15x without
 ** one (randomized up to 30x). dqlite's default, 3 s to 6 s, could not promise writes back
 ** within 10 s of losing the leader when a first election splits. */
 #define CLUSTER_LATENCY_MS 100
+/* Raft log entries a node keeps in memory, and so its resident size: a snapshot every 512
+** entries, at most 4096 kept after it, fewer when they outweigh the snapshot (dqlite's
+** "dynamic" trailing). dqlite's default (every 1024, 8192 kept) grew each node to 420 MB
+** resident in a few minutes of the test's write load (an entry is a batch's WAL pages). */
+#define CLUSTER_SNAPSHOT_EVERY 512
+#define CLUSTER_SNAPSHOT_KEEP 4096
 
 struct cv_cluster {
   dqlite_node *pNode;
   uint64_t id;
   char zAddr[DQ_ADDR_MAX + 1];
+  int port;                            /* the node's port (zAddr's) */
+  pthread_t watch;                     /* keepalive_main */
+  int bWatch;                          /* it runs */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int bStop;                           /* under mu: keepalive_main returns */
 };
 
+/* Dead peers. A client that vanishes (its host dies, its link is cut) in the middle of a
+** transaction leaves the leader holding the database's write lock until TCP notices, which
+** without keepalives is never while the link is down: every other writer of the cluster got
+** SQLITE_BUSY until the link came back (found by the partition test). dqlite accepts its
+** connections itself (libuv) and sets no keepalive, so this thread does, every
+** KEEPALIVE_SCAN_MS, on every TCP socket of this process from or to the node's port (the
+** members' Raft connections too, when every member uses the same port, as docs/cluster.md
+** advises: after a cut link, a Raft connection stuck in TCP's backoff delayed a healed
+** member's catching up by 20 s): probes
+** after 2 s of silence, every 1 s, 2 unanswered close it (and TCP_USER_TIMEOUT closes one
+** whose sent data stays unacknowledged for 4 s); dqlite then rolls the transaction back.
+** A live peer's kernel answers probes by itself, so idle connections live on. */
+#define KEEPALIVE_SCAN_MS 500
+
+/* The port of an IPv4 or IPv6 address, -1 for another family. */
+static int sock_port(const struct sockaddr_storage *p){
+  if( p->ss_family==AF_INET ) return ntohs(((const struct sockaddr_in*)p)->sin_port);
+  if( p->ss_family==AF_INET6 ) return ntohs(((const struct sockaddr_in6*)p)->sin6_port);
+  return -1;
+}
+
+static void keepalive_scan(int port){
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  if( !d ) return;
+  while( (e = readdir(d))!=NULL ){
+    struct sockaddr_storage ss;
+    socklen_t n = sizeof ss;
+    int fd, type = 0, on = 1, idle = 2, intvl = 1, cnt = 2;
+    unsigned tmo = 4000;
+    socklen_t tl = sizeof type;
+    if( e->d_name[0]<'0' || e->d_name[0]>'9' ) continue;
+    fd = atoi(e->d_name);
+    if( fd==dirfd(d) ) continue;
+    if( getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl)!=0 || type!=SOCK_STREAM ) continue;
+    if( getsockname(fd, (struct sockaddr*)&ss, &n)!=0 ) continue;
+    if( sock_port(&ss)!=port ){
+      n = sizeof ss;
+      if( getpeername(fd, (struct sockaddr*)&ss, &n)!=0 || sock_port(&ss)!=port ) continue;
+    }else{
+      n = sizeof ss;
+      if( getpeername(fd, (struct sockaddr*)&ss, &n)!=0 ) continue;   /* the listener */
+    }
+    /* failures are harmless: the socket keeps TCP's defaults */
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof tmo);
+  }
+  closedir(d);
+}
+
+static void *keepalive_main(void *pArg){
+  struct cv_cluster *p = pArg;
+  pthread_mutex_lock(&p->mu);
+  while( !p->bStop ){
+    struct timespec ts;
+    pthread_mutex_unlock(&p->mu);
+    keepalive_scan(p->port);
+    pthread_mutex_lock(&p->mu);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += KEEPALIVE_SCAN_MS * 1000000L;
+    if( ts.tv_nsec>=1000000000L ){ ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    if( !p->bStop ) pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
 uint64_t cluster_id(const struct cv_cluster *p){ return p->id; }
+
+void cluster_role(const struct cv_cluster *p, const char **pzRole, int *pbWritable){
+  struct dq_conn *c = NULL;
+  char zErr[128], zLeader[DQ_ADDR_MAX + 1];
+  uint64_t id = 0;
+  *pzRole = "no-leader";
+  *pbWritable = 0;
+  if( dq_connect(p->zAddr, 1000, &c, zErr, sizeof zErr)==CV_OK
+   && dq_leader(c, &id, zLeader)==CV_OK && id!=0 ){
+    *pzRole = id==p->id ? "leader" : "follower";
+    *pbWritable = 1;
+  }
+  dq_close(c);
+}
 
 /* The roles by their codes (DQ_VOTER 0, DQ_STANDBY 1, DQ_SPARE 2). */
 static const char *const azRole[] = { "voter", "standby", "spare" };
@@ -173,9 +276,14 @@ cv_rc cluster_start(const char *zDir, const char *zAddr, const char *zJoin,
   if( !p ) return CV_NOMEM;
   p->id = id;
   strcpy(p->zAddr, zAddr);
+  p->port = atoi(strrchr(zAddr, ':') ? strrchr(zAddr, ':') + 1 : "0");
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
   if( dqlite_node_create(id, zAddr, zDir, &p->pNode)!=0
    || dqlite_node_set_bind_address(p->pNode, zAddr)!=0
    || dqlite_node_set_network_latency_ms(p->pNode, CLUSTER_LATENCY_MS)!=0
+   || dqlite_node_set_snapshot_params_v2(p->pNode, CLUSTER_SNAPSHOT_EVERY, CLUSTER_SNAPSHOT_KEEP,
+                                         DQLITE_SNAPSHOT_TRAILING_DYNAMIC)!=0
    || dqlite_node_start(p->pNode)!=0 ){
     snprintf(zErr, nErr, "the cluster node did not start: %s",
              p->pNode ? dqlite_node_errmsg(p->pNode) : "out of memory");
@@ -196,12 +304,22 @@ cv_rc cluster_start(const char *zDir, const char *zAddr, const char *zJoin,
       return rc;
     }
   }
+  p->bWatch = pthread_create(&p->watch, NULL, keepalive_main, p)==0;
   *pp = p;
   return CV_OK;
 }
 
 void cluster_stop(struct cv_cluster *p){
   if( !p ) return;
+  if( p->bWatch ){
+    pthread_mutex_lock(&p->mu);
+    p->bStop = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->watch, NULL);
+  }
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
   dqlite_node_handover(p->pNode);
   dqlite_node_stop(p->pNode);
   dqlite_node_destroy(p->pNode);
@@ -247,6 +365,40 @@ cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
   }
   dq_close(c);
   return rc;
+}
+
+cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t nErr){
+  int64_t end = mono_ms() + TRANSFER_MS;
+  cv_rc rc;
+  /* ask the leader (whoever it is now) to hand over to zNode, until zNode leads: a transfer
+  ** fails while zNode's log lags behind, or when an election intervenes */
+  for(;;){
+    struct dq_conn *c = NULL;
+    struct dq_node m;
+    int64_t left = end - mono_ms();
+    if( left<=0 ){
+      snprintf(zErr, nErr, "%s does not lead after %d ms", zNode, TRANSFER_MS);
+      return CV_BUSY;
+    }
+    rc = dq_connect_leader(zAddrs, (int)left, &c, zErr, nErr);
+    if( rc ) return rc;
+    rc = find_member(c, 0, zNode, &m, zErr, nErr);
+    if( rc==CV_OK && m.role!=DQ_VOTER ){
+      snprintf(zErr, nErr, "%s is a %s: only a voter can lead", zNode, role_name(m.role));
+      rc = CV_INVALID;
+    }
+    if( rc ){
+      dq_close(c);
+      return rc;
+    }
+    if( strcmp(dq_addr(c), zNode)==0 ){
+      dq_close(c);
+      return CV_OK;
+    }
+    if( dq_transfer(c, m.id) ) snprintf(zErr, nErr, "transfer: %s", dq_errmsg(c));
+    dq_close(c);
+    usleep(200*1000);
+  }
 }
 
 cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t nErr){

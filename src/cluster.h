@@ -35,6 +35,12 @@ void cluster_stop(struct cv_cluster *p);
 
 uint64_t cluster_id(const struct cv_cluster *p);
 
+/* What this node is now, as GET /healthz says it: *pzRole "leader", "follower" (a leader is
+** known: writes reach it through this node) or "no-leader" (electing, or cut off from a
+** majority: writes fail with 503), and *pbWritable 1 for the first two. Asks the node itself,
+** within 1 s ("no-leader" when it does not answer). */
+void cluster_role(const struct cv_cluster *p, const char **pzRole, int *pbWritable);
+
 /* `chatvault cluster status`: the members as the leader found through zAddrs knows them, one
 ** line each ("ID ADDRESS ROLE", "leader" after the leader's), into pOut. */
 cv_rc cluster_status(const char *zAddrs, FILE *pOut, char *zErr, size_t nErr);
@@ -45,5 +51,9 @@ cv_rc cluster_status(const char *zAddrs, FILE *pOut, char *zErr, size_t nErr);
 cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
                      char *zErr, size_t nErr);
 cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t nErr);
+
+/* `chatvault cluster transfer`: make the voter at zNode the leader (a planned restart of the
+** leader; reading a node's own copy of the data). Returns once it leads, within 20 s. */
+cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t nErr);
 
 #endif /* CV_CLUSTER_H */

@@ -13,7 +13,10 @@
 **     just answered to queue again, so they share the next rewrite too (see coalesce),
 **   - a per-connection cache of prepared statements keyed by the SQL's address,
 **   - the mapping from SQLite result codes to cv_rc,
-**   - with store_*.c, the SQLite backend of store_backend.h (its close is sqlite_close).
+**   - with store_*.c, the SQLite backend of store_backend.h (its close is sqlite_close),
+**   - on a cluster (db_open's zCluster), the same with every connection one to the leader
+**     (db_remote.c runs the statements): the writer retries a batch over a change of
+**     leader, never applying it twice (run_batch), readers reconnect (db_reader).
 ** Rejected: a connection per civetweb thread (128 threads x page cache blows the memory
 ** budget) and writers taking the lock themselves (SQLITE_BUSY storms, one fsync each).
 ** May call SQLite, pthreads and assets (schema.sql).
@@ -38,7 +41,11 @@
 
 #define DB_STMT_CACHE 256   /* every static SQL string of the stores fits (63 append statements among them) */
 
-#define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster and of each call */
+#define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster */
+#define DB_READ_MS    4000   /* cluster: how long a reader waits to reach a new leader */
+#define DB_CALL_MS    4000   /* cluster: the deadline of each call (db_remote.c's too) */
+#define DB_RETRY_MS  10000   /* cluster: how long a batch is retried over leader changes */
+#define DB_CLUSTER_NAME "chatvault"   /* the cluster's database */
 
 struct cv_db {
   sqlite3 *h;                          /* the connection (local); NULL when remote */
@@ -48,6 +55,9 @@ struct cv_db {
   const char *azSql[DB_STMT_CACHE];    /* cache keys: addresses of static SQL */
   cv_stmt aStmt[DB_STMT_CACHE];        /* prepared statements */
   struct cv_fts_tok *pTok;             /* the search tokenizer outside FTS5 (db_fts_tok), or NULL */
+  int bTxn;                            /* remote: BEGIN ran and no COMMIT/ROLLBACK since */
+  int bCommitSent;                     /* remote: COMMIT sent since the last BEGIN */
+  int epoch;                           /* remote: the store's epoch when it last connected */
 };
 
 struct cv_job {
@@ -87,6 +97,11 @@ struct cv_store {
 
   cv_commit_fn xCommit;                /* called after each commit (store_on_commit) */
   void *pCommitArg;
+
+  char *zCluster;                      /* cluster: its members' addresses; NULL: a file */
+  uint64_t nBatch;                     /* cluster: batches committed (batch key pruning) */
+  int epoch;                           /* cluster: +1 each time a connection found the leader
+                                       ** lost (under muR): readers of an older one reconnect */
 };
 
 static pthread_once_t sqliteOnce = PTHREAD_ONCE_INIT;
@@ -96,6 +111,13 @@ static pthread_once_t sqliteOnce = PTHREAD_ONCE_INIT;
 static void sqlite_global_init(void){
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3_initialize();
+}
+
+/* 1 while pDb holds an open transaction. A remote one is gone once the connection is lost
+** (the leader rolls back what a closed connection left open; another leader never had it). */
+static int db_in_txn(struct cv_db *pDb){
+  if( pDb->pRemote ) return pDb->bTxn && !dq_lost(pDb->pRemote);
+  return !sqlite3_get_autocommit(pDb->h);
 }
 
 /* The connection's last error message ("" without one). */
@@ -144,7 +166,32 @@ void db_col_copy(cv_stmt *pSt, int i, char *zOut, size_t nOut){
   zOut[n] = 0;
 }
 
+/* Remote pDb ran the static SQL zSql with result rc: keep bTxn (db_in_txn) up to date. */
+static void txn_note(struct cv_db *pDb, const char *zSql, cv_rc rc){
+  if( strncmp(zSql, "BEGIN", 5)==0 && rc==CV_OK ){ pDb->bTxn = 1; pDb->bCommitSent = 0; }
+  if( strcmp(zSql, "COMMIT")==0 ){         /* a failed COMMIT (busy) leaves it open */
+    pDb->bCommitSent = 1;
+    if( rc==CV_OK ) pDb->bTxn = 0;
+  }
+  if( strcmp(zSql, "ROLLBACK")==0 ) pDb->bTxn = 0;
+}
+
 cv_rc db_exec(struct cv_db *pDb, const char *zSql){
+  if( pDb->pRemote ){
+    uint64_t last, changes;
+    cv_rc rc;
+    dq_set_deadline(pDb->pRemote, DB_CALL_MS);
+    rc = dq_exec(pDb->pRemote, zSql, NULL, 0, &last, &changes);
+    if( rc && rc!=CV_NOMEM ){
+      fprintf(stderr, "chatvault: cluster: %s\n", dq_errmsg(pDb->pRemote));
+      if( rc!=CV_BUSY ) rc = dq_lost(pDb->pRemote) ? CV_BUSY : CV_DB;
+    }
+    txn_note(pDb, zSql, rc);
+    if( rc==CV_OK && (strncmp(zSql, "CREATE", 6)==0 || strncmp(zSql, "DROP", 4)==0) ){
+      sqlite3_exec(pDb->hMeta, zSql, NULL, NULL, NULL);  /* statements prepare on this copy */
+    }
+    return rc;
+  }
   return db_rc(pDb, sqlite3_exec(pDb->h, zSql, NULL, NULL, NULL));
 }
 
@@ -153,13 +200,26 @@ cv_rc db_run(struct cv_db *pDb, const char *zSql){
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   rc = db_rc(pDb, db_step(pSt));
-  if( pSt->pR ) dbr_reset(pSt->pR);
-  else sqlite3_reset(pSt->pSt);
+  if( pSt->pR ){
+    dbr_reset(pSt->pR);
+    txn_note(pDb, zSql, rc);
+  }else{
+    sqlite3_reset(pSt->pSt);
+  }
   return rc;
 }
 
 cv_rc db_step_done(struct cv_db *pDb, cv_stmt *pSt, int *pnChanged){
   cv_rc rc = db_rc(pDb, db_step(pSt));
+  if( rc==CV_OK && pSt->pR && strncmp(pSt->pR->zSql, "CREATE", 6)==0 ){
+    /* a table the store made (a migration's temporary one): on the copy statements prepare
+    ** on too, run there without its parameters (its columns are what matter) */
+    sqlite3_stmt *pMeta = NULL;
+    if( sqlite3_prepare_v2(pDb->hMeta, pSt->pR->zSql, -1, &pMeta, NULL)==SQLITE_OK ){
+      sqlite3_step(pMeta);
+    }
+    sqlite3_finalize(pMeta);
+  }
   if( pnChanged ) *pnChanged = pSt->pR ? (int)dbr_changes(pSt->pR) : sqlite3_changes(pDb->h);
   db_reset(pSt);
   return rc;
@@ -249,6 +309,19 @@ static void conn_close(struct cv_db *pDb){
   free(pDb);
 }
 
+/* Open the database zName on the leader's connection c and set the connection's pragmas
+** (dqlite's leader keeps one SQLite connection per client connection). */
+static cv_rc remote_setup(struct dq_conn *c, const char *zName, char *zErr, size_t nErr){
+  uint64_t last, changes;
+  cv_rc rc;
+  dq_set_deadline(c, DB_REMOTE_MS);
+  rc = dq_open(c, zName);
+  if( rc==CV_OK ) rc = dq_exec(c, "PRAGMA foreign_keys=ON", NULL, 0, &last, &changes);
+  if( rc==CV_OK ) rc = dq_exec(c, "PRAGMA temp_store=MEMORY", NULL, 0, &last, &changes);
+  if( rc ) snprintf(zErr, nErr, "%s", dq_errmsg(c));
+  return rc;
+}
+
 cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
                      char *zErr, size_t nErr){
   struct cv_db *pDb = calloc(1, sizeof *pDb);
@@ -259,11 +332,10 @@ cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
   memset(&r, 0, sizeof r);
   if( !pDb ) return CV_NOMEM;
   rc = dq_connect_leader(zAddrs, DB_REMOTE_MS, &pDb->pRemote, zErr, nErr);
+  if( rc==CV_OK ) rc = remote_setup(pDb->pRemote, zName, zErr, nErr);
   if( rc==CV_OK ){
-    dq_set_deadline(pDb->pRemote, DB_REMOTE_MS);
-    rc = dq_open(pDb->pRemote, zName);
-    if( rc==CV_OK ) rc = dq_query(pDb->pRemote, "SELECT sql FROM sqlite_master WHERE sql IS NOT"
-                                  " NULL ORDER BY rowid", NULL, 0, &r);
+    rc = dq_query(pDb->pRemote, "SELECT sql FROM sqlite_master WHERE sql IS NOT"
+                  " NULL ORDER BY rowid", NULL, 0, &r);
     if( rc ) snprintf(zErr, nErr, "%s", dq_errmsg(pDb->pRemote));
   }
   if( rc==CV_OK ){
@@ -332,7 +404,9 @@ static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPr
 }
 
 struct cv_fts_tok *db_fts_tok(struct cv_db *pDb){
-  if( !pDb->pTok && fts_tok_open(pDb->h, &pDb->pTok)!=SQLITE_OK ) pDb->pTok = NULL;
+  if( !pDb->pTok && fts_tok_open(pDb->h ? pDb->h : pDb->hMeta, &pDb->pTok)!=SQLITE_OK ){
+    pDb->pTok = NULL;
+  }
   return pDb->pTok;
 }
 
@@ -365,21 +439,21 @@ static cv_rc migrate_pre_step(struct cv_db *pDb, int v){
 
 /* No row of PRAGMA foreign_key_check: CV_OK; otherwise CV_DB with a message. */
 static cv_rc foreign_keys_hold(struct cv_db *pDb, char **pzErr){
-  sqlite3_stmt *pSt = NULL;
-  int rc = sqlite3_prepare_v2(pDb->h, "PRAGMA foreign_key_check", -1, &pSt, NULL);
-  cv_rc crc = CV_OK;
-  if( rc!=SQLITE_OK ) return db_rc(pDb, rc);
-  rc = sqlite3_step(pSt);
+  cv_stmt *pSt;
+  cv_rc crc = db_stmt(pDb, "PRAGMA foreign_key_check", &pSt);
+  int rc;
+  if( crc ) return crc;
+  rc = db_step(pSt);
   if( rc==SQLITE_ROW ){
     if( pzErr && (*pzErr = malloc(256))!=NULL ){
       snprintf(*pzErr, 256, "migration left a foreign key broken: table %s row %lld",
-               (const char*)sqlite3_column_text(pSt, 0), (long long)sqlite3_column_int64(pSt, 1));
+               (const char*)db_column_text(pSt, 0), (long long)db_column_int64(pSt, 1));
     }
     crc = CV_DB;
   }else if( rc!=SQLITE_DONE ){
     crc = db_rc(pDb, rc);
   }
-  sqlite3_finalize(pSt);
+  db_reset(pSt);
   return crc;
 }
 
@@ -391,17 +465,23 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
   const struct cv_asset *p = assets_find("schema.sql");
   const char *z;
   int have = 0, want = db_schema_version(), rc, v = 0;
-  sqlite3_stmt *pSt = NULL;
   char *zErr = NULL;
   cv_rc crc;
   if( !p || want<=0 ) return CV_DB;
   crc = db_exec(pDb, "PRAGMA foreign_keys=OFF");
   if( crc ) return crc;
   crc = db_exec(pDb, "BEGIN IMMEDIATE");
+  for(int i=0; crc==CV_BUSY && pDb->pRemote && i<5000; i++){
+    usleep(2000);                      /* a cluster: another node's writer has the lock */
+    crc = db_exec(pDb, "BEGIN IMMEDIATE");
+  }
   if( crc ) goto done;
-  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
-  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) have = sqlite3_column_int(pSt, 0);
-  sqlite3_finalize(pSt);
+  {
+    int64_t v64 = 0;
+    crc = db_int64(pDb, "PRAGMA user_version", 0, 0, &v64);
+    if( crc && crc!=CV_NOTFOUND ) goto rollback;
+    have = (int)v64;
+  }
   if( have>want ){
     if( pzErr && (*pzErr = malloc(128))!=NULL ){
       snprintf(*pzErr, 128, "database schema version %d is newer than this chatvault (%d)",
@@ -423,7 +503,13 @@ static cv_rc migrate(struct cv_db *pDb, char **pzErr){
     if( !zSection ){ crc = CV_NOMEM; goto rollback; }
     memcpy(zSection, z, n);
     zSection[n] = 0;
-    rc = sqlite3_exec(pDb->h, zSection, NULL, NULL, &zErr);
+    if( pDb->pRemote ){              /* on the leader, and on the copy statements prepare on */
+      rc = db_exec(pDb, zSection)==CV_OK ? SQLITE_OK : SQLITE_ERROR;
+      if( rc!=SQLITE_OK ) zErr = sqlite3_mprintf("%s", dq_errmsg(pDb->pRemote));
+      else sqlite3_exec(pDb->hMeta, zSection, NULL, NULL, NULL);
+    }else{
+      rc = sqlite3_exec(pDb->h, zSection, NULL, NULL, &zErr);
+    }
     free(zSection);
     if( rc!=SQLITE_OK ){
       if( pzErr && (*pzErr = malloc(256))!=NULL ){
@@ -497,8 +583,8 @@ static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ, int bAlone){
     rcWork = pJ->fnMany(pDb, apArg, n, aRc);
     for(i=0; i<n; i++) apJob[i]->rc = rcWork ? rcWork : aRc[i];
   }
-  if( sqlite3_get_autocommit(pDb->h) ){
-    /* SQLite rolled the whole transaction back (disk full, I/O error) */
+  if( !db_in_txn(pDb) ){
+    /* SQLite rolled the whole transaction back (disk full, I/O error), or the leader is lost */
     return rcWork ? rcWork : CV_DB;
   }
   if( bAlone ) return rcWork;
@@ -506,33 +592,152 @@ static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ, int bAlone){
   return db_run(pDb, "RELEASE job");
 }
 
-/* Run one batch of jobs in one transaction (see the file header). */
-static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
+/* One try of a batch of jobs in one transaction (see the file header); aKey (cluster: the
+** batch's key, 16 bytes) is inserted in it. CV_OK when it committed. Otherwise the error
+** that ended the transaction (rolled back, or lost with the leader); the jobs' own results
+** stay as they are (run_batch decides what their callers get). *pbDone is set when aKey was
+** already there: an earlier try committed (nothing of this one ran). */
+static cv_rc batch_once(struct cv_store *pS, struct cv_job *pBatch, const unsigned char *aKey,
+                        int *pbDone){
   struct cv_db *pDb = pS->pWriter;
   struct cv_job *pJ;
-  cv_rc rc = db_run(pDb, "BEGIN IMMEDIATE");
-  cv_rc lost = CV_OK;        /* set when the transaction died under a job */
-  if( rc ){
-    for(pJ=pBatch; pJ; pJ=pJ->pNext) pJ->rc = rc;
-    return;
+  cv_rc lost = db_run(pDb, "BEGIN IMMEDIATE");
+  *pbDone = 0;
+  if( lost ) return lost;
+  if( aKey ){
+    cv_stmt *pSt;
+    lost = db_stmt(pDb, "INSERT INTO cluster_batches(id, at) VALUES(?1, ?2)", &pSt);
+    if( lost==CV_OK ){
+      db_bind_blob(pSt, 1, aKey, 16, SQLITE_STATIC);
+      db_bind_int64(pSt, 2, util_now_ms());
+      lost = db_step_done(pDb, pSt, NULL);
+      if( lost==CV_CONFLICT ){
+        *pbDone = 1;
+        db_run(pDb, "ROLLBACK");
+        return lost;
+      }
+    }
+    if( lost==CV_OK && (pS->nBatch & 255)==0 ){    /* keys older than an hour */
+      lost = db_run_int64(pDb, "DELETE FROM cluster_batches WHERE at < ?1",
+                          util_now_ms() - 3600*1000, 0, NULL);
+    }
   }
+  for(pJ=pBatch; pJ && !lost; pJ=pJ->pNext){ pJ->rc = CV_OK; pJ->bTaken = pJ->bDeferred = 0; }
   for(pJ=pBatch; pJ && !lost; pJ=pJ->pNext){
     if( pJ->bTaken ) continue;
-    lost = run_job(pDb, pJ, pBatch->pNext==NULL && pJ->fn!=NULL);
+    lost = run_job(pDb, pJ, !aKey && pBatch->pNext==NULL && pJ->fn!=NULL);
   }
-  if( lost ){
-    if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
-    for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = lost;
-    return;
-  }
-  rc = search_index_flush(pDb);      /* the search index, in this same transaction */
-  if( rc==CV_OK ) rc = db_run(pDb, "COMMIT");
+  if( lost==CV_OK ) lost = search_index_flush(pDb);   /* the search index, in this same transaction */
+  if( lost==CV_OK ) lost = db_run(pDb, "COMMIT");
+  if( lost && db_in_txn(pDb) ) db_run(pDb, "ROLLBACK");
+  return lost;
+}
+
+/* Give every job of the batch that has no error of its own the error rc. */
+static void batch_fail(struct cv_job *pBatch, cv_rc rc){
+  struct cv_job *pJ;
+  for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;
+}
+
+/* Cluster: connect pDb again, to whoever leads now (found through zAddrs within ms), its
+** cached statements kept (they hold no state on the node). */
+static cv_rc conn_renew(struct cv_db *pDb, const char *zAddrs, int ms){
+  char zErr[256];
+  struct dq_conn *c = NULL;
+  int i;
+  cv_rc rc = dq_connect_leader(zAddrs, ms, &c, zErr, sizeof zErr);
+  if( rc==CV_OK ) rc = remote_setup(c, DB_CLUSTER_NAME, zErr, sizeof zErr);
   if( rc ){
-    if( !sqlite3_get_autocommit(pDb->h) ) db_run(pDb, "ROLLBACK");
-    for(pJ=pBatch; pJ; pJ=pJ->pNext) if( pJ->rc==CV_OK ) pJ->rc = rc;
+    fprintf(stderr, "chatvault: cluster: %s\n", zErr);
+    dq_close(c);
+    /* the old connection may be to a node that no longer leads: never use it again */
+    dq_break(pDb->pRemote, "no leader found");
+    return rc==CV_NOMEM ? rc : CV_BUSY;
+  }
+  dq_close(pDb->pRemote);
+  pDb->pRemote = c;
+  pDb->bTxn = 0;
+  for(i=0; i<pDb->nStmt; i++){
+    if( pDb->aStmt[i].pR ){
+      dbr_reset(pDb->aStmt[i].pR);
+      pDb->aStmt[i].pR->c = c;
+    }
+  }
+  return CV_OK;
+}
+
+/* Cluster: a connection found the leader lost; every reader reconnects before its next use. */
+static void leader_lost(struct cv_store *pS){
+  __atomic_add_fetch(&pS->epoch, 1, __ATOMIC_RELAXED);
+}
+
+/* Cluster: 1 when the batch with key aKey committed, 0 when not, -1 when it cannot be told. */
+static int batch_committed(struct cv_db *pDb, const unsigned char *aKey){
+  cv_stmt *pSt;
+  int r;
+  if( db_stmt(pDb, "SELECT 1 FROM cluster_batches WHERE id=?1", &pSt) ) return -1;
+  db_bind_blob(pSt, 1, aKey, 16, SQLITE_STATIC);
+  r = db_step(pSt);
+  db_reset(pSt);
+  return r==SQLITE_ROW ? 1 : r==SQLITE_DONE ? 0 : -1;
+}
+
+/* Run one batch of jobs in one transaction and set every job's result. On a cluster, a batch
+** that lost its leader (the connection broken, timed out, or the node no longer leading) is
+** tried again on whoever leads now, for up to DB_RETRY_MS: first asking, when its COMMIT may
+** have landed, whether its key is there (then it did, and its callers get the results of
+** that try). Past DB_RETRY_MS its callers get CV_BUSY (503: try again). A job may so run more
+** than once, but only one of its runs is ever committed. */
+static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
+  struct cv_db *pDb = pS->pWriter;
+  unsigned char aKey[16];
+  int64_t end;
+  int bUnsure = 0;
+  cv_rc rc;
+  if( !pS->zCluster ){
+    int bDone;
+    rc = batch_once(pS, pBatch, NULL, &bDone);
+    if( rc ){ batch_fail(pBatch, rc); return; }
+    if( pS->xCommit ) pS->xCommit(pS->pCommitArg);   /* e.g. the events hub: read the log */
     return;
   }
-  if( pS->xCommit ) pS->xCommit(pS->pCommitArg);   /* e.g. the events hub: read the log */
+  util_random(aKey, sizeof aKey);
+  end = util_mono_us()/1000 + DB_RETRY_MS;
+  for(;;){
+    int64_t left = end - util_mono_us()/1000;
+    int bDone;
+    if( left<=0 ){ batch_fail(pBatch, CV_BUSY); return; }
+    if( dq_lost(pDb->pRemote) ){
+      leader_lost(pS);
+      rc = conn_renew(pDb, pS->zCluster, (int)left);
+      if( rc ){ batch_fail(pBatch, rc); return; }
+      left = end - util_mono_us()/1000;
+    }
+    if( bUnsure ){                  /* the last try's COMMIT may have landed: did it? */
+      int r = batch_committed(pDb, aKey);
+      if( r==1 ) break;
+      if( r<0 ){
+        if( dq_lost(pDb->pRemote) ) continue;
+        batch_fail(pBatch, CV_DB);
+        return;
+      }
+      bUnsure = 0;
+    }
+    rc = batch_once(pS, pBatch, aKey, &bDone);
+    if( rc==CV_OK || bDone ) break;
+    if( dq_lost(pDb->pRemote) ){
+      bUnsure = pDb->bCommitSent || !pDb->bTxn;   /* its COMMIT sent (or BEGIN failed) */
+    }else if( rc==CV_BUSY ){
+      /* another node's writer holds the leader's write lock (dqlite's connections have no
+      ** busy timeout): wait a moment, try again */
+      usleep(1000 + (useconds_t)(util_mono_us() % 4000));
+    }else{
+      batch_fail(pBatch, rc);
+      return;
+    }
+  }
+  pS->nBatch++;
+  if( pS->xCommit ) pS->xCommit(pS->pCommitArg);
 }
 
 cv_rc sqlite_on_commit(struct cv_store *pS, cv_commit_fn fn, void *pArg){
@@ -669,11 +874,24 @@ struct cv_db *db_reader(struct cv_store *pS){
   while( pS->nFree==0 ) pthread_cond_wait(&pS->cvR, &pS->muR);
   pDb = pS->apFree[--pS->nFree];
   pthread_mutex_unlock(&pS->muR);
+  if( pDb->pRemote ){              /* cluster: to whoever leads now, with a deadline */
+    if( dq_lost(pDb->pRemote) || pDb->epoch!=__atomic_load_n(&pS->epoch, __ATOMIC_RELAXED) ){
+      pDb->epoch = __atomic_load_n(&pS->epoch, __ATOMIC_RELAXED);
+      conn_renew(pDb, pS->zCluster, DB_READ_MS);
+    }
+    /* a failed renew fails every call: 503 */
+  }
   return pDb;
 }
 
 void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
-  assert( pDb && sqlite3_get_autocommit(pDb->h) );
+  if( pDb->pRemote && db_in_txn(pDb) ){
+    /* a store's read transaction whose COMMIT failed (dqlite answers SQLITE_BUSY while it
+    ** checkpoints): the leader still holds it open; end it, or never use the connection again */
+    if( db_run(pDb, "ROLLBACK")!=CV_OK ) dq_break(pDb->pRemote, "a transaction left open");
+  }
+  assert( pDb && !db_in_txn(pDb) );
+  if( pDb->pRemote && dq_lost(pDb->pRemote) ) leader_lost(pS);
   pthread_mutex_lock(&pS->muR);
   pS->apFree[pS->nFree++] = pDb;
   pthread_cond_signal(&pS->cvR);
@@ -694,6 +912,45 @@ static cv_rc put_setting(struct cv_db *pDb, const char *zKey, const char *zValue
   db_bind_text(pSt, 2, zValue, -1, SQLITE_STATIC);
   rc = db_rc(pDb, db_step(pSt));
   db_reset(pSt);
+  return rc;
+}
+
+/* The settings serve's flags write (history_limit, history_overflow, refresh_copies). */
+static cv_rc settings_job(struct cv_db *pDb, void *pArg){
+  const struct cv_store_opts *pO = pArg;
+  cv_rc rc = CV_OK;
+  if( pO->historyLimit>0 ){
+    cv_stmt *pSt;
+    rc = db_stmt(pDb, "INSERT INTO settings(key,value) VALUES('history_limit',?1)"
+                      " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
+    if( rc ) return rc;
+    db_bind_int(pSt, 1, pO->historyLimit);
+    rc = db_step_done(pDb, pSt, NULL);
+  }
+  if( rc==CV_OK ) rc = put_setting(pDb, "history_overflow", pO->zHistoryOverflow);
+  if( rc==CV_OK ) rc = put_setting(pDb, "refresh_copies", pO->zRefreshCopies);
+  return rc;
+}
+
+/* sqlite3_auto_extension's entry: chatvault's search tokenizer on connection h. */
+static int fts_auto(sqlite3 *h, const char **pzErr, const struct sqlite3_api_routines *pApi){
+  (void)pzErr;
+  (void)pApi;
+  return fts_register(h);
+}
+
+void db_node_init(void){
+  pthread_once(&sqliteOnce, sqlite_global_init);
+  sqlite3_auto_extension((void(*)(void))fts_auto);
+}
+
+/* Cluster: a connection to the leader of pS's cluster; on failure *pzErr says why. */
+static cv_rc cluster_conn(struct cv_store *pS, struct cv_db **ppDb, char **pzErr){
+  char zErr[256];
+  cv_rc rc = db_remote_open(pS->zCluster, DB_CLUSTER_NAME, ppDb, zErr, sizeof zErr);
+  if( rc && pzErr && (*pzErr = malloc(300))!=NULL ){
+    snprintf(*pzErr, 300, "cluster %s: %s", pS->zCluster, zErr);
+  }
   return rc;
 }
 
@@ -727,7 +984,18 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   pthread_mutex_init(&pS->muR, NULL);
   pthread_cond_init(&pS->cvR, NULL);
 
-  if( !pO->bReadOnly ){
+  if( pO->zCluster ){
+    pS->zCluster = strdup(pO->zCluster);
+    if( !pS->zCluster ){ rc = CV_NOMEM; goto fail; }
+    /* the writer migrates, then opens again: its copy of the schema must be the new one */
+    rc = cluster_conn(pS, &pS->pWriter, pzErr);
+    if( rc==CV_OK ) rc = migrate(pS->pWriter, pzErr);
+    if( rc ) goto fail;
+    conn_close(pS->pWriter);
+    pS->pWriter = NULL;
+    rc = cluster_conn(pS, &pS->pWriter, pzErr);
+    if( rc ) goto fail;
+  }else if( !pO->bReadOnly ){
     snprintf(zWriterPragmas, sizeof zWriterPragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              "PRAGMA secure_delete=FAST; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;",
@@ -737,6 +1005,8 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
     if( rc ) goto fail;
     rc = migrate(pS->pWriter, pzErr);
     if( rc ) goto fail;
+  }
+  if( pS->pWriter ){
     {
       struct cv_conv_limits lim;
       lim.nMessages = pO->maxConvMessages;
@@ -744,27 +1014,17 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
       lim.nUserBytes = pO->maxUserBytes;
       store_conv_set_limits(&lim);
     }
-    if( pO->historyLimit>0 ){
-      cv_stmt *pSt;
-      rc = db_stmt(pS->pWriter,
-                   "INSERT INTO settings(key,value) VALUES('history_limit',?1)"
-                   " ON CONFLICT(key) DO UPDATE SET value=excluded.value", &pSt);
-      if( rc ) goto fail;
-      db_bind_int(pSt, 1, pO->historyLimit);
-      rc = db_rc(pS->pWriter, db_step(pSt));
-      db_reset(pSt);
-      if( rc ) goto fail;
-    }
-    rc = put_setting(pS->pWriter, "history_overflow", pO->zHistoryOverflow);
-    if( rc==CV_OK ) rc = put_setting(pS->pWriter, "refresh_copies", pO->zRefreshCopies);
-    if( rc ) goto fail;
   }
   pS->apReader = calloc((size_t)nReader, sizeof *pS->apReader);
   pS->apFree = calloc((size_t)nReader, sizeof *pS->apFree);
   if( !pS->apReader || !pS->apFree ){ rc = CV_NOMEM; goto fail; }
   for(i=0; i<nReader; i++){
-    rc = conn_open(pO->zPath, pO->bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
-                   pO->busyMs, zReaderPragmas, &pS->apReader[i], pzErr);
+    if( pS->zCluster ){
+      rc = cluster_conn(pS, &pS->apReader[i], pzErr);
+    }else{
+      rc = conn_open(pO->zPath, pO->bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                     pO->busyMs, zReaderPragmas, &pS->apReader[i], pzErr);
+    }
     if( rc ) goto fail;
     pS->nReader++;
     pS->apFree[pS->nFree++] = pS->apReader[i];
@@ -772,6 +1032,8 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
   if( pS->pWriter ){
     if( pthread_create(&pS->writer, NULL, writer_main, pS)!=0 ){ rc = CV_NOMEM; goto fail; }
     pS->bWriterRunning = 1;
+    rc = db_write(pS, settings_job, (void*)pO);   /* (a cluster's writer waits its turn) */
+    if( rc ) goto fail;
   }
   *ppStore = pS;
   return CV_OK;
@@ -794,9 +1056,12 @@ void sqlite_close(struct cv_store *pS){
   for(i=0; i<pS->nReader; i++) conn_close(pS->apReader[i]);
   if( pS->pWriter ){
     /* leave a compact WAL behind: checkpoint now that every reader is gone */
-    sqlite3_wal_checkpoint_v2(pS->pWriter->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if( pS->pWriter->h ){
+      sqlite3_wal_checkpoint_v2(pS->pWriter->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     conn_close(pS->pWriter);
   }
+  free(pS->zCluster);
   free(pS->apReader);
   free(pS->apFree);
   pthread_mutex_destroy(&pS->mu);

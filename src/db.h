@@ -27,6 +27,10 @@ struct cv_store_opts {
   int64_t maxConvMessages; /* size caps of conversations and accounts (0: none; serve sets */
   int64_t maxConvBytes;    /* them): process-wide, the last db_open's win (store_conv.h's */
   int64_t maxUserBytes;    /* store_conv_set_limits) */
+  const char *zCluster;    /* not NULL: the database is the cluster's (zPath unused), reached
+                           ** through these members (comma-separated HOST:PORT, this node's
+                           ** first): every connection is the leader's, every write batch is
+                           ** retried over a change of leader (db.c, docs/cluster.md) */
 };
 
 /* Open (creating when missing) and migrate the database, start the writer thread and
@@ -61,11 +65,16 @@ cv_rc db_write_grouped(struct cv_store *pStore, cv_write_many_fn fnMany, int64_t
                        int nMax, void *pArg);
 
 /* A connection to the cluster's database zName through its leader (found among zAddrs),
-** whose statements are remote (db_remote.c). WORK IN PROGRESS: the store does not open these
-** yet. On failure zErr (nErr bytes) says why. */
+** whose statements are remote (db_remote.c); db_open's connections on a cluster are these.
+** On failure zErr (nErr bytes) says why. */
 cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
                      char *zErr, size_t nErr);
 void db_remote_close(struct cv_db *pDb);
+
+/* Before this process runs a cluster node (cluster_start): every SQLite connection dqlite
+** opens here gets what the schema needs (the search tokenizer of store_fts.h), as db_open's
+** own connections do. */
+void db_node_init(void);
 
 /* Run static SQL zSql (BEGIN, COMMIT, SAVEPOINT ...) through the statement cache. */
 cv_rc db_run(struct cv_db *pDb, const char *zSql);

@@ -2,8 +2,7 @@
 ** db_remote.c — statements run over dqlite's wire protocol (dqclient.c) behind db.h's
 ** statement API: the cluster's store backend runs the SQLite backend's own store code, each
 ** db_bind_* / db_step / db_column_* call of a remote statement landing here instead of in
-** SQLite. WORK IN PROGRESS (branch store-stmt-api): written, compile-checked, not yet wired
-** into db_open nor tested; docs/cluster.md has the plan.
+** SQLite (db_open on a cluster; docs/cluster.md).
 **
 ** A remote statement keeps its parameters until it runs; its first db_step sends it (a
 ** statement with result columns as a query, one without as an exec: dqlite refuses an exec
@@ -17,6 +16,8 @@
 #include "db_remote.h"
 
 #include <stdio.h>
+
+#define DBR_CALL_MS 4000     /* the deadline of each statement's run on the leader */
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,18 +142,22 @@ int dbr_bind_bytes(struct cv_rstmt *p, int i, int type, const void *z, int64_t n
   return SQLITE_OK;
 }
 
-/* The node's failure as an SQLite result code (its code is SQLite's extended one). */
+/* The node's failure as an SQLite result code (its code is SQLite's extended one). A lost
+** leader (the connection broken or timed out, or the node no longer leads) is SQLITE_BUSY:
+** "try again shortly" (the store's reader reconnects, the writer retries its batch). */
 static int node_rc(struct cv_rstmt *p, cv_rc rc){
   uint64_t e = dq_errcode(p->c);
   if( rc==CV_NOMEM ) return SQLITE_NOMEM;
-  if( rc==CV_BUSY ) return SQLITE_BUSY;
+  if( rc==CV_TOOLARGE ) return SQLITE_TOOBIG;
+  if( rc==CV_BUSY || dq_lost(p->c) ) return SQLITE_BUSY;
   if( rc==CV_DB && e ) return (int)e;
-  return SQLITE_IOERR;      /* the connection: timeout, socket, an answer that does not parse */
+  return SQLITE_IOERR;      /* an answer that does not parse, a parameter dqlite cannot carry */
 }
 
 int dbr_step(struct cv_rstmt *p){
   if( !p->bRun ){
     cv_rc rc;
+    dq_set_deadline(p->c, DBR_CALL_MS);
     p->bRun = 1;
     p->iRow = 0;
     p->nChanges = 0;

@@ -1,6 +1,6 @@
 /*
 ** db_remote.h — remote statements (db_remote.c): SQLite's statement calls over dqlite's wire
-** protocol, behind db.h's statement API. WORK IN PROGRESS (branch store-stmt-api).
+** protocol, behind db.h's statement API (a cluster's connections, db_open with zCluster).
 ** Each call keeps the contract of the SQLite call it is named after.
 */
 #ifndef CV_DB_REMOTE_H

@@ -75,6 +75,7 @@ struct dq_conn {
   unsigned char *aBody;                /* the last response's body (malloc'd, owned) */
   size_t nBody;
   int type;                            /* the last response's type */
+  int reqType;                         /* the last request's type */
 };
 
 /* ---- time and sockets */
@@ -290,7 +291,39 @@ static cv_rc send_request(struct dq_conn *c, int type, int schema){
   assert( c->req.n>=8 && (c->req.n % 8)==0 && c->req.n<=DQ_MSG_MAX );
   le64((unsigned char*)c->req.a, (uint64_t)(c->req.n - 8)/8 | (uint64_t)type<<32
                                  | (uint64_t)schema<<40);
+  c->reqType = type;
   return write_all(c, c->req.a, c->req.n);
+}
+
+/* Text at a (n bytes left) as dqlite encodes it: NUL-terminated, padded to 8 bytes. Its
+** padded size, or 0 when it has no NUL within n. */
+static size_t text_size(const unsigned char *a, size_t n){
+  size_t m = strnlen((const char*)a, n);
+  return m<n ? (m + 8) & ~(size_t)7 : 0;
+}
+
+void dq_parse_failure(const unsigned char *aBody, size_t nBody, int bQuery, uint64_t *pCode,
+                      char *zMsg, size_t nMsg){
+  size_t off = 0, i, t;
+  if( bQuery && nBody>=8 ){
+    /* dqlite 1.18 appends the failure of a query whose first step failed to the column
+    ** header it already wrote: column count, names, then code and message. Taken when it
+    ** accounts for the body exactly; else the body is a plain failure. */
+    uint64_t nCol = get_le64(aBody);
+    size_t o = 8;
+    for(i=0; nCol>0 && nCol<=4096 && i<nCol && o<nBody; i++){
+      t = text_size(aBody + o, nBody - o);
+      if( t==0 ) break;
+      o += t;
+    }
+    if( nCol>0 && nCol<=4096 && i==nCol && o+8<nBody
+     && (t = text_size(aBody + o + 8, nBody - o - 8))!=0 && o + 8 + t==nBody ){
+      off = o;
+    }
+  }
+  *pCode = nBody>=off+8 ? get_le64(aBody + off) : 0;
+  t = nBody>off+8 ? strnlen((const char*)aBody + off + 8, nBody - off - 8) : 0;
+  snprintf(zMsg, nMsg, "%.*s", (int)t, (const char*)aBody + off + 8);
 }
 
 /* Read one response into c->aBody / c->type. A FAILURE response is CV_BUSY or CV_DB, with
@@ -317,10 +350,8 @@ static cv_rc recv_msg(struct dq_conn *c){
   c->nBody = n;
   c->type = hdr[4];
   if( c->type==RSP_FAILURE ){
-    size_t m;
-    c->errCode = n>=8 ? get_le64(c->aBody) : 0;
-    m = n>8 ? strnlen((const char*)c->aBody + 8, n - 8) : 0;
-    snprintf(c->zErr, sizeof c->zErr, "%.*s", (int)m, (const char*)c->aBody + 8);
+    dq_parse_failure(c->aBody, n, c->reqType==REQ_QUERY_SQL, &c->errCode, c->zErr,
+                     sizeof c->zErr);
     return (c->errCode & 0xff)==SQLITE_BUSY ? CV_BUSY : CV_DB;
   }
   c->errCode = 0;
@@ -366,6 +397,19 @@ static int rd_blob(struct rd *r, const char **pz, size_t *pn){
 }
 
 /* ---- the public calls */
+
+void dq_break(struct dq_conn *c, const char *zWhy){
+  fail(c, CV_CLOSED, "%s: %s", c->zAddr, zWhy);
+}
+
+int dq_lost(const struct dq_conn *c){
+  /* (a statement dqlite interrupted: the node lost the lead while it ran; plain SQLITE_IOERR:
+  ** dqlite's "leader exec failed", Raft could not apply it; SQLITE_NOTFOUND: "no database
+  ** opened", a connection from before the node lost the lead, and now leads again) */
+  return c->fd<0 || c->errCode==DQ_NOT_LEADER || c->errCode==DQ_LEADERSHIP_LOST
+      || (c->errCode & 0xff)==SQLITE_INTERRUPT || c->errCode==SQLITE_IOERR
+      || c->errCode==SQLITE_NOTFOUND;
+}
 
 void dq_set_deadline(struct dq_conn *c, int ms){
   c->deadlineMs = now_ms() + (ms<0 ? 0 : ms);

@@ -88,6 +88,17 @@ uint64_t dq_errcode(const struct dq_conn *c);   /* the node's last failure code,
 const char *dq_errmsg(const struct dq_conn *c); /* its message, or what broke the connection */
 const char *dq_addr(const struct dq_conn *c);   /* the address c is connected to */
 
+/* 1 when c can no longer run SQL for its caller: the connection is broken, or the node said
+** it does not lead (DQ_NOT_LEADER, DQ_LEADERSHIP_LOST, SQLITE_INTERRUPT: dqlite interrupts what
+** runs when it loses the lead, plain SQLITE_IOERR: Raft failed to apply, SQLITE_NOTFOUND: the
+** node dropped the connection's database when it lost the lead; an open transaction is gone);
+** the
+** caller connects to the leader again (dq_connect_leader). 0 otherwise. */
+int dq_lost(const struct dq_conn *c);
+
+/* Break c on purpose (zWhy its message): every later call fails with CV_CLOSED, dq_lost says 1. */
+void dq_break(struct dq_conn *c, const char *zWhy);
+
 /* Who leads, as the node c is connected to knows it: *pId 0 and zAddr "" when nobody. */
 cv_rc dq_leader(struct dq_conn *c, uint64_t *pId, char zAddr[DQ_ADDR_MAX + 1]);
 
@@ -121,6 +132,10 @@ cv_rc dq_query(struct dq_conn *c, const char *zSql, const struct dq_value *aPara
 ** when it ended the answer; dq_parse_servers reads a SERVERS message (*paNode: free()).
 ** CV_INVALID when the body does not parse (p may hold the rows read before), CV_NOMEM. */
 cv_rc dq_parse_rows(const unsigned char *aBody, size_t nBody, struct dq_rows *p, int *pbDone);
+/* A FAILURE response's body: *pCode and its message into zMsg (nMsg bytes, truncated). bQuery:
+** it answers a QUERY_SQL, whose failure dqlite 1.18 may write after a column header. */
+void dq_parse_failure(const unsigned char *aBody, size_t nBody, int bQuery, uint64_t *pCode,
+                      char *zMsg, size_t nMsg);
 cv_rc dq_parse_servers(const unsigned char *aBody, size_t nBody, struct dq_node **paNode,
                        int *pn);
 

@@ -2,19 +2,34 @@
 ** h_misc.c — GET /healthz and the embedded web page. Files are served only from the
 ** embedded set (names are looked up, never joined to a file-system path), with their
 ** type, a strong ETag (304 on If-None-Match) and gzip when the client accepts it.
-** May call http and assets.
+** May call http, assets and cluster (the role of a cluster's node).
 */
+#include "app.h"
 #include "assets.h"
+#include "cluster.h"
 #include "handlers.h"
 #include "http.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* ROUTE: GET /healthz — 200 {"status":"ok"}; touches no database. */
+/* ROUTE: GET /healthz — 200 {"status":"ok"}; touches no database. A cluster's node adds its
+** role (cluster_role): {"status":"ok","role":"leader"|"follower","writable":true}, or 503
+** {"status":"unavailable","role":"no-leader","writable":false} when it cannot write now. */
 int h_healthz(struct cv_req *r){
-  static const char zBody[] = "{\"status\":\"ok\"}";
-  http_reply_raw(r, 200, "application/json", zBody, sizeof zBody - 1, NULL);
+  static const char zOk[] = "{\"status\":\"ok\"}";
+  const char *zRole;
+  int bWritable;
+  char zBody[128];
+  int n;
+  if( !r->pApp->pCluster ){
+    http_reply_raw(r, 200, "application/json", zOk, sizeof zOk - 1, NULL);
+    return r->status;
+  }
+  cluster_role(r->pApp->pCluster, &zRole, &bWritable);
+  n = snprintf(zBody, sizeof zBody, "{\"status\":\"%s\",\"role\":\"%s\",\"writable\":%s}",
+               bWritable ? "ok" : "unavailable", zRole, bWritable ? "true" : "false");
+  http_reply_raw(r, bWritable ? 200 : 503, "application/json", zBody, (size_t)n, NULL);
   return r->status;
 }
 

@@ -103,16 +103,17 @@ const struct cv_option aCvOption[] = {
     "seed a demo account and sample data, and print its credentials",
     CV_CMD_SERVE, CV_OPT_SWITCH, OFF(bDemo), 0, 0, NULL },
   { "cluster-dir", "CHATVAULT_CLUSTER_DIR", "DIR", NULL, NULL,
-    "the cluster node's own directory (its Raft log and snapshots; created when missing)",
-    CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterDir), 0, 0, NULL },
+    "the cluster node's own directory (its Raft log and snapshots; created when missing);"
+    " serve with it runs a node of a cluster and serves the cluster's database (not --db)",
+    CV_CMD_SERVE|CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterDir), 0, 0, NULL },
   { "cluster-addr", "CHATVAULT_CLUSTER_ADDR", "HOST:PORT[,...]", NULL, NULL,
-    "cluster node: the numeric address it listens on and members reach it at; cluster status,"
-    " add, remove: members to ask (any of them; the leader is found)",
-    CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterAddr), 0, 0, NULL },
+    "serve --cluster-dir, cluster node: the numeric address the node listens on and members"
+    " reach it at; cluster status, add, remove: members to ask (any of them; the leader is found)",
+    CV_CMD_SERVE|CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterAddr), 0, 0, NULL },
   { "join", "CHATVAULT_JOIN", "HOST:PORT[,...]", NULL, "bootstrap",
-    "cluster node: members of the cluster a new node joins (as a voter); without it the first"
-    " start bootstraps a new cluster. A restarted node ignores it",
-    CV_CMD_CLUSTER, CV_OPT_STR, OFF(zJoin), 0, 0, NULL },
+    "serve --cluster-dir, cluster node: members of the cluster a new node joins (as a voter);"
+    " without it the first start bootstraps a new cluster. A restarted node asks them too",
+    CV_CMD_SERVE|CV_CMD_CLUSTER, CV_OPT_STR, OFF(zJoin), 0, 0, NULL },
   { "role", NULL, "ROLE", "voter", NULL,
     "cluster add: the role the member gets (voter, standby or spare)",
     CV_CMD_CLUSTER, CV_OPT_CHOICE, OFF(zRole), 0, 0, "voter|standby|spare" },
@@ -151,12 +152,13 @@ const struct cv_command aCvCommand[] = {
     "Restore by stopping the server and putting the copy in place of the database file." },
   { "check", CV_CMD_CHECK, "",
     "check the database's integrity, foreign keys, counts, search index and schema version", NULL },
-  { "cluster", CV_CMD_CLUSTER, "node\nstatus\nadd NODE\nremove NODE",
+  { "cluster", CV_CMD_CLUSTER, "node\nstatus\nadd NODE\nremove NODE\ntransfer NODE",
     "run a replication node of a cluster, or show or change a cluster's members",
     "node runs a dqlite node (--cluster-dir, --cluster-addr, --join) until SIGINT or SIGTERM:"
-    " it stores and votes but serves no HTTP (the HTTP API on a cluster is not built yet)."
+    " it stores and votes but serves no HTTP (serve --cluster-dir runs a node that does)."
     " status prints each member (id, address, role, the leader marked); add gives the member"
-    " at NODE the --role; remove takes it out of the cluster. NODE is a member's address." },
+    " at NODE the --role; remove takes it out of the cluster; transfer makes it the leader."
+    " NODE is a member's address." },
   { "version", CV_CMD_VERSION, "",
     "print chatvault's version and that of every library inside it", NULL },
   { "help", CV_CMD_HELP, "[SUBCOMMAND]",

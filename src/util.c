@@ -181,6 +181,10 @@ size_t util_utf8_prefix_len(const char *z, size_t nChars){
   return i;
 }
 
+void util_random(void *a, size_t n){
+  randombytes_buf(a, n);
+}
+
 void util_uuid4(char *zOut){
   unsigned char a[16];
   static const char hex[] = "0123456789abcdef";

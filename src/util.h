@@ -42,6 +42,9 @@ size_t util_utf8_chars(const char *z);
 /* Byte length of the first nChars code points of valid UTF-8 z. */
 size_t util_utf8_prefix_len(const char *z, size_t nChars);
 
+/* Fill a (n bytes) with random bytes (libsodium's generator: never fails). */
+void util_random(void *a, size_t n);
+
 /* Write a random (version 4) UUID, lower case, into zOut (37 bytes). */
 void util_uuid4(char *zOut);
 

@@ -388,6 +388,8 @@ def test_migration_indexes_what_the_file_holds():
             db.execute("DROP TRIGGER %s" % n)
         db.execute("DROP VIEW IF EXISTS change_log")        # with its INSTEAD OF trigger
         db.execute("DROP TABLE IF EXISTS changes")
+        # version 13: the cluster's batch keys
+        db.execute("DROP TABLE IF EXISTS cluster_batches")
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)

@@ -6,7 +6,8 @@
 ** Properties, not only crashes: every value read lies inside the decoder's own copy of the
 ** bodies (text NUL-terminated there), a row has exactly nCol values of a known type, no more
 ** rows than the bytes could hold; a failure leaves nothing behind (dq_rows_free frees all);
-** members' addresses are terminated and at most DQ_ADDR_MAX bytes.
+** members' addresses are terminated and at most DQ_ADDR_MAX bytes. Every input is also read as
+** a FAILURE body (dq_parse_failure, both readings): its message stays terminated in its buffer.
 */
 #include "fuzz_common.h"
 #include "dqclient.h"
@@ -28,6 +29,13 @@ static int inside(const char *z, size_t n, const size_t *aLen, const unsigned ch
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size){
   if( size<1 ) return 0;
+  {
+    /* FAILURE bodies (either reading): the message terminated, within its buffer */
+    uint64_t code;
+    char z[64];
+    dq_parse_failure(data + 1, size - 1, data[0] & 1, &code, z, sizeof z);
+    FZ_CHECK( strlen(z) < sizeof z );
+  }
   if( data[0] & 0x80 ){
     struct dq_node *a = NULL;
     int n = -1, i;

@@ -137,6 +137,15 @@ class Server:
         self._stdout_path = os.path.join(self.dir, "serve.%d.stdout" % self.starts)
         cmd = [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
                "--access-log", self.access_log] + self.args
+        if os.environ.get("CV_TEST_BACKEND") == "cluster":
+            # the same suite on a one-node cluster (tests/cluster/test_api_on_cluster.py)
+            if not getattr(self, "cluster_addr", None):
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                self.cluster_addr = "127.0.0.1:%d" % s.getsockname()[1]
+                s.close()
+            cmd += ["--cluster-dir", os.path.join(self.dir, "cluster"),
+                    "--cluster-addr", self.cluster_addr]
         self.cmd = cmd
         errf = open(self.stderr_path, "wb")
         try:

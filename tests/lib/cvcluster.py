@@ -8,6 +8,9 @@ in one temporary directory removed by close().
     c.status(1)                    # [(id, addr, role, is_leader), ...] asked from node 1's namespace
     c.kill(1); c.wait_leader(2, exclude=[1])
     c.close()
+
+Cluster(3, serve=True) runs `chatvault serve --cluster-dir ... --listen ADDR:HTTP_PORT` instead:
+every node also serves the HTTP API (c.url(i)), reachable from the namespaces only.
 """
 
 import os
@@ -16,17 +19,28 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import cv
 from netns import Net
 
 PORT = 9001
+HTTP_PORT = 8080
+
+
+def _drain(f):
+    try:
+        while f.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
 
 
 class Cluster:
-    def __init__(self, n=3):
+    def __init__(self, n=3, serve=False):
         self.n = n
+        self.serve = serve
         self.net = Net(n)
         self.root = tempfile.mkdtemp(prefix="cv-cluster-")
         self.procs = {}
@@ -38,14 +52,23 @@ class Cluster:
     def members(self, only=None):
         return ",".join(self.addr(i) for i in (only or range(1, self.n + 1)))
 
+    def url(self, i):
+        """node i's HTTP address (serve=True), as HOST:PORT"""
+        return "%s:%d" % (self.net.addr(i), HTTP_PORT)
+
     def dir(self, i):
         return os.path.join(self.root, "node%d" % i)
 
     def start(self, i, join=None, timeout=45):
         """Start node i (joining the nodes in join, a list of numbers) and wait for its
-        "cluster node ID at ADDR" line. Returns the id."""
-        argv = [cv.find_binary(), "cluster", "node", "--cluster-dir", self.dir(i),
-                "--cluster-addr", self.addr(i)]
+        "cluster node ID at ADDR" line (serve: "listening on"). Returns the id (serve: 0)."""
+        if self.serve:
+            argv = [cv.find_binary(), "serve", "--cluster-dir", self.dir(i), "--cluster-addr",
+                    self.addr(i), "--listen", self.url(i), "--access-log", "off",
+                    "--threads", "16"]
+        else:
+            argv = [cv.find_binary(), "cluster", "node", "--cluster-dir", self.dir(i),
+                    "--cluster-addr", self.addr(i)]
         if join:
             argv += ["--join", self.members(join)]
         log = open(os.path.join(self.root, "node%d.log" % i), "ab")
@@ -64,15 +87,18 @@ class Cluster:
                 break
             line += ch
         text = line.decode(errors="replace")
+        if self.serve and text.startswith("listening on "):
+            threading.Thread(target=_drain, args=(p.stdout,), daemon=True).start()
+            return 0
         if not text.startswith("cluster node "):
             self.kill(i)
             raise AssertionError("node %d did not start: %r; log: %s" % (i, text, self.log(i)))
         return int(text.split()[2])
 
-    def log(self, i):
+    def log(self, i, tail=3000):
         try:
             with open(self.logs[i], "rb") as f:
-                return f.read()[-3000:].decode(errors="replace")
+                return f.read()[-tail:].decode(errors="replace")
         except (OSError, KeyError):
             return ""
 

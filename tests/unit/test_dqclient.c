@@ -160,6 +160,11 @@ static void node_errors_keep_the_connection(void){
   TT_CHECK( dq_query(c, "SELECT count(*) FROM u", NULL, 0, &r)==CV_OK );
   TT_CHECK( r.nRow==1 && r.a[0].i==1 && dq_errcode(c)==0 );
   dq_rows_free(&r);
+  /* a query whose first step fails: dqlite 1.18 writes the failure after the column header */
+  TT_CHECK( dq_query(c, "INSERT INTO u VALUES (1) RETURNING x", NULL, 0, &r)==CV_DB );
+  TT_CHECK( dq_errcode(c)==SQLITE_CONSTRAINT_UNIQUE && strstr(dq_errmsg(c), "UNIQUE")!=NULL );
+  dq_rows_free(&r);
+  TT_CHECK( !dq_lost(c) );
   TT_CHECK( dq_leader(c, &id, zAddr)==CV_OK && id==1 && strcmp(zAddr, zNode)==0 );
   TT_CHECK( dq_cluster(c, &a, &n)==CV_OK && n==1 && a[0].id==1 && a[0].role==DQ_VOTER );
   free(a);
@@ -297,6 +302,27 @@ static void broken_answers(void){
   expect_answer(aFail, sizeof aFail, 0, CV_BUSY);        /* FAILURE: SQLITE_BUSY, "busy" */
 }
 
+/* dq_parse_failure on bodies: plain; after a query's column header; a header that does not
+** account for the body exactly is read as a plain failure. */
+static void failure_bodies(void){
+  static const unsigned char aPlain[] = { 19,8,0,0,0,0,0,0, 'o','o','p','s',0,0,0,0 };
+  static const unsigned char aAfter[] = { 1,0,0,0,0,0,0,0, 'i','d',0,0,0,0,0,0,
+                                          19,8,0,0,0,0,0,0, 'o','o','p','s',0,0,0,0 };
+  static const unsigned char aOdd[] = { 1,0,0,0,0,0,0,0, 'i','d',0,0,0,0,0,0, 9 };
+  uint64_t code = 99;
+  char z[32];
+  dq_parse_failure(aPlain, sizeof aPlain, 0, &code, z, sizeof z);
+  TT_CHECK( code==2067 && strcmp(z, "oops")==0 );
+  dq_parse_failure(aPlain, sizeof aPlain, 1, &code, z, sizeof z);
+  TT_CHECK( code==2067 && strcmp(z, "oops")==0 );
+  dq_parse_failure(aAfter, sizeof aAfter, 1, &code, z, sizeof z);
+  TT_CHECK( code==2067 && strcmp(z, "oops")==0 );
+  dq_parse_failure(aOdd, sizeof aOdd, 1, &code, z, sizeof z);
+  TT_CHECK( code==1 && strcmp(z, "id")==0 );
+  dq_parse_failure(aPlain, 3, 1, &code, z, sizeof z);
+  TT_CHECK( code==0 && z[0]==0 );
+}
+
 int main(void){
   dqlite_node *pNode = NULL;
   char zDir[] = "/tmp/cv-dqclient-XXXXXX";
@@ -316,6 +342,7 @@ int main(void){
   TT_RUN(node_errors_keep_the_connection);
   TT_RUN(bad_addresses);
   TT_RUN(broken_answers);
+  TT_RUN(failure_bodies);
   dqlite_node_stop(pNode);
   dqlite_node_destroy(pNode);
   {
