@@ -88,12 +88,14 @@ static void keepalive_scan(int port){
       n = sizeof ss;
       if( getpeername(fd, (struct sockaddr*)&ss, &n)!=0 ) continue;   /* the listener */
     }
+    tl = sizeof type;
+    if( getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &type, &tl)==0 && type ) continue;  /* done */
     /* failures are harmless: the socket keeps TCP's defaults */
-    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof tmo);
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);   /* last: "done" */
   }
   closedir(d);
 }
@@ -277,8 +279,6 @@ cv_rc cluster_start(const char *zDir, const char *zAddr, const char *zJoin,
   p->id = id;
   strcpy(p->zAddr, zAddr);
   p->port = atoi(strrchr(zAddr, ':') ? strrchr(zAddr, ':') + 1 : "0");
-  pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv, NULL);
   if( dqlite_node_create(id, zAddr, zDir, &p->pNode)!=0
    || dqlite_node_set_bind_address(p->pNode, zAddr)!=0
    || dqlite_node_set_network_latency_ms(p->pNode, CLUSTER_LATENCY_MS)!=0
@@ -304,6 +304,8 @@ cv_rc cluster_start(const char *zDir, const char *zAddr, const char *zJoin,
       return rc;
     }
   }
+  pthread_mutex_init(&p->mu, NULL);   /* (here: the failures above free p without them) */
+  pthread_cond_init(&p->cv, NULL);
   p->bWatch = pthread_create(&p->watch, NULL, keepalive_main, p)==0;
   *pp = p;
   return CV_OK;

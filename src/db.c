@@ -43,7 +43,6 @@
 
 #define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster */
 #define DB_READ_MS    4000   /* cluster: how long a reader waits to reach a new leader */
-#define DB_CALL_MS    4000   /* cluster: the deadline of each call (db_remote.c's too) */
 #define DB_RETRY_MS  10000   /* cluster: how long a batch is retried over leader changes */
 #define DB_CLUSTER_NAME "chatvault"   /* the cluster's database */
 
@@ -166,6 +165,15 @@ void db_col_copy(cv_stmt *pSt, int i, char *zOut, size_t nOut){
   zOut[n] = 0;
 }
 
+/* Remote pDb ran zSql on the leader, which changed the schema when zSql is a CREATE or DROP
+** (a migration's temporary table): run it on the copy statements prepare on too (parameters
+** unbound: only its columns matter there; a failure there fails only a later prepare). */
+static void meta_follow(struct cv_db *pDb, const char *zSql){
+  if( strncmp(zSql, "CREATE", 6)==0 || strncmp(zSql, "DROP", 4)==0 ){
+    sqlite3_exec(pDb->hMeta, zSql, NULL, NULL, NULL);
+  }
+}
+
 /* Remote pDb ran the static SQL zSql with result rc: keep bTxn (db_in_txn) up to date. */
 static void txn_note(struct cv_db *pDb, const char *zSql, cv_rc rc){
   if( strncmp(zSql, "BEGIN", 5)==0 && rc==CV_OK ){ pDb->bTxn = 1; pDb->bCommitSent = 0; }
@@ -182,14 +190,12 @@ cv_rc db_exec(struct cv_db *pDb, const char *zSql){
     cv_rc rc;
     dq_set_deadline(pDb->pRemote, DB_CALL_MS);
     rc = dq_exec(pDb->pRemote, zSql, NULL, 0, &last, &changes);
-    if( rc && rc!=CV_NOMEM ){
+    if( rc && rc!=CV_NOMEM && rc!=CV_BUSY ){     /* (busy: its callers wait and retry) */
       fprintf(stderr, "chatvault: cluster: %s\n", dq_errmsg(pDb->pRemote));
-      if( rc!=CV_BUSY ) rc = dq_lost(pDb->pRemote) ? CV_BUSY : CV_DB;
+      rc = dq_lost(pDb->pRemote) ? CV_BUSY : CV_DB;
     }
     txn_note(pDb, zSql, rc);
-    if( rc==CV_OK && (strncmp(zSql, "CREATE", 6)==0 || strncmp(zSql, "DROP", 4)==0) ){
-      sqlite3_exec(pDb->hMeta, zSql, NULL, NULL, NULL);  /* statements prepare on this copy */
-    }
+    if( rc==CV_OK ) meta_follow(pDb, zSql);
     return rc;
   }
   return db_rc(pDb, sqlite3_exec(pDb->h, zSql, NULL, NULL, NULL));
@@ -211,15 +217,7 @@ cv_rc db_run(struct cv_db *pDb, const char *zSql){
 
 cv_rc db_step_done(struct cv_db *pDb, cv_stmt *pSt, int *pnChanged){
   cv_rc rc = db_rc(pDb, db_step(pSt));
-  if( rc==CV_OK && pSt->pR && strncmp(pSt->pR->zSql, "CREATE", 6)==0 ){
-    /* a table the store made (a migration's temporary one): on the copy statements prepare
-    ** on too, run there without its parameters (its columns are what matter) */
-    sqlite3_stmt *pMeta = NULL;
-    if( sqlite3_prepare_v2(pDb->hMeta, pSt->pR->zSql, -1, &pMeta, NULL)==SQLITE_OK ){
-      sqlite3_step(pMeta);
-    }
-    sqlite3_finalize(pMeta);
-  }
+  if( rc==CV_OK && pSt->pR ) meta_follow(pDb, pSt->pR->zSql);
   if( pnChanged ) *pnChanged = pSt->pR ? (int)dbr_changes(pSt->pR) : sqlite3_changes(pDb->h);
   db_reset(pSt);
   return rc;
@@ -231,7 +229,7 @@ cv_rc db_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, int64_
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   *pv = 0;
   if( rc ) return rc;
-  nParam = pSt->pR ? dbr_bind_parameter_count(pSt->pR) : sqlite3_bind_parameter_count(pSt->pSt);
+  nParam = db_bind_parameter_count(pSt);
   if( nParam>=1 ) db_bind_int64(pSt, 1, a);
   if( nParam>=2 ) db_bind_int64(pSt, 2, b);
   src = db_step(pSt);
@@ -247,7 +245,7 @@ cv_rc db_run_int64(struct cv_db *pDb, const char *zSql, int64_t a, int64_t b, in
   cv_rc rc = db_stmt(pDb, zSql, &pSt);
   if( pnChanged ) *pnChanged = 0;
   if( rc ) return rc;
-  nParam = pSt->pR ? dbr_bind_parameter_count(pSt->pR) : sqlite3_bind_parameter_count(pSt->pSt);
+  nParam = db_bind_parameter_count(pSt);
   if( nParam>=1 ) db_bind_int64(pSt, 1, a);
   if( nParam>=2 ) db_bind_int64(pSt, 2, b);
   return db_step_done(pDb, pSt, pnChanged);
@@ -711,7 +709,6 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
       leader_lost(pS);
       rc = conn_renew(pDb, pS->zCluster, (int)left);
       if( rc ){ batch_fail(pBatch, rc); return; }
-      left = end - util_mono_us()/1000;
     }
     if( bUnsure ){                  /* the last try's COMMIT may have landed: did it? */
       int r = batch_committed(pDb, aKey);
@@ -898,7 +895,7 @@ void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
   pthread_mutex_unlock(&pS->muR);
 }
 
-/* Write settings row zKey = zValue on the writer pDb (outside any transaction: autocommit),
+/* Write settings row zKey = zValue on the writer pDb (a job of settings_job's batch),
 ** replacing what the file held; zValue NULL writes nothing. The schema's triggers read these
 ** rows (retention, refreshed copies), so a flag of `serve` holds for every later writer. */
 static cv_rc put_setting(struct cv_db *pDb, const char *zKey, const char *zValue){

@@ -113,6 +113,9 @@ static inline int db_bind_blob64(cv_stmt *p, int i, const void *z, sqlite3_uint6
 static inline int db_bind_null(cv_stmt *p, int i){
   return p->pR ? dbr_bind_null(p->pR, i) : sqlite3_bind_null(p->pSt, i);
 }
+static inline int db_bind_parameter_count(cv_stmt *p){
+  return p->pR ? dbr_bind_parameter_count(p->pR) : sqlite3_bind_parameter_count(p->pSt);
+}
 static inline int db_step(cv_stmt *p){
   return p->pR ? dbr_step(p->pR) : sqlite3_step(p->pSt);
 }

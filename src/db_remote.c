@@ -17,7 +17,6 @@
 
 #include <stdio.h>
 
-#define DBR_CALL_MS 4000     /* the deadline of each statement's run on the leader */
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,7 +156,7 @@ static int node_rc(struct cv_rstmt *p, cv_rc rc){
 int dbr_step(struct cv_rstmt *p){
   if( !p->bRun ){
     cv_rc rc;
-    dq_set_deadline(p->c, DBR_CALL_MS);
+    dq_set_deadline(p->c, DB_CALL_MS);
     p->bRun = 1;
     p->iRow = 0;
     p->nChanges = 0;

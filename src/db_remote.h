@@ -11,6 +11,8 @@
 #include "cv.h"
 #include "dqclient.h"
 
+#define DB_CALL_MS 4000       /* a cluster: the deadline of each call to the leader */
+
 struct cv_rstmt {
   struct dq_conn *c;          /* the connection of its cv_db (not owned) */
   const char *zSql;           /* static SQL (db_stmt's cache key) */

@@ -529,3 +529,40 @@ def test_version_6_file_upgrades_and_serves_exactly_what_it_served():
         srv.close(check=False)
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res
+
+
+def test_version_12_file_upgrades_to_13_and_keeps_what_it_had():
+    """A file as the release that writes schema version 12 (the previous release) leaves it:
+    version 13 only adds the cluster's batch keys (cluster_batches), so a current file with
+    that table dropped and user_version 12 is one. serve migrates it: the data stays, the table
+    exists and stays empty (a single file never writes batch keys), check passes."""
+    path = os.path.join(TMP, "v12.db")
+    srv = cv.Server(db=path)
+    try:
+        _, tok, _ = cv.new_user(srv, "v12")
+        t = expect(srv.req("POST", T, token=tok, json={"title": "from v12",
+                   "messages": [{"role": "user", "content": "kept"}]}), 201).json
+    finally:
+        srv.close()
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE cluster_batches")
+    con.execute("PRAGMA user_version=12")
+    con.commit()
+    con.close()
+    assert user_version(path) == 12
+    srv = cv.Server(db=path)
+    try:
+        got = expect(srv.req("GET", "%s/%d" % (T, t["id"]), token=tok), 200).json
+        assert got["title"] == "from v12" and got["messages"] == t["messages"], got
+        expect(srv.req("POST", "%s/%d/messages" % (T, t["id"]), token=tok,
+                       json={"role": "user", "content": "after"}), 201)
+    finally:
+        srv.close()
+    assert user_version(path) == CURRENT == 13
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        assert con.execute("SELECT count(*) FROM cluster_batches").fetchone()[0] == 0
+    finally:
+        con.close()
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res

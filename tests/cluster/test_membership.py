@@ -134,13 +134,22 @@ def test_roles_and_clear_errors():
         r = c.cli(1, ["add", c.addr(k), "--role", "standby", "--cluster-addr", c.members()])
         assert r.returncode == 0 and "standby" in r.stdout, r
         assert [x[2] for x in c.status(1) if x[1] == c.addr(k)] == ["standby"]
+        # a standby cannot lead: transfer refuses it
+        r = c.cli(1, ["transfer", c.addr(k), "--cluster-addr", c.members()])
+        assert r.returncode == 1 and "only a voter can lead" in r.stderr, r
         r = c.cli(1, ["add", c.addr(k), "--cluster-addr", c.members()])      # default: voter
         assert r.returncode == 0, r
         assert [x[2] for x in c.status(1) if x[1] == c.addr(k)] == ["voter"]
+        # a voter can: transfer makes it the leader
+        r = c.cli(1, ["transfer", c.addr(k), "--cluster-addr", c.members()])
+        assert r.returncode == 0 and "leads" in r.stdout, r
+        assert c.wait_leader(1)[0] == c.addr(k)
         # not a member
         r = c.cli(1, ["add", c.net.addr(1) + ":9999", "--cluster-addr", c.members()])
         assert r.returncode == 1 and "not a member" in r.stderr, r
         r = c.cli(1, ["remove", c.net.addr(1) + ":9999", "--cluster-addr", c.members()])
+        assert r.returncode == 1 and "not a member" in r.stderr, r
+        r = c.cli(1, ["transfer", c.net.addr(1) + ":9999", "--cluster-addr", c.members()])
         assert r.returncode == 1 and "not a member" in r.stderr, r
         # usage errors: exit 2 with the reason
         r = c.cli(1, ["add", c.addr(k), "--role", "boss", "--cluster-addr", c.members()])
@@ -151,6 +160,11 @@ def test_roles_and_clear_errors():
         assert r.returncode == 2 and "--cluster-dir" in r.stderr, r
         r = c.cli(1, ["frobnicate", "--cluster-addr", c.members()])
         assert r.returncode == 2, r
+        # serve needs both cluster flags or neither
+        for flags, want in ((["--cluster-dir", os.path.join(c.root, "x")], "--cluster-addr"),
+                            (["--cluster-addr", c.addr(1)], "--cluster-dir")):
+            r = c.net.run(1, [cv.find_binary(), "serve", "--listen", "127.0.0.1:0"] + flags)
+            assert r.returncode == 2 and want in r.stderr, r
         # nobody there: a clear failure within the deadline, not a hang
         t0 = time.time()
         r = c.cli(1, ["status", "--cluster-addr", c.net.addr(1) + ":9998"])

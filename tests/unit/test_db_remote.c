@@ -10,6 +10,7 @@
 #include "dqclient.h"
 #include "store_fts.h"
 #include "store_search.h"
+#include "dqnode_fixture.h"
 #include "tinytest.h"
 #include "util.h"
 
@@ -24,24 +25,7 @@
 
 static char zNode[64];
 
-static int free_port(void){
-  struct sockaddr_in a;
-  socklen_t n = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, (struct sockaddr*)&a, sizeof a);
-  getsockname(fd, (struct sockaddr*)&a, &n);
-  port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
 
-static int register_tokenizer(sqlite3 *db, char **pzErr, const void *pApi){
-  (void)pzErr; (void)pApi;
-  return fts_register(db);
-}
 
 /* The schema, written on the leader by a plain client (as the backend's migration will). */
 static int make_schema(void){
@@ -142,28 +126,18 @@ static void statements_as_the_stores_use_them(void){
 }
 
 int main(void){
-  dqlite_node *pNode = NULL;
-  char zDir[] = "/tmp/cv-dbremote-XXXXXX";
-  int rv;
+  struct dqnode *pNode;
   signal(SIGPIPE, SIG_IGN);
-  sqlite3_auto_extension((void(*)(void))register_tokenizer);
-  if( !mkdtemp(zDir) ){ perror("mkdtemp"); return 1; }
-  snprintf(zNode, sizeof zNode, "127.0.0.1:%d", free_port());
-  rv = dqlite_node_create(1, zNode, zDir, &pNode);
-  if( rv==0 ) rv = dqlite_node_set_bind_address(pNode, zNode);
-  if( rv==0 ) rv = dqlite_node_start(pNode);
-  if( rv || make_schema() ){
-    fprintf(stderr, "dqlite node: %s\n", pNode ? dqlite_node_errmsg(pNode) : "create failed");
+  db_node_init();                      /* the tokenizer on the node's connections, as serve does */
+  pNode = dqnode_start("dbremote", zNode, sizeof zNode);
+  if( !pNode ) return 1;
+  if( make_schema() ){
+    fprintf(stderr, "the schema did not load\n");
+    dqnode_stop(pNode);
     return 1;
   }
   TT_RUN(statements_as_the_stores_use_them);
-  dqlite_node_stop(pNode);
-  dqlite_node_destroy(pNode);
-  {
-    char zCmd[128];
-    snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-    if( system(zCmd)!=0 ) fprintf(stderr, "could not remove %s\n", zDir);
-  }
+  dqnode_stop(pNode);
   sqlite3_reset_auto_extension();
   return TT_DONE();
 }

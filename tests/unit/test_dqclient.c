@@ -7,6 +7,7 @@
 ** broken and says so).
 */
 #include "dqclient.h"
+#include "dqnode_fixture.h"
 #include "tinytest.h"
 
 #include <arpa/inet.h>
@@ -24,20 +25,6 @@
 
 static char zNode[64];                 /* the real node's address */
 
-/* A free loopback port (bound, then released: good enough on a test machine). */
-static int free_port(void){
-  struct sockaddr_in a;
-  socklen_t n = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, (struct sockaddr*)&a, sizeof a);
-  getsockname(fd, (struct sockaddr*)&a, &n);
-  port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
 
 static double now_s(void){
   struct timespec t;
@@ -324,31 +311,16 @@ static void failure_bodies(void){
 }
 
 int main(void){
-  dqlite_node *pNode = NULL;
-  char zDir[] = "/tmp/cv-dqclient-XXXXXX";
-  int rv;
+  struct dqnode *pNode;
   signal(SIGPIPE, SIG_IGN);
-  if( !mkdtemp(zDir) ){ perror("mkdtemp"); return 1; }
-  snprintf(zNode, sizeof zNode, "127.0.0.1:%d", free_port());
-  rv = dqlite_node_create(1, zNode, zDir, &pNode);
-  if( rv==0 ) rv = dqlite_node_set_bind_address(pNode, zNode);
-  if( rv==0 ) rv = dqlite_node_start(pNode);
-  if( rv ){
-    fprintf(stderr, "dqlite node: %s\n", pNode ? dqlite_node_errmsg(pNode) : "create failed");
-    return 1;
-  }
+  pNode = dqnode_start("dqclient", zNode, sizeof zNode);
+  if( !pNode ) return 1;
   TT_RUN(values_round_trip);
   TT_RUN(many_rows_in_a_transaction);
   TT_RUN(node_errors_keep_the_connection);
   TT_RUN(bad_addresses);
   TT_RUN(broken_answers);
   TT_RUN(failure_bodies);
-  dqlite_node_stop(pNode);
-  dqlite_node_destroy(pNode);
-  {
-    char zCmd[128];
-    snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-    if( system(zCmd)!=0 ) fprintf(stderr, "could not remove %s\n", zDir);
-  }
+  dqnode_stop(pNode);
   return TT_DONE();
 }
