@@ -7,6 +7,7 @@
 #include "app.h"
 #include "auth.h"
 #include "cluster.h"
+#include "cluster_data.h"
 #include "config.h"
 #include "db.h"
 #include "demo.h"
@@ -46,6 +47,7 @@ static struct cv_store *open_store(const struct cv_config *c){
   cv_rc rc;
   memset(&o, 0, sizeof o);
   o.zPath = c->zDb;
+  o.zCluster = c->zClusterAddr;   /* --cluster-addr: the cluster's database, not --db */
   o.bSyncFull = c->bSyncFull;
   o.nReaders = c->nReaders;
   o.busyMs = 5000;
@@ -426,25 +428,73 @@ static int cmd_export(const struct cv_config *c, const char *zEmail, const char 
   return 0;
 }
 
+/* `chatvault check`: the --db file, or with --cluster-addr one member's own copy. */
 static int cmd_check(const struct cv_config *c){
+  const char *zWhat = c->zClusterAddr ? c->zClusterAddr : c->zDb;
   char *zReport = NULL;
-  cv_rc rc = db_check(c->zDb, &zReport);
+  cv_rc rc = c->zClusterAddr ? cluster_check(c->zClusterAddr, &zReport)
+                             : db_check(c->zDb, &zReport);
   if( zReport ) fputs(zReport, rc ? stderr : stdout);
+  if( zReport && rc && zReport[0] && zReport[strlen(zReport)-1]!='\n' ) fputc('\n', stderr);
   free(zReport);
-  if( rc==CV_OK ){ printf("%s: ok\n", c->zDb); return 0; }
-  fprintf(stderr, "chatvault: check of %s failed (%s)\n", c->zDb, cv_rc_str(rc));
+  if( rc==CV_OK ){ printf("%s: ok\n", zWhat); return 0; }
+  fprintf(stderr, "chatvault: check of %s failed (%s)\n", zWhat, cv_rc_str(rc));
   return 1;
 }
 
+/* `chatvault backup OUT`: of the --db file, or with --cluster-addr of the cluster's leader. */
 static int cmd_backup(const struct cv_config *c, const char *zOut){
-  char *zErr = NULL;
-  cv_rc rc = db_backup(c->zDb, zOut, &zErr);
+  char *zErr = NULL, *zLeader = NULL;
+  cv_rc rc = c->zClusterAddr ? cluster_backup(c->zClusterAddr, zOut, &zLeader, &zErr)
+                             : db_backup(c->zDb, zOut, &zErr);
   if( rc ){
     fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
     free(zErr);
     return 1;
   }
-  printf("backup of %s written to %s\n", c->zDb, zOut);
+  if( zLeader ) printf("backup of the cluster (its leader %s) written to %s\n", zLeader, zOut);
+  else printf("backup of %s written to %s\n", c->zDb, zOut);
+  free(zLeader);
+  return 0;
+}
+
+/* `chatvault restore BACKUP`: into a new --db file (copied, upgraded by opening it, then
+** checked; removed again when the check fails), or into a new cluster (cluster_restore). */
+static int cmd_restore(const struct cv_config *c, const char *zBackup){
+  char *zErr = NULL, *zReport = NULL;
+  struct cv_store *pS;
+  cv_rc rc;
+  if( c->zClusterAddr ){
+    int64_t nRows = 0;
+    rc = cluster_restore(c->zClusterAddr, zBackup, &nRows, &zErr);
+    if( rc ){
+      fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
+      free(zErr);
+      return 1;
+    }
+    printf("restored %s into the cluster at %s: %lld rows\n", zBackup, c->zClusterAddr,
+           (long long)nRows);
+    return 0;
+  }
+  rc = db_backup(zBackup, c->zDb, &zErr);
+  if( rc ){
+    fprintf(stderr, "chatvault: %s\n", zErr ? zErr : cv_rc_str(rc));
+    free(zErr);
+    return 1;
+  }
+  pS = open_store(c);                  /* the migrations of this version */
+  if( pS ) store_close(pS);
+  rc = pS ? db_check(c->zDb, &zReport) : CV_DB;
+  if( rc ){
+    if( zReport ) fputs(zReport, stderr);
+    fprintf(stderr, "chatvault: %s does not pass its check once restored: %s removed\n",
+            zBackup, c->zDb);
+    free(zReport);
+    unlink(c->zDb);
+    return 1;
+  }
+  free(zReport);
+  printf("restored %s into %s\n", zBackup, c->zDb);
   return 0;
 }
 
@@ -589,6 +639,10 @@ int cli_main(int argc, char **argv){
   if( strcmp(zCmd, "backup")==0 ){
     if( nArg!=1 ) return usage("backup OUT");
     return cmd_backup(&cfg, azArg[0]);
+  }
+  if( strcmp(zCmd, "restore")==0 ){
+    if( nArg!=1 ) return usage("restore BACKUP");
+    return cmd_restore(&cfg, azArg[0]);
   }
   return usage("unknown subcommand");
 }

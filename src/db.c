@@ -44,7 +44,6 @@
 #define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster */
 #define DB_READ_MS    4000   /* cluster: how long a reader waits to reach a new leader */
 #define DB_RETRY_MS  10000   /* cluster: how long a batch is retried over leader changes */
-#define DB_CLUSTER_NAME "chatvault"   /* the cluster's database */
 
 struct cv_db {
   sqlite3 *h;                          /* the connection (local); NULL when remote */

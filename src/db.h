@@ -11,6 +11,8 @@
 #include "cv.h"
 #include <sqlite3.h>
 
+#define DB_CLUSTER_NAME "chatvault"   /* the cluster's database (dqlite's name for it) */
+
 struct cv_store;   /* the process's handle on the database file (opaque) */
 struct cv_db;      /* one connection and its prepared-statement cache (opaque) */
 

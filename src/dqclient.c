@@ -41,6 +41,7 @@
 #define REQ_ADD       12
 #define REQ_ASSIGN    13
 #define REQ_REMOVE    14
+#define REQ_DUMP      15
 #define REQ_CLUSTER   16
 #define REQ_TRANSFER  17
 /* response types */
@@ -51,6 +52,7 @@
 #define RSP_RESULT     6
 #define RSP_ROWS       7
 #define RSP_EMPTY      8
+#define RSP_FILES      9
 
 #define ROWS_PART  0xeeeeeeeeeeeeeeeeULL
 #define ROWS_DONE  0xffffffffffffffffULL
@@ -553,6 +555,101 @@ cv_rc dq_open(struct dq_conn *c, const char *zName){
   c->dbId = (uint32_t)v;                           /* uint32 id, uint32 padding */
   c->bDb = 1;
   return CV_OK;
+}
+
+/* Read a text of the stream (NUL-terminated, padded to 8 bytes, at most nMax bytes with its
+** padding) into z; *pnUsed counts the bytes read. */
+static cv_rc read_text(struct dq_conn *c, char *z, size_t nMax, uint64_t *pnUsed){
+  size_t n = 0;
+  for(;;){
+    cv_rc rc;
+    if( n + 8 > nMax ) return bad_answer(c, "a FILES");
+    rc = read_all(c, z + n, 8);
+    if( rc ) return rc;
+    n += 8;
+    *pnUsed += 8;
+    if( memchr(z + n - 8, 0, 8) ) return CV_OK;
+  }
+}
+
+cv_rc dq_dump(struct dq_conn *c, const char *zName, int fd, uint64_t *pnBytes){
+  unsigned char hdr[8], a[8];
+  char zFile[DQ_ADDR_MAX + 1 + 8];
+  uint64_t nBody, nUsed = 0, nFile, i, len;
+  unsigned char *aBuf = NULL;
+  cv_rc rc;
+  *pnBytes = 0;
+  rc = begin(c);
+  if( rc==CV_OK ) rc = put_text(c, zName);
+  if( rc==CV_OK ) rc = send_request(c, REQ_DUMP, 0);
+  if( rc==CV_OK ) rc = read_all(c, hdr, 8);
+  if( rc ) return rc;
+  nBody = (get_le64(hdr) & 0xffffffff) * 8;
+  if( hdr[4]!=RSP_FILES ){
+    /* anything else (a FAILURE: "database does not exists", ...) is small: read it whole */
+    if( nBody>DQ_MSG_MAX ) return bad_answer(c, "a DUMP");
+    free(c->aBody);
+    c->nBody = 0;
+    if( (c->aBody = malloc(nBody ? nBody : 1))==NULL ){
+      fail(c, CV_IO, "%s: out of memory for a response", c->zAddr);
+      return CV_NOMEM;
+    }
+    rc = read_all(c, c->aBody, nBody);
+    if( rc ) return rc;
+    c->nBody = nBody;
+    c->type = hdr[4];
+    if( c->type!=RSP_FAILURE ) return bad_answer(c, "a DUMP");
+    dq_parse_failure(c->aBody, nBody, 0, &c->errCode, c->zErr, sizeof c->zErr);
+    return (c->errCode & 0xff)==SQLITE_BUSY ? CV_BUSY : CV_DB;
+  }
+  /* FILES: a count, then each file's name, length and bytes, streamed into fd (the database
+  ** file; dqlite 1.18 sends the WAL second, always empty: its frames are in the pages) */
+  rc = read_all(c, a, 8);
+  if( rc ) return rc;
+  nUsed = 8;
+  nFile = get_le64(a);
+  if( nFile<1 || nFile>2 ) return bad_answer(c, "a FILES");
+  aBuf = malloc(1<<20);
+  if( !aBuf ){
+    fail(c, CV_IO, "%s: out of memory for a dump", c->zAddr);
+    return CV_NOMEM;
+  }
+  for(i=0; rc==CV_OK && i<nFile; i++){
+    rc = read_text(c, zFile, sizeof zFile, &nUsed);
+    if( rc==CV_OK ) rc = read_all(c, a, 8);
+    if( rc ) break;
+    nUsed += 8;
+    len = get_le64(a);
+    if( len>nBody || nUsed + len > nBody || (i>0 && len>0) ){
+      rc = bad_answer(c, i>0 ? "a FILES (with a WAL)" : "a FILES");
+      break;
+    }
+    nUsed += len;
+    while( len>0 ){
+      size_t m = len > (1u<<20) ? (1u<<20) : (size_t)len;
+      size_t off = 0;
+      rc = read_all(c, aBuf, m);
+      if( rc ) break;
+      while( off<m ){
+        ssize_t w = write(fd, aBuf + off, m - off);
+        if( w<0 && errno==EINTR ) continue;
+        if( w<=0 ){
+          int e = errno;
+          fail(c, CV_IO, "write: %s", strerror(e));
+          rc = (e==ENOSPC || e==EDQUOT) ? CV_FULL : CV_IO;
+          break;
+        }
+        off += (size_t)w;
+      }
+      if( rc ) break;
+      len -= m;
+      *pnBytes += m;
+    }
+  }
+  free(aBuf);
+  if( rc==CV_OK && nUsed!=nBody ) rc = bad_answer(c, "a FILES");
+  if( rc==CV_OK ) c->errCode = 0;
+  return rc;
 }
 
 static cv_rc sql_request(struct dq_conn *c, int type, const char *zSql,

@@ -115,6 +115,14 @@ cv_rc dq_transfer(struct dq_conn *c, uint64_t id);
 /* Open database zName on the leader c; later exec and query calls run on it. */
 cv_rc dq_open(struct dq_conn *c, const char *zName);
 
+/* Copy the node's own copy of database zName (c need not be the leader: a follower's copy
+** is as of what it applied) into the file fd, streamed (the node builds the whole dump in its
+** memory first); *pnBytes the bytes written. The copy is a SQLite database file in WAL mode,
+** consistent (dqlite holds its checkpoints while it copies). CV_DB with dq_errcode and
+** dq_errmsg when the node refused (no such database), CV_IO/CV_FULL when fd's writes failed
+** (the connection is then broken: the rest of the dump is unread). */
+cv_rc dq_dump(struct dq_conn *c, const char *zName, int fd, uint64_t *pnBytes);
+
 /* Run zSql, a statement that yields no rows (dqlite refuses one that does: use dq_query),
 ** with nParam parameters; *pLastId and *pChanges (either may be NULL) as
 ** sqlite3_last_insert_rowid and sqlite3_changes. */

@@ -17,7 +17,7 @@
 const struct cv_option aCvOption[] = {
   { "db", "CHATVAULT_DB", "PATH", "./chatvault.db", NULL,
     "the database file (created and migrated when the subcommand opens it)",
-    CV_CMD_STORE|CV_CMD_BACKUP|CV_CMD_CHECK, CV_OPT_STR, OFF(zDb), 0, 0, NULL },
+    CV_CMD_STORE|CV_CMD_BACKUP|CV_CMD_CHECK|CV_CMD_RESTORE, CV_OPT_STR, OFF(zDb), 0, 0, NULL },
   { "listen", "CHATVAULT_LISTEN", "HOST:PORT", "127.0.0.1:8080", NULL,
     "the address to serve on; port 0 picks a free port (the port is printed)",
     CV_CMD_SERVE, CV_OPT_STR, OFF(zListen), 0, 0, NULL },
@@ -108,8 +108,11 @@ const struct cv_option aCvOption[] = {
     CV_CMD_SERVE|CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterDir), 0, 0, NULL },
   { "cluster-addr", "CHATVAULT_CLUSTER_ADDR", "HOST:PORT[,...]", NULL, NULL,
     "serve --cluster-dir, cluster node: the numeric address the node listens on and members"
-    " reach it at; cluster status, add, remove: members to ask (any of them; the leader is found)",
-    CV_CMD_SERVE|CV_CMD_CLUSTER, CV_OPT_STR, OFF(zClusterAddr), 0, 0, NULL },
+    " reach it at; cluster status, add, remove: members to ask (any of them; the leader is found);"
+    " user, token, import, export, backup, restore: the cluster whose database they work on"
+    " (instead of --db), reached through these members; check: the one member whose own copy"
+    " is checked",
+    CV_CMD_SERVE|CV_CMD_CLUSTER|CV_CMD_ON_CLUSTER, CV_OPT_STR, OFF(zClusterAddr), 0, 0, NULL },
   { "join", "CHATVAULT_JOIN", "HOST:PORT[,...]", NULL, "bootstrap",
     "serve --cluster-dir, cluster node: members of the cluster a new node joins (as a voter);"
     " without it the first start bootstraps a new cluster. A restarted node asks them too",
@@ -149,9 +152,17 @@ const struct cv_command aCvCommand[] = {
     NULL },
   { "backup", CV_CMD_BACKUP, "OUT",
     "write a consistent copy of the database to OUT, also while the server runs",
-    "Restore by stopping the server and putting the copy in place of the database file." },
+    "Restore with `chatvault restore OUT` (into a new file, or a new cluster). With"
+    " --cluster-addr: a copy of the cluster's database as its leader holds it." },
+  { "restore", CV_CMD_RESTORE, "BACKUP",
+    "restore a backup into a new database: the --db file (which must not exist), or the"
+    " cluster --cluster-addr names (which must hold no account yet)",
+    "The backup must pass `chatvault check`. Into a file: copied, then upgraded to this"
+    " version's schema. Into a cluster: every row, in one transaction through the leader;"
+    " a backup of an older version goes into a file first. Exit 1 when refused." },
   { "check", CV_CMD_CHECK, "",
-    "check the database's integrity, foreign keys, counts, search index and schema version", NULL },
+    "check the database's integrity, foreign keys, counts, search index and schema version",
+    "With --cluster-addr MEMBER: that member's own copy of the cluster's database." },
   { "cluster", CV_CMD_CLUSTER, "node\nstatus\nadd NODE\nremove NODE\ntransfer NODE",
     "run a replication node of a cluster, or show or change a cluster's members",
     "node runs a dqlite node (--cluster-dir, --cluster-addr, --join) until SIGINT or SIGTERM:"

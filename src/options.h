@@ -28,9 +28,13 @@
 #define CV_CMD_VERSION        0x100u
 #define CV_CMD_HELP           0x200u
 #define CV_CMD_CLUSTER        0x400u
+#define CV_CMD_RESTORE        0x800u
 /* the subcommands that open the store (cli.c open_store: --db, --sync, --readers) */
 #define CV_CMD_STORE (CV_CMD_SERVE|CV_CMD_USER|CV_CMD_TOKEN|CV_CMD_IMPORT_LEGACY|CV_CMD_IMPORT\
                       |CV_CMD_EXPORT)
+/* the subcommands that work on a cluster's database with --cluster-addr (instead of --db) */
+#define CV_CMD_ON_CLUSTER (CV_CMD_USER|CV_CMD_TOKEN|CV_CMD_IMPORT_LEGACY|CV_CMD_IMPORT\
+                           |CV_CMD_EXPORT|CV_CMD_BACKUP|CV_CMD_CHECK|CV_CMD_RESTORE)
 
 /* How a flag's value is read (config.c). */
 enum cv_opt_kind {

@@ -22,9 +22,12 @@ CMD_BITS = {
     "CV_CMD_EXPORT": ["export"], "CV_CMD_BACKUP": ["backup"], "CV_CMD_CHECK": ["check"],
     "CV_CMD_VERSION": ["version"], "CV_CMD_HELP": ["help"], "CV_CMD_CLUSTER": ["cluster"],
     "CV_CMD_STORE": ["serve", "user", "token", "import-legacy", "import", "export"],
+    "CV_CMD_RESTORE": ["restore"],
+    "CV_CMD_ON_CLUSTER": ["user", "token", "import-legacy", "import", "export", "backup",
+                          "check", "restore"],
 }
-SUBCOMMANDS = ["serve", "user", "token", "import", "export", "import-legacy", "backup", "check",
-               "cluster", "version", "help"]
+SUBCOMMANDS = ["serve", "user", "token", "import", "export", "import-legacy", "backup",
+               "restore", "check", "cluster", "version", "help"]
 
 
 def option_table():

@@ -10,6 +10,7 @@ test process cannot reach them): `ip netns exec NS python3 clusterload.py VERB .
     export HOST:PORT TOKEN                print {title: [message contents]} of every thread
     write HOST:PORT TOKEN TITLE           one thread created; print the status and the
                                           seconds it took (the partition test's minority)
+    get HOST:PORT TOKEN PATH              print {"status": ..., "body": ...} of one GET
 
 Every write has a unique value (TAG-t<n> for a thread's title, TAG-m<n> for a message), so the
 test can tell an acknowledged write lost (value absent) from one applied twice (value twice).
@@ -129,6 +130,11 @@ def write(hostport, token, title):
     print(json.dumps({"status": st, "seconds": time.time() - t0}))
 
 
+def get(hostport, token, path):
+    st, js = call(hostport, "GET", path, token)
+    print(json.dumps({"status": st, "body": js}))
+
+
 if __name__ == "__main__":
     verb, args = sys.argv[1], sys.argv[2:]
-    {"register": register, "load": load, "export": export, "write": write}[verb](*args)
+    {"register": register, "load": load, "export": export, "write": write, "get": get}[verb](*args)

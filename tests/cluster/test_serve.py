@@ -196,9 +196,13 @@ def save_figures(key, value):
 
 
 def identical_on_every_node(s):
-    """Each node made the leader in turn (cluster transfer), the data read through it: its
-    own copy. All three the same; returns it."""
+    """Each node's own copy passes `chatvault check --cluster-addr NODE`; each node made the
+    leader in turn (cluster transfer), the data read through it: its own copy. All three the
+    same; returns it."""
     seen = []
+    for k in (1, 2, 3):
+        r = s.c.net.run(k, [cv.find_binary(), "check", "--cluster-addr", s.c.addr(k)], timeout=120)
+        assert r.returncode == 0 and "integrity: ok" in r.stdout, (k, r)
     for k in (1, 2, 3):
         for _ in range(3):             # (a member just healed may still be catching up)
             r = s.c.cli(k, ["transfer", s.c.addr(k), "--cluster-addr", s.c.members()])

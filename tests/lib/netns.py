@@ -69,9 +69,10 @@ class Net:
     def wrap(self, i, argv):
         return ["ip", "netns", "exec", self.ns(i)] + list(argv)
 
-    def run(self, i, argv, timeout=60, env=None):
+    def run(self, i, argv, timeout=60, env=None, stdin=None):
         p = subprocess.run(self.wrap(i, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, env=cv.base_env(env))
+                           timeout=timeout, env=cv.base_env(env),
+                           input=stdin.encode() if stdin is not None else None)
         return cv.CliResult(list(argv), p.returncode, p.stdout.decode("utf-8", "replace"),
                             p.stderr.decode("utf-8", "replace"))
 

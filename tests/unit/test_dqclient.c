@@ -11,6 +11,7 @@
 #include "tinytest.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <dqlite.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -289,6 +290,78 @@ static void broken_answers(void){
   expect_answer(aFail, sizeof aFail, 0, CV_BUSY);        /* FAILURE: SQLITE_BUSY, "busy" */
 }
 
+/* dq_dump: a database of about 2 MB (over the client's 1 MiB chunks) streamed into a file that
+** SQLite opens and reads whole; a database the node does not have: CV_DB, connection usable. */
+static void dump_of_a_database(void){
+  struct dq_conn *c = leader();
+  char zFile[] = "/tmp/cv-dump-XXXXXX";
+  struct dq_value p[1];
+  uint64_t n = 0;
+  sqlite3 *h = NULL;
+  sqlite3_stmt *pSt = NULL;
+  int fd, i;
+  if( !c ) return;
+  TT_CHECK( dq_open(c, "dump.db")==CV_OK );
+  TT_CHECK( dq_exec(c, "CREATE TABLE d(id INTEGER PRIMARY KEY, t TEXT)", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(c, "BEGIN", NULL, 0, NULL, NULL)==CV_OK );
+  p[0].type = SQLITE_TEXT;
+  p[0].z = "a row of text that takes some room in the page, more or less a hundred bytes, ok..";
+  p[0].n = strlen(p[0].z);
+  for(i=0; i<20000; i++) TT_CHECK( dq_exec(c, "INSERT INTO d(t) VALUES (?)", p, 1, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(c, "COMMIT", NULL, 0, NULL, NULL)==CV_OK );
+  fd = mkstemp(zFile);
+  TT_CHECK( fd>=0 );
+  TT_CHECK( dq_dump(c, "dump.db", fd, &n)==CV_OK );
+  TT_CHECK( n>(3u<<19) && (n % 4096)==0 );   /* over 1.5 MiB: more than one chunk */
+  TT_CHECK( lseek(fd, 0, SEEK_END)==(off_t)n );
+  close(fd);
+  TT_CHECK( sqlite3_open_v2(zFile, &h, SQLITE_OPEN_READWRITE, NULL)==SQLITE_OK );
+  TT_CHECK( sqlite3_prepare_v2(h, "SELECT count(*), min(t)=max(t) FROM d", -1, &pSt, NULL)==SQLITE_OK );
+  TT_CHECK( sqlite3_step(pSt)==SQLITE_ROW && sqlite3_column_int(pSt, 0)==20000
+            && sqlite3_column_int(pSt, 1)==1 );
+  sqlite3_finalize(pSt);
+  sqlite3_close(h);
+  unlink(zFile);
+  /* the node has no such database: refused, and the connection goes on */
+  fd = open("/dev/null", O_WRONLY);
+  TT_CHECK( dq_dump(c, "nosuch.db", fd, &n)==CV_DB && n==0 );
+  TT_CHECK( strstr(dq_errmsg(c), "does not exist")!=NULL );
+  TT_CHECK( dq_dump(c, "dump.db", fd, &n)==CV_OK && n>(3u<<19) );
+  close(fd);
+  dq_close(c);
+}
+
+/* A FILES answer of the wrong shape: a WAL with frames, a length past the body. */
+static void dump_broken_answers(void){
+  /* header (4 words), count 2, "x" (padded), length 8, 8 bytes, "x-wal", length 8, 8 bytes */
+  static const unsigned char aWal[] = { 8,0,0,0, 9,0,0,0,
+    2,0,0,0,0,0,0,0, 'x',0,0,0,0,0,0,0, 8,0,0,0,0,0,0,0, 1,2,3,4,5,6,7,8,
+    'x','-','w','a','l',0,0,0, 8,0,0,0,0,0,0,0, 1,2,3,4,5,6,7,8 };
+  static const unsigned char aLong[] = { 3,0,0,0, 9,0,0,0,
+    1,0,0,0,0,0,0,0, 'x',0,0,0,0,0,0,0, 0,1,0,0,0,0,0,0 };
+  const unsigned char *aA[2] = { aWal, aLong };
+  size_t nA[2] = { sizeof aWal, sizeof aLong };
+  int i;
+  for(i=0; i<2; i++){
+    struct fake f;
+    struct dq_conn *c = NULL;
+    char zAddr[64], zErr[200];
+    uint64_t n = 0;
+    int fd = open("/dev/null", O_WRONLY);
+    fake_start(&f, aA[i], nA[i], 0);
+    snprintf(zAddr, sizeof zAddr, "127.0.0.1:%d", f.port);
+    TT_CHECK( dq_connect(zAddr, 2000, &c, zErr, sizeof zErr)==CV_OK );
+    if( c ){
+      dq_set_deadline(c, 1000);
+      TT_CHECK( dq_dump(c, "x", fd, &n)==CV_INVALID );
+      TT_CHECK( dq_lost(c) );
+      dq_close(c);
+    }
+    close(fd);
+    fake_end(&f);
+  }
+}
+
 /* dq_parse_failure on bodies: plain; after a query's column header; a header that does not
 ** account for the body exactly is read as a plain failure. */
 static void failure_bodies(void){
@@ -321,6 +394,8 @@ int main(void){
   TT_RUN(bad_addresses);
   TT_RUN(broken_answers);
   TT_RUN(failure_bodies);
+  TT_RUN(dump_of_a_database);
+  TT_RUN(dump_broken_answers);
   dqnode_stop(pNode);
   return TT_DONE();
 }
