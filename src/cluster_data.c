@@ -35,6 +35,10 @@
 #define BATCH_PARAMS 30000         /* ... its parameters (SQLite allows 32,766) ... */
 #define BATCH_BYTES  (8u << 20)    /* ... and its bytes, about (DQ_MSG_MAX is 64 MiB) */
 
+/* The backup's own objects: not Litestream's (a file replicated by Litestream holds its
+** _litestream_seq and _litestream_lock tables: docs/litestream.md). */
+#define OURS " name NOT LIKE '\\_litestream\\_%' ESCAPE '\\'"
+
 /* *pz = the formatted message (when pz is not NULL); returns rc. */
 static cv_rc errf(char **pz, cv_rc rc, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
 static cv_rc errf(char **pz, cv_rc rc, const char *zFmt, ...){
@@ -360,7 +364,7 @@ out:
 
 /* The backup's schema must be the cluster's, object for object. */
 static cv_rc same_schema(struct restore *p){
-  int64_t nB = b_int(p->h, "SELECT count(*) FROM sqlite_master"), nC = -1, nBoth = 0;
+  int64_t nB = b_int(p->h, "SELECT count(*) FROM sqlite_master WHERE" OURS), nC = -1, nBoth = 0;
   struct dq_rows r;
   size_t i;
   sqlite3_stmt *pSt = NULL;
@@ -411,7 +415,7 @@ static cv_rc restore_rows(struct restore *p){
                 " into a new cluster only", (long long)nUsers);
   }
   /* the triggers, as the backup has them (the same as the cluster's: same_schema) */
-  if( sqlite3_prepare_v2(p->h, "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+  if( sqlite3_prepare_v2(p->h, "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND" OURS
                          " ORDER BY rowid", -1, &pSt, NULL)!=SQLITE_OK ){
     return errf(p->pzErr, CV_DB, "restore: %s", sqlite3_errmsg(p->h));
   }
@@ -436,7 +440,7 @@ static cv_rc restore_rows(struct restore *p){
   pSt = NULL;
   /* every table with rows of its own: not a virtual table (its shadow tables are copied) */
   if( crc==CV_OK && sqlite3_prepare_v2(p->h, "SELECT name, sql LIKE '%WITHOUT ROWID%'"
-        " FROM sqlite_master WHERE type='table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+        " FROM sqlite_master WHERE type='table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND" OURS
         " ORDER BY rowid", -1, &pSt, NULL)!=SQLITE_OK ){
     crc = errf(p->pzErr, CV_DB, "restore: %s", sqlite3_errmsg(p->h));
   }
@@ -457,7 +461,8 @@ static cv_rc compare_counts(struct restore *p){
   sqlite3_stmt *pSt = NULL;
   cv_rc crc = CV_OK;
   if( sqlite3_prepare_v2(p->h, "SELECT name FROM sqlite_master WHERE type='table' AND sql NOT"
-                         " LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid", -1, &pSt, NULL)!=SQLITE_OK ){
+                         " LIKE 'CREATE VIRTUAL TABLE%' AND" OURS " ORDER BY rowid", -1, &pSt,
+                         NULL)!=SQLITE_OK ){
     return errf(p->pzErr, CV_DB, "restore: %s", sqlite3_errmsg(p->h));
   }
   while( crc==CV_OK && sqlite3_step(pSt)==SQLITE_ROW ){

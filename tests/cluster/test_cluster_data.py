@@ -8,7 +8,8 @@ command run inside a node's namespace:
 - `restore BACKUP --cluster-addr` into a new cluster gives back the same data (the same export,
   the same token works, search finds what it found), and refuses a cluster that holds data;
 - bad input (not a database, a backup of an older version, an existing OUT, two members to
-  check, nobody listening) is refused with a message and changes nothing.
+  check, nobody listening) is refused with a message and changes nothing; a backup holding
+  Litestream's two tables restores without them.
 
 Needs ../shared/formats (real export files) for the import; skipped without it."""
 
@@ -180,7 +181,15 @@ def test_bad_input_is_refused_and_changes_nothing():
                     "another version", "a version-12 backup")
             up = os.path.join(tmp, "v13.db")
             ok(cv.run_cli(["restore", old, "--db", up]), "restore into a file upgrades")
+            # a file Litestream replicated holds its own two tables: left behind, not refused
+            h = sqlite3.connect(up)
+            h.execute("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)")
+            h.execute("CREATE TABLE _litestream_lock (id INTEGER)")
+            h.execute("INSERT INTO _litestream_seq VALUES (1, 7)")
+            h.commit()
+            h.close()
             ok(cli(other, 1, ["restore", up, "--cluster-addr", other.members()]))
+            ok(cli(other, 1, ["check", "--cluster-addr", other.addr(1)]))
             r = ok(cli(other, 1, ["token", EMAIL, "--cluster-addr", other.members()]))
             assert r.stdout.strip()
         finally:
