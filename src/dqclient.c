@@ -663,7 +663,15 @@ static cv_rc sql_request(struct dq_conn *c, int type, const char *zSql,
   if( rc==CV_INVALID ) return fail(c, CV_INVALID, "a parameter dqlite cannot carry");
   if( rc==CV_TOOLARGE ) return fail(c, CV_TOOLARGE, "a request over %u bytes", DQ_MSG_MAX);
   if( rc ) return rc;                  /* nothing was sent: the connection stays usable */
-  return call(c, type, nParam ? 1 : 0, want);
+  for(;;){
+    rc = call(c, type, nParam ? 1 : 0, want);
+    if( rc!=CV_BUSY || strcmp(c->zErr, "checkpoint in progress")!=0 ) return rc;
+    /* dqlite refuses every statement, reads too, while the leader checkpoints its WAL, before
+    ** running it (gateway.c, FAIL_IF_CHECKPOINTING): nothing of it ran, the checkpoint takes
+    ** milliseconds. Ask again within the deadline (a long export was cut short by this). */
+    if( ms_left(c)<=2 ) return rc;
+    usleep(1000);
+  }
 }
 
 cv_rc dq_exec(struct dq_conn *c, const char *zSql, const struct dq_value *aParam, int nParam,

@@ -331,6 +331,37 @@ static void dump_of_a_database(void){
   dq_close(c);
 }
 
+/* A WAL index of three regions (over 8,150 frames, kept by an open read transaction) and a
+** connection that mapped only the first one writing: dqlite 1.18.7 aborted the node on its
+** region-order assertion (vendor/patches/dqlite-0001-shm-map-regions-in-order.patch). */
+static void wal_index_past_two_regions(void){
+  struct dq_conn *w = leader(), *r = leader(), *late = NULL;
+  struct dq_rows rows;
+  memset(&rows, 0, sizeof rows);
+  if( !w || !r ){ dq_close(w); dq_close(r); return; }
+  TT_CHECK( dq_open(w, "walidx.db")==CV_OK && dq_open(r, "walidx.db")==CV_OK );
+  TT_CHECK( dq_exec(w, "CREATE TABLE w(x BLOB)", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_exec(r, "BEGIN", NULL, 0, NULL, NULL)==CV_OK );
+  TT_CHECK( dq_query(r, "SELECT count(*) FROM w", NULL, 0, &rows)==CV_OK );   /* the read */
+  dq_rows_free(&rows);
+  /* about 9,000 pages in one commit: frames into the WAL index's third region */
+  TT_CHECK( dq_exec(w, "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s"
+                       " WHERE i<9000) INSERT INTO w SELECT randomblob(3500) FROM s",
+                    NULL, 0, NULL, NULL)==CV_OK );
+  late = leader();                      /* a new connection: only the first region mapped */
+  if( late ){
+    TT_CHECK( dq_open(late, "walidx.db")==CV_OK );
+    TT_CHECK( dq_exec(late, "INSERT INTO w VALUES (x'00')", NULL, 0, NULL, NULL)==CV_OK );
+    TT_CHECK( dq_query(late, "SELECT count(*) FROM w", NULL, 0, &rows)==CV_OK );
+    TT_CHECK( rows.nRow==1 && rows.a[0].i==9001 );
+    dq_rows_free(&rows);
+  }
+  TT_CHECK( dq_exec(r, "COMMIT", NULL, 0, NULL, NULL)==CV_OK );
+  dq_close(late);
+  dq_close(r);
+  dq_close(w);
+}
+
 /* A FILES answer of the wrong shape: a WAL with frames, a length past the body. */
 static void dump_broken_answers(void){
   /* header (4 words), count 2, "x" (padded), length 8, 8 bytes, "x-wal", length 8, 8 bytes */
@@ -396,6 +427,7 @@ int main(void){
   TT_RUN(failure_bodies);
   TT_RUN(dump_of_a_database);
   TT_RUN(dump_broken_answers);
+  TT_RUN(wal_index_past_two_regions);
   dqnode_stop(pNode);
   return TT_DONE();
 }
