@@ -55,7 +55,7 @@ DQ_LIBS := $(B)/vendor/dqlite/libdqlite.a $(B)/vendor/libuv/libuv_a.a
 
 REL_FLAGS  := -std=c11 -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ASAN_FLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=undefined
+              -fno-sanitize-recover=undefined -DCV_TEST_HOOKS
 
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))

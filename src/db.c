@@ -589,6 +589,22 @@ static cv_rc run_job(struct cv_db *pDb, struct cv_job *pJ, int bAlone){
   return db_run(pDb, "RELEASE job");
 }
 
+#ifdef CV_TEST_HOOKS
+/* Test builds only (the ASan build: -DCV_TEST_HOOKS): with CV_TEST_LOSE_LEADER=N in the
+** environment, every Nth batch on a cluster loses its connection to the leader after its jobs
+** ran, before its COMMIT, so run_batch runs the batch again: every job must give the same
+** answer and leak nothing from its first try (tests/cluster/test_api_on_cluster.py). Only the
+** writer thread calls it. */
+static int test_lose_leader(void){
+  static int n = -1, i = 0;
+  if( n<0 ){
+    const char *z = getenv("CV_TEST_LOSE_LEADER");
+    n = z ? atoi(z) : 0;
+  }
+  return n>0 && (++i % n)==0;
+}
+#endif
+
 /* One try of a batch of jobs in one transaction (see the file header); aKey (cluster: the
 ** batch's key, 16 bytes) is inserted in it. CV_OK when it committed. Otherwise the error
 ** that ended the transaction (rolled back, or lost with the leader); the jobs' own results
@@ -625,6 +641,12 @@ static cv_rc batch_once(struct cv_store *pS, struct cv_job *pBatch, const unsign
     lost = run_job(pDb, pJ, !aKey && pBatch->pNext==NULL && pJ->fn!=NULL);
   }
   if( lost==CV_OK ) lost = search_index_flush(pDb);   /* the search index, in this same transaction */
+#ifdef CV_TEST_HOOKS
+  if( lost==CV_OK && aKey && test_lose_leader() ){
+    dq_break(pDb->pRemote, "test: the leader lost before COMMIT");
+    lost = CV_CLOSED;
+  }
+#endif
   if( lost==CV_OK ) lost = db_run(pDb, "COMMIT");
   if( lost && db_in_txn(pDb) ) db_run(pDb, "ROLLBACK");
   return lost;

@@ -60,7 +60,10 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
-  cv_rc rc = db_stmt(pDb, azInsert[a->eKind], &pSt);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_item_clear(a->pOut);
+  rc = db_stmt(pDb, azInsert[a->eKind], &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
   db_bind_int64(pSt, 1, a->ownerId);
@@ -283,7 +286,10 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   struct update_args *a = pArg;
   cv_stmt *pSt;
   int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_item_clear(a->pOut);
+  rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   db_bind_int64(pSt, 1, a->id);
   db_bind_int64(pSt, 2, a->userId);

@@ -164,6 +164,8 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   size_t nMsg = strlen(a->zMessage);
   int src, bArchived = 0;
   cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_chat_clear(a->pOut);
   if( a->pNew ){
     rc = check_refs(pDb, a);
     if( rc ) return rc;
@@ -253,7 +255,10 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int nChanged;
-  cv_rc rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_chat_clear(a->pOut);
+  rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
   if( rc ) return rc;
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
@@ -406,7 +411,10 @@ static cv_rc restore_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int64_t id = 0;
   int src, bArchived = 0;
-  cv_rc rc = db_stmt(pDb, zFind, &pSt);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_chat_clear(a->pOut);
+  rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;
   db_bind_text(pSt, 1, a->zChatId, -1, SQLITE_STATIC);
   db_bind_int64(pSt, 2, a->userId);

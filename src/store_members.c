@@ -96,7 +96,10 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int64_t owner = 0, memberId = 0;
   int bMember = 0, src, nChanged = 0;
-  cv_rc rc = thread_role(pDb, a->ownerId, a->id, &owner, &bMember);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_member_clear(a->pOut);
+  rc = thread_role(pDb, a->ownerId, a->id, &owner, &bMember);
   if( rc==CV_NOTFOUND ) a->zMissing = "Thread";
   if( rc ) return rc;
   if( owner!=a->ownerId ) return CV_FORBIDDEN;         /* before the email: no probing */

@@ -77,7 +77,10 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int64_t owner = 0, nLinks = 0, nBytes = 0;
   int src, nChanged = 0;
-  cv_rc rc = db_stmt(pDb, zOwner, &pSt);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_share_clear(a->pOut);
+  rc = db_stmt(pDb, zOwner, &pSt);
   if( rc ) return rc;
   db_bind_int64(pSt, 1, a->id);
   src = db_step(pSt);

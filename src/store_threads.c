@@ -143,7 +143,12 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
 static cv_rc create_job(struct cv_db *pDb, void *pArg){
   struct create_args *a = pArg;
   struct cv_thread *t = a->pOut;
-  cv_rc rc = insert_thread(pDb, a);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_thread_clear(t);
+  free(a->zTitleSet);
+  a->zTitleSet = NULL;
+  rc = insert_thread(pDb, a);
   if( rc ) return rc;
   t->id = a->id;
   t->userId = a->userId;
@@ -422,6 +427,8 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int nChanged;
   cv_rc rc = CV_OK;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_thread_clear(a->pOut);
   if( a->zTitle || a->zMessages ){
     rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
     if( rc ) return rc;
@@ -510,6 +517,8 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   int nOk = 0, i, src;
   cv_rc rc;
   assert( nArg>0 && nArg<=APPEND_GROUP );
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  for(i=0; i<nArg; i++) store_append_clear(((struct append_args*)apArg[i])->pOut);
   rc = db_stmt(pDb, zHead, &pSt);
   if( rc ) return rc;
   db_bind_int64(pSt, 1, a0->id);
@@ -814,7 +823,9 @@ static cv_rc edit_job(struct cv_db *pDb, void *pArg){
   struct cv_msg_edit *o = a->pOut;
   char *zRole = NULL;
   int64_t nCount = 0, nBytes = 0;
-  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  cv_rc rc;
+  memset(o, 0, sizeof *o);       /* (a job may run again after a lost leader) */
+  rc = owned_count(pDb, a->userId, a->id, &nCount);
   if( rc ) return rc;
   if( a->iIndex>=nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
   rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, o->zUpdatedAt);
@@ -846,7 +857,9 @@ static cv_rc truncate_job(struct cv_db *pDb, void *pArg){
   struct edit_args *a = pArg;
   struct cv_msg_edit *o = a->pOut;
   int64_t nCount = 0, nLeft = 0, nBytes = 0;
-  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  cv_rc rc;
+  memset(o, 0, sizeof *o);       /* (a job may run again after a lost leader) */
+  rc = owned_count(pDb, a->userId, a->id, &nCount);
   if( rc ) return rc;
   if( a->iIndex>nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
   o->index = a->iIndex;
@@ -879,7 +892,12 @@ static cv_rc drop_job(struct cv_db *pDb, void *pArg){
   struct drop_args *a = pArg;
   int64_t nCount = 0, nLeft = 0, nBytes = 0;
   char zNow[CV_TS_LEN+1];
-  cv_rc rc = owned_count(pDb, a->userId, a->id, &nCount);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  free(a->zContent);
+  a->zContent = NULL;
+  a->iUser = -1;
+  rc = owned_count(pDb, a->userId, a->id, &nCount);
   if( rc ) return rc;
   rc = store_conv_last_user(pDb, a->id, &a->iUser, &a->zContent);
   if( rc ) return rc;

@@ -38,7 +38,10 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   cv_stmt *pSt;
   char zNow[CV_TS_LEN+1];
   int src;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  cv_rc rc;
+  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  store_user_clear(a->pOut);
+  rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
   util_iso_format(util_now_ms(), zNow);
   db_bind_text(pSt, 1, a->zEmail, -1, SQLITE_STATIC);
