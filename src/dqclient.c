@@ -328,14 +328,11 @@ void dq_parse_failure(const unsigned char *aBody, size_t nBody, int bQuery, uint
   snprintf(zMsg, nMsg, "%.*s", (int)t, (const char*)aBody + off + 8);
 }
 
-/* Read one response into c->aBody / c->type. A FAILURE response is CV_BUSY or CV_DB, with
-** the node's code and message kept (dq_errcode, dq_errmsg). */
-static cv_rc recv_msg(struct dq_conn *c){
-  unsigned char hdr[8];
-  uint64_t n;
-  cv_rc rc = read_all(c, hdr, 8);
-  if( rc ) return rc;
-  n = (get_le64(hdr) & 0xffffffff) * 8;
+/* Read the body of the response whose header is hdr (its body n bytes) into c->aBody /
+** c->type. A FAILURE response is CV_BUSY or CV_DB, with the node's code and message kept
+** (dq_errcode, dq_errmsg). */
+static cv_rc recv_body(struct dq_conn *c, const unsigned char hdr[8], uint64_t n){
+  cv_rc rc;
   if( n>DQ_MSG_MAX ){
     fail(c, CV_IO, "%s: a response of %llu bytes", c->zAddr, (unsigned long long)n);
     return CV_TOOLARGE;
@@ -358,6 +355,21 @@ static cv_rc recv_msg(struct dq_conn *c){
   }
   c->errCode = 0;
   return CV_OK;
+}
+
+/* Read one response's header into hdr and *pn its body's size in bytes. */
+static cv_rc recv_header(struct dq_conn *c, unsigned char hdr[8], uint64_t *pn){
+  cv_rc rc = read_all(c, hdr, 8);
+  if( rc==CV_OK ) *pn = (get_le64(hdr) & 0xffffffff) * 8;
+  return rc;
+}
+
+/* Read one whole response (recv_body's contract). */
+static cv_rc recv_msg(struct dq_conn *c){
+  unsigned char hdr[8];
+  uint64_t n = 0;
+  cv_rc rc = recv_header(c, hdr, &n);
+  return rc ? rc : recv_body(c, hdr, n);
 }
 
 static cv_rc call(struct dq_conn *c, int type, int schema, int want){
@@ -575,32 +587,19 @@ static cv_rc read_text(struct dq_conn *c, char *z, size_t nMax, uint64_t *pnUsed
 cv_rc dq_dump(struct dq_conn *c, const char *zName, int fd, uint64_t *pnBytes){
   unsigned char hdr[8], a[8];
   char zFile[DQ_ADDR_MAX + 1 + 8];
-  uint64_t nBody, nUsed = 0, nFile, i, len;
+  uint64_t nBody = 0, nUsed = 0, nFile, i, len;
   unsigned char *aBuf = NULL;
   cv_rc rc;
   *pnBytes = 0;
   rc = begin(c);
   if( rc==CV_OK ) rc = put_text(c, zName);
   if( rc==CV_OK ) rc = send_request(c, REQ_DUMP, 0);
-  if( rc==CV_OK ) rc = read_all(c, hdr, 8);
+  if( rc==CV_OK ) rc = recv_header(c, hdr, &nBody);
   if( rc ) return rc;
-  nBody = (get_le64(hdr) & 0xffffffff) * 8;
   if( hdr[4]!=RSP_FILES ){
-    /* anything else (a FAILURE: "database does not exists", ...) is small: read it whole */
-    if( nBody>DQ_MSG_MAX ) return bad_answer(c, "a DUMP");
-    free(c->aBody);
-    c->nBody = 0;
-    if( (c->aBody = malloc(nBody ? nBody : 1))==NULL ){
-      fail(c, CV_IO, "%s: out of memory for a response", c->zAddr);
-      return CV_NOMEM;
-    }
-    rc = read_all(c, c->aBody, nBody);
-    if( rc ) return rc;
-    c->nBody = nBody;
-    c->type = hdr[4];
-    if( c->type!=RSP_FAILURE ) return bad_answer(c, "a DUMP");
-    dq_parse_failure(c->aBody, nBody, 0, &c->errCode, c->zErr, sizeof c->zErr);
-    return (c->errCode & 0xff)==SQLITE_BUSY ? CV_BUSY : CV_DB;
+    /* anything else is read whole: a FAILURE ("database does not exists", ...) or nonsense */
+    rc = recv_body(c, hdr, nBody);
+    return rc==CV_OK ? bad_answer(c, "a DUMP") : rc;
   }
   /* FILES: a count, then each file's name, length and bytes, streamed into fd (the database
   ** file; dqlite 1.18 sends the WAL second, always empty: its frames are in the pages) */
