@@ -512,7 +512,12 @@ int options_print_man(FILE *pOut, const char *zVersion){
     fputs(".\n", pOut);
     if( p->zEnv ) fprintf(pOut, "Environment: \\fB%s\\fR.\n", p->zEnv);
     options_command_names(p->mCmds, zCmds, sizeof zCmds);
-    fprintf(pOut, "Subcommands: %s.\n", zCmds);
+    {
+      /* one name per input line: a long list stays under mandoc's 80 bytes a line */
+      char *zC;
+      for(zC=zCmds; (zC = strstr(zC, ", "))!=NULL; zC += 2) zC[1] = '\n';
+    }
+    fprintf(pOut, "Subcommands:\n%s.\n", zCmds);
   }
   fputs(".SH ENVIRONMENT\n", pOut);
   for(i=0; i<nCvOption; i++){
