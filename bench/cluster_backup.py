@@ -69,8 +69,11 @@ def main():
     procs = []
     try:
         db = os.path.join(tmp, "file.db")
-        p, url = start([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log", "off"],
-                       os.path.join(tmp, "file.out"))
+        # the size caps export.sh sets too: one user holds all of it
+        caps = ["--max-body", "67108864", "--max-conversation-messages", "100000000",
+                "--max-conversation-bytes", "1099511627776", "--max-user-bytes", "1099511627776"]
+        p, url = start([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log", "off"]
+                       + caps, os.path.join(tmp, "file.out"))
         procs.append(p)
         subprocess.run([PY, DATA, "fill", url, os.path.join(tmp, "meta.json"), str(threads),
                         str(msgs)], check=True, stdout=subprocess.DEVNULL)
