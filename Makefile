@@ -163,7 +163,7 @@ check-ldd:
 	if [ -n "$$extra" ]; then echo "unexpected dynamic dependencies: $$extra" >&2; exit 1; fi
 
 # --- unit tests: one binary per tests/unit/test_*.c, linked with everything but main.c
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h tests/unit/store_fixture.h tests/unit/dqnode_fixture.h $(ASAN_OBJS) $(DQ_LIBS) $(SQ)/.stamp
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/tinytest.h tests/unit/store_fixture.h tests/unit/dqnode_fixture.h tests/unit/freeport.h $(ASAN_OBJS) $(DQ_LIBS) $(SQ)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(WARN) $(DEFS) $(INC) -Itests/unit -o $@ $< $(ASAN_OBJS) $(DQ_LIBS) $(LIBS)
 unit: asan

@@ -490,7 +490,7 @@ static int cmd_restore(const struct cv_config *c, const char *zBackup){
     fprintf(stderr, "chatvault: %s does not pass its check once restored: %s removed\n",
             zBackup, c->zDb);
     free(zReport);
-    unlink(c->zDb);
+    db_remove_files(c->zDb);
     return 1;
   }
   free(zReport);

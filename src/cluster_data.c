@@ -39,6 +39,12 @@
 ** _litestream_seq and _litestream_lock tables: docs/litestream.md). */
 #define OURS " name NOT LIKE '\\_litestream\\_%' ESCAPE '\\'"
 
+/* The backup's tables that hold rows of their own (not a virtual table: its shadow tables are
+** copied), with 1 for a WITHOUT ROWID table: what a restore copies and then counts. */
+static const char zTables[] =
+  "SELECT name, sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE type='table'"
+  " AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND" OURS " ORDER BY rowid";
+
 /* *pz = the formatted message (when pz is not NULL); returns rc. */
 static cv_rc errf(char **pz, cv_rc rc, const char *zFmt, ...) __attribute__((format(printf, 3, 4)));
 static cv_rc errf(char **pz, cv_rc rc, const char *zFmt, ...){
@@ -49,16 +55,6 @@ static cv_rc errf(char **pz, cv_rc rc, const char *zFmt, ...){
     va_end(ap);
   }
   return rc;
-}
-
-/* Remove the file zPath and SQLite's files beside it. */
-static void unlink_db(const char *zPath){
-  static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
-  char z[4200];
-  size_t i;
-  for(i=0; i<sizeof azSuffix/sizeof azSuffix[0]; i++){
-    if( snprintf(z, sizeof z, "%s%s", zPath, azSuffix[i]) < (int)sizeof z ) unlink(z);
-  }
 }
 
 /* Dump the database of the member zAddrs names (bLeader: of the leader found through them)
@@ -113,7 +109,7 @@ cv_rc cluster_backup(const char *zAddrs, const char *zOut, char **pzLeader, char
   rc = dump_into(zAddrs, 1, fd, pzLeader, pzErr);
   close(fd);
   if( rc==CV_OK ) rc = db_backup(zTmp, zOut, pzErr);
-  unlink_db(zTmp);
+  db_remove_files(zTmp);
   free(zTmp);
   if( rc ){
     free(*pzLeader);
@@ -143,12 +139,12 @@ cv_rc cluster_check(const char *zAddr, char **pzReport){
   nSize = rc ? 0 : lseek(fd, 0, SEEK_END);
   close(fd);
   if( rc ){
-    unlink_db(zTmp);
+    db_remove_files(zTmp);
     *pzReport = zErr;
     return rc;
   }
   rc = db_check(zTmp, &zReport);
-  unlink_db(zTmp);
+  db_remove_files(zTmp);
   if( zReport ){
     size_t n = strlen(zReport) + strlen(zAddr) + 96;
     if( (*pzReport = malloc(n))!=NULL ){
@@ -270,7 +266,6 @@ static cv_rc flush_rows(struct restore *p, const char *zTab, const char *zCols, 
     for(j=0; rc==CV_OK && j<nCol; j++) rc = buf_append(pSql, j ? ",?" : "?", j ? 2 : 1);
     if( rc==CV_OK ) rc = buf_append(pSql, ")", 1);
   }
-  if( rc==CV_OK ) rc = buf_append(pSql, "", 1);
   if( rc ) return errf(p->pzErr, rc, "restore: out of memory");
   rc = r_exec(p, pSql->a, aV, nRow*nCol);
   if( rc==CV_OK ) p->nRows += nRow;
@@ -292,14 +287,11 @@ static cv_rc copy_table(struct restore *p, const char *zTab, int bWithoutRowid){
   crc = column_list(p, zTab, bWithoutRowid, &cols, &nCol);
   if( crc==CV_OK ) crc = buf_append(&sel, "DELETE FROM ", 12);
   if( crc==CV_OK ) crc = put_ident(&sel, zTab);
-  if( crc==CV_OK ) crc = buf_append(&sel, "", 1);
   if( crc==CV_OK ) crc = r_exec(p, sel.a, NULL, 0);
   if( crc ) goto out;
   sel.n = 0;
   crc = buf_appendf(&sel, "SELECT %.*s FROM ", (int)cols.n - 2, cols.a + 1);
   if( crc==CV_OK ) crc = put_ident(&sel, zTab);
-  if( crc==CV_OK ) crc = buf_append(&sel, "", 1);
-  if( crc==CV_OK ) crc = buf_append(&cols, "", 1);
   if( crc ) goto out;
   nBatch = BATCH_PARAMS / nCol;
   if( nBatch>BATCH_ROWS ) nBatch = BATCH_ROWS;
@@ -432,16 +424,13 @@ static cv_rc restore_rows(struct restore *p){
     buf_init(&b, 4096);
     crc = buf_append(&b, "DROP TRIGGER ", 13);
     if( crc==CV_OK ) crc = put_ident(&b, (const char*)sqlite3_column_text(pSt, 0));
-    if( crc==CV_OK ) crc = buf_append(&b, "", 1);
     if( crc==CV_OK ) crc = r_exec(p, b.a, NULL, 0);
     buf_free(&b);
   }
   sqlite3_finalize(pSt);
   pSt = NULL;
   /* every table with rows of its own: not a virtual table (its shadow tables are copied) */
-  if( crc==CV_OK && sqlite3_prepare_v2(p->h, "SELECT name, sql LIKE '%WITHOUT ROWID%'"
-        " FROM sqlite_master WHERE type='table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND" OURS
-        " ORDER BY rowid", -1, &pSt, NULL)!=SQLITE_OK ){
+  if( crc==CV_OK && sqlite3_prepare_v2(p->h, zTables, -1, &pSt, NULL)!=SQLITE_OK ){
     crc = errf(p->pzErr, CV_DB, "restore: %s", sqlite3_errmsg(p->h));
   }
   while( crc==CV_OK && (rc = sqlite3_step(pSt))==SQLITE_ROW ){
@@ -460,9 +449,7 @@ static cv_rc restore_rows(struct restore *p){
 static cv_rc compare_counts(struct restore *p){
   sqlite3_stmt *pSt = NULL;
   cv_rc crc = CV_OK;
-  if( sqlite3_prepare_v2(p->h, "SELECT name FROM sqlite_master WHERE type='table' AND sql NOT"
-                         " LIKE 'CREATE VIRTUAL TABLE%' AND" OURS " ORDER BY rowid", -1, &pSt,
-                         NULL)!=SQLITE_OK ){
+  if( sqlite3_prepare_v2(p->h, zTables, -1, &pSt, NULL)!=SQLITE_OK ){
     return errf(p->pzErr, CV_DB, "restore: %s", sqlite3_errmsg(p->h));
   }
   while( crc==CV_OK && sqlite3_step(pSt)==SQLITE_ROW ){
@@ -471,7 +458,6 @@ static cv_rc compare_counts(struct restore *p){
     buf_init(&b, 4096);
     crc = buf_append(&b, "SELECT count(*) FROM ", 21);
     if( crc==CV_OK ) crc = put_ident(&b, (const char*)sqlite3_column_text(pSt, 0));
-    if( crc==CV_OK ) crc = buf_append(&b, "", 1);
     nB = crc ? -1 : b_int(p->h, b.a);
     if( crc==CV_OK ) crc = r_int(p, b.a, &nC);
     if( crc==CV_OK && nB!=nC ){

@@ -1189,6 +1189,18 @@ out:
   return crc;
 }
 
+void db_remove_files(const char *zPath){
+  static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
+  size_t i, n = strlen(zPath) + 16;
+  char *z = malloc(n);
+  if( !z ){ unlink(zPath); return; }
+  for(i=0; i<sizeof azSuffix/sizeof azSuffix[0]; i++){
+    snprintf(z, n, "%s%s", zPath, azSuffix[i]);
+    unlink(z);
+  }
+  free(z);
+}
+
 cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
   /* The copy is written under a temporary name in zOut's directory
   ** ("<zOut>.partial-XXXXXX"), fsync'ed, then given its final name without replacing
@@ -1282,18 +1294,7 @@ out:
   if( fd>=0 ) close(fd);
   conn_close(pSrc);
   conn_close(pDst);
-  if( bTmp ){
-    /* SQLite's own files of the temporary copy go with it */
-    static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
-    size_t i;
-    char *zF = malloc(nTmp + 16);
-    for(i=0; zF && i<sizeof azSuffix/sizeof azSuffix[0]; i++){
-      snprintf(zF, nTmp + 16, "%s%s", zTmp, azSuffix[i]);
-      unlink(zF);
-    }
-    if( !zF ) unlink(zTmp);
-    free(zF);
-  }
+  if( bTmp ) db_remove_files(zTmp);   /* SQLite's own files of the copy go with it */
   free(zTmp);
   free(zDir);
   return crc;

@@ -199,4 +199,9 @@ cv_rc db_check(const char *zPath, char **pzReport);
 ** CV_FULL on a full disk, CV_IO/CV_DB otherwise; *pzErr then says why (free with free()). */
 cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr);
 
+/* Remove the database file zPath and SQLite's files beside it (-journal, -wal, -shm);
+** missing ones are no error. For files chatvault made itself (a temporary copy, a restore
+** that failed its check). */
+void db_remove_files(const char *zPath);
+
 #endif /* CV_DB_H */

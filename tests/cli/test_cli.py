@@ -257,6 +257,41 @@ def test_backup_to_unwritable_path_exits_1():
     fails(run_cli(["backup", "/nonexistent-dir-%s/x.db" % os.urandom(3).hex()], db=SRV.db), 1)
 
 
+def test_restore_into_a_new_file_and_what_it_refuses():
+    """`restore BACKUP --db NEW`: NEW serves the backup's data; an existing NEW is refused and
+    left as it was; a backup whose trigger-kept counts are wrong fails its check once
+    restored, and NEW is removed with its -wal and -shm."""
+    e = unique_email("cli-rs")
+    cv.register(SRV, e, "password123")
+    tok = cv.login(SRV, e, "password123").json["access_token"]
+    tid = expect(cv.Client(SRV, tok).post(T, json={"title": "to restore"}), 201).json["id"]
+    bk = os.path.join(TMP, "rs-%s.db" % os.urandom(4).hex())
+    ok(run_cli(["backup", bk], db=SRV.db), "backup")
+    new = os.path.join(TMP, "rs-new-%s.db" % os.urandom(4).hex())
+    r = ok(run_cli(["restore", bk], db=new), "restore into a new file")
+    assert "restored %s into %s" % (bk, new) in r.stdout, r
+    ok(run_cli(["check"], db=new), "check of the restored file")
+    with open(new, "rb") as f:
+        before = f.read()
+    fails(run_cli(["restore", bk], db=new), 1, "restore onto an existing file")
+    with open(new, "rb") as f:
+        assert f.read() == before, "an existing file was changed by a refused restore"
+    with cv.Server(db=new) as s:
+        r = expect(s.req("GET", "%s/%d" % (T, tid), token=tok), 200, "the restored thread")
+        assert r.json["title"] == "to restore", r.json
+    bad = os.path.join(TMP, "rs-bad-%s.db" % os.urandom(4).hex())
+    shutil.copy(bk, bad)
+    h = sqlite3.connect(bad)
+    h.execute("UPDATE users SET thread_count = thread_count + 7")
+    h.commit()
+    h.close()
+    gone = os.path.join(TMP, "rs-gone-%s.db" % os.urandom(4).hex())
+    r = fails(run_cli(["restore", bad], db=gone), 1, "a backup that fails its check")
+    assert "thread counts" in r.stderr and "removed" in r.stderr, r
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        assert not os.path.exists(gone + suffix), "left behind: %s%s" % (gone, suffix)
+
+
 def test_check_good_database_exits_0():
     ok(run_cli(["check"], db=SRV.db), "check while serving")
 

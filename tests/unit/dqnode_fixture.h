@@ -6,13 +6,14 @@
 **   dqnode_start(zTag, zAddr, nAddr)   a node in a new /tmp directory, its address in zAddr;
 **                                      NULL (and a message) when it does not start
 **   dqnode_stop(p)                     stops it and removes its directory
-**   free_port()                        a free loopback port (bound, then released)
+**   free_port()                        a free loopback port (freeport.h)
 */
 #ifndef CV_DQNODE_FIXTURE_H
 #define CV_DQNODE_FIXTURE_H
 
 #include <arpa/inet.h>
 #include <dqlite.h>
+#include "freeport.h"
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,6 @@ struct dqnode {
   dqlite_node *pNode;
   char zDir[64];
 };
-
-/* A free loopback port (bound, then released: good enough on a test machine). */
-static int free_port(void){
-  struct sockaddr_in a;
-  socklen_t n = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, (struct sockaddr*)&a, sizeof a);
-  getsockname(fd, (struct sockaddr*)&a, &n);
-  port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
 
 static void dqnode_stop(struct dqnode *p){
   char zCmd[128];

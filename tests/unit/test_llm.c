@@ -3,6 +3,7 @@
 ** CA when the openssl command is there): live deltas, the request sent, the URL join,
 ** chunked and close-delimited bodies, JSON answers, errors, resets, garbage, deadlines,
 ** TLS verification, concurrent calls, and the offline responder. */
+#include "freeport.h"
 #include "tinytest.h"
 #include "llm.h"
 #include "util.h"
@@ -366,19 +367,9 @@ static void connect_refused_and_bad_urls(void){
     "http://127.0.0.1:%d:1", "http://user:pw@127.0.0.1:%d", "http://127.0.0.1:%d/a b",
     "http://[::1", "http://[nothost]:%d", "127.0.0.1:%d",
   };
-  struct sockaddr_in sa;
-  socklen_t len = sizeof sa;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+  int port = free_port();          /* a port that was free a moment ago: nothing listens there */
   struct run r = {0};
   size_t i;
-  /* a port that was free a moment ago: nothing listens there */
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, (struct sockaddr*)&sa, sizeof sa);
-  getsockname(fd, (struct sockaddr*)&sa, &len);
-  port = ntohs(sa.sin_port);
-  close(fd);
   run_llm(&r, "http://127.0.0.1:%d", port, "m", NULL, 5);
   TT_CHECK( r.rc==CV_UPSTREAM && r.secs<2 );
   for(i=0; i<sizeof azBad/sizeof azBad[0]; i++){
