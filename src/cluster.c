@@ -22,6 +22,7 @@
 
 #define CALL_MS 5000            /* the deadline of one membership call */
 #define TRANSFER_MS 20000       /* how long cluster transfer tries */
+#define CHANGE_MS 15000         /* how long assign and remove wait for a change in progress */
 /* The one-way latency dqlite plans with: heartbeats every 1.5x, an election after 15x without
 ** one (randomized up to 30x). dqlite's default, 3 s to 6 s, could not promise writes back
 ** within 10 s of losing the leader when a first election splits. */
@@ -141,6 +142,16 @@ static const char *role_name(int r){
 }
 
 static int64_t mono_ms(void){ return util_mono_us()/1000; }
+
+/* Whether a membership change that returned rc should be asked again, after a pause: the
+** leader refuses one (SQLITE_BUSY, raft's "a configuration change is already in progress")
+** until the previous one is committed -- a node just added or promoted, a leader just elected
+** (its first entry not committed yet) -- so it is asked again every 100 ms until end. */
+static int change_again(cv_rc rc, int64_t end){
+  if( rc!=CV_BUSY || mono_ms() + 100 >= end ) return 0;
+  usleep(100*1000);
+  return 1;
+}
 
 /* The members as the leader c knows them (*pa: free()). */
 static cv_rc members(struct dq_conn *c, struct dq_node **pa, int *pn, char *zErr, size_t nErr){
@@ -347,26 +358,35 @@ cv_rc cluster_status(const char *zAddrs, FILE *pOut, char *zErr, size_t nErr){
   return CV_OK;
 }
 
+/* Connect to the leader of zAddrs (*pc: NULL when none answers) and find the member at zNode
+** (*pm) among its members. */
+static cv_rc leader_and_member(const char *zAddrs, const char *zNode, struct dq_conn **pc,
+                               struct dq_node *pm, char *zErr, size_t nErr){
+  cv_rc rc = dq_connect_leader(zAddrs, CALL_MS, pc, zErr, nErr);
+  return rc ? rc : find_member(*pc, 0, zNode, pm, zErr, nErr);
+}
+
 cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
                      char *zErr, size_t nErr){
-  struct dq_conn *c = NULL;
-  struct dq_node m;
+  int64_t end = mono_ms() + CHANGE_MS;
   int role = 0;
-  cv_rc rc;
   while( role<3 && strcmp(zRole, azRole[role])!=0 ) role++;
   if( role==3 ){
     snprintf(zErr, nErr, "role %s: voter, standby or spare", zRole);
     return CV_INVALID;
   }
-  rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
-  if( rc ) return rc;
-  rc = find_member(c, 0, zNode, &m, zErr, nErr);
-  if( rc==CV_OK && m.role!=role ){
-    rc = dq_assign(c, m.id, role);
-    if( rc ) snprintf(zErr, nErr, "assign: %s", dq_errmsg(c));
+  for(;;){
+    struct dq_conn *c = NULL;
+    struct dq_node m;
+    cv_rc rc = leader_and_member(zAddrs, zNode, &c, &m, zErr, nErr);
+    if( !c ) return rc;
+    if( rc==CV_OK && m.role!=role ){
+      rc = dq_assign(c, m.id, role);
+      if( rc ) snprintf(zErr, nErr, "assign: %s", dq_errmsg(c));
+    }
+    dq_close(c);
+    if( !change_again(rc, end) ) return rc;
   }
-  dq_close(c);
-  return rc;
 }
 
 cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t nErr){
@@ -404,37 +424,39 @@ cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t
 }
 
 cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t nErr){
-  struct dq_conn *c = NULL;
-  struct dq_node m;
-  cv_rc rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);
-  if( rc ) return rc;
-  rc = find_member(c, 0, zNode, &m, zErr, nErr);
-  if( rc==CV_OK && strcmp(zNode, dq_addr(c))==0 ){
-    /* the leader cannot remove itself: hand the lead over (dqlite picks a voter), then
-    ** ask the new leader */
-    rc = dq_transfer(c, 0);
-    dq_close(c);
-    c = NULL;
-    if( rc ){
-      snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
-      return rc;
-    }
-    for(int64_t end = mono_ms() + CALL_MS; mono_ms() < end; usleep(100*1000)){
-      rc = dq_connect_leader(zAddrs, (int)(end - mono_ms()), &c, zErr, nErr);
-      if( rc ) return rc;
-      if( strcmp(dq_addr(c), zNode)!=0 ) break;
+  int64_t end = mono_ms() + CHANGE_MS;
+  for(;;){
+    struct dq_conn *c = NULL;
+    struct dq_node m;
+    cv_rc rc = leader_and_member(zAddrs, zNode, &c, &m, zErr, nErr);
+    if( !c ) return rc;
+    if( rc==CV_OK && strcmp(zNode, dq_addr(c))==0 ){
+      /* the leader cannot remove itself: hand the lead over (dqlite picks a voter), then
+      ** ask the new leader */
+      rc = dq_transfer(c, 0);
       dq_close(c);
       c = NULL;
+      if( rc ){
+        snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
+        return rc;
+      }
+      for(int64_t stop = mono_ms() + CALL_MS; mono_ms() < stop; usleep(100*1000)){
+        rc = dq_connect_leader(zAddrs, (int)(stop - mono_ms()), &c, zErr, nErr);
+        if( rc ) return rc;
+        if( strcmp(dq_addr(c), zNode)!=0 ) break;
+        dq_close(c);
+        c = NULL;
+      }
+      if( !c ){
+        snprintf(zErr, nErr, "%s still leads", zNode);
+        return CV_BUSY;
+      }
     }
-    if( !c ){
-      snprintf(zErr, nErr, "%s still leads", zNode);
-      return CV_BUSY;
+    if( rc==CV_OK ){
+      rc = dq_remove(c, m.id);
+      if( rc ) snprintf(zErr, nErr, "remove: %s", dq_errmsg(c));
     }
+    dq_close(c);
+    if( !change_again(rc, end) ) return rc;
   }
-  if( rc==CV_OK ){
-    rc = dq_remove(c, m.id);
-    if( rc ) snprintf(zErr, nErr, "remove: %s", dq_errmsg(c));
-  }
-  dq_close(c);
-  return rc;
 }

@@ -43,7 +43,7 @@
 
 #define DB_REMOTE_MS 10000   /* the deadline of connecting to the cluster */
 #define DB_READ_MS    4000   /* cluster: how long a reader waits to reach a new leader */
-#define DB_RETRY_MS  10000   /* cluster: how long a batch is retried over leader changes */
+#define DB_RETRY_MS  10000   /* cluster: how long a write waits over leader changes */
 
 struct cv_db {
   sqlite3 *h;                          /* the connection (local); NULL when remote */
@@ -69,6 +69,7 @@ struct cv_job {
   cv_rc rc;                            /* its result, valid once bDone */
   int bDone;                           /* set by the writer after COMMIT */
   pthread_cond_t cvDone;               /* signalled when bDone is set: only this caller wakes */
+  int64_t msQueued;                    /* when it was queued (monotonic ms) */
   struct cv_job *pNext;                /* queue link */
 };
 
@@ -701,17 +702,42 @@ static int batch_committed(struct cv_db *pDb, const unsigned char *aKey){
   return r==SQLITE_ROW ? 1 : r==SQLITE_DONE ? 0 : -1;
 }
 
+/* Invariant of a connection going back to the pool (and of the writer between batches): no
+** statement of it is stepped and not reset. Such a statement keeps its read transaction, and
+** every later read on the connection would see that old snapshot (in autocommit mode nothing
+** else ends it). A bug if it happens: the ASan build (CV_TEST_HOOKS) aborts, saying which
+** statement; a release build says so and resets it. A walk of at most DB_STMT_CACHE
+** statements. */
+static void check_idle(struct cv_db *pDb){
+  sqlite3_stmt *p = NULL;
+  if( !pDb->h ) return;
+  while( (p = sqlite3_next_stmt(pDb->h, p))!=NULL ){
+    if( sqlite3_stmt_busy(p) ){
+      fprintf(stderr, "chatvault: bug: a statement left stepped and not reset: %s\n",
+              sqlite3_sql(p));
+#ifdef CV_TEST_HOOKS
+      abort();
+#endif
+      sqlite3_reset(p);
+    }
+  }
+}
+
 /* Run one batch of jobs in one transaction and set every job's result. On a cluster, a batch
 ** that lost its leader (the connection broken, timed out, or the node no longer leading) is
-** tried again on whoever leads now, for up to DB_RETRY_MS: first asking, when its COMMIT may
-** have landed, whether its key is there (then it did, and its callers get the results of
-** that try). Past DB_RETRY_MS its callers get CV_BUSY (503: try again). A job may so run more
-** than once, but only one of its runs is ever committed. */
+** tried again on whoever leads now, until DB_RETRY_MS after its oldest job was queued: first
+** asking, when its COMMIT may have landed, whether its key is there (then it did, and its
+** callers get the results of that try). Past that its callers get CV_BUSY (503: try again),
+** so a caller waits about DB_RETRY_MS at most, not a window per batch queued before its own
+** (a node cut off from the majority answered after two windows, ~20 s). A batch whose window
+** passed while it queued is still tried once on a connection that is not known lost. A job
+** may so run more than once, but only one of its runs is ever committed. */
 static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
   struct cv_db *pDb = pS->pWriter;
+  struct cv_job *pJ;
   unsigned char aKey[16];
   int64_t end;
-  int bUnsure = 0;
+  int bUnsure = 0, bTried = 0;
   cv_rc rc;
   if( !pS->zCluster ){
     int bDone;
@@ -721,11 +747,14 @@ static void run_batch(struct cv_store *pS, struct cv_job *pBatch){
     return;
   }
   util_random(aKey, sizeof aKey);
-  end = util_mono_us()/1000 + DB_RETRY_MS;
+  end = pBatch->msQueued;
+  for(pJ=pBatch->pNext; pJ; pJ=pJ->pNext) if( pJ->msQueued<end ) end = pJ->msQueued;
+  end += DB_RETRY_MS;
   for(;;){
     int64_t left = end - util_mono_us()/1000;
     int bDone;
-    if( left<=0 ){ batch_fail(pBatch, CV_BUSY); return; }
+    if( left<=0 && (bTried || dq_lost(pDb->pRemote)) ){ batch_fail(pBatch, CV_BUSY); return; }
+    bTried = 1;
     if( dq_lost(pDb->pRemote) ){
       leader_lost(pS);
       rc = conn_renew(pDb, pS->zCluster, (int)left);
@@ -818,6 +847,7 @@ static void *writer_main(void *pArg){
     pthread_mutex_unlock(&pS->mu);
     t0 = mono_us();
     run_batch(pS, pBatch);
+    check_idle(pS->pWriter);
     tBatch = mono_us() - t0;
     pthread_mutex_lock(&pS->mu);
     for(pJ=pBatch; pJ; ){
@@ -852,6 +882,7 @@ static void *writer_main(void *pArg){
 /* Queue job and wait until its batch committed. */
 static cv_rc enqueue_and_wait(struct cv_store *pS, struct cv_job *pJob){
   pthread_cond_init(&pJob->cvDone, NULL);
+  pJob->msQueued = util_mono_us()/1000;
   pthread_mutex_lock(&pS->mu);
   if( pS->pTail ) pS->pTail->pNext = pJob; else pS->pHead = pJob;
   pS->pTail = pJob;
@@ -903,6 +934,7 @@ struct cv_db *db_reader(struct cv_store *pS){
 }
 
 void db_reader_done(struct cv_store *pS, struct cv_db *pDb){
+  check_idle(pDb);
   if( pDb->pRemote && db_in_txn(pDb) ){
     /* a store's read transaction whose COMMIT failed (dqlite answers SQLITE_BUSY while it
     ** checkpoints): the leader still holds it open; end it, or never use the connection again */

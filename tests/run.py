@@ -294,6 +294,7 @@ def main():
                 s.argv.append("-v")
     lock = threading.Lock()
     totals = [0, 0]
+    fails = []   # every FAIL line, printed again at the end (a CI log may show only its tail)
     t0 = time.monotonic()
     global RESULTS_PATH, STATS_PATH
     if a.paths or a.k or a.no_unit:
@@ -316,8 +317,11 @@ def main():
             for line in out.splitlines():
                 if not SUMMARY_RE.match(line):
                     print(line)
+                if line.startswith("FAIL "):
+                    fails.append("%s: %s" % (s.name, line[5:400]))
             if extra:
                 print(extra)
+                fails.append(extra[5:400])
             print("# %s: %d passed, %d failed (%.1fs)" % (s.name, passed, failed, secs), flush=True)
             totals[0] += passed
             totals[1] += failed
@@ -342,6 +346,8 @@ def main():
     for s in serial:
         report(run_suite(s))
     print("# total time %.1fs" % (time.monotonic() - t0))
+    for line in fails:
+        print("# failed in " + line)
     results.update(passed=totals[0], failed=totals[1], seconds=round(time.monotonic() - t0, 1))
     try:
         with open(RESULTS_PATH, "w") as f:

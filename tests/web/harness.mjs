@@ -41,6 +41,21 @@ export function assertEqual(actual, expected, message) {
   if (a !== e) throw new Error(`${message}: expected ${e}, got ${a}`);
 }
 
+/**
+ * Wait until `check()` (async, run here in Node) resolves truthy; polls every `everyMs`,
+ * fails with `message` after `timeout` ms. Use it for conditions on the server: Playwright's
+ * page.waitForFunction does not await an async predicate (a Promise is truthy, so it returns
+ * at once: it waited for nothing).
+ */
+export async function eventually(check, message, { timeout = 30_000, everyMs = 50 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${message}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 let uniq = 0;
 export function uniqueEmail(prefix = 'user') {
   uniq += 1;

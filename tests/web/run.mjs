@@ -89,7 +89,14 @@ function withTimeout(promise, ms, name) {
 
 async function main() {
   const specDir = path.join(here, 'specs');
+  let misuse = 0;
   for (const f of fs.readdirSync(specDir).filter((f) => f.endsWith('.mjs')).sort()) {
+    // page.waitForFunction takes an async predicate's Promise for a truthy answer and returns
+    // at once (such a wait waited for nothing: 14-edit was flaky so); harness.eventually() polls
+    if (/waitForFunction\(\s*async\b/.test(fs.readFileSync(path.join(specDir, f), 'utf8'))) {
+      console.log(`FAIL ${f}: page.waitForFunction with an async predicate never waits; use eventually()`);
+      misuse += 1;
+    }
     await import(pathToFileURL(path.join(specDir, f)).href);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -124,6 +131,9 @@ async function main() {
       failed += 1;
       const msg = String(err && err.message ? err.message : err).split('\n').slice(0, 12).join('\n    ');
       console.log(`FAIL ${t.name}: ${msg}`);
+      // the server's last requests (its access log on stderr), to tell the page's doing from the server's
+      const tail = server.stderr.split('\n').slice(-40).map((l) => `  | ${l}`).join('\n');
+      console.log(`  server log, last lines:\n${tail}`);
       await ctx.failureShots();
     } finally {
       await ctx.close();
@@ -137,6 +147,7 @@ async function main() {
 
   await browser.close().catch(() => {});
   await server.stop().catch(() => {});
+  failed += misuse;
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed || !passed ? 1 : 0);
 }

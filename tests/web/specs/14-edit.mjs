@@ -3,7 +3,7 @@
 // asks for a new reply (as ChatGPT does); Cancel changes nothing; Fork from a message opens a
 // new thread holding the messages up to it; a member of a shared thread sees Fork only, and
 // its fork is its own editable thread.
-import { test, assert, assertEqual, newUser, openAs } from '../harness.mjs';
+import { test, assert, assertEqual, eventually, newUser, openAs } from '../harness.mjs';
 
 const MSG = '[data-testid=message]';
 
@@ -40,11 +40,10 @@ test('14-edit: regenerate, edit a reply, edit-and-resend, cancel, fork from a me
 
   // Regenerate: the last reply is replaced, nothing else moves.
   await bubbles.nth(3).getByTestId('regenerate').click();
-  await page.waitForFunction(async (p) => {
-    const r = await fetch(p, { headers: { Authorization: `Bearer ${localStorage.getItem('access_token')}` } });
-    const js = await r.json();
+  await eventually(async () => {
+    const js = await user.api.ok('GET', path);
     return js.messages.length === 4 && js.messages[3].content !== 'Try bacalhau';
-  }, path, { timeout: 30_000 });
+  }, 'a new last reply');
   await settled(page, 4);
   let stored = await user.api.ok('GET', path);
   assertEqual(contentsOf(stored).slice(0, 3), [['user', 'Plan a trip'], ['assistant', 'Go to Porto'], ['user', 'What about food?']], 'the rest is kept');
@@ -74,12 +73,11 @@ test('14-edit: regenerate, edit a reply, edit-and-resend, cancel, fork from a me
   await page.getByTestId('edit-save').click();
   // (the old reply must be gone: between the edit and the truncation the server briefly holds
   // the edited message followed by the old reply, 4 messages as well)
-  await page.waitForFunction(async ([p, old]) => {
-    const r = await fetch(p, { headers: { Authorization: `Bearer ${localStorage.getItem('access_token')}` } });
-    const js = await r.json();
+  await eventually(async () => {
+    const js = await user.api.ok('GET', path);
     return js.messages.length === 4 && js.messages[2].content === 'What about museums?' && js.messages[3].role === 'assistant'
-      && js.messages[3].content !== old;
-  }, [path, before], { timeout: 30_000 });
+      && js.messages[3].content !== before;
+  }, 'the edited message and a new reply');
   await settled(page, 4);
   stored = await user.api.ok('GET', path);
   assertEqual(contentsOf(stored).slice(0, 3), [['user', 'Plan a trip'], ['assistant', 'Go to Lisbon'], ['user', 'What about museums?']], 'edited and resent');
