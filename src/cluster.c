@@ -423,6 +423,29 @@ cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t
   }
 }
 
+/* *pc, a connection to zNode, the leader, hands the lead over (dqlite picks a voter); then
+** *pc is closed and becomes a connection to the new leader (NULL on failure, zErr saying
+** why), waiting up to CALL_MS for one that is not zNode. */
+static cv_rc hand_over(const char *zAddrs, const char *zNode, struct dq_conn **pc,
+                       char *zErr, size_t nErr){
+  cv_rc rc = dq_transfer(*pc, 0);
+  dq_close(*pc);
+  *pc = NULL;
+  if( rc ){
+    snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
+    return rc;
+  }
+  for(int64_t stop = mono_ms() + CALL_MS; mono_ms() < stop; usleep(100*1000)){
+    rc = dq_connect_leader(zAddrs, (int)(stop - mono_ms()), pc, zErr, nErr);
+    if( rc ) return rc;
+    if( strcmp(dq_addr(*pc), zNode)!=0 ) return CV_OK;
+    dq_close(*pc);
+    *pc = NULL;
+  }
+  snprintf(zErr, nErr, "%s still leads", zNode);
+  return CV_BUSY;
+}
+
 cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t nErr){
   int64_t end = mono_ms() + CHANGE_MS;
   for(;;){
@@ -431,26 +454,9 @@ cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t n
     cv_rc rc = leader_and_member(zAddrs, zNode, &c, &m, zErr, nErr);
     if( !c ) return rc;
     if( rc==CV_OK && strcmp(zNode, dq_addr(c))==0 ){
-      /* the leader cannot remove itself: hand the lead over (dqlite picks a voter), then
-      ** ask the new leader */
-      rc = dq_transfer(c, 0);
-      dq_close(c);
-      c = NULL;
-      if( rc ){
-        snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
-        return rc;
-      }
-      for(int64_t stop = mono_ms() + CALL_MS; mono_ms() < stop; usleep(100*1000)){
-        rc = dq_connect_leader(zAddrs, (int)(stop - mono_ms()), &c, zErr, nErr);
-        if( rc ) return rc;
-        if( strcmp(dq_addr(c), zNode)!=0 ) break;
-        dq_close(c);
-        c = NULL;
-      }
-      if( !c ){
-        snprintf(zErr, nErr, "%s still leads", zNode);
-        return CV_BUSY;
-      }
+      /* the leader cannot remove itself: ask the new one */
+      rc = hand_over(zAddrs, zNode, &c, zErr, nErr);
+      if( rc ) return rc;
     }
     if( rc==CV_OK ){
       rc = dq_remove(c, m.id);

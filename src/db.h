@@ -52,7 +52,9 @@ void db_reader_done(struct cv_store *pStore, struct cv_db *pDb);
 ** transaction committed. Jobs queued meanwhile by other threads share the transaction
 ** and its one fsync (group commit); each job runs inside its own SAVEPOINT, so a job that
 ** returns an error undoes only its own changes. Returns fn's result, or the commit's
-** error (then nothing of the job is kept). */
+** error (then nothing of the job is kept). On a cluster a batch that lost its leader runs
+** again (only one run is ever committed), so fn may be called more than once for one job:
+** it must first free what an earlier try put in its outputs. */
 typedef cv_rc (*cv_write_fn)(struct cv_db *pDb, void *pArg);
 cv_rc db_write(struct cv_store *pStore, cv_write_fn fn, void *pArg);
 

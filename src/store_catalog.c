@@ -61,7 +61,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_item_clear(a->pOut);
   rc = db_stmt(pDb, azInsert[a->eKind], &pSt);
   if( rc ) return rc;
@@ -287,7 +287,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   cv_stmt *pSt;
   int src;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_item_clear(a->pOut);
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;

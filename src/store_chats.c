@@ -164,7 +164,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   size_t nMsg = strlen(a->zMessage);
   int src, bArchived = 0;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_chat_clear(a->pOut);
   if( a->pNew ){
     rc = check_refs(pDb, a);
@@ -256,7 +256,7 @@ static cv_rc rename_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int nChanged;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_chat_clear(a->pOut);
   rc = store_conv_next_ts(pDb, CV_CONV_CHAT, a->userId, zNow);
   if( rc ) return rc;
@@ -412,7 +412,7 @@ static cv_rc restore_job(struct cv_db *pDb, void *pArg){
   int64_t id = 0;
   int src, bArchived = 0;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_chat_clear(a->pOut);
   rc = db_stmt(pDb, zFind, &pSt);
   if( rc ) return rc;

@@ -97,7 +97,7 @@ static cv_rc add_job(struct cv_db *pDb, void *pArg){
   int64_t owner = 0, memberId = 0;
   int bMember = 0, src, nChanged = 0;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_member_clear(a->pOut);
   rc = thread_role(pDb, a->ownerId, a->id, &owner, &bMember);
   if( rc==CV_NOTFOUND ) a->zMissing = "Thread";

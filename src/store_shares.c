@@ -78,7 +78,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   int64_t owner = 0, nLinks = 0, nBytes = 0;
   int src, nChanged = 0;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_share_clear(a->pOut);
   rc = db_stmt(pDb, zOwner, &pSt);
   if( rc ) return rc;

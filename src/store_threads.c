@@ -144,7 +144,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   struct create_args *a = pArg;
   struct cv_thread *t = a->pOut;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_thread_clear(t);
   free(a->zTitleSet);
   a->zTitleSet = NULL;
@@ -427,7 +427,7 @@ static cv_rc update_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int nChanged;
   cv_rc rc = CV_OK;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_thread_clear(a->pOut);
   if( a->zTitle || a->zMessages ){
     rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
@@ -517,7 +517,7 @@ static cv_rc append_many(struct cv_db *pDb, void **apArg, int nArg, cv_rc *aRc){
   int nOk = 0, i, src;
   cv_rc rc;
   assert( nArg>0 && nArg<=APPEND_GROUP );
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   for(i=0; i<nArg; i++) store_append_clear(((struct append_args*)apArg[i])->pOut);
   rc = db_stmt(pDb, zHead, &pSt);
   if( rc ) return rc;
@@ -824,7 +824,7 @@ static cv_rc edit_job(struct cv_db *pDb, void *pArg){
   char *zRole = NULL;
   int64_t nCount = 0, nBytes = 0;
   cv_rc rc;
-  memset(o, 0, sizeof *o);       /* (a job may run again after a lost leader) */
+  memset(o, 0, sizeof *o);       /* an earlier try's output cleared first (db.h, db_write) */
   rc = owned_count(pDb, a->userId, a->id, &nCount);
   if( rc ) return rc;
   if( a->iIndex>=nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
@@ -858,7 +858,7 @@ static cv_rc truncate_job(struct cv_db *pDb, void *pArg){
   struct cv_msg_edit *o = a->pOut;
   int64_t nCount = 0, nLeft = 0, nBytes = 0;
   cv_rc rc;
-  memset(o, 0, sizeof *o);       /* (a job may run again after a lost leader) */
+  memset(o, 0, sizeof *o);       /* an earlier try's output cleared first (db.h, db_write) */
   rc = owned_count(pDb, a->userId, a->id, &nCount);
   if( rc ) return rc;
   if( a->iIndex>nCount ){ o->bPastEnd = 1; return CV_NOTFOUND; }
@@ -893,7 +893,7 @@ static cv_rc drop_job(struct cv_db *pDb, void *pArg){
   int64_t nCount = 0, nLeft = 0, nBytes = 0;
   char zNow[CV_TS_LEN+1];
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   free(a->zContent);
   a->zContent = NULL;
   a->iUser = -1;

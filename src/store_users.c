@@ -39,7 +39,7 @@ static cv_rc create_job(struct cv_db *pDb, void *pArg){
   char zNow[CV_TS_LEN+1];
   int src;
   cv_rc rc;
-  /* (a cluster's writer may run a job again after a lost leader: what a try filled is freed) */
+  /* an earlier try's output freed first (db.h, db_write) */
   store_user_clear(a->pOut);
   rc = db_stmt(pDb, zSql, &pSt);
   if( rc ) return rc;
