@@ -10,6 +10,7 @@
 #   make bench      benchmarks (bench/run.sh), never part of the test command
 #   make bench-wal  WAL bytes per append with SQLite's secure_delete off/fast/on
 #   make bench-append  one append through the store on threads of 20 and 20,000 messages
+#   make bench-append-batch  what the search index costs an append, by the writer's batch size
 #   make bench-edit  a message edit, regenerate and edit-and-resend on threads of 20 and 20,000
 #   make bench-export  export of 1,000,000 messages: MB/s and peak RSS (bench/export.sh)
 #   make bench-import  import of a 200 MB ChatGPT file: conversations/s and peak RSS (bench/import.sh)
@@ -63,7 +64,7 @@ HDRS     := $(wildcard src/*.h)
 WEB      := $(shell find src/web -type f 2>/dev/null | sort)
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all asan run test test-cluster test-long bench bench-wal bench-append deps vendor clean check-ldd check-layers unit
+.PHONY: all asan run test test-cluster test-long bench bench-wal bench-append bench-append-batch deps vendor clean check-ldd check-layers unit
 all: $(B)/chatvault
 
 deps:
@@ -198,11 +199,19 @@ bench-wal: $(B)/bench/wal_bytes
 	$(B)/bench/wal_bytes 20 $${TMPDIR:-/tmp}
 
 # one append through the real store on threads of 20 and 20,000 messages (issue 9)
-$(B)/bench/append_cost: bench/append_cost.c $(REL_OBJS) $(DQ_LIBS)
+$(B)/bench/append_cost: bench/append_cost.c bench/drop_triggers.h $(REL_OBJS) $(DQ_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(DQ_LIBS) $(LIBS)
 bench-append: $(B)/bench/append_cost
 	$(B)/bench/append_cost $${TMPDIR:-/tmp}
+
+# appends to one thread from 8, 64, 200 threads through the store, with and without the
+# search index: CPU per append (issue 11)
+$(B)/bench/append_batch: bench/append_batch.c bench/drop_triggers.h $(REL_OBJS) $(DQ_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -o $@ $< $(REL_OBJS) $(DQ_LIBS) $(LIBS)
+bench-append-batch: $(B)/bench/append_batch
+	$(B)/bench/append_batch $${TMPDIR:-/tmp}
 
 # a message edit, a regenerate's store part and an edit-and-resend on threads of 20 and 20,000
 # messages (issue 13)
@@ -221,7 +230,7 @@ $(B)/bench/search_sql.h: src/store_search.c
 	@mkdir -p $(dir $@)
 	awk '/^#define SEARCH_ROWID_SLOTS /{print} /^static const char z(Search|Message)Sql\[\] =/{p=1} p{print} p && /;[[:space:]]*$$/{p=0}' $< >$@
 	@[ "$$(grep -c -E 'z(Search|Message)Sql' $@)" = 2 ] || { echo "zSearchSql/zMessageSql not found in $<" >&2; rm -f $@; exit 1; }
-$(B)/bench/search_cost: bench/search_cost.c $(B)/bench/search_sql.h $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o
+$(B)/bench/search_cost: bench/search_cost.c bench/drop_triggers.h $(B)/bench/search_sql.h $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $(WARN) $(DEFS) $(INC) -I$(B)/bench -o $@ $< $(B)/rel/store_fts.o $(B)/rel/util.o $(B)/rel/sqlite3.o $(LIBS)
 bench-search: $(B)/chatvault $(B)/bench/search_cost

@@ -17,6 +17,7 @@
 #include "store_threads.h"
 #include "store_users.h"
 #include "util.h"
+#include "drop_triggers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,26 +53,6 @@ static int64_t make_thread(struct cv_store *pS, int64_t userId, int n){
   return id;
 }
 
-/* Drop the change log's triggers of the open database zPath (another connection). */
-static int drop_changelog(const char *zPath){
-  sqlite3 *h;
-  sqlite3_stmt *p;
-  char zSql[200];
-  int rc = sqlite3_open(zPath, &h);
-  for(;;){
-    if( rc!=SQLITE_OK ) break;
-    rc = sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type='trigger'"
-                               " AND name LIKE 'changes%'", -1, &p, NULL);
-    if( rc!=SQLITE_OK ) break;
-    if( sqlite3_step(p)!=SQLITE_ROW ){ sqlite3_finalize(p); break; }
-    snprintf(zSql, sizeof zSql, "DROP TRIGGER \"%s\"", (const char*)sqlite3_column_text(p, 0));
-    sqlite3_finalize(p);
-    rc = sqlite3_exec(h, zSql, NULL, NULL, NULL);
-  }
-  sqlite3_close(h);
-  return rc==SQLITE_OK ? 0 : 1;
-}
-
 static int run(const char *zDir, int nAppend, int bLog){
   struct cv_store_opts o;
   struct cv_store *pS;
@@ -87,7 +68,7 @@ static int run(const char *zDir, int nAppend, int bLog){
   memset(&o, 0, sizeof o);
   o.zPath = zPath; o.bSyncFull = 1; o.nReaders = 2; o.busyMs = 5000;
   if( db_open(&o, &pS, &zErr) ){ fprintf(stderr, "open: %s\n", zErr ? zErr : "?"); return 1; }
-  if( !bLog && drop_changelog(zPath) ){ fprintf(stderr, "could not drop the log's triggers\n"); return 1; }
+  if( !bLog && bench_drop_triggers(zPath, "changes%")<0 ) return 1;
   if( store_users_create(pS, "bench@append.test", NULL, NULL, &u) ) return 1;
   for(k=0; k<2; k++) aId[k] = make_thread(pS, u.id, aSize[k]);
   if( sqlite3_open(zPath, &hReader)!=SQLITE_OK ) return 1;

@@ -27,6 +27,7 @@
 #include "store_fts.h"
 #include "store_search.h"
 #include "util.h"
+#include "drop_triggers.h"
 #include "search_sql.h"          /* zSearchSql[], zMessageSql[], SEARCH_ROWID_SLOTS (from src/store_search.c) */
 
 #include <sqlite3.h>
@@ -414,22 +415,11 @@ static int cmd_size_variants(const char *zDb, sqlite3_int64 userId, long nMsg){
 }
 
 static int cmd_drop_triggers(const char *zDb){
-  sqlite3 *db = open_db(zDb, 0);
-  sqlite3_stmt *p = prep(db, "SELECT name FROM sqlite_schema WHERE type='trigger'"
-                             " AND name LIKE '%search%' ORDER BY name");
-  struct cv_buf b;
-  int n = 0;
-  buf_init(&b, 1<<20);
-  buf_append(&b, "BEGIN;", 6);
-  while( sqlite3_step(p)==SQLITE_ROW ){
-    buf_appendf(&b, "DROP TRIGGER \"%s\";", (const char*)sqlite3_column_text(p, 0));
-    n++;
-  }
-  sqlite3_finalize(p);
-  buf_append(&b, "COMMIT;", 8);
-  if( sqlite3_exec(db, b.a, NULL, NULL, NULL)!=SQLITE_OK ) die(db, "drop triggers");
+  int n = bench_drop_triggers(zDb, "%search%");
+  sqlite3 *db;
+  if( n<0 ) return 1;
+  db = open_db(zDb, 1);
   printf("dropped triggers=%d user_version=%lld\n", n, (long long)one_int(db, "PRAGMA user_version"));
-  buf_free(&b);
   sqlite3_close(db);
   return n>0 ? 0 : 1;
 }
