@@ -172,7 +172,10 @@ static int run(const char *zDir, int nAppend, int nThread, int bIndex){
     if( !id ){ fprintf(stderr, "append_batch: create failed\n"); return 1; }
     if( i==0 ) r.threadId = id;       /* the hot thread: one of them */
   }
-  if( !bIndex && bench_drop_triggers(zPath, "%search%")<=0 ) return 1;
+  if( !bIndex && bench_drop_triggers(zPath, "%search%")<=0 ){
+    fprintf(stderr, "append_batch: no search trigger dropped\n");
+    return 1;
+  }
   r.nEach = nAppend / nThread;
   wTid = writer_tid();
   ticks0 = wTid>0 ? thread_ticks(wTid) : -1;
