@@ -2,9 +2,10 @@
 ** bench/append_batch.c — what the search index costs an append, by the size of the writer's
 ** batches (issue 11's "append with the index at least 70 % of without"). T threads append
 ** to one hot thread through the real store (store_threads_append, linked with chatvault's
-** own objects; group commit as served, no HTTP), on a database of 1,000 threads of 20
-** messages with the search index (index=on, as served) and on one whose search triggers were
-** dropped after it was opened (index=off: nothing is queued, so nothing is indexed). More
+** own objects; group commit as served, no HTTP), on a copy of one database of 1,000 threads
+** of 20 messages (filled once per run of the bench), with the search index (index=on, as
+** served) and with its search triggers dropped after it was opened (index=off: nothing is
+** queued, so nothing is indexed). More
 ** threads queue more appends per transaction, so the per-transaction part of the cost
 ** (FTS5 writes a new index segment, its structure record and merges at every COMMIT) is
 ** shared by more appends. Prints per run: appends/s, the process's CPU per append and the
@@ -21,6 +22,7 @@
 #include "drop_triggers.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -107,21 +109,22 @@ static long thread_ticks(long tid){
   return k==13 ? ut + st : -1;
 }
 
-/* The store's writer thread: the busiest thread other than the calling one once the
-** database was filled through it (readers are connections, not threads). -1 if unknown. */
+/* The store's writer thread: the one thread of this process besides the calling one (db_open
+** starts exactly one; readers are connections, not threads). -1 when there is not exactly one. */
 static long writer_tid(void){
   DIR *d = opendir("/proc/self/task");
   struct dirent *de;
-  long best = -1, bestTid = -1, self = (long)syscall(SYS_gettid);
+  long tidFound = -1, self = (long)syscall(SYS_gettid);
+  int nOther = 0;
   if( !d ) return -1;
   while( (de = readdir(d))!=NULL ){
-    long tid = atol(de->d_name), t;
+    long tid = atol(de->d_name);
     if( tid<=0 || tid==self ) continue;
-    t = thread_ticks(tid);
-    if( t>best ){ best = t; bestTid = tid; }
+    tidFound = tid;
+    nOther++;
   }
   closedir(d);
-  return bestTid;
+  return nOther==1 ? tidFound : -1;
 }
 
 /* A thread of COLD_MESSAGES messages; its id (0 on failure). */
@@ -145,33 +148,60 @@ static int64_t make_thread(struct cv_store *pS, int64_t userId, int iThread){
   return id;
 }
 
-static int run(const char *zDir, int nAppend, int nThread, int bIndex){
+/* Copy file zFrom to zTo (created or truncated). 0 on success. */
+static int copy_file(const char *zFrom, const char *zTo){
+  char a[65536];
+  ssize_t n = 0;
+  int fdIn = open(zFrom, O_RDONLY), fdOut = open(zTo, O_WRONLY|O_CREAT|O_TRUNC, 0600);
+  while( fdIn>=0 && fdOut>=0 && (n = read(fdIn, a, sizeof a))>0 ){
+    if( write(fdOut, a, (size_t)n)!=n ){ n = -1; break; }
+  }
+  if( fdIn>=0 ) close(fdIn);
+  if( fdOut>=0 && close(fdOut)!=0 ) n = -1;
+  return fdIn<0 || fdOut<0 || n<0;
+}
+
+/* The database every run starts from, filled once through the store at zTemplate (closed
+** cleanly: one file, no WAL); r gets the user's and the hot thread's ids. 0 on success. */
+static int make_template(const char *zTemplate, struct run *r){
   struct cv_store_opts o;
+  struct cv_store *pS;
   struct cv_user u;
-  struct run r;
+  char *zErr = NULL;
+  int i;
+  db_remove_files(zTemplate);
+  memset(&o, 0, sizeof o);
+  o.zPath = zTemplate; o.bSyncFull = 1; o.nReaders = 2; o.busyMs = 5000;
+  if( db_open(&o, &pS, &zErr) ){ fprintf(stderr, "open: %s\n", zErr ? zErr : "?"); return 1; }
+  if( store_users_create(pS, "bench@append-batch.test", NULL, NULL, &u) ) return 1;
+  r->userId = u.id;
+  store_user_clear(&u);
+  for(i=0; i<COLD_THREADS; i++){
+    int64_t id = make_thread(pS, r->userId, i);
+    if( !id ){ fprintf(stderr, "append_batch: create failed\n"); return 1; }
+    if( i==0 ) r->threadId = id;       /* the hot thread: one of them */
+  }
+  store_close(pS);
+  return 0;
+}
+
+/* One run on a copy of zTemplate at zPath: nThread threads append nAppend/nThread each. */
+static int run(const char *zTemplate, const char *zPath, const struct run *pTemplate,
+               int nAppend, int nThread, int bIndex){
+  struct cv_store_opts o;
+  struct run r = *pTemplate;
   struct worker aW[MAX_THREADS];
   pthread_t aTh[MAX_THREADS];
-  char zPath[512], zSide[530], *zErr = NULL;
+  char *zErr = NULL;
   double cpu0, cpu1;
   int64_t t0, t1;
   long wTid, ticks0, ticks1;
   int i, bFailed = 0;
-  snprintf(zPath, sizeof zPath, "%s/append_batch.db", zDir);
+  db_remove_files(zPath);
+  if( copy_file(zTemplate, zPath) ){ perror("append_batch: copy"); return 1; }
   memset(&o, 0, sizeof o);
   o.zPath = zPath; o.bSyncFull = 1; o.nReaders = 2; o.busyMs = 5000;
-  memset(&r, 0, sizeof r);
-  unlink(zPath);
-  snprintf(zSide, sizeof zSide, "%s-wal", zPath); unlink(zSide);
-  snprintf(zSide, sizeof zSide, "%s-shm", zPath); unlink(zSide);
   if( db_open(&o, &r.pS, &zErr) ){ fprintf(stderr, "open: %s\n", zErr ? zErr : "?"); return 1; }
-  if( store_users_create(r.pS, "bench@append-batch.test", NULL, NULL, &u) ) return 1;
-  r.userId = u.id;
-  store_user_clear(&u);
-  for(i=0; i<COLD_THREADS; i++){
-    int64_t id = make_thread(r.pS, r.userId, i);
-    if( !id ){ fprintf(stderr, "append_batch: create failed\n"); return 1; }
-    if( i==0 ) r.threadId = id;       /* the hot thread: one of them */
-  }
   if( !bIndex && bench_drop_triggers(zPath, "%search%")<=0 ){
     fprintf(stderr, "append_batch: no search trigger dropped\n");
     return 1;
@@ -196,9 +226,7 @@ static int run(const char *zDir, int nAppend, int nThread, int bIndex){
   cpu1 = process_cpu();
   ticks1 = wTid>0 ? thread_ticks(wTid) : -1;   /* before close: the writer still exists */
   store_close(r.pS);
-  unlink(zPath);
-  snprintf(zSide, sizeof zSide, "%s-wal", zPath); unlink(zSide);
-  snprintf(zSide, sizeof zSide, "%s-shm", zPath); unlink(zSide);
+  db_remove_files(zPath);
   if( bFailed ) return 1;
   {
     double n = (double)r.nEach * nThread;
@@ -216,7 +244,9 @@ static int run(const char *zDir, int nAppend, int nThread, int bIndex){
 int main(int argc, char **argv){
   static int aDefault[] = { 8, 64, 200 };
   int nAppend = argc>2 ? atoi(argv[2]) : 32000;
-  int nT = argc>3 ? argc-3 : 3, aT[64], i, r;
+  int nT = argc>3 ? argc-3 : 3, aT[64], i, r, rc = 0;
+  char zTemplate[512], zPath[512];
+  struct run tmpl;
   if( argc<2 || nAppend<=0 || nT>64 ){
     fprintf(stderr, "usage: append_batch DIR [APPENDS [THREADS...]]\n");
     return 2;
@@ -225,10 +255,16 @@ int main(int argc, char **argv){
     aT[i] = argc>3 ? atoi(argv[3+i]) : aDefault[i];
     if( aT[i]<1 || aT[i]>MAX_THREADS ){ fprintf(stderr, "append_batch: 1 to %d threads\n", MAX_THREADS); return 2; }
   }
-  for(r=0; r<ROUNDS; r++){
-    for(i=0; i<nT; i++){
-      if( run(argv[1], nAppend, aT[i], 1) || run(argv[1], nAppend, aT[i], 0) ) return 1;
+  snprintf(zTemplate, sizeof zTemplate, "%s/append_batch.template.db", argv[1]);
+  snprintf(zPath, sizeof zPath, "%s/append_batch.db", argv[1]);
+  memset(&tmpl, 0, sizeof tmpl);
+  if( make_template(zTemplate, &tmpl) ) return 1;
+  for(r=0; r<ROUNDS && rc==0; r++){
+    for(i=0; i<nT && rc==0; i++){
+      rc = run(zTemplate, zPath, &tmpl, nAppend, aT[i], 1)
+        || run(zTemplate, zPath, &tmpl, nAppend, aT[i], 0);
     }
   }
-  return 0;
+  db_remove_files(zTemplate);
+  return rc;
 }
