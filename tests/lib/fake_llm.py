@@ -14,6 +14,8 @@ POST /slow/v1/chat/completions) or else by the request's model (`"model":"slow"`
   echo      like normal, but the deltas are the words of the last user message
   crlf      like normal but CRLF line ends, no chunking, body ended by closing
   slow      like normal but 1 s between deltas (about 4 s in all)
+  stall     200, the deltas "Hello" ", " at once, then nothing more (until the client goes away,
+            or 120 s): a stream that stops midway, whatever the machine's load
   json      200 application/json with Content-Length: {"choices":[{"message":{"content":...}}]}
             (a server that ignores "stream":true)
   error     500 application/json {"error":{"message":"fake upstream failure",...}}
@@ -50,7 +52,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-VARIANTS = ("normal", "echo", "crlf", "slow", "json", "error", "hang", "reset", "garbage",
+VARIANTS = ("normal", "echo", "crlf", "slow", "stall", "json", "error", "hang", "reset", "garbage",
             "nodone", "llamaerr", "empty", "auth", "nul", "nuljson")
 DELTAS = ["Hello", ", ", "world", "!"]
 KEY = "sekrit"
@@ -210,8 +212,8 @@ class Handler(BaseHTTPRequestHandler):
     def v_error(self, body):
         self.send_json(500, {"error": {"message": "fake upstream failure", "type": "server_error"}})
 
-    def v_hang(self, body):
-        # never answer; return when the client closes (or after 120 s)
+    def wait_for_close(self):
+        # send nothing more; return when the client closes (or after 120 s)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             r, _, _ = select.select([self.connection], [], [], 0.5)
@@ -222,6 +224,16 @@ class Handler(BaseHTTPRequestHandler):
                 except OSError:
                     break
         self.close_connection = True
+
+    def v_hang(self, body):
+        self.wait_for_close()
+
+    def v_stall(self, body):
+        self.start_stream()
+        self.event(chunk(role="assistant"))
+        self.event(chunk(DELTAS[0]))
+        self.event(chunk(DELTAS[1]))
+        self.wait_for_close()
 
     def v_reset(self, body):
         self.start_stream()

@@ -187,15 +187,17 @@ static void offline_when_no_url(void){
   free(z);
 }
 
-static void streams_deltas_live(void){
+/* Run the fake's normal stream at zUrlFmt and check it came live. The fake sleeps 0.2 s
+** before each delta: they must arrive as 4 deltas spread out, not at once. On a shared,
+** loaded machine a starved client thread can read them together, so the liveness part gets
+** three tries; the content must be exact every time. */
+static void check_live_stream(const char *zUrlFmt, int port, const char *zModel,
+                              const char *zKey){
   struct run r = {0};
-  cJSON *pLast, *pBody, *pMsgs, *pHdr;
-  int i, nTry, bLive = 0;
-  /* the fake sleeps 0.2 s before each delta: they must arrive as 4 deltas spread out, not at
-  ** once. On a shared, loaded machine a starved client thread can read them together, so the
-  ** liveness part gets three tries; the content must be exact every time. */
+  int nTry, bLive = 0;
   for(nTry=0; nTry<3 && !bLive; nTry++){
-    run_llm(&r, "http://127.0.0.1:%d", fakeHttp.port, "fake-model", "k-123", 20);
+    run_llm(&r, zUrlFmt, port, zModel, zKey, 20);
+    if( r.rc!=CV_OK ) printf("    %s gave %s\n", zUrlFmt, cv_rc_str(r.rc));
     TT_CHECK( r.rc==CV_OK && !r.bOffline );
     TT_CHECK( r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
     TT_CHECK( strcmp(r.got.a, "Hello, world!")==0 );
@@ -203,6 +205,12 @@ static void streams_deltas_live(void){
     free(r.zReply);
   }
   TT_CHECK( bLive );
+}
+
+static void streams_deltas_live(void){
+  cJSON *pLast, *pBody, *pMsgs, *pHdr;
+  int i;
+  check_live_stream("http://127.0.0.1:%d", fakeHttp.port, "fake-model", "k-123");
 
   pLast = fake_last(&fakeHttp);
   TT_CHECK( pLast!=NULL );
@@ -350,15 +358,18 @@ static void hanging_upstream_times_out(void){
   struct run r = {0};
   run_llm(&r, "http://127.0.0.1:%d/hang", fakeHttp.port, "m", NULL, 2);
   TT_CHECK( r.rc==CV_TIMEOUT && r.zReply==NULL );
-  TT_CHECK( r.secs>=1.9 && r.secs<3.5 );
+  TT_CHECK( r.secs>=1.9 && r.secs<8 );     /* ended by the 2 s deadline, not the fake's 120 s */
 }
 
-static void slow_stream_times_out_midway(void){
+/* The fake sends two deltas at once, then nothing: the deadline ends the call midway. (It
+** used the 1 s-apart "slow" stream once, whose first delta a loaded machine could delay past
+** the deadline: CI saw 0 deltas.) */
+static void stalled_stream_times_out_midway(void){
   struct run r = {0};
-  run_llm(&r, "http://127.0.0.1:%d/slow", fakeHttp.port, "m", NULL, 2);
+  run_llm(&r, "http://127.0.0.1:%d/stall", fakeHttp.port, "m", NULL, 2);
   TT_CHECK( r.rc==CV_TIMEOUT && r.zReply==NULL );
-  TT_CHECK( r.got.nDelta>=1 && r.got.nDelta<4 );     /* some deltas came before the deadline */
-  TT_CHECK( r.secs>=1.9 && r.secs<3.5 );
+  TT_CHECK( r.got.nDelta==2 && strcmp(r.got.a, "Hello, ")==0 );  /* delivered before the end */
+  TT_CHECK( r.secs>=1.9 && r.secs<8 );     /* ended by the 2 s deadline, not the fake's 120 s */
 }
 
 static void connect_refused_and_bad_urls(void){
@@ -371,7 +382,7 @@ static void connect_refused_and_bad_urls(void){
   struct run r = {0};
   size_t i;
   run_llm(&r, "http://127.0.0.1:%d", port, "m", NULL, 5);
-  TT_CHECK( r.rc==CV_UPSTREAM && r.secs<2 );
+  TT_CHECK( r.rc==CV_UPSTREAM && r.secs<4 );           /* refused at once, not the 5 s deadline */
   for(i=0; i<sizeof azBad/sizeof azBad[0]; i++){
     run_llm(&r, azBad[i], fakeHttp.port, "m", NULL, 5);
     if( r.rc!=CV_UPSTREAM ) printf("    url %s gave %s\n", azBad[i], cv_rc_str(r.rc));
@@ -385,7 +396,7 @@ static void unresolvable_host(void){
   /* .invalid never resolves (RFC 6761); without DNS here this may also run into the
   ** deadline, which must then hold */
   run_llm(&r, "http://no-such-host.invalid:%d", 80, "m", NULL, 3);
-  TT_CHECK( (r.rc==CV_UPSTREAM || r.rc==CV_TIMEOUT) && r.secs<4 );
+  TT_CHECK( (r.rc==CV_UPSTREAM || r.rc==CV_TIMEOUT) && r.secs<6 );
 }
 
 static void *concurrent_one(void *pArg){
@@ -414,18 +425,14 @@ static void https_verifies_the_server(void){
     printf("    (no openssl command: https not tested)\n");
     return;
   }
-  run_llm(&r, "https://localhost:%d", fakeTls.port, "m", "k", 20);
-  if( r.rc!=CV_OK ) printf("    https gave %s\n", cv_rc_str(r.rc));
-  TT_CHECK( r.rc==CV_OK && r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
-  TT_CHECK( r.got.nDelta==4 && r.got.usLast - r.got.usFirst >= 450000 );
-  free(r.zReply);
+  check_live_stream("https://localhost:%d", fakeTls.port, "m", "k");
   run_llm(&r, "https://localhost:%d/json", fakeTls.port, "m", "k", 20);
   TT_CHECK( r.rc==CV_OK && r.zReply && strcmp(r.zReply, "Hello, world!")==0 );
   free(r.zReply);
   run_llm(&r, "https://localhost:%d/error", fakeTls.port, "m", "k", 20);
   TT_CHECK( r.rc==CV_UPSTREAM );
   run_llm(&r, "https://localhost:%d/hang", fakeTls.port, "m", "k", 2);
-  TT_CHECK( r.rc==CV_TIMEOUT && r.secs<3.5 );
+  TT_CHECK( r.rc==CV_TIMEOUT && r.secs<8 );       /* the 2 s deadline, not the fake's 120 s */
   /* the certificate names localhost, not 127.0.0.1 */
   run_llm(&r, "https://127.0.0.1:%d", fakeTls.port, "m", "k", 20);
   TT_CHECK( r.rc==CV_UPSTREAM && r.zReply==NULL );
@@ -496,7 +503,7 @@ int main(int argc, char **argv){
   TT_RUN(bearer_key);
   TT_RUN(broken_streams_are_upstream);
   TT_RUN(hanging_upstream_times_out);
-  TT_RUN(slow_stream_times_out_midway);
+  TT_RUN(stalled_stream_times_out_midway);
   TT_RUN(connect_refused_and_bad_urls);
   TT_RUN(unresolvable_host);
   TT_RUN(concurrent_calls);
