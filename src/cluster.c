@@ -143,6 +143,34 @@ static const char *role_name(int r){
 
 static int64_t mono_ms(void){ return util_mono_us()/1000; }
 
+#ifdef CV_TEST_HOOKS
+/* Test builds only (the ASan build: -DCV_TEST_HOOKS): CV_TEST_MEMBERSHIP=busy in the
+** environment makes every membership change answer as a leader does while another change is
+** not committed yet, so the retry's end can be tested; CV_TEST_MEMBERSHIP=stuck makes the
+** hand-over of the lead do nothing, as when no voter can take it in time
+** (tests/cluster/test_membership.py). A cluster cannot be made to hold either state. */
+static int test_membership(const char *zState){
+  const char *z = getenv("CV_TEST_MEMBERSHIP");
+  return z && strcmp(z, zState)==0;
+}
+#else
+# define test_membership(z) 0
+#endif
+
+/* Ask the leader c to give the member id the role (0 voter, 1 standby, 2 spare), or, with
+** role -1, to remove it. On failure zErr says which change and why. */
+static cv_rc change_member(struct dq_conn *c, uint64_t id, int role, char *zErr, size_t nErr){
+  const char *zOp = role<0 ? "remove" : "assign";
+  cv_rc rc;
+  if( test_membership("busy") ){
+    snprintf(zErr, nErr, "%s: a configuration change is already in progress (test hook)", zOp);
+    return CV_BUSY;
+  }
+  rc = role<0 ? dq_remove(c, id) : dq_assign(c, id, role);
+  if( rc ) snprintf(zErr, nErr, "%s: %s", zOp, dq_errmsg(c));
+  return rc;
+}
+
 /* Whether a membership change that returned rc should be asked again, after a pause: the
 ** leader refuses one (SQLITE_BUSY, raft's "a configuration change is already in progress")
 ** until the previous one is committed -- a node just added or promoted, a leader just elected
@@ -380,10 +408,7 @@ cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
     struct dq_node m;
     cv_rc rc = leader_and_member(zAddrs, zNode, &c, &m, zErr, nErr);
     if( !c ) return rc;
-    if( rc==CV_OK && m.role!=role ){
-      rc = dq_assign(c, m.id, role);
-      if( rc ) snprintf(zErr, nErr, "assign: %s", dq_errmsg(c));
-    }
+    if( rc==CV_OK && m.role!=role ) rc = change_member(c, m.id, role, zErr, nErr);
     dq_close(c);
     if( !change_again(rc, end) ) return rc;
   }
@@ -428,7 +453,7 @@ cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t
 ** why), waiting up to CALL_MS for one that is not zNode. */
 static cv_rc hand_over(const char *zAddrs, const char *zNode, struct dq_conn **pc,
                        char *zErr, size_t nErr){
-  cv_rc rc = dq_transfer(*pc, 0);
+  cv_rc rc = test_membership("stuck") ? CV_OK : dq_transfer(*pc, 0);
   dq_close(*pc);
   *pc = NULL;
   if( rc ){
@@ -458,10 +483,7 @@ cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t n
       rc = hand_over(zAddrs, zNode, &c, zErr, nErr);
       if( rc ) return rc;
     }
-    if( rc==CV_OK ){
-      rc = dq_remove(c, m.id);
-      if( rc ) snprintf(zErr, nErr, "remove: %s", dq_errmsg(c));
-    }
+    if( rc==CV_OK ) rc = change_member(c, m.id, -1, zErr, nErr);
     dq_close(c);
     if( !change_again(rc, end) ) return rc;
   }

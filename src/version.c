@@ -23,5 +23,8 @@ int version_print(FILE *pOut){
   fprintf(pOut, "cJSON %s\n", cJSON_Version());
   fprintf(pOut, "libsodium %s\n", sodium_version_string());
   fprintf(pOut, "%s\n", OpenSSL_version(OPENSSL_VERSION));
+#ifdef CV_TEST_HOOKS
+  fputs("test hooks: CV_TEST_LOSE_LEADER CV_TEST_MEMBERSHIP (a test build)\n", pOut);
+#endif
   return (fflush(pOut)!=0 || ferror(pOut)) ? -1 : 0;
 }

@@ -18,6 +18,8 @@
 **   cJSON 1.7.15
 **   libsodium 1.0.18
 **   OpenSSL 3.0.16 11 Feb 2025
+** A test build (-DCV_TEST_HOOKS, the ASan build) adds a last line naming the environment
+** variables it obeys: "test hooks: CV_TEST_LOSE_LEADER CV_TEST_MEMBERSHIP (a test build)".
 ** Returns 0, or -1 when writing failed. Test: tests/cli/test_cli.py (version). */
 int version_print(FILE *pOut);
 

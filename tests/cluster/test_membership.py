@@ -172,6 +172,25 @@ def test_roles_and_clear_errors():
         assert time.time() - t0 < 30
         r = c.cli(1, ["status", "--cluster-addr", "not-an-address"])
         assert r.returncode == 1 and "not an address" in r.stderr, r
+        # two states a cluster cannot be made to hold, made by a test build's hook
+        # (CV_TEST_MEMBERSHIP, src/cluster.c): nothing changes, and the command says why
+        if cv.has_test_hooks():
+            before = c.status(1)
+            # the leader keeps refusing the change as "in progress": asked again for 15 s
+            t0 = time.monotonic()
+            r = c.cli(1, ["add", c.addr(k), "--role", "spare", "--cluster-addr", c.members()],
+                      env={"CV_TEST_MEMBERSHIP": "busy"})
+            waited = time.monotonic() - t0
+            assert r.returncode == 1 and "already in progress" in r.stderr, r
+            assert waited >= 14.5, "gave up after %.1f s, not after asking for 15 s" % waited
+            # the leader cannot hand its lead over: remove refuses to remove it
+            r = c.cli(1, ["remove", c.addr(k), "--cluster-addr", c.members()],
+                      env={"CV_TEST_MEMBERSHIP": "stuck"})
+            assert r.returncode == 1 and "%s still leads" % c.addr(k) in r.stderr, r
+            assert c.status(1) == before, (before, c.status(1))
+            print("  a change refused as in progress: given up after %.1f s" % waited)
+        else:
+            print("  (not a test build: the membership hooks not tested)")
         # the port is taken: the node says so and exits 1
         r = c.net.run(1, [cv.find_binary(), "cluster", "node", "--cluster-dir",
                           os.path.join(c.root, "other"), "--cluster-addr", c.addr(1)], timeout=60)

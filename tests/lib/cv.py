@@ -51,6 +51,20 @@ def find_binary():
     raise RuntimeError("no chatvault binary: build it (make asan) or set CHATVAULT_BIN")
 
 
+_hooks = None
+
+
+def has_test_hooks():
+    """Whether the binary under test is a test build (-DCV_TEST_HOOKS, the ASan build), which
+    obeys the CV_TEST_* variables its `version` names on a last line."""
+    global _hooks
+    if _hooks is None:
+        out = subprocess.run([find_binary(), "version"], stdout=subprocess.PIPE,
+                             env=base_env(), timeout=60).stdout.decode("utf-8", "replace")
+        _hooks = any(ln.startswith("test hooks: ") for ln in out.splitlines())
+    return _hooks
+
+
 def base_env(extra=None):
     """The environment for a child chatvault: ours minus any CHATVAULT_* setting (so a developer's
     shell cannot change what a test means), plus `extra`."""

@@ -114,9 +114,10 @@ class Cluster:
         p.send_signal(signal.SIGTERM)
         return p.wait(timeout=60)
 
-    def cli(self, i, args, timeout=60):
-        """`chatvault cluster ARGS` run in node i's namespace."""
-        return self.net.run(i, [cv.find_binary(), "cluster"] + list(args), timeout=timeout)
+    def cli(self, i, args, timeout=60, env=None):
+        """`chatvault cluster ARGS` run in node i's namespace (env: variables to add)."""
+        return self.net.run(i, [cv.find_binary(), "cluster"] + list(args), timeout=timeout,
+                            env=env)
 
     def status(self, i, only=None):
         """The members as `cluster status` asked from node i's namespace prints them, or None
