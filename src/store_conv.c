@@ -688,11 +688,26 @@ static cv_rc first_user_content(struct cv_db *pDb, int64_t id, char **pz){
 
 /* The caps of store_conv_set_limits, before a header of kind k changes to nMessages
 ** messages and nBytesDelta more bytes: CV_QUOTA when a count or a size would grow past one. */
-static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t id,
+/* CV_QUOTA when a conversation of user userId going from nOld messages of nOldBytes to
+** nMessages of nOldBytes + nBytesDelta passes a cap (the user's size read from users). */
+static cv_rc check_growth(struct cv_db *pDb, int64_t userId, int64_t nOld, int64_t nOldBytes,
                           int64_t nMessages, int64_t nBytesDelta){
   static const char zUser[] = "SELECT stored_bytes FROM users WHERE id=?1";
+  int64_t nUserBytes = 0, nUserGrow;
+  cv_rc rc;
+  if( over(limits.nMessages, nOld, nMessages) ) return CV_QUOTA;
+  if( over(limits.nBytes, nOldBytes, nOldBytes + nBytesDelta) ) return CV_QUOTA;
+  nUserGrow = stored(nOldBytes + nBytesDelta) - stored(nOldBytes);
+  if( limits.nUserBytes==0 || nUserGrow<=0 ) return CV_OK;
+  rc = db_int64(pDb, zUser, userId, 0, &nUserBytes);
+  if( rc ) return rc;
+  return over(limits.nUserBytes, nUserBytes, nUserBytes + nUserGrow) ? CV_QUOTA : CV_OK;
+}
+
+static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t id,
+                          int64_t nMessages, int64_t nBytesDelta){
   cv_stmt *pSt;
-  int64_t nOld = 0, nOldBytes = 0, userId = 0, nUserBytes = 0, nUserGrow;
+  int64_t nOld = 0, nOldBytes = 0, userId = 0;
   int src;
   cv_rc rc;
   if( limits.nMessages==0 && limits.nBytes==0 && limits.nUserBytes==0 ) return CV_OK;
@@ -709,13 +724,24 @@ static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t 
   }
   db_reset(pSt);
   if( rc ) return rc;
-  if( over(limits.nMessages, nOld, nMessages) ) return CV_QUOTA;
-  if( over(limits.nBytes, nOldBytes, nOldBytes + nBytesDelta) ) return CV_QUOTA;
-  nUserGrow = stored(nOldBytes + nBytesDelta) - stored(nOldBytes);
-  if( limits.nUserBytes==0 || nUserGrow<=0 ) return CV_OK;
-  rc = db_int64(pDb, zUser, userId, 0, &nUserBytes);
-  if( rc ) return rc;
-  return over(limits.nUserBytes, nUserBytes, nUserBytes + nUserGrow) ? CV_QUOTA : CV_OK;
+  return check_growth(pDb, userId, nOld, nOldBytes, nMessages, nBytesDelta);
+}
+
+cv_rc store_conv_admit_new(struct cv_db *pDb, int eKind, int64_t userId, int64_t id,
+                           int64_t nMessages, int64_t nBytes, const char *zTitle,
+                           char **pzAuto){
+  const struct conv_kind *k = kind_of(eKind);
+  char *zContent = NULL;
+  cv_rc rc;
+  *pzAuto = NULL;
+  rc = check_growth(pDb, userId, 0, 0, nMessages, nBytes);
+  if( rc==CV_OK && nMessages>0 && strcmp(zTitle, k->zDefaultTitle)==0 ){
+    rc = first_user_content(pDb, id, &zContent);
+    if( rc==CV_OK && zContent ) *pzAuto = util_auto_title(zContent, &rc);
+    if( rc ){ free(*pzAuto); *pzAuto = NULL; }
+  }
+  free(zContent);
+  return rc;
 }
 
 cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,

@@ -141,6 +141,17 @@ cv_rc store_conv_copy(struct cv_db *pDb, int64_t idFrom, int64_t idTo, int64_t n
 cv_rc store_conv_touch(struct cv_db *pDb, int eKind, int64_t id, int64_t nMessages,
                        int64_t nBytesDelta, const char *zTs, char **pzTitle);
 
+/* For a new conversation id of kind eKind and user userId whose header is not inserted yet,
+** filled by store_conv_replace with nMessages messages of nBytes: CV_QUOTA when a cap of
+** store_conv_set_limits refuses it (as store_conv_touch would), else CV_OK and, when zTitle
+** is the kind's default and a message is a user's, the automatic title in *pzAuto
+** (malloc'd, free(); NULL otherwise). So the caller inserts the header once with its final
+** count, size and title (insert_thread, store_threads.c) instead of inserting it empty and
+** then touching it: one write of the header and one round of its triggers. */
+cv_rc store_conv_admit_new(struct cv_db *pDb, int eKind, int64_t userId, int64_t id,
+                           int64_t nMessages, int64_t nBytes, const char *zTitle,
+                           char **pzAuto);
+
 /* The number of messages of conversation id (from its segments). */
 cv_rc store_conv_count(struct cv_db *pDb, int64_t id, int64_t *pn);
 

@@ -96,14 +96,16 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
   static const char zExisting[] =
     "SELECT id FROM chat_threads WHERE user_id=?1 AND client_id=?2";
   static const char zIns[] =
-    "INSERT INTO chat_threads(id, user_id, client_id, title, message_count,"
-    " created_at, updated_at) VALUES(?1,?2,?3,?4,0,?5,?6)";
+    "INSERT INTO chat_threads(id, user_id, client_id, title, message_count, message_bytes,"
+    " created_at, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+  const char *zTitle = a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, *zCreated;
+  char *zAuto = NULL;
   cv_stmt *pSt;
-  char zNow[CV_TS_LEN+1];
-  int64_t nBytes = 0;
+  int64_t nMessages = 0, nBytes = 0;
   int src;
   cv_rc rc;
   a->bInserted = 0;
+  a->zNow[0] = 0;
   if( a->zClientId ){
     rc = db_stmt(pDb, zExisting, &pSt);
     if( rc ) return rc;
@@ -115,27 +117,39 @@ static cv_rc insert_thread(struct cv_db *pDb, struct create_args *a){
     db_reset(pSt);
     if( rc || src==SQLITE_ROW ) return rc;
   }
-  rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, zNow);
-  memcpy(a->zNow, zNow, sizeof zNow);
-  if( rc==CV_OK ) rc = store_conv_create(pDb, CV_CONV_THREAD, a->userId, &a->id);
+  if( !a->zCreatedAt ){              /* an import keeps its own times: no "now" needed */
+    rc = store_conv_next_ts(pDb, CV_CONV_THREAD, a->userId, a->zNow);
+    if( rc ) return rc;
+  }
+  zCreated = a->zCreatedAt ? a->zCreatedAt : a->zNow;
+  rc = store_conv_create(pDb, CV_CONV_THREAD, a->userId, &a->id);
   if( rc ) return rc;
+  /* the messages first, then the header once with its final count, size and title */
+  if( a->zMessages && a->nMessages>0 ){
+    nMessages = a->nMessages;
+    rc = store_conv_replace(pDb, a->id, a->zMessages, nMessages, &nBytes);
+    if( rc==CV_OK ){
+      rc = store_conv_admit_new(pDb, CV_CONV_THREAD, a->userId, a->id, nMessages, nBytes,
+                                zTitle, &zAuto);
+    }
+    if( rc ) return rc;
+  }
   rc = db_stmt(pDb, zIns, &pSt);
-  if( rc ) return rc;
+  if( rc ) goto out;
   db_bind_int64(pSt, 1, a->id);
   db_bind_int64(pSt, 2, a->userId);
   if( a->zClientId ) db_bind_text(pSt, 3, a->zClientId, -1, SQLITE_STATIC);
-  db_bind_text(pSt, 4, a->zTitle ? a->zTitle : CV_DEFAULT_TITLE, -1, SQLITE_STATIC);
-  db_bind_text(pSt, 5, a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
-  db_bind_text(pSt, 6, a->zUpdatedAt ? a->zUpdatedAt
-                            : a->zCreatedAt ? a->zCreatedAt : zNow, -1, SQLITE_TRANSIENT);
+  db_bind_text(pSt, 4, zAuto ? zAuto : zTitle, -1, SQLITE_STATIC);
+  db_bind_int64(pSt, 5, nMessages);
+  db_bind_int64(pSt, 6, nBytes);
+  db_bind_text(pSt, 7, zCreated, -1, SQLITE_STATIC);
+  db_bind_text(pSt, 8, a->zUpdatedAt ? a->zUpdatedAt : zCreated, -1, SQLITE_STATIC);
   rc = db_step_done(pDb, pSt, NULL);
-  if( rc ) return rc;
+  if( rc ) goto out;
   a->bInserted = 1;
-  if( a->zMessages && a->nMessages>0 ){
-    rc = store_conv_replace(pDb, a->id, a->zMessages, a->nMessages, &nBytes);
-    if( rc==CV_OK ) rc = store_conv_touch(pDb, CV_CONV_THREAD, a->id, a->nMessages, nBytes,
-                                         NULL, a->pOut ? &a->zTitleSet : NULL);
-  }
+  if( a->pOut ){ a->zTitleSet = zAuto; zAuto = NULL; }
+out:
+  free(zAuto);
   return rc;
 }
 
