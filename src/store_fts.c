@@ -20,8 +20,8 @@ struct cv_fts_tok {
 struct emit {
   void *pCtx;
   int (*xToken)(void*, int, const char*, int, int, int);
-  char zPre[24];                 /* "<user id>:" (empty outside FTS5) */
-  int nPre;
+  int nPre;                      /* the prefix "<user id>:" (none outside FTS5) ... */
+  char aTok[24 + FTS_TOKEN_MAX]; /* ... at aTok[0..nPre), each token written after it */
   int iBase;                     /* added to every offset */
 };
 
@@ -60,11 +60,10 @@ static int is_cjk(unsigned c){
 
 /* Hand token z[0..n) (byte range [iStart, iEnd) of the text) to FTS5, prefixed. */
 static int emit_token(struct emit *e, int tflags, const char *z, int n, int iStart, int iEnd){
-  char buf[sizeof e->zPre + FTS_TOKEN_MAX];
+  assert( e->nPre>=0 && e->nPre<24 );
   if( n>FTS_TOKEN_MAX ) n = FTS_TOKEN_MAX;
-  memcpy(buf, e->zPre, (size_t)e->nPre);
-  memcpy(buf + e->nPre, z, (size_t)n);
-  return e->xToken(e->pCtx, tflags, buf, e->nPre + n, iStart + e->iBase, iEnd + e->iBase);
+  memcpy(e->aTok + e->nPre, z, (size_t)n);     /* the prefix stays in place: one copy */
+  return e->xToken(e->pCtx, tflags, e->aTok, e->nPre + n, iStart + e->iBase, iEnd + e->iBase);
 }
 
 /* unicode61's tokens of a span that starts iOff bytes into the text. */
@@ -153,8 +152,8 @@ static int tok_tokenize(Fts5Tokenizer *pTok, void *pCtx, int flags, const char *
   if( i==1 || i>=nText || pText[i]!='\x01' ) return SQLITE_OK;
   e.pCtx = pCtx;
   e.xToken = xToken;
-  memcpy(e.zPre, pText+1, (size_t)(i-1));
-  e.zPre[i-1] = ':';
+  memcpy(e.aTok, pText+1, (size_t)(i-1));       /* at most 20 digits (the loop above) */
+  e.aTok[i-1] = ':';
   e.nPre = i;
   e.iBase = i+1;
   return tokenize(p, &e, flags, pText+i+1, nText-i-1);
@@ -213,7 +212,6 @@ int fts_tokenize(struct cv_fts_tok *pTok, int flags, const char *zText, int nTex
   q.pCtx = pCtx;
   e.pCtx = &q;
   e.xToken = plain_token;
-  e.zPre[0] = 0;
   e.nPre = 0;
   e.iBase = 0;
   return tokenize(pTok, &e, flags, zText, nText);
