@@ -81,6 +81,8 @@ static int tokenize(struct cv_fts_tok *p, struct emit *e, int flags, const char 
     unsigned c;
     int j = i, len = 0;
     while( j<n ){
+      /* every character is_cjk takes is 3 or 4 bytes in UTF-8, led by 0xE3 or above */
+      if( u[j]<0xE3 ){ j++; continue; }
       len = utf8_char(u+j, n-j, &c);
       if( is_cjk(c) ) break;
       j += len;

@@ -38,6 +38,14 @@ static void tokens_fold_and_pair(void){
   TT_CHECK( strcmp(tokens(p, "タワー・ビル"), "タワ@0-6 ワー@3-9 ビル@12-18")==0 );
   TT_CHECK( strcmp(tokens(p, "한국어"), "한국@0-6 국어@3-9")==0 );
   TT_CHECK( strcmp(tokens(p, "... !!"), "")==0 );
+  /* the scan for CJK skips every byte below 0xE3 at once: 2-byte letters, U+2000-U+2FFF
+  ** (led by 0xE2), other 3-byte letters and 4-byte characters next to CJK ones */
+  TT_CHECK( strcmp(tokens(p, "été東京Ωmega"), "ete@0-5 東京@5-11 ωmega@11-17")==0 );
+  TT_CHECK( strcmp(tokens(p, "a\xE2\x80\x94東京\xE2\x80\x94" "b"), "a@0-1 東京@4-10 b@13-14")==0 );
+  TT_CHECK( strcmp(tokens(p, "\xEA\xB0\x80\xE2\x82\xAC"), "\xEA\xB0\x80@0-3")==0 );   /* 가€ */
+  TT_CHECK( strcmp(tokens(p, "x\xF0\xA0\x80\x80\xF0\xA0\x80\x81y"),
+                   "x@0-1 \xF0\xA0\x80\x80\xF0\xA0\x80\x81@1-9 y@9-10")==0 );  /* 𠀀𠀁 */
+  TT_CHECK( strcmp(tokens(p, "\xFF東京\xE3"), "東京@1-7")==0 );   /* bytes that are not UTF-8 */
   fts_tok_close(p);
 }
 
