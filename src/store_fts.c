@@ -73,21 +73,62 @@ static int span_token(void *pCtx, int tflags, const char *z, int n, int iStart, 
   return emit_token(s->e, tflags, z, n, iStart + s->iOff, iEnd + s->iOff);
 }
 
-/* Tokenize z[0..n) into e: spans of other scripts through unicode61, runs of CJK as pairs. */
+/* The tokens of the span u[0..n), iOff bytes into the text, which holds ASCII and characters
+** of U+2000-U+2064 only (unicode61 takes U+2065-U+2069 into tokens), exactly as unicode61
+** (its default categories L* N* Co) makes them: each run of ASCII letters and digits, in
+** lower case; every other character separates. Written in place after the prefix (at most
+** FTS_TOKEN_MAX bytes, as emit_token cuts). Most chat text is ASCII: this skips unicode61's
+** per-character class lookup and its callback (test_store_fts compares the two). */
+static int ascii_tokens(struct emit *e, const unsigned char *u, int n, int iOff){
+  static const unsigned char aAlnum[256] = {
+    ['0']=1,['1']=1,['2']=1,['3']=1,['4']=1,['5']=1,['6']=1,['7']=1,['8']=1,['9']=1,
+    ['A']=2,['B']=2,['C']=2,['D']=2,['E']=2,['F']=2,['G']=2,['H']=2,['I']=2,['J']=2,
+    ['K']=2,['L']=2,['M']=2,['N']=2,['O']=2,['P']=2,['Q']=2,['R']=2,['S']=2,['T']=2,
+    ['U']=2,['V']=2,['W']=2,['X']=2,['Y']=2,['Z']=2,
+    ['a']=1,['b']=1,['c']=1,['d']=1,['e']=1,['f']=1,['g']=1,['h']=1,['i']=1,['j']=1,
+    ['k']=1,['l']=1,['m']=1,['n']=1,['o']=1,['p']=1,['q']=1,['r']=1,['s']=1,['t']=1,
+    ['u']=1,['v']=1,['w']=1,['x']=1,['y']=1,['z']=1,
+  };                   /* 1: a token character, 2: an upper-case one, 0: a separator's byte */
+  char *a = e->aTok + e->nPre;
+  int i = 0, rc = SQLITE_OK;
+  while( rc==SQLITE_OK ){
+    int k, m = 0;
+    while( i<n && !aAlnum[u[i]] ) i++;
+    if( i>=n ) break;
+    for(k=i; i<n && aAlnum[u[i]]; i++){
+      if( m<FTS_TOKEN_MAX ) a[m++] = (char)(aAlnum[u[i]]==2 ? u[i] + ('a' - 'A') : u[i]);
+    }
+    rc = e->xToken(e->pCtx, 0, e->aTok, e->nPre + m, iOff + k + e->iBase, iOff + i + e->iBase);
+  }
+  return rc;
+}
+
+/* Tokenize z[0..n) into e: spans of other scripts through unicode61 (those of ASCII and
+** general punctuation by ascii_tokens, the same tokens), runs of CJK as pairs. */
 static int tokenize(struct cv_fts_tok *p, struct emit *e, int flags, const char *z, int n){
   const unsigned char *u = (const unsigned char*)z;
   int i = 0, rc = SQLITE_OK;
   while( i<n && rc==SQLITE_OK ){
-    unsigned c;
+    unsigned c, hi = 0;
     int j = i, len = 0;
     while( j<n ){
+      if( u[j]<0x80 ){ j++; continue; }
+      if( u[j]==0xE2 && j+2<n && (u[j+2] & 0xC0)==0x80
+       && (u[j+1]==0x80 || (u[j+1]==0x81 && u[j+2]<=0xA4)) ){
+        j += 3;          /* U+2000-U+2064 (spaces, dashes, quotes): separators to both */
+        continue;
+      }
       /* every character is_cjk takes is 3 or 4 bytes in UTF-8, led by 0xE3 or above */
-      if( u[j]<0xE3 ){ j++; continue; }
+      if( u[j]<0xE3 ){ hi = 0x80; j++; continue; }
       len = utf8_char(u+j, n-j, &c);
       if( is_cjk(c) ) break;
+      hi = 0x80;
       j += len;
     }
-    if( j>i ){
+    if( j>i && hi<0x80 ){
+      rc = ascii_tokens(e, u+i, j-i, i);
+      if( rc ) break;
+    }else if( j>i ){
       struct span s;
       s.e = e;
       s.iOff = i;

@@ -8,14 +8,16 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sqlite3 *db;
 
 /* The tokens of z (plain, no marker) as "tok@start-end tok@..." */
-struct col { char z[1024]; size_t n; };
+struct col { char z[8192]; size_t n; };
 static int collect(void *pCtx, const char *zTok, int nTok, int iStart, int iEnd){
   struct col *c = pCtx;
+  if( c->n >= sizeof c->z - 1 ) return 0;              /* full: the rest is left out */
   c->n += (size_t)snprintf(c->z + c->n, sizeof c->z - c->n, "%s%.*s@%d-%d", c->n ? " " : "",
                            nTok, zTok, iStart, iEnd);
   return 0;
@@ -110,10 +112,98 @@ static void marker_keeps_users_apart(void){
                          NULL)==SQLITE_OK );
 }
 
+/* unicode61's own tokens (remove_diacritics 2, as the tokenizer creates it) of z[0..n), each
+** cut at FTS_TOKEN_MAX bytes as the tokenizer cuts every token. */
+static int u61_collect(void *pCtx, int tflags, const char *z, int n, int iStart, int iEnd){
+  (void)tflags;
+  return collect(pCtx, z, n<FTS_TOKEN_MAX ? n : FTS_TOKEN_MAX, iStart, iEnd);  /* as emit_token */
+}
+static const char *u61_tokens(const char *z, int n){
+  static const char *azArg[] = { "remove_diacritics", "2" };
+  static struct col c;
+  fts5_api *pApi = NULL;
+  fts5_tokenizer t;
+  Fts5Tokenizer *pTok = NULL;
+  void *pData = NULL;
+  sqlite3_stmt *pSt = NULL;
+  c.n = 0;
+  c.z[0] = 0;
+  TT_CHECK( sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &pSt, NULL)==SQLITE_OK );
+  sqlite3_bind_pointer(pSt, 1, (void*)&pApi, "fts5_api_ptr", NULL);
+  sqlite3_step(pSt);
+  sqlite3_finalize(pSt);
+  TT_CHECK( pApi && pApi->xFindTokenizer(pApi, "unicode61", &pData, &t)==SQLITE_OK );
+  TT_CHECK( t.xCreate(pData, azArg, 2, &pTok)==SQLITE_OK );
+  TT_CHECK( t.xTokenize(pTok, &c, FTS5_TOKENIZE_DOCUMENT, z, n, u61_collect)==SQLITE_OK );
+  t.xDelete(pTok);
+  return c.z;
+}
+
+/* Text of ASCII and general punctuation (U+2000-U+2064) is tokenized without unicode61
+** (ascii_tokens): the same tokens and offsets as unicode61's, on every ASCII character, case,
+** digits, long runs (cut at FTS_TOKEN_MAX bytes) and random strings, some with characters of
+** U+1FF0-U+207F (around the range: unicode61 takes U+2065-U+2069 and letters on both sides). */
+static void ascii_tokens_are_unicode61s(void){
+  struct cv_fts_tok *p = NULL;
+  char z[400];
+  unsigned x = 12345;
+  int i, k, nDiff = 0;
+  TT_CHECK( fts_tok_open(db, &p)==SQLITE_OK && p );
+  for(i=1; i<128; i++){                       /* each character between two letters */
+    char *zA;
+    z[0] = 'a'; z[1] = (char)i; z[2] = 'B'; z[3] = 0;
+    zA = strdup(tokens(p, z));
+    if( strcmp(zA, u61_tokens(z, 3))!=0 ){
+      printf("    0x%02x: ours '%s', unicode61 '%s'\n", i, zA, u61_tokens(z, 3));
+      nDiff++;
+    }
+    free(zA);
+  }
+  for(i=0x1FF0; i<0x2080; i++){               /* each character of U+1FF0-U+207F, the same */
+    char *zA;
+    z[0] = 'a';
+    z[1] = (char)(0xE0 | (i>>12));
+    z[2] = (char)(0x80 | ((i>>6) & 0x3F));
+    z[3] = (char)(0x80 | (i & 0x3F));
+    z[4] = 'B';
+    z[5] = 0;
+    zA = strdup(tokens(p, z));
+    if( strcmp(zA, u61_tokens(z, 5))!=0 ){
+      printf("    U+%04X: ours '%s', unicode61 '%s'\n", i, zA, u61_tokens(z, 5));
+      nDiff++;
+    }
+    free(zA);
+  }
+  for(k=0; k<2000; k++){                      /* random strings, some with long runs */
+    int n = (int)((x = x*1103515245u + 12345u) >> 16) % 300;
+    char *zA;
+    for(i=0; i<n; i++){
+      unsigned r = (x = x*1103515245u + 12345u) >> 16;
+      z[i] = (k%4==0) ? "aZ9"[r%3] : (char)(1 + r%127);
+      if( k%3==1 && r%8==0 && i+3<n ){       /* a character of U+1FF0-U+207F */
+        unsigned c = 0x1FF0 + (r>>3)%0x90;
+        z[i++] = (char)(0xE0 | (c>>12));
+        z[i++] = (char)(0x80 | ((c>>6) & 0x3F));
+        z[i] = (char)(0x80 | (c & 0x3F));
+      }
+    }
+    z[n] = 0;
+    n = (int)strlen(z);
+    zA = strdup(tokens(p, z));
+    if( strcmp(zA, u61_tokens(z, n))!=0 && nDiff++<3 ){
+      printf("    '%s': ours '%s', unicode61 '%s'\n", z, zA, u61_tokens(z, n));
+    }
+    free(zA);
+  }
+  TT_CHECK( nDiff==0 );
+  fts_tok_close(p);
+}
+
 int main(void){
   if( sqlite3_open(":memory:", &db)!=SQLITE_OK || fts_register(db)!=SQLITE_OK ) return 1;
   TT_RUN(tokens_fold_and_pair);
   TT_RUN(marker_keeps_users_apart);
+  TT_RUN(ascii_tokens_are_unicode61s);
   sqlite3_close(db);
   return TT_DONE();
 }
