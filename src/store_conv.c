@@ -686,10 +686,9 @@ static cv_rc first_user_content(struct cv_db *pDb, int64_t id, char **pz){
   }
 }
 
-/* The caps of store_conv_set_limits, before a header of kind k changes to nMessages
-** messages and nBytesDelta more bytes: CV_QUOTA when a count or a size would grow past one. */
 /* CV_QUOTA when a conversation of user userId going from nOld messages of nOldBytes to
-** nMessages of nOldBytes + nBytesDelta passes a cap (the user's size read from users). */
+** nMessages of nOldBytes + nBytesDelta passes a cap of store_conv_set_limits (the user's
+** size read from users only when it grows). */
 static cv_rc check_growth(struct cv_db *pDb, int64_t userId, int64_t nOld, int64_t nOldBytes,
                           int64_t nMessages, int64_t nBytesDelta){
   static const char zUser[] = "SELECT stored_bytes FROM users WHERE id=?1";
@@ -704,6 +703,8 @@ static cv_rc check_growth(struct cv_db *pDb, int64_t userId, int64_t nOld, int64
   return over(limits.nUserBytes, nUserBytes, nUserBytes + nUserGrow) ? CV_QUOTA : CV_OK;
 }
 
+/* The caps of store_conv_set_limits, before header id of kind k changes to nMessages
+** messages and nBytesDelta more bytes: CV_QUOTA when a count or a size would grow past one. */
 static cv_rc check_limits(struct cv_db *pDb, const struct conv_kind *k, int64_t id,
                           int64_t nMessages, int64_t nBytesDelta){
   cv_stmt *pSt;
