@@ -6,8 +6,9 @@
 **     as overlapping pairs of characters ("東京都" -> "東京", "京都"; a lone character as
 **     itself), as Lucene's CJK analyzer does, so that any run of 2 or more characters of a
 **     message is found by a phrase of the same pairs;
-**   - everything else through SQLite's unicode61 tokenizer with remove_diacritics 2: words,
-**     folded to lower case and stripped of accents ("Café" -> "cafe").
+**   - everything else as SQLite's unicode61 tokenizer with remove_diacritics 2 makes it:
+**     words, folded to lower case and stripped of accents ("Café" -> "cafe"); spans of only
+**     ASCII and U+2000-U+2064 are cut here, to the same tokens, without calling unicode61.
 ** Inside FTS5 (indexing a row or a phrase of a MATCH) the text must begin with the owner
 ** marker "\x01<user id>\x01", which is not tokenized: every token is emitted as
 ** "<user id>:<token>", so one user's terms are never another's (a query of user 7 can only
