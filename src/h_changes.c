@@ -190,9 +190,11 @@ int h_events(struct cv_req *r){
   }
   rc = http_sse_start(r);
   if( rc==CV_OK ) rc = changecursor_encode(at.aKey, r->userId, since, zCur);
-  n = snprintf(zHead, sizeof zHead, "retry: 2000\n\nevent: ready\ndata: {\"cursor\":\"%s\"}\n\n",
-               zCur);
-  if( rc==CV_OK ) rc = http_sse_write(r, zHead, (size_t)n);
+  if( rc==CV_OK ){               /* zCur is set only now (valgrind saw a start that failed) */
+    n = snprintf(zHead, sizeof zHead,
+                 "retry: 2000\n\nevent: ready\ndata: {\"cursor\":\"%s\"}\n\n", zCur);
+    rc = http_sse_write(r, zHead, (size_t)n);
+  }
   lastWrite = lastCheck = util_mono_us();
   while( rc==CV_OK ){
     int64_t before = since, now, until;
