@@ -16,12 +16,15 @@ struct cv_fts_tok {
   Fts5Tokenizer *pU61;           /* and our instance of it (remove_diacritics 2) */
 };
 
+/* The owner prefix "<user id>:" is at most 20 digits and a colon (tok_tokenize). */
+#define FTS_PREFIX_MAX 21
+
 /* Where the tokens of one call go: FTS5's callback, behind a prefix. */
 struct emit {
   void *pCtx;
   int (*xToken)(void*, int, const char*, int, int, int);
   int nPre;                      /* the prefix "<user id>:" (none outside FTS5) ... */
-  char aTok[24 + FTS_TOKEN_MAX]; /* ... at aTok[0..nPre), each token written after it */
+  char aTok[FTS_PREFIX_MAX + FTS_TOKEN_MAX];  /* ... at aTok[0..nPre), each token after it */
   int iBase;                     /* added to every offset */
 };
 
@@ -60,7 +63,7 @@ static int is_cjk(unsigned c){
 
 /* Hand token z[0..n) (byte range [iStart, iEnd) of the text) to FTS5, prefixed. */
 static int emit_token(struct emit *e, int tflags, const char *z, int n, int iStart, int iEnd){
-  assert( e->nPre>=0 && e->nPre<24 );
+  assert( e->nPre>=0 && e->nPre<=FTS_PREFIX_MAX );
   if( n>FTS_TOKEN_MAX ) n = FTS_TOKEN_MAX;
   memcpy(e->aTok + e->nPre, z, (size_t)n);     /* the prefix stays in place: one copy */
   return e->xToken(e->pCtx, tflags, e->aTok, e->nPre + n, iStart + e->iBase, iEnd + e->iBase);
@@ -109,8 +112,8 @@ static int tokenize(struct cv_fts_tok *p, struct emit *e, int flags, const char 
   const unsigned char *u = (const unsigned char*)z;
   int i = 0, rc = SQLITE_OK;
   while( i<n && rc==SQLITE_OK ){
-    unsigned c, hi = 0;
-    int j = i, len = 0;
+    unsigned c;
+    int j = i, len = 0, bOther = 0;  /* the span holds more than ASCII and U+2000-U+2064 */
     while( j<n ){
       if( u[j]<0x80 ){ j++; continue; }
       if( u[j]==0xE2 && j+2<n && (u[j+2] & 0xC0)==0x80
@@ -119,13 +122,13 @@ static int tokenize(struct cv_fts_tok *p, struct emit *e, int flags, const char 
         continue;
       }
       /* every character is_cjk takes is 3 or 4 bytes in UTF-8, led by 0xE3 or above */
-      if( u[j]<0xE3 ){ hi = 0x80; j++; continue; }
+      if( u[j]<0xE3 ){ bOther = 1; j++; continue; }
       len = utf8_char(u+j, n-j, &c);
       if( is_cjk(c) ) break;
-      hi = 0x80;
+      bOther = 1;
       j += len;
     }
-    if( j>i && hi<0x80 ){
+    if( j>i && !bOther ){
       rc = ascii_tokens(e, u+i, j-i, i);
       if( rc ) break;
     }else if( j>i ){
@@ -202,8 +205,7 @@ static int tok_tokenize(Fts5Tokenizer *pTok, void *pCtx, int flags, const char *
   return tokenize(p, &e, flags, pText+i+1, nText-i-1);
 }
 
-/* The fts5_api of db (NULL when FTS5 is missing). */
-static fts5_api *fts_api(sqlite3 *db){
+fts5_api *fts_api(sqlite3 *db){
   fts5_api *pApi = NULL;
   sqlite3_stmt *pSt = NULL;
   if( sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &pSt, NULL)!=SQLITE_OK ) return NULL;

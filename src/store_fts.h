@@ -27,6 +27,10 @@
 ** may write the search index: the schema's triggers do). SQLITE_OK or an SQLite error. */
 int fts_register(sqlite3 *db);
 
+/* The fts5_api of db (NULL when FTS5 is missing): what fts_register registers with, and
+** where SQLite's own tokenizers are found (test_store_fts compares with unicode61). */
+fts5_api *fts_api(sqlite3 *db);
+
 /* A tokenizer instance for use outside FTS5 (the highlighter of store_search.c). One per
 ** connection; not thread-safe (use it only while holding its connection). */
 struct cv_fts_tok;

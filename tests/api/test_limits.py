@@ -89,6 +89,13 @@ def test_byte_cap_of_a_thread():
     assert len(thread(c, t["id"])["messages"]) == 3
     # a small message still fits under the byte cap
     expect(c.post("/api/v1/chat-threads/%d/messages" % t["id"], json={"role": "user", "content": "ok"}), 201)
+    # a thread created (or imported) past the byte cap at once: 413, and no thread is left
+    # (its header is written after its messages, once they passed the caps)
+    listed = expect(c.get("/api/v1/chat-threads"), 200).json
+    expect_error(c.post("/api/v1/chat-threads", json={"messages": msgs(4, size=1200)}), 413)
+    expect_error(c.post("/api/v1/chat-threads/import",
+                        json=[{"client_id": "too-big", "messages": msgs(4, size=1200)}]), 413)
+    assert expect(c.get("/api/v1/chat-threads"), 200).json == listed
     check_file()
 
 

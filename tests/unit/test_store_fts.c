@@ -114,28 +114,17 @@ static void marker_keeps_users_apart(void){
 
 /* unicode61's own tokens (remove_diacritics 2, as the tokenizer creates it) of z[0..n), each
 ** cut at FTS_TOKEN_MAX bytes as the tokenizer cuts every token. */
+static fts5_tokenizer u61;               /* unicode61's methods, and our instance of it */
+static Fts5Tokenizer *pU61;
 static int u61_collect(void *pCtx, int tflags, const char *z, int n, int iStart, int iEnd){
   (void)tflags;
   return collect(pCtx, z, n<FTS_TOKEN_MAX ? n : FTS_TOKEN_MAX, iStart, iEnd);  /* as emit_token */
 }
 static const char *u61_tokens(const char *z, int n){
-  static const char *azArg[] = { "remove_diacritics", "2" };
   static struct col c;
-  fts5_api *pApi = NULL;
-  fts5_tokenizer t;
-  Fts5Tokenizer *pTok = NULL;
-  void *pData = NULL;
-  sqlite3_stmt *pSt = NULL;
   c.n = 0;
   c.z[0] = 0;
-  TT_CHECK( sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &pSt, NULL)==SQLITE_OK );
-  sqlite3_bind_pointer(pSt, 1, (void*)&pApi, "fts5_api_ptr", NULL);
-  sqlite3_step(pSt);
-  sqlite3_finalize(pSt);
-  TT_CHECK( pApi && pApi->xFindTokenizer(pApi, "unicode61", &pData, &t)==SQLITE_OK );
-  TT_CHECK( t.xCreate(pData, azArg, 2, &pTok)==SQLITE_OK );
-  TT_CHECK( t.xTokenize(pTok, &c, FTS5_TOKENIZE_DOCUMENT, z, n, u61_collect)==SQLITE_OK );
-  t.xDelete(pTok);
+  TT_CHECK( u61.xTokenize(pU61, &c, FTS5_TOKENIZE_DOCUMENT, z, n, u61_collect)==SQLITE_OK );
   return c.z;
 }
 
@@ -147,8 +136,13 @@ static void ascii_tokens_are_unicode61s(void){
   struct cv_fts_tok *p = NULL;
   char z[400];
   unsigned x = 12345;
+  static const char *azArg[] = { "remove_diacritics", "2" };
+  fts5_api *pApi = fts_api(db);
+  void *pData = NULL;
   int i, k, nDiff = 0;
   TT_CHECK( fts_tok_open(db, &p)==SQLITE_OK && p );
+  TT_CHECK( pApi && pApi->xFindTokenizer(pApi, "unicode61", &pData, &u61)==SQLITE_OK );
+  TT_CHECK( u61.xCreate(pData, azArg, 2, &pU61)==SQLITE_OK );
   for(i=1; i<128; i++){                       /* each character between two letters */
     char *zA;
     z[0] = 'a'; z[1] = (char)i; z[2] = 'B'; z[3] = 0;
@@ -196,6 +190,7 @@ static void ascii_tokens_are_unicode61s(void){
     free(zA);
   }
   TT_CHECK( nDiff==0 );
+  u61.xDelete(pU61);
   fts_tok_close(p);
 }
 
