@@ -992,3 +992,15 @@ CREATE TABLE cluster_batches(
   id BLOB PRIMARY KEY,
   at INTEGER NOT NULL                           -- unix ms
 ) WITHOUT ROWID;
+
+-- version: 14
+-- How the search index merges its segments (issue 11). FTS5 writes a new segment (b-tree) each
+-- transaction and merges them: automerge N merges a level once it holds N segments. With 4 (FTS5's
+-- default), a hot thread's small transactions each paid for merges; with 16 the writer merges less
+-- as it writes, and the index's segments are merged while the store is idle instead: the writer,
+-- after a quiet moment, runs FTS5's 'merge' a few pages a transaction (db.c, search_index_merge),
+-- merging any level that holds 2 segments (usermerge 2), until nothing is left to merge. So an
+-- index at rest has few segments (smaller, and a query reads fewer b-trees), and the segments a
+-- busy writer leaves are bounded as before (crisismerge: 16 on level 0).
+INSERT INTO search_index(search_index, rank) VALUES ('automerge', 16);
+INSERT INTO search_index(search_index, rank) VALUES ('usermerge', 2);

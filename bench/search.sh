@@ -71,9 +71,10 @@ WORK="$(mktemp -d /tmp/chatvault-search.XXXXXX)"
 cp "$CV" "$WORK/chatvault"; CV="$WORK/chatvault"       # snapshots: a rebuild during the run
 cp "$SC" "$WORK/search_cost"; SC="$WORK/search_cost"   # changes nothing
 GENVER=$(sed -n 's/^GEN_VERSION = //p' "$BENCH/search_data.py")
-# what makes a cached index stale: the tokenizer and the search section of schema.sql (other
-# schema changes are migrated by the server at start, on the scratch copy)
-HASH=$( { sed -n '/^-- version: 6/,/^-- version: 7/p;/^-- version: 12/,/^-- version: 13/p' "$ROOT/schema.sql"; cat "$ROOT/src/store_fts.c"; } | md5sum | cut -c1-10)
+# what makes a cached index stale: the tokenizer, the search sections of schema.sql and the
+# writer's idle merging (db.c's DB_MERGE_*) (other schema changes are migrated by the server at
+# start, on the scratch copy)
+HASH=$( { sed -n '/^-- version: 6/,/^-- version: 7/p;/^-- version: 12/,/^-- version: 13/p;/^-- version: 14/,/^-- version: 15/p' "$ROOT/schema.sql"; cat "$ROOT/src/store_fts.c"; grep '^#define DB_MERGE_' "$ROOT/src/db.c"; } | md5sum | cut -c1-10)
 KEY="g$GENVER-u${U_THREADS}x${MSGS}-o${OTHERS}x${OTHER_THREADS}-c$CJK_THREADS-p$PAGE_THREADS-$HASH"
 CDIR="$CACHE/$KEY"
 declare -A CVPID CVURL
@@ -133,7 +134,7 @@ measure() {
 # fill_db NAME CMD [ARGS...]: $CDIR/NAME.db (+ NAME.json) from search_data.py CMD through a
 # chatvault of its own, unless cached (REFILL=1: again)
 fill_db() {
-  local name=$1 cmd=$2 t0 out; shift 2
+  local name=$1 cmd=$2 t0 t1 out; shift 2
   if [ "$REFILL" != 1 ] && [ -f "$CDIR/$name.db" ] && [ -f "$CDIR/$name.json" ]; then
     fig "fill_$name cached=1 $(SD fillfig "$CDIR/$name.json")"
     return 0
@@ -145,13 +146,28 @@ fill_db() {
   start_cv "fill-$name" "$WORK/fill-$name.db"
   t0=$(date +%s.%N)
   out=$("$PY" "$BENCH/search_data.py" "$cmd" "${CVURL[fill-$name]}" "$WORK/fill-$name.json" "$@")
+  t1=$(date +%s.%N)
+  wait_merged "$WORK/fill-$name.db"
   stop_cv "fill-$name"
   note "$out"
-  fig "fill_$name cached=0 $(SD fillfig "$WORK/fill-$name.json") file_bytes=$(stat -c %s "$WORK/fill-$name.db")"
+  fig "fill_$name cached=0 $(SD fillfig "$WORK/fill-$name.json") file_bytes=$(stat -c %s "$WORK/fill-$name.db") idle_merge_secs=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')"
   mv "$WORK/fill-$name.db" "$CDIR/$name.db"
   [ -f "$WORK/fill-$name.db-wal" ] && mv "$WORK/fill-$name.db-wal" "$CDIR/$name.db-wal"
   rm -f "$WORK/fill-$name.db-shm"
   mv "$WORK/fill-$name.json" "$CDIR/$name.json"
+}
+# wait_merged DB: until the serving chatvault's idle merging of the search index is done (its
+# FTS5 structure record unchanged for 3 s: the writer merges after 0.2 s without a write), so
+# the cache holds the index as a file at rest has it
+wait_merged() {
+  local last="" same=0 cur i
+  for i in $(seq 600); do
+    cur=$(stat_line "$1" "SELECT hex(block) FROM search_index_data WHERE id=10")
+    if [ "$cur" = "$last" ]; then same=$((same+1)); [ "$same" -ge 3 ] && return 0; else same=0; fi
+    last=$cur
+    sleep 1
+  done
+  log "WARNING: $1: the index was still merging after 600 s"
 }
 # use_db NAME: a scratch copy of the cached database (the cache stays as filled)
 use_db() {
@@ -237,6 +253,7 @@ if [ "$APPEND" = 1 ]; then
   load_note append
   start_cv fill-append "$WORK/append.db"
   note "$("$PY" "$BENCH/search_data.py" appendset "${CVURL[fill-append]}" "$WORK/append.json" 1000 20)"
+  wait_merged "$WORK/append.db"
   stop_cv fill-append
   [ -f "$WORK/append.db-wal" ] && { log "append template: WAL left after shutdown"; }
   cp "$WORK/append.db" "$WORK/with.db"; cp "$WORK/append.db" "$WORK/without.db"

@@ -10,7 +10,9 @@
 **     fsync serves a whole batch, so durability does not cost throughput),
 **     Grouped jobs (db_write_grouped) share one call of their store function; when such a
 **     batch was slow (a big row rewritten), the writer waits a moment for the callers it
-**     just answered to queue again, so they share the next rewrite too (see coalesce),
+**     just answered to queue again, so they share the next rewrite too (see coalesce);
+**     idle, the writer merges the search index's segments, a few pages a transaction
+**     (see writer_idle and merge_step),
 **   - a per-connection cache of prepared statements keyed by the SQL's address,
 **   - the mapping from SQLite result codes to cv_rc,
 **   - with store_*.c, the SQLite backend of store_backend.h (its close is sqlite_close),
@@ -824,15 +826,66 @@ static void coalesce(struct cv_store *pS){
   }
 }
 
+/* Merging the search index while idle (schema.sql, version 14). FTS5 merges little as the
+** batches write (automerge 16), so the segments they leave are merged here instead: once no
+** job has come for DB_MERGE_IDLE_MS after a batch (or since the start), the writer runs one
+** merge step after another, each its own transaction of at most DB_MERGE_PAGES pages
+** (milliseconds: a job that comes meanwhile waits for one step at most, then runs before the
+** next step), until a step finds nothing to merge. A step that fails (the disk full, a lost
+** leader) ends the merging until the next batch: the index stays correct, only less merged. */
+#define DB_MERGE_IDLE_MS  200
+#define DB_MERGE_PAGES    256
+
+/* Called with mu held and the queue empty: wait until a job comes, the store stops, or ms
+** pass. 1 when they passed with the queue still empty and the store not stopping. */
+static int writer_idle(struct cv_store *pS, int ms){
+  int64_t until = util_mono_us() + (int64_t)ms*1000;
+  while( !pS->pHead && !pS->bStop ){
+    struct timespec ts;
+    int64_t now = util_mono_us();
+    if( now>=until ) return 1;
+    ts.tv_sec = (time_t)(until/1000000);
+    ts.tv_nsec = (long)(until%1000000)*1000;
+    /* woken, timed out or woken for nothing: the loop looks again either way */
+    (void)pthread_cond_timedwait(&pS->cvWork, &pS->mu, &ts);
+  }
+  return 0;
+}
+
+/* One merge step in its own transaction (called without mu). 1 when it merged something
+** (there may be more to merge); 0 when there was nothing to merge, or it failed. */
+static int merge_step(struct cv_store *pS){
+  struct cv_db *pDb = pS->pWriter;
+  int bWorked = 0;
+  cv_rc rc = db_run(pDb, "BEGIN IMMEDIATE");
+  if( rc==CV_OK ) rc = search_index_merge(pDb, DB_MERGE_PAGES, &bWorked);
+  if( rc==CV_OK ) rc = db_run(pDb, "COMMIT");
+  if( rc && db_in_txn(pDb) ) db_run(pDb, "ROLLBACK");
+  check_idle(pDb);
+  return rc==CV_OK && bWorked;
+}
+
 static void *writer_main(void *pArg){
   struct cv_store *pS = pArg;
+  int bMergeDue = 1;                      /* the index may have segments to merge */
+  int bMerging = 0;                       /* merge steps under way: no more quiet wait */
   pthread_mutex_lock(&pS->mu);
   for(;;){
     struct cv_job *pBatch, *pJ, *pDefer = NULL, *pDeferLast = NULL;
     int64_t t0, tBatch;
     int nGrouped = 0, nDefer = 0;
-    while( !pS->pHead && !pS->bStop ) pthread_cond_wait(&pS->cvWork, &pS->mu);
+    while( !pS->pHead && !pS->bStop ){
+      if( !bMergeDue ){
+        pthread_cond_wait(&pS->cvWork, &pS->mu);
+      }else if( bMerging || writer_idle(pS, DB_MERGE_IDLE_MS) ){
+        pthread_mutex_unlock(&pS->mu);
+        bMergeDue = bMerging = merge_step(pS);
+        pthread_mutex_lock(&pS->mu);
+      }
+    }
     if( !pS->pHead ) break;
+    bMergeDue = 1;
+    bMerging = 0;
     coalesce(pS);
     pBatch = pS->pHead;
     pS->pHead = pS->pTail = NULL;

@@ -62,6 +62,14 @@ cv_rc fts_match_expr(int64_t userId, const struct cv_phrase *a, int n, struct cv
 struct cv_db;
 cv_rc search_index_flush(struct cv_db *pDb);
 
+/* One step of merging the index's segments, inside the caller's write transaction: FTS5's
+** 'merge' with nPages (> 0) pages to write at most, which merges the level holding the most
+** segments once it holds usermerge (2, schema.sql version 14) or more, or goes on with a
+** merge under way. *pbWorked is set when it merged something (FTS5 then rewrote its structure
+** record; when not, nothing is left to merge until the index is written again). The writer
+** (db.c) calls it while no job waits. Implemented in store_search.c. */
+cv_rc search_index_merge(struct cv_db *pDb, int nPages, int *pbWorked);
+
 /* `chatvault check`'s look at the search index (schema version 12 or later), on a connection
 ** opened read-only: build a second index of what the file holds (every message and title,
 ** in a TEMP table with the same tokenizer) and compare the two term by term (fts5vocab: rows

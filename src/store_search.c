@@ -346,6 +346,50 @@ cv_rc search_index_flush(struct cv_db *pDb){
   return rc;
 }
 
+/* ---- merging the index's segments while the store is idle (schema.sql, version 14) */
+
+cv_rc search_index_merge(struct cv_db *pDb, int nPages, int *pbWorked){
+  /* FTS5's structure record (rowid 10 of its _data table): the list of segments and the state
+  ** of the merges under way. 'merge' rewrites it only when it merged something. */
+  static const char zStruct[] = "SELECT block FROM search_index_data WHERE id = 10";
+  static const char zMerge[] =
+    "INSERT INTO search_index(search_index, rank) VALUES ('merge', ?1)";
+  cv_stmt *pSt;
+  unsigned char *aBefore = NULL;
+  int nBefore = 0, src;
+  cv_rc rc;
+  assert( nPages>0 );
+  *pbWorked = 0;
+  rc = db_stmt(pDb, zStruct, &pSt);
+  if( rc ) return rc;
+  src = db_step(pSt);
+  if( src==SQLITE_ROW ){
+    nBefore = db_column_bytes(pSt, 0);
+    aBefore = malloc(nBefore>0 ? (size_t)nBefore : 1);
+    if( !aBefore ) rc = CV_NOMEM;
+    else if( nBefore>0 ) memcpy(aBefore, db_column_blob(pSt, 0), (size_t)nBefore);
+  }else if( src!=SQLITE_DONE ){
+    rc = db_rc(pDb, src);
+  }
+  db_reset(pSt);
+  if( rc==CV_OK && aBefore==NULL ) return CV_OK;  /* an index never written: nothing to merge */
+  if( rc==CV_OK ) rc = db_run_int64(pDb, zMerge, nPages, 0, NULL);
+  if( rc==CV_OK ) rc = db_stmt(pDb, zStruct, &pSt);
+  if( rc==CV_OK ){
+    src = db_step(pSt);
+    if( src==SQLITE_ROW ){
+      *pbWorked = db_column_bytes(pSt, 0)!=nBefore
+               || (nBefore>0 && memcmp(db_column_blob(pSt, 0), aBefore, (size_t)nBefore)!=0);
+    }else{
+      rc = db_rc(pDb, src);
+      if( rc==CV_OK ) rc = CV_DB;                  /* the structure record cannot vanish */
+    }
+    db_reset(pSt);
+  }
+  free(aBefore);
+  return rc;
+}
+
 cv_rc search_index_check(struct cv_db *pDb, struct cv_buf *r, int64_t *pnBad){
   static const char zBuild[] =
     "PRAGMA query_only=0;"                       /* TEMP only: the file is opened read-only */

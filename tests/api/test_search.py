@@ -9,6 +9,7 @@ search sees, also after kill -9; ranking, snippet and highlights (in characters)
 import os
 import sqlite3
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -346,6 +347,49 @@ def test_acknowledged_writes_are_searchable_after_kill9():
         assert r.returncode == 0, r
 
 
+def index_segments(path):
+    """The search index's segments (FTS5 b-trees): its _idx table has a row per leaf of each."""
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return con.execute("SELECT count(DISTINCT segid) FROM search_index_idx").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_an_idle_server_merges_the_index_and_finds_the_same():
+    """Each write transaction adds a segment to the index; FTS5 merges little as they come
+    (automerge 16, schema version 14), and the server merges them once it is idle (db.c): down
+    to one segment, every message still found, edits and deletes still gone, check passing.
+    A write during the merging is served and found too."""
+    with cv.Server() as srv:
+        c, _ = user(srv=srv)
+        t = thread(c, [("user", "numbat start")])
+        for i in range(30):
+            expect(c.post("%s/%d/messages" % (T, t["id"]),
+                          json={"role": "user", "content": "numbat %d bilby%d" % (i, i)}), 201)
+        gone = thread(c, [("user", "numbat soon deleted")])
+        expect(c.delete("%s/%d" % (T, gone["id"])), 204, "delete")
+        assert search(c, "numbat", limit=100)["total"] == 31
+        segs = None
+        for _ in range(300):
+            segs = index_segments(srv.db)
+            if segs == 1:
+                break
+            time.sleep(0.1)
+        assert segs == 1, segs
+        js = search(c, "numbat", limit=100)
+        assert js["total"] == 31 and {h["index"] for h in js["items"]} == set(range(31)), js
+        assert search(c, "bilby17")["items"][0]["index"] == 18
+        assert search(c, "deleted")["total"] == 0
+        expect(c.post("%s/%d/messages" % (T, t["id"]),
+                      json={"role": "user", "content": "numbat after"}), 201)
+        assert search(c, "after")["items"][0]["index"] == 31
+        c.close()
+        srv.stop()
+        r = cv.run_cli(["check"], db=srv.db)
+        assert r.returncode == 0, r
+
+
 def test_migration_indexes_what_the_file_holds():
     """A file whose search index is missing (as a version-5 file is) gets every message and
     title indexed when it is opened."""
@@ -390,6 +434,7 @@ def test_migration_indexes_what_the_file_holds():
         db.execute("DROP TABLE IF EXISTS changes")
         # version 13: the cluster's batch keys
         db.execute("DROP TABLE IF EXISTS cluster_batches")
+        # version 14: the index's merge settings, rows of search_index_config (dropped above)
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)

@@ -558,11 +558,51 @@ def test_version_12_file_upgrades_to_13_and_keeps_what_it_had():
                        json={"role": "user", "content": "after"}), 201)
     finally:
         srv.close()
-    assert user_version(path) == CURRENT == 13
+    assert user_version(path) == CURRENT
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         assert con.execute("SELECT count(*) FROM cluster_batches").fetchone()[0] == 0
     finally:
         con.close()
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res
+
+
+def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
+    """A file as the release that writes schema version 13 leaves it: version 14 only sets the
+    search index's merge settings (automerge 16, usermerge 2: rows of its config table), so a
+    current file without those rows and user_version 13 is one. serve migrates it: the settings
+    are there, the data and its index stay, check passes. (The writer's idle merging itself:
+    tests/unit/test_db.c.)"""
+    path = os.path.join(TMP, "v13.db")
+    srv = cv.Server(db=path)
+    try:
+        _, tok, _ = cv.new_user(srv, "v13")
+        ids = [expect(srv.req("POST", T, token=tok, json={"title": "t%d" % i,
+                      "messages": [{"role": "user", "content": "kept words %d" % i}]}), 201).json["id"]
+               for i in range(20)]
+    finally:
+        srv.close()
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM search_index_config WHERE k IN ('automerge', 'usermerge')")
+    con.execute("PRAGMA user_version=13")
+    con.commit()
+    con.close()
+    assert user_version(path) == 13
+    srv = cv.Server(db=path)
+    try:
+        got = expect(srv.req("GET", "%s/%d" % (T, ids[7]), token=tok), 200).json
+        assert got["messages"][0]["content"] == "kept words 7", got
+        hits = expect(srv.req("GET", "/api/v1/search?q=kept&limit=50", token=tok), 200).json
+        assert hits["total"] == 20, hits
+    finally:
+        srv.close()
+    assert user_version(path) == CURRENT == 14
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        conf = dict(con.execute("SELECT k, v FROM search_index_config").fetchall())
+    finally:
+        con.close()
+    assert conf.get("automerge") == 16 and conf.get("usermerge") == 2, conf
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res

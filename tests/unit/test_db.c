@@ -1,12 +1,14 @@
 /* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, check,
 ** backup, group commit of many concurrent jobs, a failing job undoing only itself, grouped
-** jobs split at their nMax with the rest carried to the next batch. */
+** jobs split at their nMax with the rest carried to the next batch, the search index merged
+** while the writer is idle. */
 #include "tinytest.h"
 #include "db.h"
 #include "store.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,80 @@ static void newer_schema_refused(void){
   }
 }
 
+/* One row of the search index, in a transaction of its own (pArg: its rowid). */
+static cv_rc index_one(struct cv_db *pDb, void *pArg){
+  static const char zSql[] = "INSERT INTO search_index(rowid, body) VALUES(?1, ?2)";
+  char zBody[64];
+  cv_stmt *pSt;
+  cv_rc rc = db_stmt(pDb, zSql, &pSt);
+  if( rc ) return rc;
+  snprintf(zBody, sizeof zBody, "\001" "1\001alpha word%lld", (long long)(intptr_t)pArg);
+  db_bind_int64(pSt, 1, (int64_t)(intptr_t)pArg);
+  db_bind_text(pSt, 2, zBody, -1, SQLITE_TRANSIENT);
+  rc = db_rc(pDb, db_step(pSt));
+  db_reset(pSt);
+  return rc;
+}
+
+/* The index's segments (b-trees), from its _idx table (a row per leaf of each), and the rows
+** matching "alpha" (FTS5 reads every segment). */
+static int index_segments(struct cv_store *p, int *pnAlpha){
+  static const char zSeg[] = "SELECT count(DISTINCT segid) FROM search_index_idx";
+  static const char zAlpha[] =
+    "SELECT count(*) FROM search_index WHERE search_index MATCH '\"' || char(1) || '1' || char(1) || 'alpha\"'";
+  struct cv_db *pDb = db_reader(p);
+  cv_stmt *pSt;
+  int n = -1;
+  if( db_stmt(pDb, zSeg, &pSt)==CV_OK ){
+    if( db_step(pSt)==SQLITE_ROW ) n = db_column_int(pSt, 0);
+    db_reset(pSt);
+  }
+  *pnAlpha = -1;
+  if( db_stmt(pDb, zAlpha, &pSt)==CV_OK ){
+    if( db_step(pSt)==SQLITE_ROW ) *pnAlpha = db_column_int(pSt, 0);
+    db_reset(pSt);
+  }
+  db_reader_done(p, pDb);
+  return n;
+}
+
+/* Each write transaction leaves a segment in the search index, which FTS5 merges little as
+** it writes (automerge 16, schema.sql version 14): once the store is idle, the writer merges
+** them (DB_MERGE_IDLE_MS, then steps of DB_MERGE_PAGES) down to one, and the index finds
+** what it found before. A write that comes while it merges is served; so is a close. */
+static void idle_writer_merges_the_index(void){
+  struct cv_store *p;
+  cv_rc rc;
+  int i, nSeg = 0, nAlpha = 0, nFirst;
+  p = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK && p );
+  if( !p ) return;
+  for(i=1; i<=40; i++){                  /* 40 transactions, faster than the idle wait */
+    TT_CHECK( db_write(p, index_one, (void*)(intptr_t)i)==CV_OK );
+  }
+  nFirst = index_segments(p, &nAlpha);
+  TT_CHECK( nAlpha==40 );
+  /* automerge 16 leaves several segments of 40 transactions: at least the 8 past the last
+  ** crisis merge of level 0 (the idle wait has not passed unless this machine stalled) */
+  TT_CHECK( nFirst>1 );
+  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  TT_CHECK( nSeg==1 );
+  TT_CHECK( nAlpha==40 );
+  /* written again: merged again after the next quiet moment; closed right after a write */
+  TT_CHECK( db_write(p, index_one, (void*)(intptr_t)41)==CV_OK );
+  TT_CHECK( db_write(p, index_one, (void*)(intptr_t)42)==CV_OK );
+  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  TT_CHECK( nSeg==1 && nAlpha==42 );
+  TT_CHECK( db_write(p, index_one, (void*)(intptr_t)43)==CV_OK );
+  store_close(p);
+  p = open_path(zPath, &rc);             /* a file opened with segments to merge: merged too */
+  TT_CHECK( rc==CV_OK && p );
+  if( !p ) return;
+  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  TT_CHECK( nSeg==1 && nAlpha==43 );
+  store_close(p);
+}
+
 static void backup_and_missing(void){
   char zOut[160], *zErr = NULL, *zReport = NULL, zCmd[160];
   struct cv_store *p;
@@ -183,6 +259,7 @@ int main(void){
   TT_RUN(migrate_and_reopen);
   TT_RUN(group_commit);
   TT_RUN(grouped_jobs_split_at_nmax);
+  TT_RUN(idle_writer_merges_the_index);
   TT_RUN(newer_schema_refused);
   TT_RUN(backup_and_missing);
   return TT_DONE();
