@@ -826,8 +826,8 @@ static void coalesce(struct cv_store *pS){
   }
 }
 
-/* Merging the search index while idle (schema.sql, version 14). FTS5 merges little as the
-** batches write (automerge 16), so the segments they leave are merged here instead: once no
+/* Merging the search index while idle (schema.sql, version 14). FTS5 merges less as the
+** batches write (automerge 8), so the segments they leave are merged here instead: once no
 ** job has come for DB_MERGE_IDLE_MS after a batch (or since the start), the writer runs one
 ** merge step after another, each its own transaction of at most DB_MERGE_PAGES pages
 ** (milliseconds: a job that comes meanwhile waits for one step at most, then runs before the

@@ -358,7 +358,7 @@ def index_segments(path):
 
 def test_an_idle_server_merges_the_index_and_finds_the_same():
     """Each write transaction adds a segment to the index; FTS5 merges little as they come
-    (automerge 16, schema version 14), and the server merges them once it is idle (db.c): down
+    (automerge 8, schema version 14), and the server merges them once it is idle (db.c): down
     to one segment, every message still found, edits and deletes still gone, check passing.
     A write during the merging is served and found too."""
     with cv.Server() as srv:

@@ -570,7 +570,7 @@ def test_version_12_file_upgrades_to_13_and_keeps_what_it_had():
 
 def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
     """A file as the release that writes schema version 13 leaves it: version 14 only sets the
-    search index's merge settings (automerge 16, usermerge 2: rows of its config table), so a
+    search index's merge settings (automerge 8, usermerge 2: rows of its config table), so a
     current file without those rows and user_version 13 is one. serve migrates it: the settings
     are there, the data and its index stay, check passes. (The writer's idle merging itself:
     tests/unit/test_db.c.)"""
@@ -603,6 +603,6 @@ def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
         conf = dict(con.execute("SELECT k, v FROM search_index_config").fetchall())
     finally:
         con.close()
-    assert conf.get("automerge") == 16 and conf.get("usermerge") == 2, conf
+    assert conf.get("automerge") == 8 and conf.get("usermerge") == 2, conf
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res

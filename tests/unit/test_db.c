@@ -201,7 +201,7 @@ static int index_segments(struct cv_store *p, int *pnAlpha){
 }
 
 /* Each write transaction leaves a segment in the search index, which FTS5 merges little as
-** it writes (automerge 16, schema.sql version 14): once the store is idle, the writer merges
+** it writes (automerge 8, schema.sql version 14): once the store is idle, the writer merges
 ** them (DB_MERGE_IDLE_MS, then steps of DB_MERGE_PAGES) down to one, and the index finds
 ** what it found before. A write that comes while it merges is served; so is a close. */
 static void idle_writer_merges_the_index(void){
@@ -216,8 +216,9 @@ static void idle_writer_merges_the_index(void){
   }
   nFirst = index_segments(p, &nAlpha);
   TT_CHECK( nAlpha==40 );
-  /* automerge 16 leaves several segments of 40 transactions: at least the 8 past the last
-  ** crisis merge of level 0 (the idle wait has not passed unless this machine stalled) */
+  /* FTS5 leaves several segments of 40 one-leaf transactions: its automerge works every 64
+  ** leaves, its crisis merge of level 0 at 16 segments (the idle wait has not passed unless
+  ** this machine stalled) */
   TT_CHECK( nFirst>1 );
   for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
   TT_CHECK( nSeg==1 );
