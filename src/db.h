@@ -1,6 +1,7 @@
 /*
 ** db.h — the database layer: one SQLite file in WAL mode, a pool of read connections and
-** one writer thread that commits concurrent writes together (group commit).
+** one writer thread that commits concurrent writes together (group commit) and, while no
+** write comes, merges the search index's segments in small transactions of its own.
 **
 ** Stores (store_*.c) are the only callers besides cli.c/server.c start-up; handlers never
 ** see this header. Only db.c and store_*.c include sqlite3.h.

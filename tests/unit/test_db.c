@@ -1,7 +1,7 @@
 /* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, check,
 ** backup, group commit of many concurrent jobs, a failing job undoing only itself, grouped
 ** jobs split at their nMax with the rest carried to the next batch, the search index merged
-** while the writer is idle. */
+** while the writer is idle (and, after a merge step failed, only once written again). */
 #include "tinytest.h"
 #include "db.h"
 #include "store.h"
@@ -238,6 +238,39 @@ static void idle_writer_merges_the_index(void){
   store_close(p);
 }
 
+/* A merge step that fails (here: another connection holds the write lock past the busy
+** timeout) ends the merging without harm: the index keeps its segments and finds the same,
+** and the next write starts the merging again. */
+static void failed_merge_step_waits_for_the_next_write(void){
+  struct cv_store *p;
+  sqlite3 *h = NULL;
+  cv_rc rc;
+  int i, nSeg = 0, nAlpha = 0;
+  p = open_path(zPath, &rc);
+  TT_CHECK( rc==CV_OK && p );
+  if( !p ) return;
+  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  TT_CHECK( nSeg==1 );
+  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  for(i=1; i<=20; i++){                  /* segments to merge, written faster than the idle wait */
+    TT_CHECK( db_write(p, index_one, (void*)(intptr_t)(100+i))==CV_OK );
+  }
+  /* the lock taken before the writer's idle wait ends: its merge step's BEGIN IMMEDIATE waits
+  ** out the busy timeout (500 ms) and fails */
+  TT_CHECK( sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL)==SQLITE_OK );
+  usleep(1500*1000);
+  TT_CHECK( sqlite3_exec(h, "COMMIT", NULL, NULL, NULL)==SQLITE_OK );
+  usleep(700*1000);                      /* idle past DB_MERGE_IDLE_MS: no step runs again */
+  nSeg = index_segments(p, &nAlpha);
+  TT_CHECK( nSeg>1 );
+  TT_CHECK( nAlpha==63 );
+  TT_CHECK( db_write(p, index_one, (void*)(intptr_t)200)==CV_OK );   /* merging starts again */
+  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  TT_CHECK( nSeg==1 && nAlpha==64 );
+  sqlite3_close(h);
+  store_close(p);
+}
+
 static void backup_and_missing(void){
   char zOut[160], *zErr = NULL, *zReport = NULL, zCmd[160];
   struct cv_store *p;
@@ -261,6 +294,7 @@ int main(void){
   TT_RUN(group_commit);
   TT_RUN(grouped_jobs_split_at_nmax);
   TT_RUN(idle_writer_merges_the_index);
+  TT_RUN(failed_merge_step_waits_for_the_next_write);
   TT_RUN(newer_schema_refused);
   TT_RUN(backup_and_missing);
   return TT_DONE();
