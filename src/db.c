@@ -808,6 +808,17 @@ cv_rc sqlite_on_commit(struct cv_store *pS, cv_commit_fn fn, void *pArg){
 #define DB_COALESCE_MIN_US  2000
 #define DB_COALESCE_GAP_US  2000
 #define DB_COALESCE_MAX_US 10000
+
+/* Called with mu held: wait on cvWork until it is signalled or the monotonic clock reaches
+** untilUs (µs, util_mono_us). pthread_cond_timedwait's result: 0 when signalled (or woken for
+** nothing), ETIMEDOUT when the time passed. */
+static int writer_wait_until(struct cv_store *pS, int64_t untilUs){
+  struct timespec ts;
+  ts.tv_sec = (time_t)(untilUs/1000000);
+  ts.tv_nsec = (long)(untilUs%1000000)*1000;
+  return pthread_cond_timedwait(&pS->cvWork, &pS->mu, &ts);
+}
+
 static void coalesce(struct cv_store *pS){
   int64_t now, end, limit = pS->lastBatchUs/4;
   if( pS->lastBatchUs<DB_COALESCE_MIN_US ) return;
@@ -816,11 +827,7 @@ static void coalesce(struct cv_store *pS){
   while( !pS->bStop && now<end && pS->nQueued<pS->nCallers ){
     int nBefore = pS->nQueued;
     int64_t until = now + DB_COALESCE_GAP_US < end ? now + DB_COALESCE_GAP_US : end;
-    struct timespec ts;
-    ts.tv_sec = (time_t)(until/1000000);
-    ts.tv_nsec = (long)(until%1000000)*1000;
-    while( pS->nQueued==nBefore && !pS->bStop
-        && pthread_cond_timedwait(&pS->cvWork, &pS->mu, &ts)==0 ){}
+    while( pS->nQueued==nBefore && !pS->bStop && writer_wait_until(pS, until)==0 ){}
     if( pS->nQueued==nBefore ) return;     /* a quiet gap: the others are not coming */
     now = util_mono_us();
   }
@@ -841,13 +848,9 @@ static void coalesce(struct cv_store *pS){
 static int writer_idle(struct cv_store *pS, int ms){
   int64_t until = util_mono_us() + (int64_t)ms*1000;
   while( !pS->pHead && !pS->bStop ){
-    struct timespec ts;
-    int64_t now = util_mono_us();
-    if( now>=until ) return 1;
-    ts.tv_sec = (time_t)(until/1000000);
-    ts.tv_nsec = (long)(until%1000000)*1000;
+    if( util_mono_us()>=until ) return 1;
     /* woken, timed out or woken for nothing: the loop looks again either way */
-    (void)pthread_cond_timedwait(&pS->cvWork, &pS->mu, &ts);
+    (void)writer_wait_until(pS, until);
   }
   return 0;
 }

@@ -77,11 +77,19 @@ def same_but_organize(now, then):
 
 
 def user_version(path):
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return con.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        con.close()
+    return cv.sql_one(path, "PRAGMA user_version")
+
+
+def as_written_by(path, version, *statements):
+    """Make the current file at path one the release that wrote schema `version` left: run
+    statements (undoing what later sections added), then set user_version."""
+    con = sqlite3.connect(path)
+    for q in statements:
+        con.execute(q)
+    con.execute("PRAGMA user_version=%d" % version)
+    con.commit()
+    con.close()
+    assert user_version(path) == version
 
 
 def replay(srv, ans, only=None):
@@ -544,12 +552,7 @@ def test_version_12_file_upgrades_to_13_and_keeps_what_it_had():
                    "messages": [{"role": "user", "content": "kept"}]}), 201).json
     finally:
         srv.close()
-    con = sqlite3.connect(path)
-    con.execute("DROP TABLE cluster_batches")
-    con.execute("PRAGMA user_version=12")
-    con.commit()
-    con.close()
-    assert user_version(path) == 12
+    as_written_by(path, 12, "DROP TABLE cluster_batches")
     srv = cv.Server(db=path)
     try:
         got = expect(srv.req("GET", "%s/%d" % (T, t["id"]), token=tok), 200).json
@@ -559,11 +562,7 @@ def test_version_12_file_upgrades_to_13_and_keeps_what_it_had():
     finally:
         srv.close()
     assert user_version(path) == CURRENT
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        assert con.execute("SELECT count(*) FROM cluster_batches").fetchone()[0] == 0
-    finally:
-        con.close()
+    assert cv.sql_one(path, "SELECT count(*) FROM cluster_batches") == 0
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res
 
@@ -583,12 +582,7 @@ def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
                for i in range(20)]
     finally:
         srv.close()
-    con = sqlite3.connect(path)
-    con.execute("DELETE FROM search_index_config WHERE k IN ('automerge', 'usermerge')")
-    con.execute("PRAGMA user_version=13")
-    con.commit()
-    con.close()
-    assert user_version(path) == 13
+    as_written_by(path, 13, "DELETE FROM search_index_config WHERE k IN ('automerge', 'usermerge')")
     srv = cv.Server(db=path)
     try:
         got = expect(srv.req("GET", "%s/%d" % (T, ids[7]), token=tok), 200).json
@@ -598,11 +592,7 @@ def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
     finally:
         srv.close()
     assert user_version(path) == CURRENT == 14
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        conf = dict(con.execute("SELECT k, v FROM search_index_config").fetchall())
-    finally:
-        con.close()
+    conf = dict(cv.sql_rows(path, "SELECT k, v FROM search_index_config"))
     assert conf.get("automerge") == 8 and conf.get("usermerge") == 2, conf
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res

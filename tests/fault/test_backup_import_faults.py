@@ -162,12 +162,7 @@ def legacy_rows(n_users, chats_per_user, size):
 
 
 def count_chats(db):
-    import sqlite3
-    h = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return h.execute("SELECT count(*) FROM chat_histories").fetchone()[0]
-    finally:
-        h.close()
+    return cv.sql_one(db, "SELECT count(*) FROM chat_histories")
 
 
 def test_import_legacy_onto_a_full_disk_stops_cleanly_and_resumes():

@@ -533,6 +533,22 @@ class CliResult:
             " ".join(self.args), self.returncode, self.stdout[-800:], self.stderr[-1500:])
 
 
+def sql_rows(path, query, params=()):
+    """Every row of query on the database file at path, opened read-only (a server may be
+    serving it: WAL readers never wait)."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+def sql_one(path, query, params=()):
+    """Column 0 of the first row of query on the file at path, read-only (sql_rows)."""
+    return sql_rows(path, query, params)[0][0]
+
+
 def run_cli(args, stdin=None, db=None, env=None, timeout=60, binary=None, cwd=None):
     """Run `chatvault ARGS [--db DB]`. stdin is a str (or bytes) fed to the process.
     Returns CliResult(returncode, stdout, stderr) with text decoded as UTF-8."""

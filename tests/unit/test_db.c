@@ -47,8 +47,8 @@ static cv_rc insert_then_fail(struct cv_db *pDb, void *pArg){
   return rc ? rc : CV_INVALID;   /* the insert must be undone */
 }
 
-static int count_users(struct cv_store *p){
-  static const char zSql[] = "SELECT count(*) FROM users";
+/* Column 0 of the first row of the static SQL zSql on a reader of p; -1 when it fails. */
+static int read_int(struct cv_store *p, const char *zSql){
   struct cv_db *pDb = db_reader(p);
   cv_stmt *pSt;
   int n = -1;
@@ -58,6 +58,10 @@ static int count_users(struct cv_store *p){
   }
   db_reader_done(p, pDb);
   return n;
+}
+
+static int count_users(struct cv_store *p){
+  return read_int(p, "SELECT count(*) FROM users");
 }
 
 static void migrate_and_reopen(void){
@@ -181,23 +185,19 @@ static cv_rc index_one(struct cv_db *pDb, void *pArg){
 /* The index's segments (b-trees), from its _idx table (a row per leaf of each), and the rows
 ** matching "alpha" (FTS5 reads every segment). */
 static int index_segments(struct cv_store *p, int *pnAlpha){
-  static const char zSeg[] = "SELECT count(DISTINCT segid) FROM search_index_idx";
-  static const char zAlpha[] =
-    "SELECT count(*) FROM search_index WHERE search_index MATCH '\"' || char(1) || '1' || char(1) || 'alpha\"'";
-  struct cv_db *pDb = db_reader(p);
-  cv_stmt *pSt;
-  int n = -1;
-  if( db_stmt(pDb, zSeg, &pSt)==CV_OK ){
-    if( db_step(pSt)==SQLITE_ROW ) n = db_column_int(pSt, 0);
-    db_reset(pSt);
+  *pnAlpha = read_int(p, "SELECT count(*) FROM search_index"
+                         " WHERE search_index MATCH '\"' || char(1) || '1' || char(1) || 'alpha\"'");
+  return read_int(p, "SELECT count(DISTINCT segid) FROM search_index_idx");
+}
+
+/* index_segments once the writer's idle merging brought them to one, or after 20 s. */
+static int merged_segments(struct cv_store *p, int *pnAlpha){
+  int i, nSeg = index_segments(p, pnAlpha);
+  for(i=0; i<200 && nSeg!=1; i++){
+    usleep(100*1000);
+    nSeg = index_segments(p, pnAlpha);
   }
-  *pnAlpha = -1;
-  if( db_stmt(pDb, zAlpha, &pSt)==CV_OK ){
-    if( db_step(pSt)==SQLITE_ROW ) *pnAlpha = db_column_int(pSt, 0);
-    db_reset(pSt);
-  }
-  db_reader_done(p, pDb);
-  return n;
+  return nSeg;
 }
 
 /* Each write transaction leaves a segment in the search index, which FTS5 merges little as
@@ -220,20 +220,20 @@ static void idle_writer_merges_the_index(void){
   ** leaves, its crisis merge of level 0 at 16 segments (the idle wait has not passed unless
   ** this machine stalled) */
   TT_CHECK( nFirst>1 );
-  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  nSeg = merged_segments(p, &nAlpha);
   TT_CHECK( nSeg==1 );
   TT_CHECK( nAlpha==40 );
   /* written again: merged again after the next quiet moment; closed right after a write */
   TT_CHECK( db_write(p, index_one, (void*)(intptr_t)41)==CV_OK );
   TT_CHECK( db_write(p, index_one, (void*)(intptr_t)42)==CV_OK );
-  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  nSeg = merged_segments(p, &nAlpha);
   TT_CHECK( nSeg==1 && nAlpha==42 );
   TT_CHECK( db_write(p, index_one, (void*)(intptr_t)43)==CV_OK );
   store_close(p);
   p = open_path(zPath, &rc);             /* a file opened with segments to merge: merged too */
   TT_CHECK( rc==CV_OK && p );
   if( !p ) return;
-  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  nSeg = merged_segments(p, &nAlpha);
   TT_CHECK( nSeg==1 && nAlpha==43 );
   store_close(p);
 }
@@ -249,7 +249,7 @@ static void failed_merge_step_waits_for_the_next_write(void){
   p = open_path(zPath, &rc);
   TT_CHECK( rc==CV_OK && p );
   if( !p ) return;
-  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  nSeg = merged_segments(p, &nAlpha);
   TT_CHECK( nSeg==1 );
   TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
   for(i=1; i<=20; i++){                  /* segments to merge, written faster than the idle wait */
@@ -265,7 +265,7 @@ static void failed_merge_step_waits_for_the_next_write(void){
   TT_CHECK( nSeg>1 );
   TT_CHECK( nAlpha==63 );
   TT_CHECK( db_write(p, index_one, (void*)(intptr_t)200)==CV_OK );   /* merging starts again */
-  for(i=0; i<200 && (nSeg = index_segments(p, &nAlpha))!=1; i++) usleep(100*1000);
+  nSeg = merged_segments(p, &nAlpha);
   TT_CHECK( nSeg==1 && nAlpha==64 );
   sqlite3_close(h);
   store_close(p);
