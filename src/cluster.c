@@ -427,7 +427,7 @@ cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t
       snprintf(zErr, nErr, "%s does not lead after %d ms", zNode, TRANSFER_MS);
       return CV_BUSY;
     }
-    rc = dq_connect_leader(zAddrs, (int)left, &c, zErr, nErr);
+    rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);   /* a whole call's deadline, as hand_over's */
     if( rc ) return rc;
     rc = find_member(c, 0, zNode, &m, zErr, nErr);
     if( rc==CV_OK && m.role!=DQ_VOTER ){
@@ -460,8 +460,10 @@ static cv_rc hand_over(const char *zAddrs, const char *zNode, struct dq_conn **p
     snprintf(zErr, nErr, "handing over the lead of %s failed", zNode);
     return rc;
   }
+  /* each look for the leader has a call's whole deadline: given only what was left of the
+  ** wait, the last one could fail as "deadline passed" instead of saying zNode still leads */
   for(int64_t stop = mono_ms() + CALL_MS; mono_ms() < stop; usleep(100*1000)){
-    rc = dq_connect_leader(zAddrs, (int)(stop - mono_ms()), pc, zErr, nErr);
+    rc = dq_connect_leader(zAddrs, CALL_MS, pc, zErr, nErr);
     if( rc ) return rc;
     if( strcmp(dq_addr(*pc), zNode)!=0 ) return CV_OK;
     dq_close(*pc);

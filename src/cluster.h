@@ -53,7 +53,8 @@ cv_rc cluster_assign(const char *zAddrs, const char *zNode, const char *zRole,
 cv_rc cluster_remove(const char *zAddrs, const char *zNode, char *zErr, size_t nErr);
 
 /* `chatvault cluster transfer`: make the voter at zNode the leader (a planned restart of the
-** leader; reading a node's own copy of the data). Returns once it leads, within 20 s. */
+** leader; reading a node's own copy of the data). Returns once it leads; gives up after 20 s
+** of asking (25 s at most: the last look for the leader has a whole call's 5 s). */
 cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t nErr);
 
 #endif /* CV_CLUSTER_H */
