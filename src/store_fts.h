@@ -63,7 +63,7 @@ struct cv_db;
 cv_rc search_index_flush(struct cv_db *pDb);
 
 /* One step of merging the index's segments, inside the caller's write transaction: FTS5's
-** 'merge' with nPages (> 0) pages to write at most, which merges the level holding the most
+** 'merge' with nPages (> 0) leaves to write at most, which merges the level holding the most
 ** segments once it holds usermerge (2, schema.sql version 14) or more, or goes on with a
 ** merge under way. *pbWorked is set when it merged something (FTS5 then rewrote its structure
 ** record; when not, nothing is left to merge until the index is written again). The writer

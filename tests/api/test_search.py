@@ -430,7 +430,8 @@ def test_migration_indexes_what_the_file_holds():
         db.execute("DROP TABLE IF EXISTS changes")
         # version 13: the cluster's batch keys
         db.execute("DROP TABLE IF EXISTS cluster_batches")
-        # version 14: the index's merge settings, rows of search_index_config (dropped above)
+        # versions 14 and 15: the index's merge settings and leaf size, rows of
+        # search_index_config (dropped above)
         for n in ("chat_histories_retention", "chat_histories_retention_restore",
                   "characters_refresh_copies", "scenes_refresh_copies"):
             db.execute("DROP TRIGGER %s" % n)

@@ -10,6 +10,7 @@ migrates.
 import datetime
 import json
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -591,8 +592,54 @@ def test_version_13_file_upgrades_to_14_with_the_index_merge_settings():
         assert hits["total"] == 20, hits
     finally:
         srv.close()
-    assert user_version(path) == CURRENT == 14
+    assert user_version(path) == CURRENT
     conf = dict(cv.sql_rows(path, "SELECT k, v FROM search_index_config"))
     assert conf.get("automerge") == 8 and conf.get("usermerge") == 2, conf
+    res = run_cli(["check"], db=path)
+    assert res.returncode == 0, res
+
+
+def test_version_14_file_upgrades_to_15_with_leaves_of_two_pages():
+    """A file as the release that writes schema version 14 leaves it: version 15 only sets the
+    search index's leaf size (pgsz 8,140: a leaf fills two 4 KiB pages, one b-tree page and
+    one overflow page), so a current file without that row and user_version 14 is one. serve
+    migrates it: the setting is there, what it held is found as before; what is written after
+    it is merged (while idle) into leaves wider than one page holds in place (4,061 bytes, all
+    that version 14's 4,050 allowed) and never wider than two pages hold (8,153), and found."""
+    path = os.path.join(TMP, "v14.db")
+    srv = cv.Server(db=path)
+    try:
+        _, tok, _ = cv.new_user(srv, "v14")
+        t = expect(srv.req("POST", T, token=tok, json={"title": "from v14",
+                   "messages": [{"role": "user", "content": "kept quoll"}]}), 201).json
+    finally:
+        srv.close()
+    as_written_by(path, 14, "DELETE FROM search_index_config WHERE k = 'pgsz'")
+    rnd = random.Random(15)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)) for _ in range(4000)]
+    srv = cv.Server(db=path)
+    try:
+        hits = expect(srv.req("GET", "/api/v1/search?q=quoll", token=tok), 200).json
+        assert hits["total"] == 1 and hits["items"][0]["thread_id"] == t["id"], hits
+        for i in range(40):
+            expect(srv.req("POST", "%s/%d/messages" % (T, t["id"]), token=tok,
+                           json={"role": "user", "content": " ".join(words[i*100:(i+1)*100])}), 201)
+        segs = None
+        for _ in range(300):
+            segs = cv.sql_one(path, "SELECT count(DISTINCT segid) FROM search_index_idx")
+            if segs == 1:
+                break
+            time.sleep(0.1)
+        assert segs == 1, segs
+        for w in (words[0], words[1234], words[3999], "quoll"):
+            hits = expect(srv.req("GET", "/api/v1/search?q=" + w, token=tok), 200).json
+            assert hits["total"] == 1, (w, hits)
+    finally:
+        srv.close()
+    assert user_version(path) == CURRENT
+    conf = dict(cv.sql_rows(path, "SELECT k, v FROM search_index_config"))
+    assert conf.get("pgsz") == 8140, conf
+    widest = cv.sql_one(path, "SELECT max(length(block)) FROM search_index_data WHERE id > 10")
+    assert 4061 < widest <= 8153, widest
     res = run_cli(["check"], db=path)
     assert res.returncode == 0, res
