@@ -71,9 +71,9 @@ WORK="$(mktemp -d /tmp/chatvault-search.XXXXXX)"
 cp "$CV" "$WORK/chatvault"; CV="$WORK/chatvault"       # snapshots: a rebuild during the run
 cp "$SC" "$WORK/search_cost"; SC="$WORK/search_cost"   # changes nothing
 GENVER=$(sed -n 's/^GEN_VERSION = //p' "$BENCH/search_data.py")
-# what makes a cached index stale: the tokenizer, the search sections of schema.sql (6, 12, 14 on) and the
-# writer's idle merging (db.c's DB_MERGE_*) (other schema changes are migrated by the server at
-# start, on the scratch copy)
+# what makes a cached index stale: the tokenizer, the search sections of schema.sql (6, 12, and
+# 14 on) and the writer's idle merging (db.c's DB_MERGE_*) (other schema changes are migrated by
+# the server at start, on the scratch copy)
 HASH=$( { sed -n '/^-- version: 6/,/^-- version: 7/p;/^-- version: 12/,/^-- version: 13/p;/^-- version: 14/,$p' "$ROOT/schema.sql"; cat "$ROOT/src/store_fts.c"; grep '^#define DB_MERGE_' "$ROOT/src/db.c"; } | md5sum | cut -c1-10)
 KEY="g$GENVER-u${U_THREADS}x${MSGS}-o${OTHERS}x${OTHER_THREADS}-c$CJK_THREADS-p$PAGE_THREADS-$HASH"
 CDIR="$CACHE/$KEY"
