@@ -427,7 +427,7 @@ cv_rc cluster_transfer(const char *zAddrs, const char *zNode, char *zErr, size_t
       snprintf(zErr, nErr, "%s does not lead after %d ms", zNode, TRANSFER_MS);
       return CV_BUSY;
     }
-    rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);   /* a whole call's deadline, as hand_over's */
+    rc = dq_connect_leader(zAddrs, CALL_MS, &c, zErr, nErr);   /* a whole call's, as hand_over */
     if( rc ) return rc;
     rc = find_member(c, 0, zNode, &m, zErr, nErr);
     if( rc==CV_OK && m.role!=DQ_VOTER ){

@@ -837,9 +837,10 @@ static void coalesce(struct cv_store *pS){
 ** batches write (automerge 8), so the segments they leave are merged here instead: once no
 ** job has come for DB_MERGE_IDLE_MS after a batch (or since the start), the writer runs one
 ** merge step after another, each its own transaction writing at most DB_MERGE_PAGES of the
-** index's leaves (~1 MiB: leaves of up to 8,140 bytes since version 15; milliseconds: a job that comes meanwhile waits for one step at most, then runs before the
-** next step), until a step finds nothing to merge. A step that fails (the disk full, a lost
-** leader) ends the merging until the next batch: the index stays correct, only less merged. */
+** index's leaves (~1 MiB: leaves of up to 8,140 bytes since version 15; milliseconds: a job
+** that comes meanwhile waits for one step at most, then runs before the next step), until a
+** step finds nothing to merge. A step that fails (the disk full, a lost leader) ends the
+** merging until the next batch: the index stays correct, only less merged. */
 #define DB_MERGE_IDLE_MS  200
 #define DB_MERGE_PAGES    128
 

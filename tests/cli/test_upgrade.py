@@ -616,7 +616,8 @@ def test_version_14_file_upgrades_to_15_with_leaves_of_two_pages():
         srv.close()
     as_written_by(path, 14, "DELETE FROM search_index_config WHERE k = 'pgsz'")
     rnd = random.Random(15)
-    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)) for _ in range(4000)]
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
+             for _ in range(4000)]
     srv = cv.Server(db=path)
     try:
         hits = expect(srv.req("GET", "/api/v1/search?q=quoll", token=tok), 200).json
