@@ -140,12 +140,12 @@ $(B)/asan/chatvault: $(ASAN_OBJS) $(B)/asan/obj/main.o $(DQ_LIBS)
 asan: $(B)/asan/chatvault $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT))
 
 # The store interface's line (store.h, store_backend.h): above store.c nothing sees SQL. Only the
-# SQLite backend (db.c, store_*.c but store.c) and the dqlite client that the cluster's backend
-# will run its SQL through (dqclient.c) include sqlite3.h, db.h, store_conv.h or
-# store_backend.h; store.c the last; cli.c (opens the store, runs check and backup) db.h;
+# SQLite backend (db.c, db_file.c, store_*.c but store.c) and the dqlite client that the
+# cluster's backend will run its SQL through (dqclient.c) include sqlite3.h, db.h, store_conv.h
+# or store_backend.h; store.c the last; cli.c (opens the store, runs check and backup) db.h;
 # version.c (prints SQLite's version) sqlite3.h; cluster_data.c (a cluster's database as a
 # file: backup, check, restore) is the backend's too.
-LAYER_BACKEND := src/db.c src/db.h src/db_remote.c src/db_remote.h src/dqclient.c src/dqclient.h src/cluster_data.c $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
+LAYER_BACKEND := src/db.c src/db.h src/db_conn.h src/db_file.c src/db_remote.c src/db_remote.h src/dqclient.c src/dqclient.h src/cluster_data.c $(filter-out src/store.c src/store.h,$(wildcard src/store_*.c src/store_*.h))
 check-layers:
 	@bad=$$(grep -lE '#include [<"](sqlite3|db|store_conv|store_backend)\.h[>"]' \
 	    $(filter-out $(LAYER_BACKEND),$(wildcard src/*.c src/*.h)) | while read f; do \

@@ -19,11 +19,13 @@
 **   - on a cluster (db_open's zCluster), the same with every connection one to the leader
 **     (db_remote.c runs the statements): the writer retries a batch over a change of
 **     leader, never applying it twice (run_batch), readers reconnect (db_reader).
+** The file apart from serving it (check, backup) is db_file.c's, through db_conn.h.
 ** Rejected: a connection per civetweb thread (128 threads x page cache blows the memory
 ** budget) and writers taking the lock themselves (SQLITE_BUSY storms, one fsync each).
 ** May call SQLite, pthreads and assets (schema.sql).
 */
 #include "db.h"
+#include "db_conn.h"
 #include "store_fts.h"
 #include "assets.h"
 #include "store_backend.h"
@@ -32,8 +34,6 @@
 #include "dqclient.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +112,10 @@ static pthread_once_t sqliteOnce = PTHREAD_ONCE_INIT;
 static void sqlite_global_init(void){
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3_initialize();
+}
+
+void db_sqlite_init(void){
+  pthread_once(&sqliteOnce, sqlite_global_init);
 }
 
 /* 1 while pDb holds an open transaction. A remote one is gone once the connection is lost
@@ -293,7 +297,7 @@ void db_reset(cv_stmt *pStmt){
   }
 }
 
-static void conn_close(struct cv_db *pDb){
+void db_conn_close(struct cv_db *pDb){
   int i;
   if( !pDb ) return;
   for(i=0; i<pDb->nStmt; i++){
@@ -352,7 +356,7 @@ cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
   }
   dq_rows_free(&r);
   if( rc ){
-    conn_close(pDb);
+    db_conn_close(pDb);
     return rc;
   }
   *ppDb = pDb;
@@ -360,12 +364,10 @@ cv_rc db_remote_open(const char *zAddrs, const char *zName, struct cv_db **ppDb,
 }
 
 void db_remote_close(struct cv_db *pDb){
-  conn_close(pDb);
+  db_conn_close(pDb);
 }
 
-/* Open one connection with the per-connection settings. bWriter selects the writer's
-** pragmas; zSync is "FULL" or "NORMAL". */
-static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPragmas,
+cv_rc db_conn_open(const char *zPath, int flags, int busyMs, const char *zPragmas,
                        struct cv_db **ppDb, char **pzErr){
   struct cv_db *pDb = calloc(1, sizeof *pDb);
   int rc;
@@ -396,11 +398,16 @@ static cv_rc conn_open(const char *zPath, int flags, int busyMs, const char *zPr
       *pzErr = malloc(n);
       if( *pzErr ) snprintf(*pzErr, n, "cannot set up %s: %s", zPath, zMsg);
     }
-    conn_close(pDb);
+    db_conn_close(pDb);
     return CV_DB;
   }
   *ppDb = pDb;
   return CV_OK;
+}
+
+sqlite3 *db_conn_handle(struct cv_db *pDb){
+  assert( pDb->h );
+  return pDb->h;
 }
 
 struct cv_fts_tok *db_fts_tok(struct cv_db *pDb){
@@ -1040,7 +1047,7 @@ static int fts_auto(sqlite3 *h, const char **pzErr, const struct sqlite3_api_rou
 }
 
 void db_node_init(void){
-  pthread_once(&sqliteOnce, sqlite_global_init);
+  db_sqlite_init();
   sqlite3_auto_extension((void(*)(void))fts_auto);
 }
 
@@ -1068,7 +1075,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
 
   *ppStore = NULL;
   if( pzErr ) *pzErr = NULL;
-  pthread_once(&sqliteOnce, sqlite_global_init);
+  db_sqlite_init();
   pS = calloc(1, sizeof *pS);
   if( !pS ) return CV_NOMEM;
   pS->base.pB = &cv_sqlite_backend;
@@ -1091,7 +1098,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
     rc = cluster_conn(pS, &pS->pWriter, pzErr);
     if( rc==CV_OK ) rc = migrate(pS->pWriter, pzErr);
     if( rc ) goto fail;
-    conn_close(pS->pWriter);
+    db_conn_close(pS->pWriter);
     pS->pWriter = NULL;
     rc = cluster_conn(pS, &pS->pWriter, pzErr);
     if( rc ) goto fail;
@@ -1100,7 +1107,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              "PRAGMA secure_delete=FAST; PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY;",
              pO->bSyncFull ? "FULL" : "NORMAL");
-    rc = conn_open(pO->zPath, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, pO->busyMs,
+    rc = db_conn_open(pO->zPath, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, pO->busyMs,
                    zWriterPragmas, &pS->pWriter, pzErr);
     if( rc ) goto fail;
     rc = migrate(pS->pWriter, pzErr);
@@ -1122,7 +1129,7 @@ cv_rc db_open(const struct cv_store_opts *pO, struct cv_store **ppStore, char **
     if( pS->zCluster ){
       rc = cluster_conn(pS, &pS->apReader[i], pzErr);
     }else{
-      rc = conn_open(pO->zPath, pO->bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+      rc = db_conn_open(pO->zPath, pO->bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
                      pO->busyMs, zReaderPragmas, &pS->apReader[i], pzErr);
     }
     if( rc ) goto fail;
@@ -1153,13 +1160,13 @@ void sqlite_close(struct cv_store *pS){
     pthread_mutex_unlock(&pS->mu);
     pthread_join(pS->writer, NULL);
   }
-  for(i=0; i<pS->nReader; i++) conn_close(pS->apReader[i]);
+  for(i=0; i<pS->nReader; i++) db_conn_close(pS->apReader[i]);
   if( pS->pWriter ){
     /* leave a compact WAL behind: checkpoint now that every reader is gone */
     if( pS->pWriter->h ){
       sqlite3_wal_checkpoint_v2(pS->pWriter->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
-    conn_close(pS->pWriter);
+    db_conn_close(pS->pWriter);
   }
   free(pS->zCluster);
   free(pS->apReader);
@@ -1170,214 +1177,4 @@ void sqlite_close(struct cv_store *pS){
   pthread_mutex_destroy(&pS->muR);
   pthread_cond_destroy(&pS->cvR);
   free(pS);
-}
-
-/* PRAGMA user_version of pDb, -1 when it cannot be read. */
-static int ver_of(struct cv_db *pDb){
-  sqlite3_stmt *pSt = NULL;
-  int v = -1;
-  if( sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL)==SQLITE_OK
-   && sqlite3_step(pSt)==SQLITE_ROW ) v = sqlite3_column_int(pSt, 0);
-  sqlite3_finalize(pSt);
-  return v;
-}
-
-cv_rc db_check(const char *zPath, char **pzReport){
-  struct cv_db *pDb = NULL;
-  struct cv_buf r;
-  sqlite3_stmt *pSt = NULL;
-  int bad = 0, ver = -1, rc;
-  cv_rc crc;
-  *pzReport = NULL;
-  buf_init(&r, 1<<20);
-  pthread_once(&sqliteOnce, sqlite_global_init);
-  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 5000, "PRAGMA query_only=1;", &pDb, pzReport);
-  if( crc ) return crc;
-  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA integrity_check", -1, &pSt, NULL);
-  if( rc!=SQLITE_OK ){
-    crc = db_rc(pDb, rc);
-    buf_appendf(&r, "integrity_check: %s\n", sqlite3_errmsg(pDb->h));
-    goto out;
-  }
-  while( (rc = sqlite3_step(pSt))==SQLITE_ROW ){
-    const char *z = (const char*)sqlite3_column_text(pSt, 0);
-    if( z && strcmp(z, "ok")!=0 ){ bad = 1; buf_appendf(&r, "integrity: %s\n", z); }
-  }
-  if( rc!=SQLITE_DONE ){
-    bad = 1;
-    buf_appendf(&r, "integrity_check failed: %s\n", sqlite3_errmsg(pDb->h));
-  }
-  sqlite3_finalize(pSt);
-  pSt = NULL;
-  if( !bad ) buf_appendf(&r, "integrity: ok\n");
-  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA foreign_key_check", -1, &pSt, NULL);
-  if( rc==SQLITE_OK ){
-    int nFk = 0;
-    while( sqlite3_step(pSt)==SQLITE_ROW ){
-      nFk++;
-      if( nFk<=20 ){
-        buf_appendf(&r, "foreign key: table %s row %lld refers to missing %s\n",
-                    (const char*)sqlite3_column_text(pSt, 0),
-                    (long long)sqlite3_column_int64(pSt, 1),
-                    (const char*)sqlite3_column_text(pSt, 2));
-      }
-    }
-    if( nFk ){ bad = 1; buf_appendf(&r, "foreign keys: %d violations\n", nFk); }
-    else buf_appendf(&r, "foreign keys: ok\n");
-    sqlite3_finalize(pSt);
-    pSt = NULL;
-  }else{
-    bad = 1;
-    buf_appendf(&r, "foreign_key_check: %s\n", sqlite3_errmsg(pDb->h));
-  }
-  /* derived counters kept by triggers must match what they count */
-  rc = sqlite3_prepare_v2(pDb->h,
-         "SELECT count(*) FROM users u WHERE thread_count <>"
-         " (SELECT count(*) FROM chat_threads t WHERE t.user_id=u.id)", -1, &pSt, NULL);
-  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ){
-    int nBad = sqlite3_column_int(pSt, 0);
-    if( nBad ){ bad = 1; buf_appendf(&r, "thread counts: %d users wrong\n", nBad); }
-    else buf_appendf(&r, "thread counts: ok\n");
-  }
-  sqlite3_finalize(pSt);
-  pSt = NULL;
-  if( ver_of(pDb)>=3 ){
-    int nBad = 0;
-    crc = store_conv_check(pDb, &r, &nBad);
-    if( crc ){ bad = 1; buf_appendf(&r, "segments: cannot check: %s\n", cv_rc_str(crc)); }
-    if( nBad ) bad = 1;
-  }
-  if( ver_of(pDb)>=12 ){
-    int64_t nBad = 0;
-    crc = search_index_check(pDb, &r, &nBad);
-    if( crc ){ bad = 1; buf_appendf(&r, "search index: cannot check: %s\n", cv_rc_str(crc)); }
-    if( nBad ) bad = 1;
-  }
-  rc = sqlite3_prepare_v2(pDb->h, "PRAGMA user_version", -1, &pSt, NULL);
-  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) ver = sqlite3_column_int(pSt, 0);
-  sqlite3_finalize(pSt);
-  pSt = NULL;
-  if( ver!=db_schema_version() ){
-    bad = 1;
-    buf_appendf(&r, "schema version: %d, expected %d\n", ver, db_schema_version());
-  }else{
-    buf_appendf(&r, "schema version: %d ok\n", ver);
-  }
-  crc = bad ? CV_INVALID : CV_OK;
-out:
-  sqlite3_finalize(pSt);
-  conn_close(pDb);
-  *pzReport = r.a;
-  return crc;
-}
-
-void db_remove_files(const char *zPath){
-  static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
-  size_t i, n = strlen(zPath) + 16;
-  char *z = malloc(n);
-  if( !z ){ unlink(zPath); return; }
-  for(i=0; i<sizeof azSuffix/sizeof azSuffix[0]; i++){
-    snprintf(z, n, "%s%s", zPath, azSuffix[i]);
-    unlink(z);
-  }
-  free(z);
-}
-
-cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
-  /* The copy is written under a temporary name in zOut's directory
-  ** ("<zOut>.partial-XXXXXX"), fsync'ed, then given its final name without replacing
-  ** anything (renameat2 RENAME_NOREPLACE, or link+unlink where the file system lacks it)
-  ** and the directory fsync'ed: a crash (kill -9, power loss) or a full disk at any point
-  ** leaves either the complete backup under zOut or no zOut at all, never a half-written
-  ** file under the final name. After a kill -9 the temporary file may remain. */
-  struct cv_db *pSrc = NULL, *pDst = NULL;
-  sqlite3_backup *pB;
-  char *zTmp = NULL, *zDir = NULL;
-  const char *zStep = NULL;   /* the file operation that failed (errno in e), for the message */
-  int rc, fd = -1, bTmp = 0, e = 0;
-  size_t nOut = strlen(zOut), nTmp = nOut + 32;
-  cv_rc crc = CV_OK;
-  if( pzErr ) *pzErr = NULL;
-  pthread_once(&sqliteOnce, sqlite_global_init);
-  if( access(zOut, F_OK)==0 ){
-    if( pzErr ){
-      size_t n = strlen(zOut) + 64;
-      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "%s already exists: not overwriting it", zOut);
-    }
-    return CV_CONFLICT;
-  }
-  zTmp = malloc(nTmp);
-  zDir = malloc(nOut + 2);
-  if( !zTmp || !zDir ){ crc = CV_NOMEM; goto out; }
-  snprintf(zTmp, nTmp, "%s.partial-XXXXXX", zOut);
-  fd = mkstemp(zTmp);
-  if( fd<0 ){ e = errno; zStep = "cannot create"; goto out; }
-  bTmp = 1;
-  close(fd);
-  fd = -1;
-  crc = conn_open(zPath, SQLITE_OPEN_READONLY, 10000, "PRAGMA query_only=1;", &pSrc, pzErr);
-  if( crc ) goto out;
-  crc = conn_open(zTmp, SQLITE_OPEN_READWRITE, 10000, "", &pDst, pzErr);
-  if( crc ) goto out;
-  /* one step copies every page inside one read transaction of the source: a consistent
-  ** snapshot, while the server's writer goes on appending to the WAL */
-  pB = sqlite3_backup_init(pDst->h, "main", pSrc->h, "main");
-  if( !pB ){
-    rc = sqlite3_errcode(pDst->h);
-  }else{
-    rc = sqlite3_backup_step(pB, -1);
-    if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-    if( sqlite3_backup_finish(pB)!=SQLITE_OK && rc==SQLITE_OK ) rc = sqlite3_errcode(pDst->h);
-  }
-  if( rc!=SQLITE_OK ){
-    if( pzErr ){
-      const char *zMsg = sqlite3_errstr(rc);
-      size_t n = strlen(zMsg) + strlen(zOut) + 32;
-      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "backup to %s failed: %s", zOut, zMsg);
-    }
-    crc = db_rc(pDst, rc);
-    if( crc==CV_OK ) crc = CV_DB;
-    goto out;
-  }
-  conn_close(pDst);           /* the copy is complete in the file (its journal is gone) */
-  pDst = NULL;
-  fd = open(zTmp, O_RDWR|O_CLOEXEC);
-  if( fd<0 || fsync(fd)!=0 ){ e = errno; zStep = "cannot sync"; goto out; }
-  close(fd);
-  fd = -1;
-  if( renameat2(AT_FDCWD, zTmp, AT_FDCWD, zOut, RENAME_NOREPLACE)!=0 ){
-    e = errno;
-    if( e!=EINVAL && e!=ENOSYS ){ zStep = "cannot name"; goto out; }
-    /* no RENAME_NOREPLACE on this file system: a hard link never replaces either */
-    if( link(zTmp, zOut)!=0 ){ e = errno; zStep = "cannot name"; goto out; }
-    unlink(zTmp);
-  }
-  bTmp = 0;
-  {
-    /* make the new name itself durable */
-    char *zSlash;
-    memcpy(zDir, zOut, nOut + 1);
-    zSlash = strrchr(zDir, '/');
-    if( !zSlash ) strcpy(zDir, ".");
-    else if( zSlash==zDir ) zDir[1] = 0;
-    else *zSlash = 0;
-    fd = open(zDir, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
-    if( fd<0 || (fsync(fd)!=0 && errno!=EINVAL) ){ e = errno; zStep = "cannot sync the directory of"; }
-  }
-out:
-  if( zStep ){
-    crc = (e==ENOSPC || e==EDQUOT) ? CV_FULL : e==EEXIST ? CV_CONFLICT : CV_IO;
-    if( pzErr && !*pzErr ){
-      const char *zMsg = strerror(e);
-      size_t n = strlen(zMsg) + strlen(zStep) + nOut + 48;
-      if( (*pzErr = malloc(n))!=NULL ) snprintf(*pzErr, n, "backup: %s %s: %s", zStep, zOut, zMsg);
-    }
-  }
-  if( fd>=0 ) close(fd);
-  conn_close(pSrc);
-  conn_close(pDst);
-  if( bTmp ) db_remove_files(zTmp);   /* SQLite's own files of the copy go with it */
-  free(zTmp);
-  free(zDir);
-  return crc;
 }

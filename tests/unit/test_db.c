@@ -1,7 +1,8 @@
-/* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, check,
-** backup, group commit of many concurrent jobs, a failing job undoing only itself, grouped
-** jobs split at their nMax with the rest carried to the next batch, the search index merged
-** while the writer is idle (and, after a merge step failed, only once written again). */
+/* test_db.c — unit tests of src/db.c: migration, reopen, newer schema refused, a missing
+** file refused (check and backup: test_db_file.c), group commit of many concurrent jobs, a
+** failing job undoing only itself, grouped jobs split at their nMax with the rest carried to
+** the next batch, the search index merged while the writer is idle (and, after a merge step
+** failed, only once written again). */
 #include "tinytest.h"
 #include "db.h"
 #include "store.h"
@@ -271,16 +272,10 @@ static void failed_merge_step_waits_for_the_next_write(void){
   store_close(p);
 }
 
-static void backup_and_missing(void){
-  char zOut[160], *zErr = NULL, *zReport = NULL, zCmd[160];
+static void missing_and_teardown(void){
+  char *zReport = NULL, zCmd[160];
   struct cv_store *p;
   cv_rc rc;
-  snprintf(zOut, sizeof zOut, "%s/backup.db", zDir);
-  TT_CHECK( db_backup(zPath, zOut, &zErr)==CV_OK );
-  free(zErr); zErr = NULL;
-  TT_CHECK( db_backup(zPath, zOut, &zErr)!=CV_OK );   /* refuses to overwrite */
-  TT_CHECK( zErr!=NULL );
-  free(zErr);
   TT_CHECK( db_check("/nonexistent/dir/x.db", &zReport)!=CV_OK );
   free(zReport);
   p = open_path("/nonexistent/dir/x.db", &rc);
@@ -296,6 +291,6 @@ int main(void){
   TT_RUN(idle_writer_merges_the_index);
   TT_RUN(failed_merge_step_waits_for_the_next_write);
   TT_RUN(newer_schema_refused);
-  TT_RUN(backup_and_missing);
+  TT_RUN(missing_and_teardown);
   return TT_DONE();
 }
