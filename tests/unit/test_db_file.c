@@ -1,11 +1,12 @@
 /* test_db_file.c — unit tests of src/db_file.c: `chatvault check` on a clean file and on one
 ** whose counts lie, on a file that is not a database and on one that is missing; `chatvault
-** backup`: a copy that checks clean and holds what the file held, made while a writer keeps
-** writing, never over an existing file, never left half-written under its name when the copy
+** backup`: a copy that checks clean and holds what the file held, made while the store
+** serves the file, never over an existing file, never left half-written under its name when the copy
 ** cannot be made; db_remove_files removing SQLite's files beside a database. */
 #include "tinytest.h"
 #include "db.h"
 #include "store.h"
+#include "store_fixture.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,33 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char zDir[64], zPath[128];
-
-static struct cv_store *open_path(const char *z){
-  struct cv_store_opts o;
-  struct cv_store *p = NULL;
-  char *zErr = NULL;
-  memset(&o, 0, sizeof o);
-  o.zPath = z;
-  o.bSyncFull = 1;
-  o.nReaders = 1;
-  o.busyMs = 500;
-  o.historyLimit = 30;
-  if( db_open(&o, &p, &zErr)!=CV_OK ) p = NULL;
-  free(zErr);
-  return p;
-}
-
-static cv_rc insert_user(struct cv_db *pDb, void *pArg){
-  static const char zSql[] = "INSERT INTO users(email, created_at) VALUES(?1, 'x')";
-  cv_stmt *pSt;
-  cv_rc rc = db_stmt(pDb, zSql, &pSt);
-  if( rc ) return rc;
-  db_bind_text(pSt, 1, (const char*)pArg, -1, SQLITE_TRANSIENT);
-  rc = db_rc(pDb, db_step(pSt));
-  db_reset(pSt);
-  return rc;
-}
+static struct store_fixture fx;   /* served the whole time: check and backup run beside it */
 
 /* Users in the file at z, read with SQLite alone; -1 when it cannot be read. */
 static int users_in(const char *z){
@@ -61,46 +36,42 @@ static int exists(const char *z){
 }
 
 static void setup(void){
-  struct cv_store *p;
   char zEmail[32];
   int i;
-  snprintf(zDir, sizeof zDir, "/tmp/cvdbfile.XXXXXX");
-  TT_CHECK( mkdtemp(zDir)!=NULL );
-  snprintf(zPath, sizeof zPath, "%s/t.db", zDir);
-  p = open_path(zPath);
-  TT_CHECK( p!=NULL );
+  store_fixture_open(&fx, "/tmp/cvdbfile.XXXXXX", 1);
   for(i=0; i<20; i++){
     snprintf(zEmail, sizeof zEmail, "u%d@x", i);
-    TT_CHECK( db_write(p, insert_user, zEmail)==CV_OK );
+    TT_CHECK( store_fixture_user(&fx, zEmail, NULL)>0 );
   }
-  store_close(p);
 }
 
 static void check_clean_and_not(void){
   char *zReport = NULL, zNot[160];
   sqlite3 *h;
   FILE *f;
-  TT_CHECK( db_check(zPath, &zReport)==CV_OK );
+  TT_CHECK( db_check(fx.zPath, &zReport)==CV_OK );
   TT_CHECK( zReport && strstr(zReport, "integrity: ok") && strstr(zReport, "foreign keys: ok")
             && strstr(zReport, "thread counts: ok") && strstr(zReport, "schema version:") );
   free(zReport);
   /* a count the triggers keep, changed behind their back: reported, the file untouched */
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
+  sqlite3_busy_timeout(h, 5000);            /* the store's writer may be merging */
   TT_CHECK( sqlite3_exec(h, "UPDATE users SET thread_count = 5 WHERE email = 'u3@x'",
                          NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
   zReport = NULL;
-  TT_CHECK( db_check(zPath, &zReport)==CV_INVALID );
+  TT_CHECK( db_check(fx.zPath, &zReport)==CV_INVALID );
   TT_CHECK( zReport && strstr(zReport, "thread counts: 1 users wrong") );
   free(zReport);
-  TT_CHECK( sqlite3_open(zPath, &h)==SQLITE_OK );
+  TT_CHECK( sqlite3_open(fx.zPath, &h)==SQLITE_OK );
+  sqlite3_busy_timeout(h, 5000);
   TT_CHECK( sqlite3_exec(h, "UPDATE users SET thread_count = 0", NULL, NULL, NULL)==SQLITE_OK );
   sqlite3_close(h);
   zReport = NULL;
-  TT_CHECK( db_check(zPath, &zReport)==CV_OK );
+  TT_CHECK( db_check(fx.zPath, &zReport)==CV_OK );
   free(zReport);
   /* not a database; no file at all */
-  snprintf(zNot, sizeof zNot, "%s/not.db", zDir);
+  snprintf(zNot, sizeof zNot, "%s/not.db", fx.zDir);
   f = fopen(zNot, "w");
   TT_CHECK( f!=NULL );
   fputs("this is not an SQLite database, not even its header: ", f);
@@ -117,30 +88,27 @@ static void check_clean_and_not(void){
 
 static void backup_copies_and_never_overwrites(void){
   char zOut[160], zBad[160], *zErr = NULL, *zReport = NULL;
-  struct cv_store *p = open_path(zPath);    /* served while the copy is made */
-  TT_CHECK( p!=NULL );
-  TT_CHECK( db_write(p, insert_user, "during@x")==CV_OK );
-  snprintf(zOut, sizeof zOut, "%s/backup.db", zDir);
-  TT_CHECK( db_backup(zPath, zOut, &zErr)==CV_OK );
+  TT_CHECK( store_fixture_user(&fx, "during@x", NULL)>0 );
+  snprintf(zOut, sizeof zOut, "%s/backup.db", fx.zDir);
+  TT_CHECK( db_backup(fx.zPath, zOut, &zErr)==CV_OK );
   free(zErr); zErr = NULL;
-  TT_CHECK( db_write(p, insert_user, "after@x")==CV_OK );   /* not in the copy */
-  store_close(p);
+  TT_CHECK( store_fixture_user(&fx, "after@x", NULL)>0 );   /* not in the copy */
   TT_CHECK( users_in(zOut)==21 );
   TT_CHECK( db_check(zOut, &zReport)==CV_OK );
   free(zReport);
   /* zOut exists: refused, and the copy there is as it was */
-  TT_CHECK( db_backup(zPath, zOut, &zErr)==CV_CONFLICT );
+  TT_CHECK( db_backup(fx.zPath, zOut, &zErr)==CV_CONFLICT );
   TT_CHECK( zErr && strstr(zErr, "already exists") );
   free(zErr); zErr = NULL;
   TT_CHECK( users_in(zOut)==21 );
   /* a directory that is not there: a clear error, nothing under the name */
-  snprintf(zBad, sizeof zBad, "%s/missing/backup.db", zDir);
-  TT_CHECK( db_backup(zPath, zBad, &zErr)==CV_IO );
+  snprintf(zBad, sizeof zBad, "%s/missing/backup.db", fx.zDir);
+  TT_CHECK( db_backup(fx.zPath, zBad, &zErr)==CV_IO );
   TT_CHECK( zErr && strstr(zErr, "backup") );
   free(zErr); zErr = NULL;
   TT_CHECK( !exists(zBad) );
   /* a source that cannot be opened: no copy either */
-  snprintf(zBad, sizeof zBad, "%s/other.db", zDir);
+  snprintf(zBad, sizeof zBad, "%s/other.db", fx.zDir);
   TT_CHECK( db_backup("/nonexistent/dir/x.db", zBad, &zErr)!=CV_OK );
   free(zErr);
   TT_CHECK( !exists(zBad) );
@@ -152,25 +120,23 @@ static void remove_files_takes_the_wal_too(void){
   FILE *f;
   unsigned i;
   for(i=0; i<4; i++){
-    snprintf(z, sizeof z, "%s/gone.db%s", zDir, az[i]);
+    snprintf(z, sizeof z, "%s/gone.db%s", fx.zDir, az[i]);
     f = fopen(z, "w");
     TT_CHECK( f!=NULL );
     fclose(f);
   }
-  snprintf(z, sizeof z, "%s/gone.db", zDir);
+  snprintf(z, sizeof z, "%s/gone.db", fx.zDir);
   db_remove_files(z);
   for(i=0; i<4; i++){
-    snprintf(z, sizeof z, "%s/gone.db%s", zDir, az[i]);
+    snprintf(z, sizeof z, "%s/gone.db%s", fx.zDir, az[i]);
     TT_CHECK( !exists(z) );
   }
-  snprintf(z, sizeof z, "%s/gone.db", zDir);
+  snprintf(z, sizeof z, "%s/gone.db", fx.zDir);
   db_remove_files(z);                       /* missing files are no error */
 }
 
 static void teardown(void){
-  char zCmd[160];
-  snprintf(zCmd, sizeof zCmd, "rm -rf %s", zDir);
-  TT_CHECK( system(zCmd)==0 );
+  store_fixture_close(&fx);
 }
 
 int main(void){
