@@ -4,7 +4,7 @@
 ** write comes, merges the search index's segments in small transactions of its own.
 **
 ** Stores (store_*.c) are the only callers besides cli.c/server.c start-up; handlers never
-** see this header. Only the SQLite backend (db.c, db_file.c, store_*.c) includes sqlite3.h.
+** see this header, nor sqlite3.h (`make check-layers` lists the files that may).
 ** Implemented in db.c; db_check, db_backup and db_remove_files in db_file.c.
 */
 #ifndef CV_DB_H
