@@ -33,7 +33,7 @@ cv_rc db_check(const char *zPath, char **pzReport){
   sqlite3 *h;
   struct cv_buf r;
   sqlite3_stmt *pSt = NULL;
-  int bad = 0, ver = -1, rc;
+  int bad = 0, ver, rc;
   cv_rc crc;
   *pzReport = NULL;
   buf_init(&r, 1<<20);
@@ -41,6 +41,7 @@ cv_rc db_check(const char *zPath, char **pzReport){
   crc = db_conn_open(zPath, SQLITE_OPEN_READONLY, 5000, "PRAGMA query_only=1;", &pDb, pzReport);
   if( crc ) return crc;
   h = db_conn_handle(pDb);
+  ver = ver_of(h);
   rc = sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &pSt, NULL);
   if( rc!=SQLITE_OK ){
     crc = db_rc(pDb, rc);
@@ -89,22 +90,18 @@ cv_rc db_check(const char *zPath, char **pzReport){
   }
   sqlite3_finalize(pSt);
   pSt = NULL;
-  if( ver_of(h)>=3 ){
+  if( ver>=3 ){
     int nBad = 0;
     crc = store_conv_check(pDb, &r, &nBad);
     if( crc ){ bad = 1; buf_appendf(&r, "segments: cannot check: %s\n", cv_rc_str(crc)); }
     if( nBad ) bad = 1;
   }
-  if( ver_of(h)>=12 ){
+  if( ver>=12 ){
     int64_t nBad = 0;
     crc = search_index_check(pDb, &r, &nBad);
     if( crc ){ bad = 1; buf_appendf(&r, "search index: cannot check: %s\n", cv_rc_str(crc)); }
     if( nBad ) bad = 1;
   }
-  rc = sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &pSt, NULL);
-  if( rc==SQLITE_OK && sqlite3_step(pSt)==SQLITE_ROW ) ver = sqlite3_column_int(pSt, 0);
-  sqlite3_finalize(pSt);
-  pSt = NULL;
   if( ver!=db_schema_version() ){
     bad = 1;
     buf_appendf(&r, "schema version: %d, expected %d\n", ver, db_schema_version());
@@ -139,6 +136,7 @@ cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
   ** leaves either the complete backup under zOut or no zOut at all, never a half-written
   ** file under the final name. After a kill -9 the temporary file may remain. */
   struct cv_db *pSrc = NULL, *pDst = NULL;
+  sqlite3 *hDst;
   sqlite3_backup *pB;
   char *zTmp = NULL, *zDir = NULL;
   const char *zStep = NULL;   /* the file operation that failed (errno in e), for the message */
@@ -169,13 +167,14 @@ cv_rc db_backup(const char *zPath, const char *zOut, char **pzErr){
   if( crc ) goto out;
   /* one step copies every page inside one read transaction of the source: a consistent
   ** snapshot, while the server's writer goes on appending to the WAL */
-  pB = sqlite3_backup_init(db_conn_handle(pDst), "main", db_conn_handle(pSrc), "main");
+  hDst = db_conn_handle(pDst);
+  pB = sqlite3_backup_init(hDst, "main", db_conn_handle(pSrc), "main");
   if( !pB ){
-    rc = sqlite3_errcode(db_conn_handle(pDst));
+    rc = sqlite3_errcode(hDst);
   }else{
     rc = sqlite3_backup_step(pB, -1);
     if( rc==SQLITE_DONE ) rc = SQLITE_OK;
-    if( sqlite3_backup_finish(pB)!=SQLITE_OK && rc==SQLITE_OK ) rc = sqlite3_errcode(db_conn_handle(pDst));
+    if( sqlite3_backup_finish(pB)!=SQLITE_OK && rc==SQLITE_OK ) rc = sqlite3_errcode(hDst);
   }
   if( rc!=SQLITE_OK ){
     if( pzErr ){

@@ -9,7 +9,6 @@ search sees, also after kill -9; ranking, snippet and highlights (in characters)
 import os
 import sqlite3
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -347,11 +346,6 @@ def test_acknowledged_writes_are_searchable_after_kill9():
         assert r.returncode == 0, r
 
 
-def index_segments(path):
-    """The search index's segments (FTS5 b-trees): its _idx table has a row per leaf of each."""
-    return cv.sql_one(path, "SELECT count(DISTINCT segid) FROM search_index_idx")
-
-
 def test_an_idle_server_merges_the_index_and_finds_the_same():
     """Each write transaction adds a segment to the index; FTS5 merges little as they come
     (automerge 8, schema version 14), and the server merges them once it is idle (db.c): down
@@ -366,12 +360,7 @@ def test_an_idle_server_merges_the_index_and_finds_the_same():
         gone = thread(c, [("user", "numbat soon deleted")])
         expect(c.delete("%s/%d" % (T, gone["id"])), 204, "delete")
         assert search(c, "numbat", limit=100)["total"] == 31
-        segs = None
-        for _ in range(300):
-            segs = index_segments(srv.db)
-            if segs == 1:
-                break
-            time.sleep(0.1)
+        segs = cv.wait_index_merged(srv.db)
         assert segs == 1, segs
         js = search(c, "numbat", limit=100)
         assert js["total"] == 31 and {h["index"] for h in js["items"]} == set(range(31)), js

@@ -625,12 +625,7 @@ def test_version_14_file_upgrades_to_15_with_leaves_of_two_pages():
         for i in range(40):
             expect(srv.req("POST", "%s/%d/messages" % (T, t["id"]), token=tok,
                            json={"role": "user", "content": " ".join(words[i*100:(i+1)*100])}), 201)
-        segs = None
-        for _ in range(300):
-            segs = cv.sql_one(path, "SELECT count(DISTINCT segid) FROM search_index_idx")
-            if segs == 1:
-                break
-            time.sleep(0.1)
+        segs = cv.wait_index_merged(path)
         assert segs == 1, segs
         for w in (words[0], words[1234], words[3999], "quoll"):
             hits = expect(srv.req("GET", "/api/v1/search?q=" + w, token=tok), 200).json

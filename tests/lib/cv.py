@@ -549,6 +549,23 @@ def sql_one(path, query, params=()):
     return sql_rows(path, query, params)[0][0]
 
 
+def index_segments(path):
+    """The search index's segments (FTS5 b-trees) in the file at path: its _idx table has a
+    row per leaf of each."""
+    return sql_one(path, "SELECT count(DISTINCT segid) FROM search_index_idx")
+
+
+def wait_index_merged(path, secs=30):
+    """The index's segments once the server's idle merging (db.c) brought them to one, or
+    what they are after secs."""
+    end = time.time() + secs
+    segs = index_segments(path)
+    while segs != 1 and time.time() < end:
+        time.sleep(0.1)
+        segs = index_segments(path)
+    return segs
+
+
 def run_cli(args, stdin=None, db=None, env=None, timeout=60, binary=None, cwd=None):
     """Run `chatvault ARGS [--db DB]`. stdin is a str (or bytes) fed to the process.
     Returns CliResult(returncode, stdout, stderr) with text decoded as UTF-8."""
