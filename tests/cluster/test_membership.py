@@ -188,7 +188,17 @@ def test_roles_and_clear_errors():
                       env={"CV_TEST_MEMBERSHIP": "stuck"})
             assert r.returncode == 1 and "%s still leads" % c.addr(k) in r.stderr, r
             assert c.status(1) == before, (before, c.status(1))
-            print("  a change refused as in progress: given up after %.1f s" % waited)
+            # nor to a voter that asks for it: transfer gives up after asking for 20 s
+            j = [n for n in (1, 2, 3) if c.addr(n) != c.addr(k)][0]
+            t0 = time.monotonic()
+            r = c.cli(1, ["transfer", c.addr(j), "--cluster-addr", c.members()],
+                      env={"CV_TEST_MEMBERSHIP": "stuck"})
+            waited_transfer = time.monotonic() - t0
+            assert r.returncode == 1 and "%s does not lead after" % c.addr(j) in r.stderr, r
+            assert waited_transfer >= 19.5, "gave up after %.1f s" % waited_transfer
+            assert c.status(1) == before, (before, c.status(1))
+            print("  a change refused as in progress: given up after %.1f s; a transfer that"
+                  " never happens: after %.1f s" % (waited, waited_transfer))
         else:
             print("  (not a test build: the membership hooks not tested)")
         # the port is taken: the node says so and exits 1
